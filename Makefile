@@ -1,0 +1,39 @@
+# Two commands matter: `make run` (back office with demo data) and `make test` (the suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: run test lint venv migrate demo worker bench-nightly clean
+
+$(STAMP): requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# DEBUG on and a throwaway secret: `make run` is the local demo, never production.
+RUN_ENV := DEBUG=1 SECRET_KEY=$${SECRET_KEY:-local-demo-not-secret}
+
+migrate: $(STAMP)
+	mkdir -p var
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+
+demo: migrate
+	$(RUN_ENV) $(PY) manage.py load_demo
+
+run: demo
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+test: lint
+	$(RUN_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,47 @@
+"""Money arithmetic: the one place amounts are rounded (DESIGN §4). No Django import.
+
+Amounts are Decimal, never float. `quantize_money` rounds ROUND_HALF_UP to the currency's minor
+unit; every other module calls it instead of rounding itself.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# ISO 4217 minor units for the currencies a book may be kept in.
+MINOR_UNITS = {"CNY": 2, "HKD": 2, "USD": 2, "EUR": 2, "JPY": 0, "KRW": 0}
+DEFAULT_CURRENCY = "CNY"
+ZERO = Decimal("0")
+RATE_PLACES = Decimal("0.000001")
+
+
+def minor_unit(currency: str = DEFAULT_CURRENCY) -> Decimal:
+    try:
+        places = MINOR_UNITS[currency]
+    except KeyError:
+        raise ValueError(f"unknown currency {currency!r}") from None
+    return Decimal(1).scaleb(-places)
+
+
+def quantize_money(amount: Decimal | int | str, currency: str = DEFAULT_CURRENCY) -> Decimal:
+    """Round to the currency's minor unit, half up (0.005 -> 0.01)."""
+    return to_decimal(amount).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def quantize_rate(rate: Decimal) -> Decimal:
+    """Rates are stored with six places (0.180000 = 18 %)."""
+    return to_decimal(rate).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def to_decimal(value: Decimal | int | str) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("money must not be a float; pass a Decimal or a string")
+    if isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError):
+        raise ValueError(f"not a number: {value!r}") from None
+
+
+def money_str(amount: Decimal) -> str:
+    """Fixed-point text for JSON and messages: never exponent notation."""
+    return format(amount, "f")
