@@ -178,9 +178,7 @@ def _period_interest(terms: ScheduleTerms, balance: Decimal, start: date, end: d
 def build_schedule(terms: ScheduleTerms) -> list[ScheduledInstallment]:
     dates = due_dates(terms)
     n = len(dates)
-    payment = quantize_money(
-        level_payment(terms.principal, terms.periodic_rate, n), terms.currency
-    )
+    payment = quantize_money(level_payment(terms.principal, terms.periodic_rate, n), terms.currency)
     equal_principal_part = quantize_money(terms.principal / n, terms.currency)
     balance = terms.principal
     period_start = terms.start_date
@@ -204,9 +202,7 @@ def build_schedule(terms: ScheduleTerms) -> list[ScheduledInstallment]:
             terms.currency,
         )
         balance -= principal
-        rows.append(
-            ScheduledInstallment(seq, due, principal, interest, fee, balance, period_start)
-        )
+        rows.append(ScheduledInstallment(seq, due, principal, interest, fee, balance, period_start))
         period_start = due
     return rows
 

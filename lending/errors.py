@@ -1,0 +1,34 @@
+"""Error codes the admin, the API, imports and commands all show (Saleor-style, DESIGN §3.2)."""
+
+from enum import StrEnum
+
+
+class LendingErrorCode(StrEnum):
+    INVALID = "invalid"
+    REQUIRED = "required"
+    NOT_FOUND = "not_found"
+    OUT_OF_RANGE = "out_of_range"
+    DUPLICATE = "duplicate"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    LOAN_NOT_ACTIVE = "loan_not_active"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+    ALREADY_REVERSED = "already_reversed"
+    NOT_REVERSIBLE = "not_reversible"
+    PRICING_ABOVE_CEILING = "pricing_above_ceiling"
+    BLACKLISTED = "blacklisted"
+
+
+class LendingError(Exception):
+    """A refused operation: `field` names the input at fault (None for the whole request)."""
+
+    def __init__(self, code: LendingErrorCode, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+    def as_dict(self) -> dict:
+        return {"code": str(self.code), "field": self.field, "message": self.message}

@@ -1,0 +1,185 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from lending.models.borrowers import Borrower
+from lending.models.fields import MoneyField, RateField
+from lending.models.products import (
+    DayCountChoices,
+    FeeCollectionChoices,
+    LoanProduct,
+    RepaymentMethodChoices,
+)
+
+
+class LoanStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    WRITTEN_OFF = "written_off", _("Written off")
+
+
+class Loan(models.Model):
+    """A loan and the cached balances its transactions add up to (`manage.py reconcile`)."""
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    borrower = models.ForeignKey(
+        Borrower, verbose_name=_("borrower"), on_delete=models.PROTECT, related_name="loans"
+    )
+    product = models.ForeignKey(
+        LoanProduct, verbose_name=_("product"), on_delete=models.PROTECT, related_name="loans"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=LoanStatus.choices, default=LoanStatus.PENDING
+    )
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+
+    # Contract terms, copied from the product at booking so later product edits never reprice.
+    currency = models.CharField(_("currency"), max_length=3)
+    principal = MoneyField(_("principal"))
+    annual_rate = RateField(_("annual rate"))
+    term_months = models.PositiveSmallIntegerField(_("term (months)"))
+    repayment_method = models.CharField(
+        _("repayment method"), max_length=24, choices=RepaymentMethodChoices.choices
+    )
+    day_count = models.CharField(_("day count"), max_length=8, choices=DayCountChoices.choices)
+    origination_fee = MoneyField(_("origination fee"))
+    fee_collection = models.CharField(
+        _("fee collected"), max_length=20, choices=FeeCollectionChoices.choices
+    )
+
+    start_date = models.DateField(_("disbursement date"), null=True, blank=True)
+    first_due_date = models.DateField(_("first due date"), null=True, blank=True)
+    maturity_date = models.DateField(_("maturity date"), null=True, blank=True)
+
+    # Cached balances (rebuilt from transactions by reconcile).
+    principal_outstanding = MoneyField(_("principal outstanding"))
+    interest_outstanding = MoneyField(_("interest outstanding"))
+    fee_outstanding = MoneyField(_("fee outstanding"))
+    penalty_outstanding = MoneyField(_("penalty outstanding"))
+    credit_balance = MoneyField(
+        _("credit balance"), help_text=_("Overpaid money held for the next installment or refund.")
+    )
+    next_due_date = models.DateField(
+        _("next due date"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("Due date of the oldest installment not fully settled."),
+    )
+
+    status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("booked by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    disbursed_at = models.DateTimeField(_("disbursed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("loan")
+        verbose_name_plural = _("loans")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "next_due_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
+            models.CheckConstraint(condition=Q(annual_rate__gte=0), name="loan_rate_not_negative"),
+            models.CheckConstraint(
+                condition=Q(credit_balance__gte=0), name="loan_credit_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(principal_outstanding__gte=0)
+                & Q(principal_outstanding__lte=F("principal")),
+                name="loan_principal_outstanding_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def total_outstanding(self):
+        return (
+            self.principal_outstanding
+            + self.interest_outstanding
+            + self.fee_outstanding
+            + self.penalty_outstanding
+        )
+
+
+class Installment(models.Model):
+    """One scheduled payment. `*_due` is what was charged, `*_settled` what repayments, waivers
+    and write-offs have cleared; both are caches of transaction lines."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments")
+    seq = models.PositiveSmallIntegerField(_("number"))
+    period_start = models.DateField(_("period start"))
+    due_date = models.DateField(_("due date"))
+    principal_due = MoneyField(_("principal"))
+    interest_due = MoneyField(_("interest"))
+    fee_due = MoneyField(_("fee"))
+    penalty_due = MoneyField(_("penalty"))
+    principal_settled = MoneyField(_("principal settled"))
+    interest_settled = MoneyField(_("interest settled"))
+    fee_settled = MoneyField(_("fee settled"))
+    penalty_settled = MoneyField(_("penalty settled"))
+    settled_on = models.DateField(
+        _("settled on"), null=True, blank=True, help_text=_("Value date it was fully settled.")
+    )
+
+    class Meta:
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
+        ordering = ["loan_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "seq"], name="installment_unique_seq"),
+            models.CheckConstraint(
+                condition=Q(principal_settled__lte=F("principal_due"))
+                & Q(interest_settled__lte=F("interest_due"))
+                & Q(fee_settled__lte=F("fee_due"))
+                & Q(penalty_settled__lte=F("penalty_due")),
+                name="installment_not_oversettled",
+            ),
+        ]
+        indexes = [
+            # The nightly run reads only unsettled installments by due date (DESIGN §6).
+            models.Index(
+                fields=["due_date"], condition=Q(settled_on__isnull=True), name="inst_unsettled_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.loan_id} #{self.seq} {self.due_date}"
+
+    @property
+    def total_due(self):
+        return self.principal_due + self.interest_due + self.fee_due + self.penalty_due
+
+    @property
+    def total_settled(self):
+        return (
+            self.principal_settled + self.interest_settled + self.fee_settled + self.penalty_settled
+        )
+
+    @property
+    def outstanding(self):
+        return self.total_due - self.total_settled

@@ -1,0 +1,131 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from lending.models.fields import MoneyField
+from lending.models.loans import Installment, Loan
+
+
+class TransactionKind(models.TextChoices):
+    DISBURSEMENT = "disbursement", _("Disbursement")
+    REPAYMENT = "repayment", _("Repayment")
+    CREDIT_APPLIED = "credit_applied", _("Credit applied")
+    REFUND = "refund", _("Refund of credit")
+    FEE = "fee", _("Fee")
+    PENALTY_ACCRUAL = "penalty_accrual", _("Penalty accrual")
+    INTEREST_ADJUSTMENT = "interest_adjustment", _("Unearned interest cancelled")
+    WAIVER = "waiver", _("Waiver")
+    WRITE_OFF = "write_off", _("Write-off")
+    REVERSAL = "reversal", _("Reversal")
+
+
+class Effect(models.TextChoices):
+    """What a transaction's lines do to installments: add to what is owed, or settle it."""
+
+    CHARGE = "charge", _("Charge")
+    SETTLE = "settle", _("Settle")
+    NONE = "none", _("Credit only")
+
+
+EFFECT_OF_KIND = {
+    TransactionKind.DISBURSEMENT: Effect.CHARGE,
+    TransactionKind.FEE: Effect.CHARGE,
+    TransactionKind.PENALTY_ACCRUAL: Effect.CHARGE,
+    TransactionKind.INTEREST_ADJUSTMENT: Effect.CHARGE,
+    TransactionKind.REPAYMENT: Effect.SETTLE,
+    TransactionKind.CREDIT_APPLIED: Effect.SETTLE,
+    TransactionKind.WAIVER: Effect.SETTLE,
+    TransactionKind.WRITE_OFF: Effect.SETTLE,
+    TransactionKind.REFUND: Effect.NONE,
+}
+
+
+class Transaction(models.Model):
+    """An immutable money movement. Corrections are reversals, never edits (DESIGN §5).
+
+    `amount` is the cash that moved (0 for bookings such as accruals); the component columns are
+    the sums of the lines; `credit` is the change to the loan's credit balance.
+    """
+
+    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(_("kind"), max_length=24, choices=TransactionKind.choices)
+    effect = models.CharField(_("effect"), max_length=8, choices=Effect.choices)
+    value_date = models.DateField(_("value date"))
+    amount = MoneyField(_("amount"))
+    principal = MoneyField(_("principal"))
+    interest = MoneyField(_("interest"))
+    fee = MoneyField(_("fee"))
+    penalty = MoneyField(_("penalty"))
+    credit = MoneyField(_("credit change"))
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
+    )
+    caused_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consequences",
+        verbose_name=_("posted with"),
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    external_reference = models.CharField(_("external reference"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=32, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    posted_at = models.DateTimeField(_("posted at"), auto_now_add=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("posted by"),
+    )
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        ordering = ["loan_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="transaction_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="transaction_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} on {self.value_date}"
+
+
+class TransactionLine(models.Model):
+    """A transaction's share of one installment, signed (a reversal's lines are negative)."""
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="lines")
+    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="lines")
+    principal = MoneyField(_("principal"))
+    interest = MoneyField(_("interest"))
+    fee = MoneyField(_("fee"))
+    penalty = MoneyField(_("penalty"))
+
+    class Meta:
+        verbose_name = _("transaction line")
+        verbose_name_plural = _("transaction lines")
+        ordering = ["transaction_id", "installment_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction", "installment"], name="transaction_line_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id} → installment {self.installment_id}"

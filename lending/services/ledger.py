@@ -1,0 +1,168 @@
+"""Posting transactions and keeping the balance caches in step with them.
+
+The only code that writes Transaction, TransactionLine and the cached balance fields; services
+decide what to post, this module posts it.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from lending.allocation import (
+    COMPONENTS,
+    InstallmentState,
+    Parts,
+    allocate,
+    due_installments,
+    parse_allocation_order,
+)
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import Installment, Loan, Transaction, TransactionKind, TransactionLine
+from lending.models.transactions import EFFECT_OF_KIND, Effect
+from lending.money import ZERO
+
+
+def lock_loan(loan_id: int) -> Loan:
+    """The loan row, locked for this transaction: every money change to a loan starts here."""
+    try:
+        return (
+            Loan.objects.select_for_update().select_related("product", "borrower").get(pk=loan_id)
+        )
+    except Loan.DoesNotExist:
+        raise LendingError(
+            LendingErrorCode.NOT_FOUND, f"no loan with id {loan_id}", field="loan"
+        ) from None
+
+
+def installment_states(installments: list[Installment]) -> list[InstallmentState]:
+    return [
+        InstallmentState(
+            seq=i.seq,
+            due_date=i.due_date,
+            period_start=i.period_start,
+            due=Parts(*(getattr(i, f"{c}_due") for c in COMPONENTS)),
+            settled=Parts(*(getattr(i, f"{c}_settled") for c in COMPONENTS)),
+        )
+        for i in installments
+    ]
+
+
+def post_transaction(
+    *,
+    loan: Loan,
+    kind: TransactionKind,
+    value_date: date,
+    lines: dict[int, Parts],
+    installments: list[Installment],
+    acting_user,
+    amount: Decimal = ZERO,
+    credit: Decimal = ZERO,
+    effect: Effect | None = None,
+    **fields,
+) -> Transaction:
+    """Write one transaction with its lines and move the caches by exactly those amounts.
+
+    `lines` maps installment seq → signed parts. `loan` must be locked (lock_loan).
+    """
+    by_seq = {i.seq: i for i in installments}
+    effect = effect or EFFECT_OF_KIND[kind]
+    total = Parts.sum(lines.values())
+    txn = Transaction.objects.create(
+        loan=loan,
+        kind=kind,
+        effect=effect,
+        value_date=value_date,
+        amount=amount,
+        principal=total.principal,
+        interest=total.interest,
+        fee=total.fee,
+        penalty=total.penalty,
+        credit=credit,
+        posted_by=acting_user if getattr(acting_user, "pk", None) else None,
+        **fields,
+    )
+    TransactionLine.objects.bulk_create(
+        TransactionLine(
+            transaction=txn,
+            installment=by_seq[seq],
+            **{c: getattr(parts, c) for c in COMPONENTS},
+        )
+        for seq, parts in sorted(lines.items())
+        if not parts.is_zero()
+    )
+    suffix = {Effect.CHARGE: "due", Effect.SETTLE: "settled"}.get(effect)
+    for seq, parts in lines.items():
+        if suffix is None or parts.is_zero():
+            continue
+        installment = by_seq[seq]
+        for c in COMPONENTS:
+            setattr(
+                installment,
+                f"{c}_{suffix}",
+                getattr(installment, f"{c}_{suffix}") + getattr(parts, c),
+            )
+        installment.settled_on = _settled_on(installment, value_date)
+        installment.save(update_fields=[*(f"{c}_{suffix}" for c in COMPONENTS), "settled_on"])
+    loan.credit_balance += credit
+    if loan.credit_balance < 0:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            "the loan's credit balance cannot go below zero",
+            field="amount",
+        )
+    refresh_loan_balances(loan, installments)
+    return txn
+
+
+def _settled_on(installment: Installment, value_date: date) -> date | None:
+    if installment.outstanding > 0:
+        return None
+    return installment.settled_on or value_date
+
+
+def refresh_loan_balances(loan: Loan, installments: list[Installment]) -> None:
+    """Loan caches are the sums of its installments' outstanding parts."""
+    for c in COMPONENTS:
+        setattr(
+            loan,
+            f"{c}_outstanding",
+            sum((getattr(i, f"{c}_due") - getattr(i, f"{c}_settled") for i in installments), ZERO),
+        )
+    unsettled = [i.due_date for i in installments if i.outstanding > 0]
+    loan.next_due_date = min(unsettled) if unsettled else None
+    loan.save(
+        update_fields=[
+            *(f"{c}_outstanding" for c in COMPONENTS),
+            "credit_balance",
+            "next_due_date",
+            "updated_at",
+        ]
+    )
+
+
+def loan_installments(loan: Loan) -> list[Installment]:
+    return list(loan.installments.order_by("seq"))
+
+
+def allocation_order(loan: Loan) -> tuple[str, ...]:
+    return parse_allocation_order(loan.product.allocation_order)
+
+
+def apply_credit(loan, installments, as_of: date, acting_user, *, whole_loan: bool):
+    """Spend the loan's credit balance on what is due (or on everything, for a payoff)."""
+    if loan.credit_balance <= 0:
+        return None
+    states = installment_states(installments)
+    targets = states if whole_loan else due_installments(states, as_of)
+    lines, left = allocate(loan.credit_balance, targets, allocation_order(loan))
+    used = loan.credit_balance - left
+    if not used:
+        return None
+    return post_transaction(
+        loan=loan,
+        kind=TransactionKind.CREDIT_APPLIED,
+        value_date=as_of,
+        lines=lines,
+        installments=installments,
+        credit=-used,
+        acting_user=acting_user,
+    )

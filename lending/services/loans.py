@@ -1,0 +1,323 @@
+"""Loan lifecycle: book, approve, reject, cancel, disburse, write off (DESIGN §5)."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from lending.allocation import COMPONENTS, Parts, payoff_quote
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import Borrower, Installment, Loan, LoanProduct, LoanStatus, TransactionKind
+from lending.models.borrowers import KycStatus
+from lending.money import ZERO, minor_unit, quantize_money
+from lending.schedules import (
+    DayCount,
+    FeeCollection,
+    RepaymentMethod,
+    ScheduleError,
+    ScheduleTerms,
+    build_schedule,
+)
+from lending.services.audit import audit_log
+from lending.services.ledger import (
+    apply_credit,
+    installment_states,
+    loan_installments,
+    lock_loan,
+    post_transaction,
+)
+
+ALLOWED_TRANSITIONS = {
+    LoanStatus.PENDING: {LoanStatus.APPROVED, LoanStatus.REJECTED, LoanStatus.CANCELLED},
+    LoanStatus.APPROVED: {LoanStatus.ACTIVE, LoanStatus.CANCELLED},
+    LoanStatus.ACTIVE: {LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF},
+    # A reversed payoff reopens a closed loan.
+    LoanStatus.CLOSED: {LoanStatus.ACTIVE},
+    LoanStatus.REJECTED: set(),
+    LoanStatus.CANCELLED: set(),
+    LoanStatus.WRITTEN_OFF: set(),
+}
+
+VERB = {
+    LoanStatus.APPROVED: "approved",
+    LoanStatus.ACTIVE: "disbursed",
+    LoanStatus.CLOSED: "closed",
+    LoanStatus.REJECTED: "rejected",
+    LoanStatus.CANCELLED: "cancelled",
+    LoanStatus.WRITTEN_OFF: "written off",
+}
+
+
+def transition(loan: Loan, to: LoanStatus) -> None:
+    """Move the loan's status, refusing anything the state machine does not allow."""
+    current = LoanStatus(loan.status)
+    if to not in ALLOWED_TRANSITIONS[current]:
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            f"loan {loan.reference} is {current.label.lower()}; it cannot be {VERB[to]}",
+            field="status",
+        )
+    loan.status = to
+
+
+def parse_amount(value, *, field: str, currency: str = "CNY") -> Decimal:
+    """A positive amount in whole minor units, or a LendingError naming the field."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise LendingError(
+            LendingErrorCode.INVALID, f"{value!r} is not an amount", field=field
+        ) from None
+    if not amount.is_finite() or amount <= 0:
+        raise LendingError(LendingErrorCode.INVALID, "must be greater than zero", field=field)
+    if amount != quantize_money(amount, currency):
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            f"has more decimal places than the currency allows ({minor_unit(currency)})",
+            field=field,
+        )
+    return amount
+
+
+def check_loan_terms(
+    *, product: LoanProduct, principal: Decimal, annual_rate: Decimal, term_months: int
+) -> None:
+    def out_of_range(field: str, what: str, low, high) -> LendingError:
+        return LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"{what} is outside product {product.code}'s range {low}–{high}",
+            field=field,
+        )
+
+    if not product.min_amount <= principal <= product.max_amount:
+        raise out_of_range("amount", f"amount {principal}", product.min_amount, product.max_amount)
+    if not product.min_rate <= annual_rate <= product.max_rate:
+        raise out_of_range("rate", f"rate {annual_rate}", product.min_rate, product.max_rate)
+    if not product.min_term_months <= term_months <= product.max_term_months:
+        raise out_of_range(
+            "term", f"term {term_months}", product.min_term_months, product.max_term_months
+        )
+
+
+@transaction.atomic
+def loan_create(
+    *,
+    borrower: Borrower,
+    product: LoanProduct,
+    principal,
+    annual_rate,
+    term_months: int,
+    purpose: str = "",
+    acting_user,
+) -> Loan:
+    """Book a pending loan on the product's terms, refusing anything outside its ranges."""
+    principal = parse_amount(principal, field="amount", currency=product.currency)
+    try:
+        annual_rate = Decimal(str(annual_rate))
+    except InvalidOperation:
+        raise LendingError(LendingErrorCode.INVALID, "not a rate", field="rate") from None
+    if borrower.is_blacklisted:
+        raise LendingError(
+            LendingErrorCode.BLACKLISTED,
+            f"borrower is blacklisted ({borrower.blacklist_reason})",
+            field="borrower",
+        )
+    if not product.is_active:
+        raise LendingError(
+            LendingErrorCode.INVALID, f"product {product.code} is not active", field="product"
+        )
+    check_loan_terms(
+        product=product, principal=principal, annual_rate=annual_rate, term_months=term_months
+    )
+    loan = Loan.objects.create(
+        reference=f"TMP-{timezone.now().timestamp()}",
+        borrower=borrower,
+        product=product,
+        purpose=purpose,
+        currency=product.currency,
+        principal=principal,
+        annual_rate=annual_rate,
+        term_months=term_months,
+        repayment_method=product.repayment_method,
+        day_count=product.day_count,
+        origination_fee=product.origination_fee_for(principal),
+        fee_collection=product.fee_collection,
+        created_by=acting_user if getattr(acting_user, "pk", None) else None,
+    )
+    loan.reference = f"LN{loan.pk:08d}"
+    loan.save(update_fields=["reference"])
+    audit_log(
+        actor=acting_user,
+        action="loan.create",
+        obj=loan,
+        summary=f"booked {loan.reference}: {principal} at {annual_rate} for {term_months} months",
+        data={"principal": str(principal), "rate": str(annual_rate), "term": term_months},
+    )
+    return loan
+
+
+@transaction.atomic
+def loan_approve(*, loan_id: int, acting_user) -> Loan:
+    loan = lock_loan(loan_id)
+    if loan.borrower.kyc_status != KycStatus.VERIFIED:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            "the borrower's KYC is not verified; verify it before approving",
+            field="borrower",
+        )
+    if loan.borrower.is_blacklisted:
+        raise LendingError(
+            LendingErrorCode.BLACKLISTED, "borrower is blacklisted", field="borrower"
+        )
+    transition(loan, LoanStatus.APPROVED)
+    loan.approved_at = timezone.now()
+    loan.approved_by = acting_user if getattr(acting_user, "pk", None) else None
+    loan.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+    audit_log(actor=acting_user, action="loan.approve", obj=loan, summary="approved")
+    return loan
+
+
+@transaction.atomic
+def loan_reject(*, loan_id: int, reason: str, acting_user) -> Loan:
+    return _close_application(loan_id, LoanStatus.REJECTED, reason, acting_user)
+
+
+@transaction.atomic
+def loan_cancel(*, loan_id: int, reason: str, acting_user) -> Loan:
+    return _close_application(loan_id, LoanStatus.CANCELLED, reason, acting_user)
+
+
+def _close_application(loan_id: int, to: LoanStatus, reason: str, acting_user) -> Loan:
+    if not reason.strip():
+        raise LendingError(LendingErrorCode.REQUIRED, "give a reason", field="reason")
+    loan = lock_loan(loan_id)
+    transition(loan, to)
+    loan.status_reason = reason.strip()
+    loan.save(update_fields=["status", "status_reason", "updated_at"])
+    audit_log(actor=acting_user, action=f"loan.{to.value}", obj=loan, summary=reason)
+    return loan
+
+
+def schedule_terms_for(loan: Loan, start_date: date, first_due_date: date | None) -> ScheduleTerms:
+    try:
+        return ScheduleTerms(
+            principal=loan.principal,
+            annual_rate=loan.annual_rate,
+            term_months=loan.term_months,
+            start_date=start_date,
+            method=RepaymentMethod(loan.repayment_method),
+            day_count=DayCount(loan.day_count),
+            origination_fee=loan.origination_fee,
+            fee_collection=FeeCollection(loan.fee_collection),
+            first_due_date=first_due_date,
+            currency=loan.currency,
+        )
+    except ScheduleError as exc:
+        raise LendingError(LendingErrorCode.INVALID, exc.message, field=exc.field) from None
+
+
+@transaction.atomic
+def loan_disburse(
+    *, loan_id: int, disbursement_date: date, first_due_date: date | None = None, acting_user
+) -> Loan:
+    """Pay the loan out: fix the schedule as installments and post the disbursement."""
+    loan = lock_loan(loan_id)
+    transition(loan, LoanStatus.ACTIVE)
+    if disbursement_date > timezone.localdate():
+        raise LendingError(
+            LendingErrorCode.INVALID, "cannot disburse on a future date", field="disbursement_date"
+        )
+    rows = build_schedule(schedule_terms_for(loan, disbursement_date, first_due_date))
+    installments = Installment.objects.bulk_create(
+        Installment(loan=loan, seq=row.seq, period_start=row.period_start, due_date=row.due_date)
+        for row in rows
+    )
+    upfront = loan.origination_fee if loan.fee_collection == FeeCollection.UPFRONT else ZERO
+    loan.start_date = disbursement_date
+    loan.first_due_date = rows[0].due_date
+    loan.maturity_date = rows[-1].due_date
+    loan.disbursed_at = timezone.now()
+    loan.save(
+        update_fields=["status", "start_date", "first_due_date", "maturity_date", "disbursed_at"]
+    )
+    post_transaction(
+        loan=loan,
+        kind=TransactionKind.DISBURSEMENT,
+        value_date=disbursement_date,
+        lines={
+            row.seq: Parts(principal=row.principal, interest=row.interest, fee=row.fee)
+            for row in rows
+        },
+        installments=installments,
+        amount=loan.principal - upfront,
+        acting_user=acting_user,
+        note=f"origination fee {upfront} deducted" if upfront else "",
+    )
+    audit_log(
+        actor=acting_user,
+        action="loan.disburse",
+        obj=loan,
+        summary=f"disbursed {loan.principal - upfront} on {disbursement_date}",
+    )
+    return loan
+
+
+def cancel_unearned_interest(loan, installments, as_of: date, acting_user):
+    """Post the interest adjustment that leaves interest owed only up to `as_of` (or None)."""
+    quote = payoff_quote(
+        installment_states(installments),
+        as_of=as_of,
+        annual_rate=loan.annual_rate,
+        day_count=DayCount(loan.day_count),
+        credit_balance=loan.credit_balance,
+        currency=loan.currency,
+    )
+    if not quote.unearned_interest:
+        return None
+    return post_transaction(
+        loan=loan,
+        kind=TransactionKind.INTEREST_ADJUSTMENT,
+        value_date=as_of,
+        lines={seq: Parts(interest=-amount) for seq, amount in quote.unearned_interest.items()},
+        installments=installments,
+        acting_user=acting_user,
+        note=f"interest after {as_of} is not earned",
+    )
+
+
+@transaction.atomic
+def loan_write_off(*, loan_id: int, reason: str, value_date: date, acting_user) -> Loan:
+    """Remove the outstanding balance from the book: interest only to the write-off date."""
+    if not reason.strip():
+        raise LendingError(LendingErrorCode.REQUIRED, "give a reason", field="reason")
+    loan = lock_loan(loan_id)
+    transition(loan, LoanStatus.WRITTEN_OFF)
+    installments = loan_installments(loan)
+    cancel_unearned_interest(loan, installments, value_date, acting_user)
+    # Money the borrower already paid in reduces what is lost.
+    apply_credit(loan, installments, value_date, acting_user, whole_loan=True)
+    remaining = {
+        i.seq: Parts(*(getattr(i, f"{c}_due") - getattr(i, f"{c}_settled") for c in COMPONENTS))
+        for i in installments
+    }
+    write_off = post_transaction(
+        loan=loan,
+        kind=TransactionKind.WRITE_OFF,
+        value_date=value_date,
+        lines=remaining,
+        installments=installments,
+        acting_user=acting_user,
+        note=reason.strip(),
+    )
+    loan.status_reason = reason.strip()
+    loan.closed_at = timezone.now()
+    loan.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
+    audit_log(
+        actor=acting_user,
+        action="loan.write_off",
+        obj=loan,
+        summary=f"wrote off {Parts.sum(remaining.values()).total}: {reason}",
+        data={"transaction": write_off.pk},
+    )
+    return loan

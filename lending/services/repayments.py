@@ -1,0 +1,267 @@
+"""Money in and its corrections: repayments, payoff, credit balances, refunds, reversals."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lending.allocation import (
+    COMPONENTS,
+    Parts,
+    allocate,
+    due_installments,
+    payoff_quote,
+)
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import Loan, LoanStatus, Transaction, TransactionKind
+from lending.schedules import DayCount
+from lending.services.audit import audit_log
+from lending.services.ledger import (
+    allocation_order,
+    apply_credit,
+    installment_states,
+    loan_installments,
+    lock_loan,
+    post_transaction,
+)
+from lending.services.loans import cancel_unearned_interest, parse_amount, transition
+
+
+@dataclass(frozen=True)
+class RepaymentResult:
+    transaction: Transaction
+    duplicate: bool = False  # the idempotency key had been posted already: nothing new
+    closed: bool = False  # the payment paid the loan off
+
+
+def _check_value_date(loan: Loan, value_date: date) -> None:
+    if value_date > timezone.localdate():
+        raise LendingError(LendingErrorCode.INVALID, "is in the future", field="value_date")
+    if loan.start_date and value_date < loan.start_date:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            f"is before the loan was disbursed ({loan.start_date})",
+            field="value_date",
+        )
+
+
+def _require_active(loan: Loan, what: str) -> None:
+    if loan.status != LoanStatus.ACTIVE:
+        raise LendingError(
+            LendingErrorCode.LOAN_NOT_ACTIVE,
+            f"loan {loan.reference} is {LoanStatus(loan.status).label.lower()}; "
+            f"{what} can only be posted to active loans",
+            field="loan",
+        )
+
+
+def _close_if_paid(loan: Loan) -> bool:
+    if loan.status == LoanStatus.ACTIVE and loan.total_outstanding == 0:
+        transition(loan, LoanStatus.CLOSED)
+        loan.closed_at = timezone.now()
+        loan.save(update_fields=["status", "closed_at", "updated_at"])
+        return True
+    return False
+
+
+def _existing_repayment(key: str, loan: Loan, amount: Decimal) -> Transaction | None:
+    existing = Transaction.objects.filter(kind=TransactionKind.REPAYMENT, idempotency_key=key)
+    existing = existing.first()
+    if existing and (existing.loan_id != loan.pk or existing.amount != amount):
+        raise LendingError(
+            LendingErrorCode.IDEMPOTENCY_CONFLICT,
+            f"key {key!r} was already used for a payment of {existing.amount} "
+            f"to loan {existing.loan.reference}",
+            field="idempotency_key",
+        )
+    return existing
+
+
+@transaction.atomic
+def repayment_post(
+    *,
+    loan_id: int,
+    amount,
+    value_date: date,
+    acting_user,
+    idempotency_key: str = "",
+    external_reference: str = "",
+    channel: str = "",
+    note: str = "",
+) -> RepaymentResult:
+    """Post money received: waterfall over what is due, oldest installment first.
+
+    Enough to pay the loan off on `value_date` (see payoff quote) closes it, with interest only
+    to that date; anything beyond what is owed becomes a credit balance, never lost.
+    """
+    loan = lock_loan(loan_id)
+    amount = parse_amount(amount, field="amount", currency=loan.currency)
+    key = idempotency_key.strip()
+    if key and (existing := _existing_repayment(key, loan, amount)):
+        return RepaymentResult(existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED)
+    _require_active(loan, "repayments")
+    _check_value_date(loan, value_date)
+    installments = loan_installments(loan)
+    quote = payoff_quote(
+        installment_states(installments),
+        as_of=value_date,
+        annual_rate=loan.annual_rate,
+        day_count=DayCount(loan.day_count),
+        credit_balance=loan.credit_balance,
+        currency=loan.currency,
+    )
+    is_payoff = amount >= quote.amount
+    companions = []
+    if is_payoff:
+        companions.append(cancel_unearned_interest(loan, installments, value_date, acting_user))
+    companions.append(
+        apply_credit(loan, installments, value_date, acting_user, whole_loan=is_payoff)
+    )
+    states = installment_states(installments)
+    targets = states if is_payoff else due_installments(states, value_date)
+    lines, left = allocate(amount, targets, allocation_order(loan))
+    try:
+        with transaction.atomic():
+            payment = post_transaction(
+                loan=loan,
+                kind=TransactionKind.REPAYMENT,
+                value_date=value_date,
+                lines=lines,
+                installments=installments,
+                amount=amount,
+                credit=left,
+                acting_user=acting_user,
+                idempotency_key=key,
+                external_reference=external_reference.strip(),
+                channel=channel.strip(),
+                note=note.strip(),
+            )
+    except IntegrityError:
+        raise LendingError(
+            LendingErrorCode.IDEMPOTENCY_CONFLICT,
+            f"key {key!r} is being used by another payment",
+            field="idempotency_key",
+        ) from None
+    linked = [t.pk for t in companions if isinstance(t, Transaction)]
+    Transaction.objects.filter(pk__in=linked).update(caused_by=payment)
+    closed = _close_if_paid(loan)
+    audit_log(
+        actor=acting_user,
+        action="repayment.post",
+        obj=loan,
+        summary=f"repayment {amount} on {value_date}" + (" paid the loan off" if closed else ""),
+        data={"transaction": payment.pk, "credit_added": str(left)},
+    )
+    return RepaymentResult(payment, closed=closed)
+
+
+@transaction.atomic
+def loan_credit_apply(*, loan_id: int, as_of: date, acting_user) -> Transaction | None:
+    """Let the credit balance pay installments that have fallen due (the nightly run calls it)."""
+    loan = lock_loan(loan_id)
+    if loan.status != LoanStatus.ACTIVE:
+        return None
+    applied = apply_credit(loan, loan_installments(loan), as_of, acting_user, whole_loan=False)
+    if applied:
+        _close_if_paid(loan)
+        audit_log(actor=acting_user, action="credit.apply", obj=loan, summary=f"{-applied.credit}")
+    return applied
+
+
+@transaction.atomic
+def loan_credit_refund(*, loan_id: int, amount=None, acting_user, note: str = "") -> Transaction:
+    """Pay credit back to the borrower (all of it unless `amount` says less)."""
+    loan = lock_loan(loan_id)
+    amount = loan.credit_balance if amount is None else parse_amount(amount, field="amount")
+    if amount <= 0 or amount > loan.credit_balance:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"the loan holds a credit of {loan.credit_balance}; cannot refund {amount}",
+            field="amount",
+        )
+    refund = post_transaction(
+        loan=loan,
+        kind=TransactionKind.REFUND,
+        value_date=timezone.localdate(),
+        lines={},
+        installments=loan_installments(loan),
+        amount=amount,
+        credit=-amount,
+        acting_user=acting_user,
+        note=note,
+    )
+    audit_log(actor=acting_user, action="credit.refund", obj=loan, summary=f"refunded {amount}")
+    return refund
+
+
+@transaction.atomic
+def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Transaction:
+    """Undo a repayment exactly: its lines, the credit it added, and what was posted with it."""
+    if not reason.strip():
+        raise LendingError(LendingErrorCode.REQUIRED, "give a reason", field="reason")
+    original = Transaction.objects.filter(pk=transaction_id).first()
+    if original is None:
+        raise LendingError(
+            LendingErrorCode.NOT_FOUND, f"no transaction {transaction_id}", field="transaction"
+        )
+    loan = lock_loan(original.loan_id)
+    if original.kind != TransactionKind.REPAYMENT:
+        raise LendingError(
+            LendingErrorCode.NOT_REVERSIBLE,
+            f"a {original.get_kind_display().lower()} cannot be reversed here; only repayments",
+            field="transaction",
+        )
+    if Transaction.objects.filter(reverses=original).exists():
+        raise LendingError(
+            LendingErrorCode.ALREADY_REVERSED,
+            "this repayment is already reversed",
+            field="transaction",
+        )
+    if loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
+        raise LendingError(
+            LendingErrorCode.NOT_REVERSIBLE,
+            f"loan {loan.reference} is {LoanStatus(loan.status).label.lower()}",
+            field="transaction",
+        )
+    if loan.credit_balance < original.credit:
+        raise LendingError(
+            LendingErrorCode.NOT_REVERSIBLE,
+            "the credit this payment left has been used or refunded since; reverse that first",
+            field="transaction",
+        )
+    installments = loan_installments(loan)
+    seq_of = {i.pk: i.seq for i in installments}
+    reversal = None
+    for txn in [original, *original.consequences.order_by("-id")]:
+        lines = {
+            seq_of[line.installment_id]: -Parts(*(getattr(line, c) for c in COMPONENTS))
+            for line in txn.lines.all()
+        }
+        posted = post_transaction(
+            loan=loan,
+            kind=TransactionKind.REVERSAL,
+            effect=txn.effect,
+            value_date=txn.value_date,
+            lines=lines,
+            installments=installments,
+            amount=txn.amount,
+            credit=-txn.credit,
+            acting_user=acting_user,
+            reverses=txn,
+            note=reason.strip(),
+        )
+        reversal = reversal or posted
+    if loan.status == LoanStatus.CLOSED and loan.total_outstanding > 0:
+        transition(loan, LoanStatus.ACTIVE)
+        loan.closed_at = None
+        loan.save(update_fields=["status", "closed_at", "updated_at"])
+    audit_log(
+        actor=acting_user,
+        action="repayment.reverse",
+        obj=loan,
+        summary=f"reversed repayment {original.amount} of {original.value_date}: {reason}",
+        data={"transaction": original.pk, "reversal": reversal.pk},
+    )
+    return reversal
