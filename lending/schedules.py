@@ -260,6 +260,14 @@ class Quote:
     amount_received: Decimal = field(default=ZERO)
 
     @property
+    def apr_percent(self) -> Decimal:
+        return (self.apr * 100).quantize(Decimal("0.01"))
+
+    @property
+    def effective_annual_rate_percent(self) -> Decimal:
+        return (self.effective_annual_rate * 100).quantize(Decimal("0.01"))
+
+    @property
     def total_cost(self) -> Decimal:
         """Total cost of credit: everything paid beyond the amount lent."""
         return self.total_interest + self.total_fees

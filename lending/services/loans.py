@@ -1,7 +1,6 @@
 """Loan lifecycle: book, approve, reject, cancel, disburse, write off (DESIGN §5)."""
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,7 +9,7 @@ from lending.allocation import COMPONENTS, Parts, payoff_quote
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, Installment, Loan, LoanProduct, LoanStatus, TransactionKind
 from lending.models.borrowers import KycStatus
-from lending.money import ZERO, minor_unit, quantize_money
+from lending.money import ZERO
 from lending.schedules import (
     DayCount,
     FeeCollection,
@@ -27,6 +26,7 @@ from lending.services.ledger import (
     lock_loan,
     post_transaction,
 )
+from lending.validation import check_loan_terms, parse_amount, parse_rate
 
 ALLOWED_TRANSITIONS = {
     LoanStatus.PENDING: {LoanStatus.APPROVED, LoanStatus.REJECTED, LoanStatus.CANCELLED},
@@ -61,45 +61,6 @@ def transition(loan: Loan, to: LoanStatus) -> None:
     loan.status = to
 
 
-def parse_amount(value, *, field: str, currency: str = "CNY") -> Decimal:
-    """A positive amount in whole minor units, or a LendingError naming the field."""
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise LendingError(
-            LendingErrorCode.INVALID, f"{value!r} is not an amount", field=field
-        ) from None
-    if not amount.is_finite() or amount <= 0:
-        raise LendingError(LendingErrorCode.INVALID, "must be greater than zero", field=field)
-    if amount != quantize_money(amount, currency):
-        raise LendingError(
-            LendingErrorCode.INVALID,
-            f"has more decimal places than the currency allows ({minor_unit(currency)})",
-            field=field,
-        )
-    return amount
-
-
-def check_loan_terms(
-    *, product: LoanProduct, principal: Decimal, annual_rate: Decimal, term_months: int
-) -> None:
-    def out_of_range(field: str, what: str, low, high) -> LendingError:
-        return LendingError(
-            LendingErrorCode.OUT_OF_RANGE,
-            f"{what} is outside product {product.code}'s range {low}–{high}",
-            field=field,
-        )
-
-    if not product.min_amount <= principal <= product.max_amount:
-        raise out_of_range("amount", f"amount {principal}", product.min_amount, product.max_amount)
-    if not product.min_rate <= annual_rate <= product.max_rate:
-        raise out_of_range("rate", f"rate {annual_rate}", product.min_rate, product.max_rate)
-    if not product.min_term_months <= term_months <= product.max_term_months:
-        raise out_of_range(
-            "term", f"term {term_months}", product.min_term_months, product.max_term_months
-        )
-
-
 @transaction.atomic
 def loan_create(
     *,
@@ -113,10 +74,7 @@ def loan_create(
 ) -> Loan:
     """Book a pending loan on the product's terms, refusing anything outside its ranges."""
     principal = parse_amount(principal, field="amount", currency=product.currency)
-    try:
-        annual_rate = Decimal(str(annual_rate))
-    except InvalidOperation:
-        raise LendingError(LendingErrorCode.INVALID, "not a rate", field="rate") from None
+    annual_rate = parse_rate(annual_rate, field="rate")
     if borrower.is_blacklisted:
         raise LendingError(
             LendingErrorCode.BLACKLISTED,

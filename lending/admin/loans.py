@@ -1,0 +1,392 @@
+from django.contrib import admin, messages
+from django.db.models import F
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from lending.admin.forms import (
+    BookLoanForm,
+    DisburseForm,
+    ReasonForm,
+    RepaymentForm,
+    WriteOffForm,
+    attach_error,
+)
+from lending.errors import LendingError
+from lending.models import Installment, Loan, LoanStatus, Transaction, TransactionKind
+from lending.selectors import loan_payoff_quote, loans_for_list
+from lending.services.loans import (
+    loan_approve,
+    loan_cancel,
+    loan_create,
+    loan_disburse,
+    loan_reject,
+    loan_write_off,
+)
+from lending.services.repayments import repayment_post, repayment_reverse
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class InstallmentInline(ReadOnlyInline):
+    model = Installment
+    fields = (
+        "seq",
+        "due_date",
+        "principal_due",
+        "interest_due",
+        "fee_due",
+        "penalty_due",
+        "total",
+        "settled",
+        "outstanding_amount",
+        "settled_on",
+    )
+    readonly_fields = fields
+    verbose_name_plural = _("schedule")
+
+    @admin.display(description=_("total"))
+    def total(self, obj):
+        return obj.total_due
+
+    @admin.display(description=_("settled"))
+    def settled(self, obj):
+        return obj.total_settled
+
+    @admin.display(description=_("outstanding"))
+    def outstanding_amount(self, obj):
+        return obj.outstanding
+
+
+class TransactionInline(ReadOnlyInline):
+    model = Transaction
+    fk_name = "loan"
+    fields = (
+        "id",
+        "kind",
+        "value_date",
+        "amount",
+        "principal",
+        "interest",
+        "fee",
+        "penalty",
+        "credit",
+        "external_reference",
+        "posted_by",
+        "note",
+        "reverse_link",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="")
+    def reverse_link(self, obj):
+        if obj.kind != TransactionKind.REPAYMENT or hasattr(obj, "reversed_by"):
+            return ""
+        url = reverse("admin:lending_loan_reverse", args=[obj.loan_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Reverse"))
+
+
+@admin.register(Loan)
+class LoanAdmin(admin.ModelAdmin):
+    list_display = (
+        "reference",
+        "borrower",
+        "product",
+        "principal",
+        "outstanding",
+        "status",
+        "next_due_date",
+    )
+    list_filter = ("status", "product", "repayment_method", "start_date")
+    search_fields = (
+        "reference",
+        "borrower__full_name",
+        "=borrower__mobile",
+        "=borrower__national_id",
+    )
+    list_select_related = ("borrower", "product")
+    date_hierarchy = "start_date"
+    inlines = [InstallmentInline, TransactionInline]
+    actions = ["approve_selected", "disburse_selected_today"]
+    change_form_template = "admin/lending/loan/change_form.html"
+    readonly_fields = [f.name for f in Loan._meta.fields] + ["outstanding"]
+    fieldsets = (
+        (
+            None,
+            {"fields": ("reference", "borrower", "product", "status", "status_reason", "purpose")},
+        ),
+        (
+            _("Contract"),
+            {
+                "fields": (
+                    ("principal", "annual_rate", "term_months"),
+                    ("repayment_method", "day_count"),
+                    ("origination_fee", "fee_collection"),
+                    ("start_date", "first_due_date", "maturity_date"),
+                )
+            },
+        ),
+        (
+            _("Balances"),
+            {
+                "fields": (
+                    ("principal_outstanding", "interest_outstanding"),
+                    ("fee_outstanding", "penalty_outstanding"),
+                    ("outstanding", "credit_balance", "next_due_date"),
+                )
+            },
+        ),
+        (
+            _("Record"),
+            {
+                "fields": (
+                    ("created_at", "created_by"),
+                    ("approved_at", "approved_by"),
+                    "disbursed_at",
+                    "closed_at",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return loans_for_list().annotate(
+            outstanding_total=F("principal_outstanding")
+            + F("interest_outstanding")
+            + F("fee_outstanding")
+            + F("penalty_outstanding")
+        )
+
+    @admin.display(description=_("outstanding"), ordering="outstanding_total")
+    def outstanding(self, obj):
+        return obj.total_outstanding
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # loans carry money history (DESIGN §10)
+
+    # --- booking ---------------------------------------------------------------------------
+
+    def add_view(self, request, form_url="", extra_context=None):
+        form = BookLoanForm(request.POST or None, initial=request.GET or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                loan = loan_create(
+                    borrower=data["borrower"],
+                    product=data["product"],
+                    principal=data["amount"],
+                    annual_rate=data["rate"],
+                    term_months=data["term"],
+                    purpose=data["purpose"],
+                    acting_user=request.user,
+                )
+            except LendingError as exc:
+                attach_error(form, exc)
+            else:
+                messages.success(request, _("Loan %s booked; it awaits approval.") % loan)
+                return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
+        return self._form_page(request, None, form, _("Book a loan"))
+
+    # --- per-loan operations ----------------------------------------------------------------
+
+    def get_urls(self):
+        def view(func, suffix):
+            return path(
+                f"<int:loan_id>/{suffix}/",
+                self.admin_site.admin_view(func),
+                name=f"lending_loan_{suffix}",
+            )
+
+        return [
+            view(self.approve_view, "approve"),
+            view(self.reject_view, "reject"),
+            view(self.cancel_view, "cancel"),
+            view(self.disburse_view, "disburse"),
+            view(self.repay_view, "repay"),
+            view(self.write_off_view, "write_off"),
+            path(
+                "<int:loan_id>/reverse/<int:transaction_id>/",
+                self.admin_site.admin_view(self.reverse_view),
+                name="lending_loan_reverse",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _form_page(self, request, loan, form, title, preview=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "loan": loan,
+            "preview": preview,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/lending/loan/operation.html", context)
+
+    def _run(self, request, loan, form_class, title, operation, done, preview=None):
+        """Show the form; on a valid POST call the service and report success or its error."""
+        if not self.has_change_permission(request, loan):
+            messages.error(request, _("You may not change loans."))
+            return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                operation(form.cleaned_data)
+            except LendingError as exc:
+                attach_error(form, exc)
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, done)
+                return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
+        return self._form_page(request, loan, form, title, preview)
+
+    def approve_view(self, request, loan_id):
+        loan = get_object_or_404(Loan, pk=loan_id)
+        if request.method == "POST":
+            self._call(
+                request,
+                lambda: loan_approve(loan_id=loan.pk, acting_user=request.user),
+                _("Loan %s approved.") % loan,
+            )
+        return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
+
+    def reject_view(self, request, loan_id):
+        loan = get_object_or_404(Loan, pk=loan_id)
+        return self._run(
+            request,
+            loan,
+            ReasonForm,
+            _("Reject loan %s") % loan,
+            lambda d: loan_reject(loan_id=loan.pk, reason=d["reason"], acting_user=request.user),
+            _("Loan %s rejected.") % loan,
+        )
+
+    def cancel_view(self, request, loan_id):
+        loan = get_object_or_404(Loan, pk=loan_id)
+        return self._run(
+            request,
+            loan,
+            ReasonForm,
+            _("Cancel loan %s") % loan,
+            lambda d: loan_cancel(loan_id=loan.pk, reason=d["reason"], acting_user=request.user),
+            _("Loan %s cancelled.") % loan,
+        )
+
+    def disburse_view(self, request, loan_id):
+        loan = get_object_or_404(Loan, pk=loan_id)
+        return self._run(
+            request,
+            loan,
+            DisburseForm,
+            _("Disburse loan %s") % loan,
+            lambda d: loan_disburse(
+                loan_id=loan.pk,
+                disbursement_date=d["disbursement_date"],
+                first_due_date=d["first_due_date"],
+                acting_user=request.user,
+            ),
+            _("Loan %s disbursed; its schedule is fixed.") % loan,
+        )
+
+    def repay_view(self, request, loan_id):
+        loan = get_object_or_404(Loan, pk=loan_id)
+        preview = loan_payoff_quote(loan, timezone.localdate()) if loan.status == "active" else None
+
+        def post(data):
+            result = repayment_post(
+                loan_id=loan.pk,
+                amount=data["amount"],
+                value_date=data["value_date"],
+                external_reference=data["external_reference"],
+                idempotency_key=data["idempotency_key"],
+                channel=data["channel"],
+                note=data["note"],
+                acting_user=request.user,
+            )
+            if result.duplicate:
+                messages.warning(request, _("This payment was posted before; nothing new."))
+
+        return self._run(
+            request,
+            loan,
+            RepaymentForm,
+            _("Post a repayment to %s") % loan,
+            post,
+            _("Repayment posted to %s.") % loan,
+            preview,
+        )
+
+    def write_off_view(self, request, loan_id):
+        loan = get_object_or_404(Loan, pk=loan_id)
+        return self._run(
+            request,
+            loan,
+            WriteOffForm,
+            _("Write off loan %s") % loan,
+            lambda d: loan_write_off(
+                loan_id=loan.pk,
+                reason=d["reason"],
+                value_date=d["value_date"],
+                acting_user=request.user,
+            ),
+            _("Loan %s written off.") % loan,
+        )
+
+    def reverse_view(self, request, loan_id, transaction_id):
+        loan = get_object_or_404(Loan, pk=loan_id)
+        txn = get_object_or_404(Transaction, pk=transaction_id, loan=loan)
+        return self._run(
+            request,
+            loan,
+            ReasonForm,
+            _("Reverse %(txn)s on %(loan)s") % {"txn": txn, "loan": loan},
+            lambda d: repayment_reverse(
+                transaction_id=txn.pk, reason=d["reason"], acting_user=request.user
+            ),
+            _("Repayment reversed; balances restored."),
+        )
+
+    def _call(self, request, operation, done) -> bool:
+        try:
+            operation()
+        except LendingError as exc:
+            messages.error(request, str(exc))
+            return False
+        messages.success(request, done)
+        return True
+
+    # --- list actions -------------------------------------------------------------------------
+
+    @admin.action(description=_("Approve selected loans"), permissions=["change"])
+    def approve_selected(self, request, queryset):
+        for loan in queryset.filter(status=LoanStatus.PENDING):
+            self._call(
+                request,
+                lambda chosen=loan: loan_approve(loan_id=chosen.pk, acting_user=request.user),
+                _("Loan %s approved.") % loan,
+            )
+
+    @admin.action(description=_("Disburse selected loans today"), permissions=["change"])
+    def disburse_selected_today(self, request, queryset):
+        today = timezone.localdate()
+        for loan in queryset:
+            self._call(
+                request,
+                lambda chosen=loan: loan_disburse(
+                    loan_id=chosen.pk, disbursement_date=today, acting_user=request.user
+                ),
+                _("Loan %s disbursed.") % loan,
+            )

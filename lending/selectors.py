@@ -1,0 +1,109 @@
+"""Reads the admin, API and commands share: quotes, payoff figures, loan lists."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from lending.allocation import PayoffQuote, payoff_quote
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import Loan, LoanProduct, LoanStatus
+from lending.pricing import origination_fee
+from lending.schedules import (
+    DayCount,
+    FeeCollection,
+    Quote,
+    RepaymentMethod,
+    ScheduleError,
+    ScheduleTerms,
+    quote,
+)
+from lending.services.ledger import installment_states, loan_installments
+from lending.validation import check_loan_terms, parse_amount, parse_rate
+
+
+def _quote(**terms) -> Quote:
+    try:
+        return quote(ScheduleTerms(**terms))
+    except ScheduleError as exc:
+        raise LendingError(LendingErrorCode.INVALID, exc.message, field=exc.field) from None
+
+
+def product_quote(
+    *,
+    product: LoanProduct,
+    amount,
+    annual_rate,
+    term_months: int,
+    start_date: date,
+    first_due_date: date | None = None,
+) -> Quote:
+    """What a borrower sees before signing: schedule, APR and cost of credit on a product."""
+    amount = parse_amount(amount, field="amount", currency=product.currency)
+    annual_rate = parse_rate(annual_rate, field="rate")
+    check_loan_terms(
+        product=product, principal=amount, annual_rate=annual_rate, term_months=term_months
+    )
+    return _quote(
+        principal=amount,
+        annual_rate=annual_rate,
+        term_months=term_months,
+        start_date=start_date,
+        method=RepaymentMethod(product.repayment_method),
+        day_count=DayCount(product.day_count),
+        origination_fee=product.origination_fee_for(amount),
+        fee_collection=FeeCollection(product.fee_collection),
+        first_due_date=first_due_date,
+        currency=product.currency,
+    )
+
+
+def what_if_quote(
+    *,
+    amount,
+    annual_rate,
+    term_months: int,
+    start_date: date,
+    method: str,
+    day_count: str = DayCount.ACT_360.value,
+    fee_rate=Decimal(0),
+    first_due_date: date | None = None,
+) -> Quote:
+    """A quote without a product: any method, day count and upfront percent fee."""
+    amount = parse_amount(amount, field="amount")
+    annual_rate = parse_rate(annual_rate, field="rate")
+    fee_rate = parse_rate(fee_rate, field="fee_rate")
+    try:
+        method, day_count = RepaymentMethod(method), DayCount(day_count)
+    except ValueError as exc:
+        raise LendingError(LendingErrorCode.INVALID, str(exc), field="method") from None
+    return _quote(
+        principal=amount,
+        annual_rate=annual_rate,
+        term_months=term_months,
+        start_date=start_date,
+        method=method,
+        day_count=day_count,
+        origination_fee=origination_fee("percent", fee_rate, amount, "CNY"),
+        first_due_date=first_due_date,
+    )
+
+
+def loan_payoff_quote(loan: Loan, as_of: date) -> PayoffQuote:
+    """The amount that closes an active loan on `as_of` (interest only to that date)."""
+    return payoff_quote(
+        installment_states(loan_installments(loan)),
+        as_of=as_of,
+        annual_rate=loan.annual_rate,
+        day_count=DayCount(loan.day_count),
+        credit_balance=loan.credit_balance,
+        currency=loan.currency,
+    )
+
+
+def loans_for_list() -> QuerySet[Loan]:
+    return Loan.objects.select_related("borrower", "product")
+
+
+def active_loans() -> QuerySet[Loan]:
+    return Loan.objects.filter(status=LoanStatus.ACTIVE)

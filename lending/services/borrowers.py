@@ -1,0 +1,145 @@
+"""Borrower profiles: created and edited here so identity rules hold everywhere."""
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+
+from lending.errors import LendingError, LendingErrorCode
+from lending.identity import IdentityError, normalize_mobile, parse_national_id
+from lending.models import Borrower, EmergencyContact
+from lending.services.audit import audit_log
+
+EDITABLE = {
+    "full_name",
+    "mobile",
+    "address",
+    "employer",
+    "monthly_income",
+    "kyc_status",
+    "is_blacklisted",
+    "blacklist_reason",
+}
+
+
+def _identity_error(exc: IdentityError) -> LendingError:
+    return LendingError(LendingErrorCode.INVALID, exc.message, field=exc.field)
+
+
+def _apply_identity(borrower: Borrower, national_id: str, dob: date | None, sex: str | None):
+    """Date of birth and sex come from the ID; values given with it must agree."""
+    try:
+        parsed = parse_national_id(national_id)
+    except IdentityError as exc:
+        raise _identity_error(exc) from None
+    if dob and dob != parsed.date_of_birth:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            f"does not match the national ID, which gives {parsed.date_of_birth}",
+            field="date_of_birth",
+        )
+    if sex and sex != parsed.sex:
+        raise LendingError(LendingErrorCode.INVALID, "does not match the national ID", field="sex")
+    borrower.national_id = parsed.number
+    borrower.date_of_birth = parsed.date_of_birth
+    borrower.sex = parsed.sex
+
+
+def _validate(borrower: Borrower) -> None:
+    if not borrower.full_name.strip():
+        raise LendingError(LendingErrorCode.REQUIRED, "is required", field="full_name")
+    try:
+        borrower.mobile = normalize_mobile(borrower.mobile)
+    except IdentityError as exc:
+        raise _identity_error(exc) from None
+    if borrower.monthly_income is not None and borrower.monthly_income < 0:
+        raise LendingError(LendingErrorCode.INVALID, "must not be negative", field="monthly_income")
+    if borrower.is_blacklisted and not borrower.blacklist_reason.strip():
+        raise LendingError(
+            LendingErrorCode.REQUIRED,
+            "a blacklisted borrower needs a reason",
+            field="blacklist_reason",
+        )
+
+
+def _save(borrower: Borrower) -> None:
+    try:
+        with transaction.atomic():
+            borrower.save()
+    except IntegrityError:
+        raise LendingError(
+            LendingErrorCode.DUPLICATE,
+            "a borrower with this national ID already exists",
+            field="national_id",
+        ) from None
+
+
+@transaction.atomic
+def borrower_create(
+    *,
+    full_name: str,
+    national_id: str,
+    mobile: str,
+    acting_user,
+    date_of_birth: date | None = None,
+    sex: str | None = None,
+    emergency_contacts: list[dict] | None = None,
+    **profile,
+) -> Borrower:
+    unknown = set(profile) - EDITABLE
+    if unknown:
+        raise LendingError(LendingErrorCode.INVALID, "unknown field", field=sorted(unknown)[0])
+    borrower = Borrower(full_name=full_name.strip(), mobile=mobile, **profile)
+    _apply_identity(borrower, national_id, date_of_birth, sex)
+    _validate(borrower)
+    _save(borrower)
+    for contact in emergency_contacts or []:
+        emergency_contact_add(borrower=borrower, acting_user=acting_user, **contact)
+    audit_log(actor=acting_user, action="borrower.create", obj=borrower, summary=borrower.full_name)
+    return borrower
+
+
+@transaction.atomic
+def borrower_update(*, borrower_id: int, acting_user, **changes) -> Borrower:
+    borrower = Borrower.objects.select_for_update().get(pk=borrower_id)
+    unknown = set(changes) - EDITABLE - {"national_id", "date_of_birth", "sex"}
+    if unknown:
+        raise LendingError(LendingErrorCode.INVALID, "cannot be changed", field=sorted(unknown)[0])
+    before = {name: str(getattr(borrower, name)) for name in changes}
+    for name in EDITABLE & set(changes):
+        setattr(borrower, name, changes[name])
+    if {"national_id", "date_of_birth", "sex"} & set(changes):
+        _apply_identity(
+            borrower,
+            changes.get("national_id", borrower.national_id),
+            changes.get("date_of_birth"),
+            changes.get("sex"),
+        )
+    _validate(borrower)
+    _save(borrower)
+    after = {name: str(getattr(borrower, name)) for name in changes}
+    changed = {k: [before[k], after[k]] for k in changes if before[k] != after[k]}
+    audit_log(
+        actor=acting_user,
+        action="borrower.update",
+        obj=borrower,
+        summary=", ".join(sorted(changed)),
+        data={"changes": changed},
+    )
+    return borrower
+
+
+@transaction.atomic
+def emergency_contact_add(
+    *, borrower: Borrower, name: str, relation: str, phone: str, acting_user
+) -> EmergencyContact:
+    if not name.strip():
+        raise LendingError(LendingErrorCode.REQUIRED, "is required", field="name")
+    try:
+        phone = normalize_mobile(phone, field="phone")
+    except IdentityError as exc:
+        raise _identity_error(exc) from None
+    if phone == borrower.mobile:
+        raise LendingError(LendingErrorCode.INVALID, "is the borrower's own number", field="phone")
+    return EmergencyContact.objects.create(
+        borrower=borrower, name=name.strip(), relation=relation, phone=phone
+    )
