@@ -15,6 +15,11 @@ from lending.services.borrowers import (
 
 
 class BorrowerForm(forms.ModelForm):
+    # Wider than the stored columns: staff paste "+86 139-1234-5678"; the clean_* methods
+    # normalize to the 11 and 18 characters stored.
+    national_id = forms.CharField(label=_("national ID"), max_length=32)
+    mobile = forms.CharField(label=_("mobile phone"), max_length=32)
+
     class Meta:
         model = Borrower
         fields = ["full_name", "national_id", "mobile", *sorted(EDITABLE - {"full_name", "mobile"})]
@@ -33,6 +38,8 @@ class BorrowerForm(forms.ModelForm):
 
 
 class EmergencyContactForm(forms.ModelForm):
+    phone = forms.CharField(label=_("phone"), max_length=32)
+
     class Meta:
         model = EmergencyContact
         fields = ["name", "relation", "phone"]

@@ -180,7 +180,9 @@ class LoanAdmin(admin.ModelAdmin):
     # --- booking ---------------------------------------------------------------------------
 
     def add_view(self, request, form_url="", extra_context=None):
-        form = BookLoanForm(request.POST or None, initial=request.GET or None)
+        form = BookLoanForm(
+            request.POST if request.method == "POST" else None, initial=request.GET or None
+        )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -241,7 +243,7 @@ class LoanAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, loan):
             messages.error(request, _("You may not change loans."))
             return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
-        form = form_class(request.POST or None)
+        form = form_class(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 operation(form.cleaned_data)

@@ -14,7 +14,7 @@ from django.db.models import Max, Q, Sum
 from lending.allocation import COMPONENTS
 from lending.models import Installment, Loan, Transaction, TransactionLine
 from lending.models.transactions import Effect
-from lending.money import ZERO
+from lending.money import ZERO, quantize_money
 from lending.services.audit import audit_log
 
 
@@ -68,8 +68,9 @@ def _expected_installment(sums: dict | None) -> dict[str, Decimal]:
     sums = sums or {}
     expected = {}
     for c in COMPONENTS:
-        expected[f"{c}_due"] = sums.get(f"{c}_{Effect.CHARGE}") or ZERO
-        expected[f"{c}_settled"] = sums.get(f"{c}_{Effect.SETTLE}") or ZERO
+        # Quantized: SQLite's SUM drops trailing zeros (138.5 for 138.50).
+        expected[f"{c}_due"] = quantize_money(sums.get(f"{c}_{Effect.CHARGE}") or ZERO)
+        expected[f"{c}_settled"] = quantize_money(sums.get(f"{c}_{Effect.SETTLE}") or ZERO)
     return expected
 
 
@@ -121,7 +122,7 @@ def reconcile_chunk(loan_ids: list[int], *, repair: bool, acting_user, report: R
             if changed:
                 dirty_installments.append(installment)
         expected_loan = {f"{c}_outstanding": totals[c] for c in COMPONENTS}
-        expected_loan["credit_balance"] = credit_by_loan.get(loan_id) or ZERO
+        expected_loan["credit_balance"] = quantize_money(credit_by_loan.get(loan_id) or ZERO)
         expected_loan["next_due_date"] = min(unsettled_dates) if unsettled_dates else None
         for name, value in expected_loan.items():
             if getattr(loan, name) != value:

@@ -1,0 +1,216 @@
+"""The admin as a credit officer uses it: borrower → quote → book → approve → disburse → repay."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from lending.identity import generate_national_id
+from lending.models import AuditEvent, Borrower, Loan, LoanStatus, Transaction
+from tests.factories import BorrowerFactory, ProductFactory
+from tests.lending.loan_helpers import active_loan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
+    client.force_login(user)
+    return client
+
+
+def inline_management(prefix: str, total: int = 0) -> dict:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def borrower_post(**overrides) -> dict:
+    data = {
+        "full_name": "王小明",
+        "national_id": generate_national_id(date_of_birth=date(1991, 5, 20), sex="M"),
+        "mobile": "+86 139-1234-5678",
+        "address": "北京市朝阳区",
+        "employer": "某科技有限公司",
+        "monthly_income": "15000.00",
+        "kyc_status": "verified",
+        "blacklist_reason": "",
+        **inline_management("emergency_contacts", 1),
+        "emergency_contacts-0-name": "王大明",
+        "emergency_contacts-0-relation": "parent",
+        "emergency_contacts-0-phone": "13700001111",
+        **inline_management("loans"),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_borrower_created_in_admin_gets_identity_from_the_id(admin_client):
+    response = admin_client.post(reverse("admin:lending_borrower_add"), borrower_post())
+    assert response.status_code == 302, response.content.decode()[:2000]
+    borrower = Borrower.objects.get()
+    assert borrower.date_of_birth == date(1991, 5, 20)
+    assert borrower.sex == "M"
+    assert borrower.mobile == "13912345678"
+    assert borrower.emergency_contacts.get().phone == "13700001111"
+    assert AuditEvent.objects.filter(action="borrower.create").count() == 1
+
+
+def test_bad_national_id_is_shown_on_the_field_and_nothing_is_saved(admin_client):
+    bad = generate_national_id(date_of_birth=date(1991, 5, 20), sex="M")
+    bad = bad[:-1] + ("0" if bad[-1] != "0" else "1")
+    response = admin_client.post(
+        reverse("admin:lending_borrower_add"), borrower_post(national_id=bad)
+    )
+    assert response.status_code == 200
+    assert "checksum" in response.context["adminform"].form.errors["national_id"][0]
+    assert not Borrower.objects.exists()
+
+
+def test_borrower_list_masks_id_and_phone_but_search_finds_the_full_number(admin_client):
+    borrower = BorrowerFactory(mobile="13812345678")
+    page = admin_client.get(reverse("admin:lending_borrower_changelist"))
+    html = page.content.decode()
+    assert borrower.national_id not in html
+    assert "138****5678" in html
+    found = admin_client.get(reverse("admin:lending_borrower_changelist"), {"q": "13812345678"})
+    assert borrower.full_name in found.content.decode()
+
+
+def test_quote_page_shows_schedule_and_apr(admin_client):
+    product = ProductFactory(code="phone12")
+    page = admin_client.get(
+        reverse("admin:lending_loanproduct_quote"),
+        {"product": product.pk, "amount": "10000", "rate": "0.18", "term": "12",
+         "start_date": "2026-01-15"},
+    )
+    html = page.content.decode()
+    assert page.context["quote"].apr == Decimal("0.1800")
+    assert "18.00 %" in html
+    assert "916.80" in html and "1001.61" in html
+
+
+def test_quote_page_names_the_field_for_an_out_of_range_rate(admin_client):
+    product = ProductFactory(code="phone12", max_rate=Decimal("0.18"))
+    page = admin_client.get(
+        reverse("admin:lending_loanproduct_quote"),
+        {"product": product.pk, "amount": "10000", "rate": "0.30", "term": "12",
+         "start_date": "2026-01-15"},
+    )
+    assert "outside product phone12" in page.context["form"].errors["rate"][0]
+
+
+def test_full_loan_journey_moves_every_balance_to_the_cent(admin_client):
+    borrower = BorrowerFactory()
+    product = ProductFactory(code="std")
+    response = admin_client.post(
+        reverse("admin:lending_loan_add"),
+        {"borrower": borrower.pk, "product": product.pk, "amount": "10000.00", "rate": "0.18",
+         "term": "12", "purpose": "phone"},
+    )
+    loan = Loan.objects.get()
+    assert response.status_code == 302 and loan.status == LoanStatus.PENDING
+
+    admin_client.post(reverse("admin:lending_loan_approve", args=[loan.pk]))
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.APPROVED
+
+    admin_client.post(
+        reverse("admin:lending_loan_disburse", args=[loan.pk]),
+        {"disbursement_date": "2026-01-15"},
+    )
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.ACTIVE
+    assert loan.principal_outstanding == Decimal("10000.00")
+    assert loan.interest_outstanding == Decimal("1001.61")
+
+    page = admin_client.get(reverse("admin:lending_loan_change", args=[loan.pk]))
+    html = page.content.decode()
+    assert "916.80" in html and "2026-02-15" in html.replace("Feb. 15, 2026", "2026-02-15")
+
+    repay = admin_client.get(reverse("admin:lending_loan_repay", args=[loan.pk]))
+    assert repay.context["preview"].amount > Decimal("10000")
+    admin_client.post(
+        reverse("admin:lending_loan_repay", args=[loan.pk]),
+        {"amount": "916.80", "value_date": "2026-02-15", "idempotency_key": "pay-1"},
+    )
+    loan.refresh_from_db()
+    assert loan.principal_outstanding == Decimal("9233.20")
+    assert loan.interest_outstanding == Decimal("851.61")
+    assert loan.next_due_date == date(2026, 3, 15)
+
+    # The same payment submitted again (a double click) is recorded once.
+    admin_client.post(
+        reverse("admin:lending_loan_repay", args=[loan.pk]),
+        {"amount": "916.80", "value_date": "2026-02-15", "idempotency_key": "pay-1"},
+    )
+    assert Transaction.objects.filter(kind="repayment").count() == 1
+
+
+def test_repayment_error_is_shown_and_nothing_is_written(admin_client):
+    loan = active_loan()
+    before = Transaction.objects.count()
+    page = admin_client.post(
+        reverse("admin:lending_loan_repay", args=[loan.pk]),
+        {"amount": "100.00", "value_date": "2025-01-01"},
+    )
+    assert page.status_code == 200
+    assert "before the loan was disbursed" in page.context["form"].errors["value_date"][0]
+    assert Transaction.objects.count() == before
+
+
+def test_reverse_and_write_off_from_the_admin(admin_client):
+    loan = active_loan()
+    admin_client.post(
+        reverse("admin:lending_loan_repay", args=[loan.pk]),
+        {"amount": "500.00", "value_date": "2026-02-15"},
+    )
+    payment = Transaction.objects.get(kind="repayment")
+    admin_client.post(
+        reverse("admin:lending_loan_reverse", args=[loan.pk, payment.pk]),
+        {"reason": "cheque bounced"},
+    )
+    loan.refresh_from_db()
+    assert loan.principal_outstanding == Decimal("10000.00")
+    assert loan.interest_outstanding == Decimal("1001.61")
+
+    page = admin_client.post(reverse("admin:lending_loan_write_off", args=[loan.pk]), {})
+    assert "reason" in page.context["form"].errors
+    admin_client.post(
+        reverse("admin:lending_loan_write_off", args=[loan.pk]),
+        {"reason": "uncollectable", "value_date": "2026-03-01"},
+    )
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.WRITTEN_OFF
+    assert loan.total_outstanding == Decimal("0.00")
+
+
+def test_disbursing_twice_reports_the_error(admin_client):
+    loan = active_loan()
+    page = admin_client.post(
+        reverse("admin:lending_loan_disburse", args=[loan.pk]),
+        {"disbursement_date": "2026-01-20"},
+        follow=True,
+    )
+    assert "cannot be disbursed" in page.content.decode()
+    assert loan.installments.count() == 12
+
+
+def test_product_above_its_apr_ceiling_is_refused_on_save(admin_client):
+    product = ProductFactory.build(
+        code="pricey", max_rate=Decimal("0.30"), apr_ceiling=Decimal("0.24")
+    )
+    data = {
+        f.name: getattr(product, f.name)
+        for f in product._meta.fields
+        if f.editable and f.name != "id"
+    }
+    data["is_active"] = "on"
+    page = admin_client.post(reverse("admin:lending_loanproduct_add"), data)
+    assert page.status_code == 200
+    assert "above its ceiling of 24.00 %" in str(page.context["adminform"].form.errors)
