@@ -1,6 +1,7 @@
 """Loan lifecycle: book, approve, reject, cancel, disburse, write off (DESIGN §5)."""
 
 from datetime import date
+from uuid import uuid4
 
 from django.db import transaction
 from django.utils import timezone
@@ -89,7 +90,7 @@ def loan_create(
         product=product, principal=principal, annual_rate=annual_rate, term_months=term_months
     )
     loan = Loan.objects.create(
-        reference=f"TMP-{timezone.now().timestamp()}",
+        reference=f"TMP{uuid4().hex[:16]}",  # replaced by the pk-based number below
         borrower=borrower,
         product=product,
         purpose=purpose,

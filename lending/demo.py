@@ -1,0 +1,1069 @@
+"""The demo book behind `manage.py load_demo`: logins, products, borrowers and a loan history.
+
+Everything is derived from one seed (`random.Random` streams and a seeded Faker "zh_CN"), so the
+same seed on the same day gives the same book. Borrowers are bulk-created (there is no borrower
+service to go through yet); every loan and every money movement goes through the lending
+services, in value-date order, so the ledger is exactly what the back office itself would have
+written and `reconcile_loans` finds no difference.
+
+Each borrower has a latent risk (`latent_risk`), the chance of going bad that drives how their
+loans are decided and repaid. It is not stored: it is a function of the borrower's stored fields
+and the seed, so a scorecard can later be fitted against it (`DemoSummary.latent_risk` also holds
+it by national ID for the borrowers of one load).
+"""
+
+import math
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Count, F, Sum, Value
+from django.utils import timezone
+from faker import Faker
+
+from lending import roles
+from lending.allocation import payoff_quote
+from lending.identity import IdentityError, generate_national_id, normalize_mobile
+from lending.models import (
+    Borrower,
+    EmergencyContact,
+    Installment,
+    Loan,
+    LoanProduct,
+    LoanStatus,
+    Transaction,
+)
+from lending.models.borrowers import ContactRelation, KycStatus, Sex
+from lending.models.products import (
+    CostCapType,
+    FeeCollectionChoices,
+    FeeType,
+    PenaltyBase,
+    PenaltyRateType,
+    RepaymentMethodChoices,
+)
+from lending.schedules import DayCount, RepaymentMethod, ScheduleTerms, add_months, due_dates
+from lending.services.ledger import installment_states, loan_installments
+from lending.services.loans import (
+    loan_approve,
+    loan_cancel,
+    loan_create,
+    loan_disburse,
+    loan_reject,
+    loan_write_off,
+)
+from lending.services.reconcile import reconcile_loans
+from lending.services.repayments import (
+    loan_credit_apply,
+    loan_credit_refund,
+    repayment_post,
+    repayment_reverse,
+)
+
+DEFAULT_SEED = 20261129
+DEFAULT_BORROWERS = 600
+HISTORY_DAYS = 600  # disbursements spread over roughly the last 20 months
+RISK_REFERENCE_YEAR = 2026  # ages in the risk model count from a fixed year, not from "today"
+SELF_EMPLOYED = "个体经营"
+ZERO = Decimal("0.00")
+YUAN = Decimal("1")
+HUNDRED = Decimal("100")
+
+# --------------------------------------------------------------------------- logins
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    group: str
+    superuser: bool = False
+
+    @property
+    def password(self) -> str:
+        return f"demo-{self.username}-2026"
+
+
+DEMO_LOGINS = (
+    DemoLogin("admin", roles.ADMINISTRATOR, superuser=True),
+    DemoLogin("officer", roles.CREDIT_OFFICER),
+    DemoLogin("analyst", roles.RISK_ANALYST),
+    DemoLogin("collector", roles.COLLECTOR),
+    DemoLogin("manager", roles.COLLECTIONS_MANAGER),
+    DemoLogin("finance", roles.FINANCE),
+    DemoLogin("auditor", roles.AUDITOR),
+)
+
+# --------------------------------------------------------------------------- products
+
+PHONE, CASH, SALARY = "phone-installment", "cash-loan", "salary-advance"
+DEMO_PRODUCT_CODES = (PHONE, CASH, SALARY)
+
+DEMO_PRODUCTS = {
+    # 1 % upfront on a 3-month plan at 18 % would reach an APR of 24.18 %: the top rate is 17 %.
+    PHONE: dict(
+        name="手机分期 Phone installment",
+        repayment_method=RepaymentMethodChoices.EQUAL_INSTALLMENT,
+        min_term_months=3,
+        max_term_months=24,
+        min_amount=Decimal("500.00"),
+        max_amount=Decimal("50000.00"),
+        min_rate=Decimal("0.080000"),
+        max_rate=Decimal("0.170000"),
+        fee_type=FeeType.PERCENT,
+        fee_value=Decimal("0.010000"),
+        fee_collection=FeeCollectionChoices.UPFRONT,
+        day_count=DayCount.ACT_360.value,
+        grace_days=3,
+        arrears_tolerance=Decimal("1.00"),
+        penalty_rate_type=PenaltyRateType.CONTRACT_MULTIPLE,
+        penalty_rate_value=Decimal("1.500000"),
+        cost_cap_type=CostCapType.FIXED,
+        cost_cap_value=Decimal("0.240000"),
+        apr_ceiling=Decimal("0.240000"),
+    ),
+    CASH: dict(
+        name="现金贷 Cash loan",
+        repayment_method=RepaymentMethodChoices.EQUAL_PRINCIPAL,
+        min_term_months=3,
+        max_term_months=12,
+        min_amount=Decimal("1000.00"),
+        max_amount=Decimal("200000.00"),
+        min_rate=Decimal("0.100000"),
+        max_rate=Decimal("0.240000"),
+        day_count=DayCount.ACT_360.value,
+        grace_days=3,
+        arrears_tolerance=Decimal("1.00"),
+        penalty_base=PenaltyBase.OVERDUE_PRINCIPAL,
+        penalty_rate_type=PenaltyRateType.CONTRACT_MULTIPLE,
+        penalty_rate_value=Decimal("1.500000"),
+        # Contract rates reach 24 %: penalty interest needs room up to the 36 % all-in cap.
+        cost_cap_type=CostCapType.FIXED,
+        cost_cap_value=Decimal("0.360000"),
+        apr_ceiling=Decimal("0.240000"),
+    ),
+    SALARY: dict(
+        name="工资预支 Salary advance",
+        repayment_method=RepaymentMethodChoices.SINGLE_PAYMENT,
+        min_term_months=1,
+        max_term_months=3,
+        min_amount=Decimal("500.00"),
+        max_amount=Decimal("10000.00"),
+        min_rate=Decimal("0.120000"),
+        max_rate=Decimal("0.180000"),
+        day_count=DayCount.ACT_365F.value,
+        grace_days=1,
+        arrears_tolerance=Decimal("1.00"),
+        penalty_base=PenaltyBase.OVERDUE_PRINCIPAL_INTEREST,
+        penalty_rate_type=PenaltyRateType.ABSOLUTE,
+        penalty_rate_value=Decimal("0.240000"),
+        cost_cap_type=CostCapType.FIXED,
+        cost_cap_value=Decimal("0.240000"),
+        apr_ceiling=Decimal("0.240000"),
+        write_off_dpd=120,
+    ),
+}
+
+TERMS = {
+    PHONE: (3, 6, 6, 6, 12, 12, 12, 12, 18, 24, 24),
+    CASH: (3, 6, 6, 9, 12, 12),
+    SALARY: (1, 1, 2, 3),
+}
+PHONE_PRICES = (
+    1299,
+    1699,
+    1999,
+    2499,
+    2999,
+    3499,
+    3999,
+    4599,
+    5499,
+    5999,
+    6499,
+    6999,
+    7999,
+    8999,
+    9999,
+    12999,
+    15999,
+)
+PURPOSES = {
+    PHONE: ("手机分期购机", "以旧换新购机", "平板电脑分期", "笔记本电脑分期", "智能手表分期"),
+    CASH: ("装修", "教育培训", "医疗费用", "旅游", "婚庆", "家电家具", "租房押金", "日常消费"),
+    SALARY: ("工资预支", "临时周转", "房租周转"),
+}
+
+# --------------------------------------------------------------------------- regions
+
+# (province prefix, province, population weight, [(region code, city, district)]), GB/T 2260.
+REGIONS = (
+    ("11", "北京市", 4, [("110105", "北京市", "朝阳区"), ("110108", "北京市", "海淀区")]),
+    ("12", "天津市", 2, [("120101", "天津市", "和平区"), ("120104", "天津市", "南开区")]),
+    ("13", "河北省", 5, [("130102", "石家庄市", "长安区"), ("130602", "保定市", "竞秀区")]),
+    ("14", "山西省", 3, [("140105", "太原市", "小店区")]),
+    ("15", "内蒙古自治区", 2, [("150102", "呼和浩特市", "新城区")]),
+    ("21", "辽宁省", 3, [("210102", "沈阳市", "和平区"), ("210202", "大连市", "中山区")]),
+    ("22", "吉林省", 2, [("220102", "长春市", "南关区")]),
+    ("23", "黑龙江省", 2, [("230102", "哈尔滨市", "道里区")]),
+    ("31", "上海市", 4, [("310115", "上海市", "浦东新区"), ("310104", "上海市", "徐汇区")]),
+    ("32", "江苏省", 6, [("320102", "南京市", "玄武区"), ("320505", "苏州市", "虎丘区")]),
+    ("33", "浙江省", 5, [("330106", "杭州市", "西湖区"), ("330203", "宁波市", "海曙区")]),
+    ("34", "安徽省", 5, [("340104", "合肥市", "蜀山区"), ("340202", "芜湖市", "镜湖区")]),
+    ("35", "福建省", 3, [("350203", "厦门市", "思明区"), ("350102", "福州市", "鼓楼区")]),
+    ("36", "江西省", 4, [("360102", "南昌市", "东湖区"), ("360702", "赣州市", "章贡区")]),
+    ("37", "山东省", 7, [("370102", "济南市", "历下区"), ("370202", "青岛市", "市南区")]),
+    ("41", "河南省", 7, [("410105", "郑州市", "金水区"), ("410302", "洛阳市", "老城区")]),
+    ("42", "湖北省", 4, [("420106", "武汉市", "武昌区"), ("420502", "宜昌市", "西陵区")]),
+    ("43", "湖南省", 5, [("430103", "长沙市", "天心区"), ("430202", "株洲市", "荷塘区")]),
+    (
+        "44",
+        "广东省",
+        9,
+        [
+            ("440106", "广州市", "天河区"),
+            ("440305", "深圳市", "南山区"),
+            ("441900", "东莞市", "东莞市"),
+        ],
+    ),
+    ("45", "广西壮族自治区", 4, [("450103", "南宁市", "青秀区"), ("450302", "桂林市", "秀峰区")]),
+    ("46", "海南省", 1, [("460105", "海口市", "秀英区")]),
+    ("50", "重庆市", 3, [("500103", "重庆市", "渝中区"), ("500112", "重庆市", "渝北区")]),
+    ("51", "四川省", 6, [("510107", "成都市", "武侯区"), ("510703", "绵阳市", "涪城区")]),
+    ("52", "贵州省", 3, [("520102", "贵阳市", "南明区")]),
+    ("53", "云南省", 3, [("530102", "昆明市", "五华区")]),
+    ("54", "西藏自治区", 1, [("540102", "拉萨市", "城关区")]),
+    ("61", "陕西省", 3, [("610113", "西安市", "雁塔区")]),
+    ("62", "甘肃省", 2, [("620102", "兰州市", "城关区")]),
+    ("63", "青海省", 1, [("630102", "西宁市", "城东区")]),
+    ("64", "宁夏回族自治区", 1, [("640104", "银川市", "兴庆区")]),
+    ("65", "新疆维吾尔自治区", 2, [("650102", "乌鲁木齐市", "天山区")]),
+)
+# Where people move for work: an address is often in one of these, not the ID's province.
+MIGRATION_TARGETS = ("44", "31", "11", "33", "32")
+# A small, made-up regional effect on latent risk (log-odds).
+PROVINCE_RISK = {
+    "44": 0.10,
+    "45": 0.15,
+    "46": 0.10,
+    "52": 0.15,
+    "53": 0.10,
+    "31": -0.15,
+    "11": -0.15,
+    "33": -0.10,
+    "32": -0.10,
+}
+_REGION_BY_PREFIX = {prefix: (name, districts) for prefix, name, _w, districts in REGIONS}
+
+BLACKLIST_REASONS = (
+    "最高法院失信被执行人名单 (court-listed judgment defaulter)",
+    "身份证件伪造 (forged identity documents)",
+    "多头借贷欺诈, 已报警 (loan-stacking fraud, reported to police)",
+    "冒用他人身份申请 (applied under another person's identity)",
+    "同业共享黑名单: 恶意逃废债 (industry blacklist: deliberate debt evasion)",
+)
+REJECT_REASONS = (
+    "负债收入比超过 50 % (debt-to-income above 50 %)",
+    "收入无法核实 (income could not be verified)",
+    "近三个月多头申请 (too many recent applications elsewhere)",
+    "征信报告有当前逾期 (current delinquency on the credit report)",
+    "评分卡等级 E (scorecard grade E)",
+)
+KYC_REJECT_REASON = "身份核验未通过 (KYC rejected)"
+CANCEL_REASONS = (
+    "借款人撤回申请 (borrower withdrew the application)",
+    "重复申请 (duplicate application)",
+    "七日内未签署合同 (contract not signed within 7 days)",
+    "借款人改用其他产品 (borrower chose another product)",
+)
+WRITE_OFF_REASONS = (
+    "逾期超过核销天数, 催收无果 (past the write-off dpd, collection exhausted)",
+    "借款人失联 (borrower unreachable at every known contact)",
+    "法院裁定无财产可供执行 (court found no assets to enforce against)",
+)
+REVERSAL_REASON = "银行退票: 余额不足 (returned by the bank: insufficient funds)"
+CHANNELS = ("auto_debit", "auto_debit", "auto_debit", "alipay", "wechat_pay", "bank_transfer")
+
+# --------------------------------------------------------------------------- latent risk
+
+
+def latent_risk(borrower, *, seed: int = DEFAULT_SEED) -> float:
+    """The borrower's chance of going bad (0–1): what drives their demo repayment behaviour.
+
+    A logistic function of stored fields (income, age, employer, home province) plus noise keyed
+    by seed and national ID, so it can be recomputed for any demo borrower and nothing extra is
+    stored. `borrower` is a Borrower or anything with the same attributes.
+    """
+    income = float(borrower.monthly_income or 3000)
+    age = RISK_REFERENCE_YEAR - borrower.date_of_birth.year
+    employer = (borrower.employer or "").strip()
+    z = -2.45 + 0.85 * math.log(10000 / income)
+    z += 0.06 * max(0, 27 - age) + 0.03 * max(0, age - 48)
+    if not employer:
+        z += 0.7
+    elif employer == SELF_EMPLOYED:
+        z += 0.3
+    z += PROVINCE_RISK.get(borrower.national_id[:2], 0.0)
+    z += 0.9 * random.Random(f"{seed}:risk:{borrower.national_id}").gauss(0, 1)
+    return 1 / (1 + math.exp(-z))
+
+
+# --------------------------------------------------------------------------- borrowers
+
+
+@dataclass
+class BorrowerProfile:
+    full_name: str
+    national_id: str
+    date_of_birth: date
+    sex: str
+    mobile: str
+    address: str
+    employer: str
+    monthly_income: Decimal
+    kyc_status: str
+    is_blacklisted: bool = False
+    blacklist_reason: str = ""
+    contacts: list[tuple[str, str, str]] = field(default_factory=list)
+    risk: float = 0.0
+
+
+def _name(fake: Faker, sex: str) -> str:
+    # zh_CN has no gendered name formats (name_male() mixes): surname + gendered given name.
+    given = fake.first_name_male() if sex == Sex.MALE else fake.first_name_female()
+    return f"{fake.last_name()}{given}"
+
+
+def _mobile(fake: Faker, rng: random.Random, taken: set[str]) -> str:
+    for _ in range(5):
+        try:
+            number = normalize_mobile(fake.phone_number())
+        except IdentityError:
+            continue
+        if number not in taken:
+            taken.add(number)
+            return number
+    while True:
+        number = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+        if number not in taken:
+            taken.add(number)
+            return number
+
+
+def _address(fake: Faker, rng: random.Random, home_prefix: str) -> str:
+    prefix = home_prefix if rng.random() < 0.6 else rng.choice(MIGRATION_TARGETS)
+    province, districts = _REGION_BY_PREFIX[prefix]
+    _code, city, district = rng.choice(districts)
+    place = province if province == city else f"{province}{city}"
+    building, unit = rng.randint(1, 30), rng.randint(1, 6)
+    flat = f"{building}栋{unit}单元{rng.randint(1, 33)}{rng.randint(1, 4):02d}室"
+    return f"{place}{district}{fake.street_name()}{rng.randint(1, 999)}号{flat}"
+
+
+def demo_borrower_profiles(*, seed: int, count: int, today: date) -> list[BorrowerProfile]:
+    """The demo borrowers, without touching the database (same seed and day → same people)."""
+    rng = random.Random(f"{seed}:borrowers")
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed)
+    prefixes = [prefix for prefix, *_ in REGIONS]
+    weights = [weight for _p, _n, weight, _d in REGIONS]
+    ids: set[str] = set()
+    mobiles: set[str] = set()
+    blacklisted = set(rng.sample(range(count), max(1, round(count * 0.02)))) if count > 1 else set()
+    profiles = []
+    for n in range(count):
+        sex = rng.choice((Sex.MALE, Sex.FEMALE))
+        age = int(rng.triangular(20, 59, 27))
+        born = today - timedelta(days=365 * age + rng.randint(1, 360))
+        born = min(born, add_months(today, -12 * age) - timedelta(days=1))  # age ≥ 20 today
+        prefix = rng.choices(prefixes, weights)[0]
+        region_code = rng.choice(_REGION_BY_PREFIX[prefix][1])[0]
+        while True:
+            national_id = generate_national_id(
+                date_of_birth=born, sex=sex, region_code=region_code, sequence=rng.randrange(100)
+            )
+            if national_id not in ids:
+                ids.add(national_id)
+                break
+        roll = rng.random()
+        employer = "" if roll < 0.03 else SELF_EMPLOYED if roll < 0.08 else fake.company()
+        income = Decimal(round(min(40000, max(3000, rng.lognormvariate(math.log(9000), 0.55)))))
+        income = (income / HUNDRED).quantize(YUAN) * HUNDRED
+        kyc_roll = rng.random()
+        kyc = (
+            KycStatus.PENDING
+            if kyc_roll < 0.04
+            else KycStatus.REJECTED
+            if kyc_roll < 0.06
+            else KycStatus.VERIFIED
+        )
+        profile = BorrowerProfile(
+            full_name=_name(fake, sex),
+            national_id=national_id,
+            date_of_birth=born,
+            sex=sex,
+            mobile=_mobile(fake, rng, mobiles),
+            address=_address(fake, rng, prefix),
+            employer=employer,
+            monthly_income=income.quantize(Decimal("0.01")),
+            kyc_status=kyc,
+        )
+        if n in blacklisted:
+            profile.is_blacklisted = True
+            profile.blacklist_reason = rng.choice(BLACKLIST_REASONS)
+        relations = rng.sample(
+            [
+                ContactRelation.SPOUSE,
+                ContactRelation.PARENT,
+                ContactRelation.SIBLING,
+                ContactRelation.FRIEND,
+                ContactRelation.COLLEAGUE,
+                ContactRelation.RELATIVE,
+            ],
+            k=1 if rng.random() < 0.35 else 2,
+        )
+        profile.contacts = []
+        for relation in relations:
+            other = Sex.FEMALE if sex == Sex.MALE else Sex.MALE
+            contact_sex = other if relation == ContactRelation.SPOUSE else rng.choice(tuple(Sex))
+            name = _name(fake, contact_sex)
+            profile.contacts.append((name, relation, _mobile(fake, rng, mobiles)))
+        profile.risk = latent_risk(profile, seed=seed)
+        profiles.append(profile)
+    return profiles
+
+
+# --------------------------------------------------------------------------- loan plans
+
+PENDING, APPROVED, REJECTED, CANCELLED = "pending", "approved", "rejected", "cancelled"
+CURRENT, CLOSED, PREPAID, LATE, PARTIAL = "current", "closed", "prepaid", "late", "partial"
+WRITTEN_OFF, CREDIT, REVERSED = "written_off", "credit", "reversed"
+APPLICATION_SCENARIOS = (PENDING, APPROVED, REJECTED, CANCELLED)
+DISBURSED_SCENARIOS = (CURRENT, CLOSED, PREPAID, LATE, PARTIAL, WRITTEN_OFF, CREDIT, REVERSED)
+BAD_SCENARIOS = (WRITTEN_OFF, LATE, PARTIAL, REJECTED)
+ALL_SCENARIOS = APPLICATION_SCENARIOS + DISBURSED_SCENARIOS
+# Event order within one loan and one day.
+BOOK, DECIDE, DISBURSE, PAY, WRITE_OFF, REFUND = range(6)
+
+
+@dataclass
+class LoanPlan:
+    index: int
+    borrower: int  # index into the profiles
+    risk: float
+    scenario: str
+    product: str = ""
+    principal: Decimal = ZERO
+    rate: Decimal = ZERO
+    term: int = 0
+    purpose: str = ""
+    applied: date | None = None
+    start: date | None = None
+    events: list[tuple] = field(default_factory=list)  # (date, order, kind, params)
+
+    def add(self, when: date, order: int, kind: str, **params) -> None:
+        self.events.append((when, order, kind, params))
+
+
+def _scenario(rng: random.Random, risk: float, kyc: str) -> str:
+    if kyc == KycStatus.REJECTED:
+        return REJECTED
+    if kyc == KycStatus.PENDING:
+        return rng.choices((PENDING, CANCELLED, REJECTED), (5, 2, 1))[0]
+    roll = rng.random()
+    for scenario, chance in (
+        (PENDING, 0.03),
+        (APPROVED, 0.02),
+        (CANCELLED, 0.04),
+        (REJECTED, min(0.5, 0.03 + 0.5 * risk)),
+    ):
+        if roll < chance:
+            return scenario
+        roll -= chance
+    roll = rng.random()
+    for scenario, chance in (
+        (WRITTEN_OFF, 0.35 * risk),
+        (LATE, 0.45 * risk),
+        (PARTIAL, 0.2 * risk),
+    ):
+        if roll < chance:
+            return scenario
+        roll -= chance
+    return rng.choices((CURRENT, CLOSED, PREPAID, CREDIT, REVERSED), (48, 38, 10, 3, 0.5))[0]
+
+
+def _ensure_coverage(plans: list[LoanPlan], profiles: list[BorrowerProfile]) -> None:
+    """Every scenario at least once, taken from the riskiest (or safest) loan that can spare it."""
+    counts = Counter(p.scenario for p in plans)
+    for scenario in ALL_SCENARIOS:
+        if counts[scenario]:
+            continue
+        needs_verified = scenario not in (PENDING, REJECTED, CANCELLED)
+        candidates = [
+            p
+            for p in plans
+            if counts[p.scenario] > 1
+            and (not needs_verified or profiles[p.borrower].kyc_status == KycStatus.VERIFIED)
+        ]
+        if not candidates:
+            continue
+        bad = scenario in BAD_SCENARIOS
+        chosen = max(candidates, key=lambda p: p.risk if bad else -p.risk)
+        counts[chosen.scenario] -= 1
+        chosen.scenario = scenario
+        counts[scenario] += 1
+
+
+def _days(rng: random.Random, low: date, high: date) -> date:
+    return low + timedelta(days=rng.randint(0, max(0, (high - low).days)))
+
+
+def _lateness(rng: random.Random, risk: float) -> int:
+    if rng.random() >= min(0.7, 0.08 + 1.2 * risk):
+        return 0
+    return rng.randint(1, min(20, 3 + int(25 * risk)))
+
+
+def _choose_product(rng: random.Random, plan: LoanPlan, profile: BorrowerProfile) -> None:
+    if plan.scenario in (CREDIT, REVERSED):
+        code = rng.choice((PHONE, CASH))
+    else:
+        code = rng.choices((PHONE, CASH, SALARY), (50, 35, 15))[0]
+    terms = TERMS[code]
+    if plan.scenario in (CREDIT, REVERSED):
+        terms = tuple(t for t in terms if t >= 6)
+    elif plan.scenario == CLOSED:
+        terms = tuple(t for t in terms if t <= 18)
+    plan.product, plan.term = code, rng.choice(terms)
+    income = profile.monthly_income
+    if code == PHONE:
+        price = Decimal(rng.choice(PHONE_PRICES))
+        principal = price - (Decimal(rng.choice((0, 0, 0, 500, 1000))) if price > 2000 else 0)
+    elif code == CASH:
+        principal = (income * Decimal(rng.uniform(0.8, 5)) / 1000).quantize(YUAN) * 1000
+        principal = min(Decimal(200000), max(Decimal(1000), principal))
+    else:
+        principal = (income * Decimal(rng.uniform(0.3, 0.8)) / HUNDRED).quantize(YUAN) * HUNDRED
+        principal = min(Decimal(10000), max(Decimal(500), principal))
+    spec = DEMO_PRODUCTS[code]
+    low, high = spec["min_rate"], spec["max_rate"]
+    position = min(1.0, max(0.0, 3 * plan.risk + rng.uniform(-0.15, 0.15)))
+    steps = int((high - low) / Decimal("0.005"))
+    plan.rate = low + Decimal("0.005") * round(position * steps)
+    plan.principal = principal.quantize(Decimal("0.01"))
+    plan.purpose = rng.choice(PURPOSES[code])
+
+
+def _dues(plan: LoanPlan) -> list[date]:
+    spec = DEMO_PRODUCTS[plan.product]
+    return due_dates(
+        ScheduleTerms(
+            principal=plan.principal,
+            annual_rate=plan.rate,
+            term_months=plan.term,
+            start_date=plan.start,
+            method=RepaymentMethod(spec["repayment_method"]),
+        )
+    )
+
+
+def _pay_normally(rng, plan: LoanPlan, dues: list[date], until: date, *, round_up=False) -> None:
+    """Pay each installment falling due before `until`, on time or a few days late."""
+    for due in dues:
+        if due >= until:
+            break
+        paid_on = min(due + timedelta(days=_lateness(rng, plan.risk)), until)
+        plan.add(paid_on, PAY, "pay_due", round_up=round_up)
+
+
+def _plan_disbursed(rng: random.Random, plan: LoanPlan, today: date, window_start: date) -> None:
+    s = plan.scenario
+    wo_dpd = DEMO_PRODUCTS[plan.product].get("write_off_dpd", 180)
+    stop = None  # index of the first installment not paid in full
+    if s == CURRENT:
+        plan.start = _days(
+            rng, max(window_start, add_months(today, -plan.term) + timedelta(1)), today
+        )
+    elif s in (CREDIT, REVERSED):
+        low = max(window_start, add_months(today, -plan.term) + timedelta(1))
+        plan.start = _days(rng, low, add_months(today, -2) - timedelta(days=8))
+    elif s == CLOSED:
+        plan.start = _days(rng, window_start, add_months(today, -plan.term) - timedelta(days=25))
+    elif s == PREPAID:
+        plan.start = _days(rng, window_start, today - timedelta(days=20))
+    elif s in (LATE, PARTIAL):
+        if s == LATE:
+            bucket = rng.choices(((4, 30), (31, 60), (61, 90), (91, wo_dpd - 1)), (5, 2, 1.5, 1.5))
+            dpd = rng.randint(*bucket[0])
+        else:
+            dpd = rng.randint(4, 75)
+        stop = rng.randint(0, plan.term - 1)
+        while stop and add_months(today - timedelta(days=dpd), -(stop + 1)) < window_start:
+            stop -= 1
+        plan.start = add_months(today - timedelta(days=dpd), -(stop + 1))
+    elif s == WRITTEN_OFF:
+        stop = min(plan.term - 1, rng.choice((0, 0, 1, 1, 2, 3, 5)))
+        delay = wo_dpd + rng.randint(0, 40)
+        while True:
+            low = add_months(window_start, stop + 1) + timedelta(days=3)
+            if low <= today - timedelta(days=delay) or stop == 0:
+                break
+            stop -= 1
+        last_due = _days(rng, low, today - timedelta(days=delay))
+        plan.start = add_months(last_due, -(stop + 1))
+    dues = _dues(plan)
+    plan.applied = plan.start - timedelta(days=rng.randint(0, 3))
+    plan.add(plan.applied, BOOK, "book")
+    plan.add(plan.applied, DECIDE, "approve")
+    plan.add(plan.start, DISBURSE, "disburse")
+    if s in (CURRENT, CLOSED, CREDIT):
+        _pay_normally(rng, plan, dues, today + timedelta(days=1), round_up=s == CREDIT)
+    elif s == REVERSED:
+        passed = [i for i, due in enumerate(dues) if due + timedelta(days=6) <= today]
+        bounced = rng.choice(passed)
+        for i, due in enumerate(dues):
+            if due > today:
+                break
+            if i == bounced:
+                plan.add(due, PAY, "pay_and_bounce")
+                plan.add(due + timedelta(days=rng.randint(2, 5)), PAY, "pay_due")
+            else:
+                plan.add(
+                    min(due + timedelta(days=_lateness(rng, plan.risk)), today), PAY, "pay_due"
+                )
+    elif s == PREPAID:
+        payoff_on = _days(rng, plan.start + timedelta(days=10), min(today, dues[-1] - timedelta(1)))
+        _pay_normally(rng, plan, dues, payoff_on)
+        extra = rng.random() < 0.35
+        plan.add(payoff_on, PAY, "payoff", round_up=extra)
+        if extra and rng.random() < 0.5:
+            plan.add(today, REFUND, "refund")
+    elif s in (LATE, PARTIAL, WRITTEN_OFF):
+        stop = min(stop, len(dues) - 1)
+        missed = dues[stop]
+        _pay_normally(rng, plan, dues[:stop], missed)
+        end = today if s != WRITTEN_OFF else missed + timedelta(days=delay)
+        if s == PARTIAL:
+            when = min(missed + timedelta(days=rng.randint(0, 5)), today)
+            plan.add(when, PAY, "pay_due", fraction=rng.uniform(0.2, 0.8))
+        elif (end - missed).days > 20 and rng.random() < 0.4:
+            when = _days(rng, missed + timedelta(days=10), end - timedelta(days=5))
+            plan.add(when, PAY, "pay_due", cap=Decimal(rng.choice((100, 200, 300, 500))))
+        if s == WRITTEN_OFF:
+            plan.add(end, WRITE_OFF, "write_off", reason=rng.choice(WRITE_OFF_REASONS))
+
+
+def plan_loans(*, seed: int, profiles: list[BorrowerProfile], today: date) -> list[LoanPlan]:
+    """Every demo loan and its dated events, from the borrowers' latent risk (no database)."""
+    rng = random.Random(f"{seed}:loans")
+    window_start = today - timedelta(days=HISTORY_DAYS)
+    plans: list[LoanPlan] = []
+    for b, profile in enumerate(profiles):
+        if profile.is_blacklisted:
+            continue
+        how_many = rng.choices((0, 1, 2, 3), (12, 55, 27, 6))[0]
+        for _ in range(how_many):
+            scenario = _scenario(rng, profile.risk, profile.kyc_status)
+            plans.append(LoanPlan(len(plans), b, profile.risk, scenario))
+    _ensure_coverage(plans, profiles)
+    for plan in plans:
+        _choose_product(rng, plan, profiles[plan.borrower])
+        if plan.scenario in DISBURSED_SCENARIOS:
+            _plan_disbursed(rng, plan, today, window_start)
+            continue
+        if plan.scenario == PENDING:
+            plan.applied = today - timedelta(days=rng.randint(0, 6))
+        elif plan.scenario == APPROVED:
+            plan.applied = today - timedelta(days=rng.randint(0, 10))
+        else:
+            plan.applied = _days(rng, window_start, today)
+        plan.add(plan.applied, BOOK, "book")
+        if plan.scenario == APPROVED:
+            plan.add(plan.applied, DECIDE, "approve")
+        elif plan.scenario == REJECTED:
+            kyc_rejected = profiles[plan.borrower].kyc_status == KycStatus.REJECTED
+            reason = KYC_REJECT_REASON if kyc_rejected else rng.choice(REJECT_REASONS)
+            plan.add(plan.applied, DECIDE, "reject", reason=reason)
+        elif plan.scenario == CANCELLED:
+            plan.add(
+                plan.applied + timedelta(days=rng.randint(0, 5)),
+                DECIDE,
+                "cancel",
+                reason=rng.choice(CANCEL_REASONS),
+            )
+    for plan in plans:
+        # Same-day events keep their planned order; a date never runs backwards within a loan.
+        ordered, latest = [], None
+        for when, order, kind, params in plan.events:
+            when = min(today, max(when, latest) if latest else when)
+            ordered.append((when, order, kind, params))
+            latest = when
+        plan.events = ordered
+    return plans
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class DemoSummary:
+    already_loaded: bool
+    seed: int
+    borrowers: int
+    loans_by_status: dict[str, int]
+    active_late: int
+    with_credit_balance: int
+    transactions: int
+    transactions_by_kind: dict[str, int]
+    logins: list[tuple[str, str, str]]  # (username, password, group)
+    seconds: float = 0.0
+    reconcile_clean: bool | None = None
+    latent_risk: dict[str, float] = field(default_factory=dict)  # national ID → risk, this load
+
+    @property
+    def loans(self) -> int:
+        return sum(self.loans_by_status.values())
+
+    def lines(self) -> list[str]:
+        active = self.loans_by_status.get(LoanStatus.ACTIVE, 0)
+        out = [
+            f"Borrowers: {self.borrowers}",
+            f"Loans: {self.loans}",
+            *(
+                f"  {status.label.lower():<12} {self.loans_by_status.get(status, 0)}"
+                for status in LoanStatus
+            ),
+            f"    of the active: {active - self.active_late} current, {self.active_late} overdue",
+            f"  with a credit balance: {self.with_credit_balance}",
+            f"Transactions: {self.transactions}",
+            *(f"  {kind:<20} {n}" for kind, n in sorted(self.transactions_by_kind.items())),
+        ]
+        if self.reconcile_clean is not None:
+            out.append(f"Reconcile: {'clean' if self.reconcile_clean else 'DIFFERENCES FOUND'}")
+        out.append("Demo logins (username / password / role):")
+        out += [f"  {user:<10} {password:<24} {group}" for user, password, group in self.logins]
+        return out
+
+
+def _say(stdout, message: str) -> None:
+    if stdout is not None:
+        stdout.write(message + "\n")
+
+
+def _ensure_logins() -> tuple[dict[str, object], set[str]]:
+    """The demo users by group, and the usernames that existed already (left as they were,
+    password included; they only join their group)."""
+    User = get_user_model()
+    users, existing = {}, set()
+    for login in DEMO_LOGINS:
+        user = User.objects.filter(username=login.username).first()
+        if user is not None:
+            existing.add(login.username)
+        else:
+            user = User(username=login.username, is_staff=True, is_superuser=login.superuser)
+            user.set_password(login.password)
+            user.save()
+        group, _ = Group.objects.get_or_create(name=login.group)
+        user.groups.add(group)
+        users[login.group] = user
+    return users, existing
+
+
+def _create_products() -> dict[str, LoanProduct]:
+    products = {}
+    for code, spec in DEMO_PRODUCTS.items():
+        product = LoanProduct(code=code, **spec)
+        product.full_clean()
+        product.save()
+        products[code] = product
+    return products
+
+
+def _create_borrowers(profiles: list[BorrowerProfile]) -> list[Borrower]:
+    taken = set(
+        Borrower.objects.filter(national_id__in=[p.national_id for p in profiles]).values_list(
+            "national_id", flat=True
+        )
+    )
+    if taken:
+        raise RuntimeError(f"{len(taken)} demo national IDs already belong to other borrowers")
+    borrowers = Borrower.objects.bulk_create(
+        Borrower(
+            full_name=p.full_name,
+            national_id=p.national_id,
+            date_of_birth=p.date_of_birth,
+            sex=p.sex,
+            mobile=p.mobile,
+            address=p.address,
+            employer=p.employer,
+            monthly_income=p.monthly_income,
+            kyc_status=p.kyc_status,
+            is_blacklisted=p.is_blacklisted,
+            blacklist_reason=p.blacklist_reason,
+        )
+        for p in profiles
+    )
+    if any(b.pk is None for b in borrowers):  # backends that return no ids from bulk_create
+        by_id = dict(
+            Borrower.objects.filter(national_id__in=[p.national_id for p in profiles]).values_list(
+                "national_id", "pk"
+            )
+        )
+        for b in borrowers:
+            b.pk = by_id[b.national_id]
+    EmergencyContact.objects.bulk_create(
+        EmergencyContact(borrower=b, name=name, relation=relation, phone=phone)
+        for b, p in zip(borrowers, profiles, strict=True)
+        for name, relation, phone in p.contacts
+    )
+    return borrowers
+
+
+_OUTSTANDING = sum(
+    (F(f"{c}_due") - F(f"{c}_settled") for c in ("principal", "interest", "fee", "penalty")),
+    Value(ZERO),
+)
+
+
+def _amount_due(loan_id: int, as_of: date) -> tuple[Decimal, Decimal]:
+    """(what has fallen due by `as_of` and is unpaid, the loan's credit balance)."""
+    due = Installment.objects.filter(loan_id=loan_id, due_date__lte=as_of).aggregate(
+        total=Sum(_OUTSTANDING)
+    )["total"]
+    credit = Loan.objects.values_list("credit_balance", flat=True).get(pk=loan_id)
+    return Decimal(due or 0).quantize(Decimal("0.01")), credit
+
+
+def _round_up(amount: Decimal, step: Decimal) -> Decimal:
+    return ((amount / step).to_integral_value(ROUND_CEILING) * step).quantize(Decimal("0.01"))
+
+
+class _Runner:
+    """Runs the planned events through the services, in value-date order."""
+
+    def __init__(self, *, products, borrowers, users, seed: int):
+        self.products = products
+        self.borrowers = borrowers
+        self.users = users
+        self.rng = random.Random(f"{seed}:payments")
+        self.loan_ids: dict[int, int] = {}  # plan index → loan id
+        self.serial = 0
+
+    def run(self, plan: LoanPlan, when: date, kind: str, params: dict) -> None:
+        getattr(self, kind)(plan, when, **params)
+
+    # -- applications
+    def book(self, plan, when):
+        loan = loan_create(
+            borrower=self.borrowers[plan.borrower],
+            product=self.products[plan.product],
+            principal=plan.principal,
+            annual_rate=plan.rate,
+            term_months=plan.term,
+            purpose=plan.purpose,
+            acting_user=self.users[roles.CREDIT_OFFICER],
+        )
+        self.loan_ids[plan.index] = loan.pk
+
+    def approve(self, plan, when):
+        loan_approve(loan_id=self.loan_ids[plan.index], acting_user=self.users[roles.RISK_ANALYST])
+
+    def reject(self, plan, when, reason):
+        loan_reject(
+            loan_id=self.loan_ids[plan.index],
+            reason=reason,
+            acting_user=self.users[roles.RISK_ANALYST],
+        )
+
+    def cancel(self, plan, when, reason):
+        loan_cancel(
+            loan_id=self.loan_ids[plan.index],
+            reason=reason,
+            acting_user=self.users[roles.CREDIT_OFFICER],
+        )
+
+    def disburse(self, plan, when):
+        loan_disburse(
+            loan_id=self.loan_ids[plan.index],
+            disbursement_date=when,
+            acting_user=self.users[roles.FINANCE],
+        )
+
+    # -- money in
+    def _post(self, plan, when, amount):
+        self.serial += 1
+        return repayment_post(
+            loan_id=self.loan_ids[plan.index],
+            amount=amount,
+            value_date=when,
+            acting_user=None,  # the payment feed, not a person
+            external_reference=f"DEMO{when:%Y%m%d}{self.serial:07d}",
+            channel=self.rng.choice(CHANNELS),
+        )
+
+    def pay_due(self, plan, when, round_up=False, fraction=None, cap=None):
+        loan_id = self.loan_ids[plan.index]
+        due, credit = _amount_due(loan_id, when)
+        amount = due - credit
+        if due > 0 and amount <= 0:
+            loan_credit_apply(loan_id=loan_id, as_of=when, acting_user=None)
+            return
+        if amount <= 0:
+            return
+        if fraction is not None:
+            amount = max(YUAN, (amount * Decimal(fraction)).quantize(YUAN, rounding=ROUND_DOWN))
+        if cap is not None:
+            amount = min(amount, cap)
+        if round_up:
+            amount = _round_up(amount + Decimal("0.01"), HUNDRED)
+        self._post(plan, when, amount)
+
+    def pay_and_bounce(self, plan, when):
+        due, credit = _amount_due(self.loan_ids[plan.index], when)
+        if due - credit <= 0:
+            return
+        result = self._post(plan, when, due - credit)
+        repayment_reverse(
+            transaction_id=result.transaction.pk,
+            reason=REVERSAL_REASON,
+            acting_user=self.users[roles.FINANCE],
+        )
+
+    def payoff(self, plan, when, round_up=False):
+        loan = Loan.objects.get(pk=self.loan_ids[plan.index])
+        quote = payoff_quote(
+            installment_states(loan_installments(loan)),
+            as_of=when,
+            annual_rate=loan.annual_rate,
+            day_count=DayCount(loan.day_count),
+            credit_balance=loan.credit_balance,
+            currency=loan.currency,
+        )
+        amount = quote.amount
+        if round_up or amount <= 0:
+            amount = _round_up(amount + Decimal("0.01"), HUNDRED)
+        self._post(plan, when, amount)
+
+    def write_off(self, plan, when, reason):
+        loan_write_off(
+            loan_id=self.loan_ids[plan.index],
+            reason=reason,
+            value_date=when,
+            acting_user=self.users[roles.COLLECTIONS_MANAGER],
+        )
+
+    def refund(self, plan, when):
+        loan_id = self.loan_ids[plan.index]
+        if Loan.objects.filter(pk=loan_id, credit_balance__gt=0).exists():
+            loan_credit_refund(
+                loan_id=loan_id,
+                acting_user=self.users[roles.FINANCE],
+                note="overpayment returned to the borrower's bank card",
+            )
+
+
+def _demo_loans():
+    return Loan.objects.filter(product__code__in=DEMO_PRODUCT_CODES)
+
+
+def _summarize(*, already_loaded: bool, seed: int, today: date, risk=None) -> DemoSummary:
+    loans = _demo_loans()
+    by_status = Counter(dict(loans.values_list("status").annotate(n=Count("id")).order_by()))
+    by_kind = dict(
+        Transaction.objects.filter(loan__in=loans)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return DemoSummary(
+        already_loaded=already_loaded,
+        seed=seed,
+        borrowers=Borrower.objects.count(),
+        loans_by_status={status.value: by_status.get(status.value, 0) for status in LoanStatus},
+        active_late=loans.filter(status=LoanStatus.ACTIVE, next_due_date__lt=today).count(),
+        with_credit_balance=loans.filter(credit_balance__gt=0).count(),
+        transactions=sum(by_kind.values()),
+        transactions_by_kind=by_kind,
+        logins=[(lg.username, lg.password, lg.group) for lg in DEMO_LOGINS],
+        latent_risk=risk or {},
+    )
+
+
+def load_demo_book(
+    *, seed: int = DEFAULT_SEED, borrowers: int = DEFAULT_BORROWERS, stdout=None
+) -> DemoSummary:
+    """Load the demo book once: logins, 3 products, `borrowers` borrowers and their loans.
+
+    If the demo products exist already, nothing is changed and the summary describes the book
+    that is there. The load is one database transaction: it lands whole or not at all.
+    """
+    if borrowers < 1:
+        raise ValueError("borrowers must be at least 1")
+    started = time.perf_counter()
+    today = timezone.localdate()
+    if LoanProduct.objects.filter(code__in=DEMO_PRODUCT_CODES).exists():
+        summary = _summarize(already_loaded=True, seed=seed, today=today)
+        _say(stdout, "The demo book is already loaded (its products exist): nothing changed.")
+        for line in summary.lines():
+            _say(stdout, line)
+        return summary
+
+    with transaction.atomic():
+        users, existing_logins = _ensure_logins()
+        products = _create_products()
+        _say(stdout, f"Products: {', '.join(products)}")
+
+        profiles = demo_borrower_profiles(seed=seed, count=borrowers, today=today)
+        db_borrowers = _create_borrowers(profiles)
+        _say(stdout, f"Borrowers: {len(db_borrowers)} ({time.perf_counter() - started:.1f} s)")
+
+        plans = plan_loans(seed=seed, profiles=profiles, today=today)
+        events = sorted(
+            (when, plan.index, step, order, kind, params)
+            for plan in plans
+            for step, (when, order, kind, params) in enumerate(plan.events)
+        )
+        scenarios = Counter(plan.scenario for plan in plans)
+        _say(
+            stdout,
+            f"Planned {len(plans)} loans, {len(events)} events: "
+            + ", ".join(f"{s} {scenarios[s]}" for s in ALL_SCENARIOS),
+        )
+        runner = _Runner(products=products, borrowers=db_borrowers, users=users, seed=seed)
+        step = max(1, -(-len(events) // 5))
+        for n, (when, index, _step, _order, kind, params) in enumerate(events, start=1):
+            runner.run(plans[index], when, kind, params)
+            if n % step == 0 or n == len(events):
+                _say(
+                    stdout,
+                    f"  events {n}/{len(events)} (value date {when}, "
+                    f"{time.perf_counter() - started:.1f} s)",
+                )
+
+        report = reconcile_loans(acting_user=None, loan_ids=list(runner.loan_ids.values()))
+        if not report.clean:
+            raise RuntimeError(
+                "the demo book does not reconcile: "
+                + "; ".join(str(d) for d in report.differences[:5])
+            )
+        summary = _summarize(
+            already_loaded=False,
+            seed=seed,
+            today=today,
+            risk={p.national_id: round(p.risk, 6) for p in profiles},
+        )
+        summary.reconcile_clean = True
+        summary.logins = [
+            (user, "(existing account, unchanged)" if user in existing_logins else pw, group)
+            for user, pw, group in summary.logins
+        ]
+    summary.seconds = time.perf_counter() - started
+    _say(stdout, f"Loaded the demo book in {summary.seconds:.1f} s (seed {seed}).")
+    for line in summary.lines():
+        _say(stdout, line)
+    return summary

@@ -1,0 +1,27 @@
+"""`manage.py load_demo`: load the demo book once (logins, products, borrowers, loan history)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from lending.demo import DEFAULT_BORROWERS, DEFAULT_SEED, load_demo_book
+from lending.errors import LendingError
+
+
+class Command(BaseCommand):
+    help = (
+        "Load a deterministic demo book: demo logins, 3 loan products, borrowers and ~20 months "
+        "of loans and repayments posted through the services. Does nothing if already loaded."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+        parser.add_argument(
+            "--borrowers", type=int, default=DEFAULT_BORROWERS, help="how many borrowers"
+        )
+
+    def handle(self, *args, **options):
+        if options["borrowers"] < 1:
+            raise CommandError("--borrowers must be at least 1")
+        try:
+            load_demo_book(seed=options["seed"], borrowers=options["borrowers"], stdout=self.stdout)
+        except LendingError as exc:
+            raise CommandError(f"the demo book was not loaded: {exc}") from exc
