@@ -18,9 +18,9 @@ class BookLoanForm(forms.Form):
     product = forms.ModelChoiceField(LoanProduct.objects.filter(is_active=True))
     amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0.01)
     rate = forms.DecimalField(
-        label=_("annual rate"), max_digits=9, decimal_places=6, help_text=_("0.18 = 18 %")
+        label=_("Annual rate"), max_digits=9, decimal_places=6, help_text=_("0.18 = 18 %")
     )
-    term = forms.IntegerField(label=_("term (months)"), min_value=1, max_value=360)
+    term = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=360)
     purpose = forms.CharField(required=False, max_length=200)
 
 
@@ -28,9 +28,9 @@ class QuoteForm(forms.Form):
     product = forms.ModelChoiceField(LoanProduct.objects.filter(is_active=True))
     amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0.01)
     rate = forms.DecimalField(
-        label=_("annual rate"), max_digits=9, decimal_places=6, help_text=_("0.18 = 18 %")
+        label=_("Annual rate"), max_digits=9, decimal_places=6, help_text=_("0.18 = 18 %")
     )
-    term = forms.IntegerField(label=_("term (months)"), min_value=1, max_value=360)
+    term = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=360)
     start_date = forms.DateField(initial=timezone.localdate)
     first_due_date = forms.DateField(required=False)
 

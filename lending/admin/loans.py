@@ -104,7 +104,7 @@ class LoanAdmin(admin.ModelAdmin):
     list_display = (
         "reference",
         "borrower",
-        "product",
+        "product_code",
         "principal",
         "outstanding",
         "status",
@@ -169,6 +169,10 @@ class LoanAdmin(admin.ModelAdmin):
             + F("fee_outstanding")
             + F("penalty_outstanding")
         )
+
+    @admin.display(description=_("product"), ordering="product__code")
+    def product_code(self, obj):
+        return obj.product.code
 
     @admin.display(description=_("outstanding"), ordering="outstanding_total")
     def outstanding(self, obj):
