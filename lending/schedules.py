@@ -104,6 +104,11 @@ class ScheduleTerms:
     currency: str = DEFAULT_CURRENCY
 
     def __post_init__(self):
+        # Amounts are in whole minor units from here on ("10000" becomes 10000.00).
+        object.__setattr__(self, "principal", quantize_money(self.principal, self.currency))
+        object.__setattr__(
+            self, "origination_fee", quantize_money(self.origination_fee, self.currency)
+        )
         if self.principal <= 0:
             raise ScheduleError("amount", "amount must be greater than zero")
         if self.annual_rate < 0:
@@ -166,13 +171,15 @@ def level_payment(principal: Decimal, periodic_rate: Decimal, periods: int) -> D
 
 def _period_interest(terms: ScheduleTerms, balance: Decimal, start: date, end: date, seq: int):
     """Interest of one period, unrounded: rate/12 for a regular month, day count otherwise."""
+    # balance × rate / 12, not balance × (rate / 12): rate / 12 is rounded to 28 digits, which
+    # can tip an exact half cent (16,500 × 4.9 % / 12 = 67.375) below the tie.
     if terms.method == RepaymentMethod.SINGLE_PAYMENT:
         if terms.first_due_date is None:
-            return balance * terms.periodic_rate * terms.term_months
+            return balance * terms.annual_rate * terms.term_months / MONTHS_PER_YEAR
         return interest_between(balance, terms.annual_rate, start, end, terms.day_count)
     if seq == 1 and terms.first_due != terms.regular_first_due:
         return interest_between(balance, terms.annual_rate, start, end, terms.day_count)
-    return balance * terms.periodic_rate
+    return balance * terms.annual_rate / MONTHS_PER_YEAR
 
 
 def build_schedule(terms: ScheduleTerms) -> list[ScheduledInstallment]:
