@@ -28,7 +28,6 @@ from django.utils import timezone
 from faker import Faker
 
 from lending import roles
-from lending.allocation import payoff_quote
 from lending.identity import IdentityError, generate_national_id, normalize_mobile
 from lending.models import (
     Borrower,
@@ -49,7 +48,7 @@ from lending.models.products import (
     RepaymentMethodChoices,
 )
 from lending.schedules import DayCount, RepaymentMethod, ScheduleTerms, add_months, due_dates
-from lending.services.ledger import installment_states, loan_installments
+from lending.selectors import loan_payoff_quote
 from lending.services.loans import (
     loan_approve,
     loan_cancel,
@@ -936,14 +935,7 @@ class _Runner:
 
     def payoff(self, plan, when, round_up=False):
         loan = Loan.objects.get(pk=self.loan_ids[plan.index])
-        quote = payoff_quote(
-            installment_states(loan_installments(loan)),
-            as_of=when,
-            annual_rate=loan.annual_rate,
-            day_count=DayCount(loan.day_count),
-            credit_balance=loan.credit_balance,
-            currency=loan.currency,
-        )
+        quote = loan_payoff_quote(loan, when)
         amount = quote.amount
         if round_up or amount <= 0:
             amount = _round_up(amount + Decimal("0.01"), HUNDRED)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from lending.allocation import PayoffQuote, payoff_quote
+from lending.allocation import PayoffQuote
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Loan, LoanProduct, LoanStatus
 from lending.pricing import origination_fee
@@ -18,7 +18,7 @@ from lending.schedules import (
     ScheduleTerms,
     quote,
 )
-from lending.services.ledger import installment_states, loan_installments
+from lending.services.ledger import loan_installments, payoff_for
 from lending.validation import check_loan_terms, parse_amount, parse_rate
 
 
@@ -91,14 +91,7 @@ def what_if_quote(
 
 def loan_payoff_quote(loan: Loan, as_of: date) -> PayoffQuote:
     """The amount that closes an active loan on `as_of` (interest only to that date)."""
-    return payoff_quote(
-        installment_states(loan_installments(loan)),
-        as_of=as_of,
-        annual_rate=loan.annual_rate,
-        day_count=DayCount(loan.day_count),
-        credit_balance=loan.credit_balance,
-        currency=loan.currency,
-    )
+    return payoff_for(loan, loan_installments(loan), as_of)
 
 
 def loans_for_list() -> QuerySet[Loan]:

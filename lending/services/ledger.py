@@ -11,14 +11,17 @@ from lending.allocation import (
     COMPONENTS,
     InstallmentState,
     Parts,
+    PayoffQuote,
     allocate,
     due_installments,
     parse_allocation_order,
+    payoff_quote,
 )
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Installment, Loan, Transaction, TransactionKind, TransactionLine
 from lending.models.transactions import EFFECT_OF_KIND, Effect
 from lending.money import ZERO
+from lending.schedules import DayCount
 
 
 def lock_loan(loan_id: int) -> Loan:
@@ -136,6 +139,18 @@ def refresh_loan_balances(loan: Loan, installments: list[Installment]) -> None:
             "next_due_date",
             "updated_at",
         ]
+    )
+
+
+def payoff_for(loan: Loan, installments: list[Installment], as_of: date) -> PayoffQuote:
+    """The loan's payoff quote on `as_of` from its installments (see allocation.payoff_quote)."""
+    return payoff_quote(
+        installment_states(installments),
+        as_of=as_of,
+        annual_rate=loan.annual_rate,
+        day_count=DayCount(loan.day_count),
+        credit_balance=loan.credit_balance,
+        currency=loan.currency,
     )
 
 

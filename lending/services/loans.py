@@ -6,7 +6,7 @@ from uuid import uuid4
 from django.db import transaction
 from django.utils import timezone
 
-from lending.allocation import COMPONENTS, Parts, payoff_quote
+from lending.allocation import COMPONENTS, Parts
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, Installment, Loan, LoanProduct, LoanStatus, TransactionKind
 from lending.models.borrowers import KycStatus
@@ -22,9 +22,9 @@ from lending.schedules import (
 from lending.services.audit import audit_log
 from lending.services.ledger import (
     apply_credit,
-    installment_states,
     loan_installments,
     lock_loan,
+    payoff_for,
     post_transaction,
 )
 from lending.validation import check_loan_terms, parse_amount, parse_rate
@@ -224,14 +224,7 @@ def loan_disburse(
 
 def cancel_unearned_interest(loan, installments, as_of: date, acting_user):
     """Post the interest adjustment that leaves interest owed only up to `as_of` (or None)."""
-    quote = payoff_quote(
-        installment_states(installments),
-        as_of=as_of,
-        annual_rate=loan.annual_rate,
-        day_count=DayCount(loan.day_count),
-        credit_balance=loan.credit_balance,
-        currency=loan.currency,
-    )
+    quote = payoff_for(loan, installments, as_of)
     if not quote.unearned_interest:
         return None
     return post_transaction(

@@ -12,11 +12,9 @@ from lending.allocation import (
     Parts,
     allocate,
     due_installments,
-    payoff_quote,
 )
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Loan, LoanStatus, Transaction, TransactionKind
-from lending.schedules import DayCount
 from lending.services.audit import audit_log
 from lending.services.ledger import (
     allocation_order,
@@ -24,6 +22,7 @@ from lending.services.ledger import (
     installment_states,
     loan_installments,
     lock_loan,
+    payoff_for,
     post_transaction,
 )
 from lending.services.loans import cancel_unearned_interest, parse_amount, transition
@@ -104,14 +103,7 @@ def repayment_post(
     _require_active(loan, "repayments")
     _check_value_date(loan, value_date)
     installments = loan_installments(loan)
-    quote = payoff_quote(
-        installment_states(installments),
-        as_of=value_date,
-        annual_rate=loan.annual_rate,
-        day_count=DayCount(loan.day_count),
-        credit_balance=loan.credit_balance,
-        currency=loan.currency,
-    )
+    quote = payoff_for(loan, installments, value_date)
     is_payoff = amount >= quote.amount
     companions = []
     if is_payoff:
