@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint venv migrate demo worker bench-nightly clean
+.PHONY: run test lint venv migrate demo lock clean
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,8 @@ test: lint
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
+
+# Re-pin every dependency after editing pyproject.toml.
+lock: $(STAMP)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
