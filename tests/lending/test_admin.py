@@ -214,3 +214,12 @@ def test_product_above_its_apr_ceiling_is_refused_on_save(admin_client):
     page = admin_client.post(reverse("admin:lending_loanproduct_add"), data)
     assert page.status_code == 200
     assert "above its ceiling of 24.00 %" in str(page.context["adminform"].form.errors)
+
+
+def test_admin_speaks_simplified_chinese_when_the_browser_asks(admin_client):
+    page = admin_client.get(
+        reverse("admin:lending_loan_changelist"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    html = page.content.decode()
+    assert "借款人" in html  # the borrower column, from the glossary
+    assert "贷款产品" in html
