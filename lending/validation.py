@@ -1,6 +1,9 @@
 """Checks on user input shared by services, selectors, the admin and commands."""
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.money import minor_unit, quantize_money
@@ -43,6 +46,27 @@ def check_loan_terms(
         raise out_of_range(
             "term", f"term {term_months}", product.min_term_months, product.max_term_months
         )
+
+
+def check_not_future(value: date, *, field: str) -> date:
+    """Money is posted on dates that have happened: the business date is at most today."""
+    if value > timezone.localdate():
+        raise LendingError(LendingErrorCode.INVALID, "is in the future", field=field)
+    return value
+
+
+def clean_text(value: str, *, field: str, max_length: int, required: bool = False) -> str:
+    """Trimmed text that fits its column; a required one must not be blank."""
+    text = (value or "").strip()
+    if required and not text:
+        raise LendingError(LendingErrorCode.REQUIRED, "give a reason", field=field)
+    if len(text) > max_length:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            f"is {len(text)} characters long; at most {max_length} are allowed",
+            field=field,
+        )
+    return text
 
 
 def parse_rate(value, *, field: str) -> Decimal:

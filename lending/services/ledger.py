@@ -27,8 +27,12 @@ from lending.schedules import DayCount
 def lock_loan(loan_id: int) -> Loan:
     """The loan row, locked for this transaction: every money change to a loan starts here."""
     try:
+        # of=("self",): lock the loan row only, not its product and borrower, so loans that
+        # share a product or a borrower never wait for one another.
         return (
-            Loan.objects.select_for_update().select_related("product", "borrower").get(pk=loan_id)
+            Loan.objects.select_for_update(of=("self",))
+            .select_related("product", "borrower")
+            .get(pk=loan_id)
         )
     except Loan.DoesNotExist:
         raise LendingError(

@@ -27,7 +27,13 @@ from lending.services.ledger import (
     payoff_for,
     post_transaction,
 )
-from lending.validation import check_loan_terms, parse_amount, parse_rate
+from lending.validation import (
+    check_loan_terms,
+    check_not_future,
+    clean_text,
+    parse_amount,
+    parse_rate,
+)
 
 ALLOWED_TRANSITIONS = {
     LoanStatus.PENDING: {LoanStatus.APPROVED, LoanStatus.REJECTED, LoanStatus.CANCELLED},
@@ -148,11 +154,10 @@ def loan_cancel(*, loan_id: int, reason: str, acting_user) -> Loan:
 
 
 def _close_application(loan_id: int, to: LoanStatus, reason: str, acting_user) -> Loan:
-    if not reason.strip():
-        raise LendingError(LendingErrorCode.REQUIRED, "give a reason", field="reason")
+    reason = clean_text(reason, field="reason", max_length=255, required=True)
     loan = lock_loan(loan_id)
     transition(loan, to)
-    loan.status_reason = reason.strip()
+    loan.status_reason = reason
     loan.save(update_fields=["status", "status_reason", "updated_at"])
     audit_log(actor=acting_user, action=f"loan.{to.value}", obj=loan, summary=reason)
     return loan
@@ -183,10 +188,7 @@ def loan_disburse(
     """Pay the loan out: fix the schedule as installments and post the disbursement."""
     loan = lock_loan(loan_id)
     transition(loan, LoanStatus.ACTIVE)
-    if disbursement_date > timezone.localdate():
-        raise LendingError(
-            LendingErrorCode.INVALID, "cannot disburse on a future date", field="disbursement_date"
-        )
+    check_not_future(disbursement_date, field="disbursement_date")
     rows = build_schedule(schedule_terms_for(loan, disbursement_date, first_due_date))
     installments = Installment.objects.bulk_create(
         Installment(loan=loan, seq=row.seq, period_start=row.period_start, due_date=row.due_date)
@@ -241,8 +243,8 @@ def cancel_unearned_interest(loan, installments, as_of: date, acting_user):
 @transaction.atomic
 def loan_write_off(*, loan_id: int, reason: str, value_date: date, acting_user) -> Loan:
     """Remove the outstanding balance from the book: interest only to the write-off date."""
-    if not reason.strip():
-        raise LendingError(LendingErrorCode.REQUIRED, "give a reason", field="reason")
+    reason = clean_text(reason, field="reason", max_length=255, required=True)
+    check_not_future(value_date, field="value_date")
     loan = lock_loan(loan_id)
     transition(loan, LoanStatus.WRITTEN_OFF)
     installments = loan_installments(loan)
@@ -260,9 +262,9 @@ def loan_write_off(*, loan_id: int, reason: str, value_date: date, acting_user) 
         lines=remaining,
         installments=installments,
         acting_user=acting_user,
-        note=reason.strip(),
+        note=reason,
     )
-    loan.status_reason = reason.strip()
+    loan.status_reason = reason
     loan.closed_at = timezone.now()
     loan.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
     audit_log(

@@ -25,7 +25,8 @@ from lending.services.ledger import (
     payoff_for,
     post_transaction,
 )
-from lending.services.loans import cancel_unearned_interest, parse_amount, transition
+from lending.services.loans import cancel_unearned_interest, transition
+from lending.validation import check_not_future, clean_text, parse_amount
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,7 @@ class RepaymentResult:
 
 
 def _check_value_date(loan: Loan, value_date: date) -> None:
-    if value_date > timezone.localdate():
-        raise LendingError(LendingErrorCode.INVALID, "is in the future", field="value_date")
+    check_not_future(value_date, field="value_date")
     if loan.start_date and value_date < loan.start_date:
         raise LendingError(
             LendingErrorCode.INVALID,
@@ -97,7 +97,10 @@ def repayment_post(
     """
     loan = lock_loan(loan_id)
     amount = parse_amount(amount, field="amount", currency=loan.currency)
-    key = idempotency_key.strip()
+    key = clean_text(idempotency_key, field="idempotency_key", max_length=100)
+    external_reference = clean_text(external_reference, field="external_reference", max_length=100)
+    channel = clean_text(channel, field="channel", max_length=32)
+    note = clean_text(note, field="note", max_length=255)
     if key and (existing := _existing_repayment(key, loan, amount)):
         return RepaymentResult(existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED)
     _require_active(loan, "repayments")
@@ -126,9 +129,9 @@ def repayment_post(
                 credit=left,
                 acting_user=acting_user,
                 idempotency_key=key,
-                external_reference=external_reference.strip(),
-                channel=channel.strip(),
-                note=note.strip(),
+                external_reference=external_reference,
+                channel=channel,
+                note=note,
             )
     except IntegrityError:
         raise LendingError(
@@ -152,6 +155,7 @@ def repayment_post(
 @transaction.atomic
 def loan_credit_apply(*, loan_id: int, as_of: date, acting_user) -> Transaction | None:
     """Let the credit balance pay installments that have fallen due (the nightly run calls it)."""
+    check_not_future(as_of, field="as_of")
     loan = lock_loan(loan_id)
     if loan.status != LoanStatus.ACTIVE:
         return None
@@ -165,6 +169,7 @@ def loan_credit_apply(*, loan_id: int, as_of: date, acting_user) -> Transaction 
 @transaction.atomic
 def loan_credit_refund(*, loan_id: int, amount=None, acting_user, note: str = "") -> Transaction:
     """Pay credit back to the borrower (all of it unless `amount` says less)."""
+    note = clean_text(note, field="note", max_length=255)
     loan = lock_loan(loan_id)
     amount = loan.credit_balance if amount is None else parse_amount(amount, field="amount")
     if amount <= 0 or amount > loan.credit_balance:
@@ -191,8 +196,7 @@ def loan_credit_refund(*, loan_id: int, amount=None, acting_user, note: str = ""
 @transaction.atomic
 def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Transaction:
     """Undo a repayment exactly: its lines, the credit it added, and what was posted with it."""
-    if not reason.strip():
-        raise LendingError(LendingErrorCode.REQUIRED, "give a reason", field="reason")
+    reason = clean_text(reason, field="reason", max_length=255, required=True)
     original = Transaction.objects.filter(pk=transaction_id).first()
     if original is None:
         raise LendingError(
@@ -220,7 +224,8 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
     if loan.credit_balance < original.credit:
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
-            "the credit this payment left has been used or refunded since; reverse that first",
+            "the credit this payment left has since been applied to installments or refunded, "
+            "so it can no longer be reversed",
             field="transaction",
         )
     installments = loan_installments(loan)
@@ -242,7 +247,7 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
             credit=-txn.credit,
             acting_user=acting_user,
             reverses=txn,
-            note=reason.strip(),
+            note=reason,
         )
         reversal = reversal or posted
     if loan.status == LoanStatus.CLOSED and loan.total_outstanding > 0:
