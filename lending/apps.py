@@ -8,7 +8,13 @@ class LendingConfig(AppConfig):
     verbose_name = _("Lending")
 
     def ready(self) -> None:
+        from lending.close_of_business import lending_steps
+        from lending.close_of_business.registry import register_step
         from lending.roles import sync_role_permissions
 
         # Permissions exist only after migrate; attaching them then keeps the roles complete.
         post_migrate.connect(sync_role_permissions, dispatch_uid="lending.sync_roles")
+        # Lending's nightly steps; other apps register theirs at positions 100 and later.
+        register_step("apply_credit", lending_steps.apply_credit, position=10)
+        register_step("flag_overdue", lending_steps.flag_overdue, position=20)
+        register_step("accrue_penalty", lending_steps.accrue_penalty, position=30)

@@ -16,6 +16,8 @@ class LendingErrorCode(StrEnum):
     NOT_REVERSIBLE = "not_reversible"
     PRICING_ABOVE_CEILING = "pricing_above_ceiling"
     BLACKLISTED = "blacklisted"
+    RUN_IN_PROGRESS = "run_in_progress"
+    OUT_OF_ORDER = "out_of_order"
 
 
 class LendingError(Exception):

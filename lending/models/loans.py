@@ -72,6 +72,11 @@ class Loan(models.Model):
         help_text=_("Due date of the oldest installment not fully settled."),
     )
 
+    # Delinquency as of `dpd_as_of`: recomputed by the nightly close and on every repayment.
+    dpd = models.PositiveIntegerField(_("dpd"), default=0, db_index=True)
+    bucket = models.CharField(_("bucket"), max_length=8, default="M0", db_index=True)
+    dpd_as_of = models.DateField(_("dpd as of"), null=True, blank=True)
+
     status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
     created_by = models.ForeignKey(
@@ -145,6 +150,11 @@ class Installment(models.Model):
     settled_on = models.DateField(
         _("settled on"), null=True, blank=True, help_text=_("Value date it was fully settled.")
     )
+    # Penalty accrued so far before rounding, and the last business date in it (DESIGN §4).
+    penalty_exact = models.DecimalField(
+        _("penalty accrued (exact)"), max_digits=30, decimal_places=12, default=0
+    )
+    penalty_accrued_through = models.DateField(_("penalty accrued through"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("installment")

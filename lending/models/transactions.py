@@ -101,6 +101,12 @@ class Transaction(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__gte=0), name="transaction_amount_not_negative"
             ),
+            # Exactly one penalty accrual per loan and business date (DESIGN §6).
+            models.UniqueConstraint(
+                fields=["loan", "value_date"],
+                condition=Q(kind="penalty_accrual"),
+                name="penalty_accrual_once_per_loan_day",
+            ),
         ]
 
     def __str__(self) -> str:

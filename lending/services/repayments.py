@@ -16,6 +16,7 @@ from lending.allocation import (
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Loan, LoanStatus, Transaction, TransactionKind
 from lending.services.audit import audit_log
+from lending.services.delinquency import loan_refresh_delinquency
 from lending.services.ledger import (
     allocation_order,
     apply_credit,
@@ -142,6 +143,7 @@ def repayment_post(
     linked = [t.pk for t in companions if isinstance(t, Transaction)]
     Transaction.objects.filter(pk__in=linked).update(caused_by=payment)
     closed = _close_if_paid(loan)
+    loan_refresh_delinquency(loan, installments, recorded_on=timezone.localdate())
     audit_log(
         actor=acting_user,
         action="repayment.post",
@@ -254,6 +256,7 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
         transition(loan, LoanStatus.ACTIVE)
         loan.closed_at = None
         loan.save(update_fields=["status", "closed_at", "updated_at"])
+    loan_refresh_delinquency(loan, installments, recorded_on=timezone.localdate())
     audit_log(
         actor=acting_user,
         action="repayment.reverse",

@@ -1,0 +1,251 @@
+"""Lending's own steps: spend credit on what fell due, flag overdue loans, accrue penalty.
+
+Each works on one chunk of loan ids with a handful of set-based statements (one read per table,
+bulk writes); the only per-row work is arithmetic on rows already fetched, never a query per loan.
+"""
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Min, Q, Sum
+
+from lending.delinquency import bucket_for, days_past_due
+from lending.models import (
+    BucketChange,
+    Installment,
+    Loan,
+    LoanStatus,
+    LprRate,
+    Transaction,
+    TransactionKind,
+    TransactionLine,
+)
+from lending.models.transactions import Effect
+from lending.money import ZERO
+from lending.penalty import CostCap, OverdueInstallment, PenaltyTerms, accrue_loan, penalty_rate
+from lending.schedules import DayCount, FeeCollection
+from lending.services.delinquency import bucket_table
+from lending.services.repayments import loan_credit_apply
+
+OUTSTANDING = (
+    F("principal_due")
+    - F("principal_settled")
+    + F("interest_due")
+    - F("interest_settled")
+    + F("fee_due")
+    - F("fee_settled")
+    + F("penalty_due")
+    - F("penalty_settled")
+)
+
+
+def apply_credit(*, business_date: date, loan_ids: list[int]) -> dict:
+    """Overpaid money pays the installments that have fallen due. Few loans hold credit, so
+    this calls the repayment service for each of those only."""
+    holders = Loan.objects.filter(
+        pk__in=loan_ids,
+        status=LoanStatus.ACTIVE,
+        credit_balance__gt=0,
+        next_due_date__lte=business_date,
+    ).values_list("pk", flat=True)
+    applied = [
+        loan_credit_apply(loan_id=pk, as_of=business_date, acting_user=None) for pk in holders
+    ]
+    posted = [t for t in applied if t is not None]
+    return {
+        "credit_applications": len(posted),
+        "credit_applied": sum((-t.credit for t in posted), ZERO),
+    }
+
+
+def flag_overdue(*, business_date: date, loan_ids: list[int]) -> dict:
+    """dpd and bucket for every loan of the chunk as of the business date; record bucket moves."""
+    buckets = bucket_table()
+    loans = list(
+        Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.ACTIVE)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .select_related("product")
+        .only("pk", "dpd", "bucket", "dpd_as_of", "product__arrears_tolerance")
+    )
+    late = {
+        row["loan_id"]: row
+        for row in Installment.objects.filter(
+            loan_id__in=loan_ids, due_date__lt=business_date, settled_on__isnull=True
+        )
+        .values("loan_id")
+        .annotate(
+            oldest=Min("due_date"),
+            amount=Sum(OUTSTANDING),
+            newly=Count("pk", filter=Q(due_date=business_date - timedelta(days=1))),
+        )
+    }
+    counts = defaultdict(int)
+    changes = []
+    for loan in loans:
+        row = late.get(loan.pk, {})
+        amount = row.get("amount") or ZERO
+        dpd = days_past_due(
+            oldest_unpaid_due=row.get("oldest"),
+            overdue_amount=amount,
+            tolerance=loan.product.arrears_tolerance,
+            as_of=business_date,
+        )
+        bucket = bucket_for(dpd, buckets)
+        counts["loans_examined"] += 1
+        if dpd and not loan.dpd:
+            counts["loans_newly_overdue"] += 1
+        if loan.dpd and not dpd:
+            counts["loans_cured"] += 1
+        if dpd:
+            counts["installments_newly_overdue"] += row.get("newly") or 0
+        if bucket != loan.bucket:
+            changes.append(
+                BucketChange(
+                    loan=loan,
+                    business_date=business_date,
+                    from_bucket=loan.bucket,
+                    to_bucket=bucket,
+                    dpd=dpd,
+                    overdue_amount=amount if dpd else ZERO,
+                )
+            )
+        loan.dpd, loan.bucket, loan.dpd_as_of = dpd, bucket, business_date
+    Loan.objects.bulk_update(loans, ["dpd", "bucket", "dpd_as_of"], batch_size=1000)
+    BucketChange.objects.bulk_create(changes, batch_size=1000)
+    counts["bucket_moves"] = len(changes)
+    return dict(counts)
+
+
+def lpr_on(rates: list[tuple[date, Decimal]], contract_date: date) -> Decimal:
+    """The one-year LPR in force on a date (rates sorted newest first)."""
+    for effective, rate in rates:
+        if effective <= contract_date:
+            return rate
+    raise LookupError(f"no LPR in force on {contract_date}; add it in the admin")
+
+
+def accrue_penalty(*, business_date: date, loan_ids: list[int]) -> dict:
+    """Penalty for the business date on every overdue installment, within each loan's cap."""
+    loans = {
+        loan.pk: loan
+        for loan in Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.ACTIVE, dpd__gt=0)
+        .select_related("product")
+        .order_by("pk")
+    }
+    if not loans:
+        return {"accruals_posted": 0, "accrual_total": ZERO, "loans_capped": 0}
+    overdue = defaultdict(list)
+    for installment in Installment.objects.filter(
+        loan_id__in=loans, due_date__lt=business_date, settled_on__isnull=True
+    ).order_by("loan_id", "due_date", "seq"):
+        overdue[installment.loan_id].append(installment)
+    costs = {
+        row["loan_id"]: row["interest"] + row["fee"] + row["penalty"]
+        for row in Installment.objects.filter(loan_id__in=loans)
+        .values("loan_id")
+        .annotate(interest=Sum("interest_due"), fee=Sum("fee_due"), penalty=Sum("penalty_due"))
+    }
+    rates = list(
+        LprRate.objects.order_by("-effective_date").values_list("effective_date", "one_year_rate")
+    )
+    postings: list[tuple[Loan, dict[int, Decimal]]] = []
+    touched: list[Installment] = []
+    capped = 0
+    for loan_id, installments in overdue.items():
+        loan = loans[loan_id]
+        accrual = accrue_loan(
+            [_overdue_state(i) for i in installments],
+            _terms(loan),
+            business_date,
+            _cap(loan, rates).headroom(business_date, costs[loan_id] + _upfront_fee(loan)),
+        )
+        capped += accrual.capped
+        for installment in installments:
+            if installment.pk in accrual.new_exact:
+                installment.penalty_exact = accrual.new_exact[installment.pk]
+                installment.penalty_due += accrual.posted.get(installment.pk, ZERO)
+                installment.penalty_accrued_through = business_date
+                touched.append(installment)
+        if accrual.posted:
+            postings.append((loan, accrual.posted))
+    _post_accruals(business_date, postings)
+    Installment.objects.bulk_update(
+        touched, ["penalty_exact", "penalty_due", "penalty_accrued_through"], batch_size=1000
+    )
+    total = sum((sum(posted.values(), ZERO) for _, posted in postings), ZERO)
+    return {"accruals_posted": len(postings), "accrual_total": total, "loans_capped": capped}
+
+
+def _post_accruals(business_date: date, postings) -> None:
+    """One penalty_accrual transaction per loan (unique per loan and day) with its lines."""
+    transactions = Transaction.objects.bulk_create(
+        [
+            Transaction(
+                loan=loan,
+                kind=TransactionKind.PENALTY_ACCRUAL,
+                effect=Effect.CHARGE,
+                value_date=business_date,
+                penalty=sum(posted.values(), ZERO),
+                note="nightly penalty accrual",
+            )
+            for loan, posted in postings
+        ],
+        batch_size=1000,
+    )
+    TransactionLine.objects.bulk_create(
+        [
+            TransactionLine(transaction=txn, installment_id=installment_id, penalty=amount)
+            for txn, (_, posted) in zip(transactions, postings, strict=True)
+            for installment_id, amount in posted.items()
+        ],
+        batch_size=2000,
+    )
+    for loan, posted in postings:
+        loan.penalty_outstanding += sum(posted.values(), ZERO)
+    Loan.objects.bulk_update(
+        [loan for loan, _ in postings], ["penalty_outstanding"], batch_size=1000
+    )
+
+
+def _overdue_state(installment: Installment) -> OverdueInstallment:
+    return OverdueInstallment(
+        installment_id=installment.pk,
+        due_date=installment.due_date,
+        principal_outstanding=installment.principal_due - installment.principal_settled,
+        interest_outstanding=installment.interest_due - installment.interest_settled,
+        penalty_exact=installment.penalty_exact,
+        accrued_through=installment.penalty_accrued_through,
+    )
+
+
+def _terms(loan: Loan) -> PenaltyTerms:
+    product = loan.product
+    return PenaltyTerms(
+        base=product.penalty_base,
+        annual_rate=penalty_rate(
+            product.penalty_rate_type, product.penalty_rate_value, loan.annual_rate
+        ),
+        grace_days=product.grace_days,
+        start=product.penalty_start,
+        day_count=DayCount(loan.day_count),
+    )
+
+
+def _upfront_fee(loan: Loan) -> Decimal:
+    return loan.origination_fee if loan.fee_collection == FeeCollection.UPFRONT else ZERO
+
+
+def _cap(loan: Loan, rates) -> CostCap:
+    product = loan.product
+    if product.cost_cap_type == "lpr_multiple":
+        annual = product.cost_cap_value * lpr_on(rates, loan.start_date)
+    else:
+        annual = product.cost_cap_value
+    return CostCap(
+        amount_received=loan.principal - _upfront_fee(loan),
+        annual_rate=annual,
+        start_date=loan.start_date,
+        maturity_date=loan.maturity_date,
+    )

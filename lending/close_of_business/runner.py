@@ -1,0 +1,316 @@
+"""Running a close of business: begin a date, run its chunks, finish it; catch up in order.
+
+The same functions serve `manage.py close_business_day` (synchronously, with a progress bar) and
+the Celery tasks (chunks as a chord across workers). Each chunk runs every chunked step in one
+transaction and records its counts there, so a crashed or repeated chunk posts nothing twice.
+"""
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from lending.close_of_business.registry import book_steps, chunked_steps
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import (
+    BusinessDayChunk,
+    BusinessDayRun,
+    BusinessDayStep,
+    ChunkStatus,
+    Loan,
+    LoanStatus,
+    RunStatus,
+)
+from lending.services.audit import audit_log
+
+DEFAULT_CHUNK_SIZE = 2000
+
+# Run columns filled from the steps' counts (the rest stay in the per-step rows).
+RUN_COUNTS = (
+    "loans_examined",
+    "installments_newly_overdue",
+    "loans_newly_overdue",
+    "loans_cured",
+    "bucket_moves",
+    "accruals_posted",
+    "accrual_total",
+    "loans_capped",
+)
+
+
+class AlreadyClosed(LendingError):
+    def __init__(self, run: BusinessDayRun):
+        super().__init__(
+            LendingErrorCode.OUT_OF_ORDER,
+            f"{run.business_date} is already closed; nothing was posted",
+            field="business_date",
+        )
+        self.run = run
+
+
+def last_closed_date() -> date | None:
+    return BusinessDayRun.objects.filter(status=RunStatus.DONE).aggregate(
+        last=Max("business_date")
+    )["last"]
+
+
+def dates_to_close(until: date) -> list[date]:
+    """Every date after the last closed one up to `until`, oldest first (catch-up)."""
+    last = last_closed_date()
+    if last is None:
+        return [until]
+    return [last + timedelta(days=n) for n in range(1, (until - last).days + 1)]
+
+
+def candidate_loan_ids(business_date: date) -> list[int]:
+    """Only loans that are due or overdue: the night's cost follows them, not the book."""
+    return list(
+        Loan.objects.filter(status=LoanStatus.ACTIVE)
+        .filter(Q(next_due_date__lte=business_date) | Q(dpd__gt=0))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _check_order(business_date: date) -> None:
+    if business_date >= timezone.localdate():
+        raise LendingError(
+            LendingErrorCode.OUT_OF_ORDER,
+            f"{business_date} has not ended yet; the latest date that can close is "
+            f"{timezone.localdate() - timedelta(days=1)}",
+            field="business_date",
+        )
+    running = BusinessDayRun.objects.filter(status=RunStatus.RUNNING).first()
+    if running:
+        raise LendingError(
+            LendingErrorCode.RUN_IN_PROGRESS,
+            f"the close of {running.business_date} is in progress (started "
+            f"{running.started_at:%Y-%m-%d %H:%M}); only one close runs at a time",
+            field="business_date",
+        )
+    last = last_closed_date()
+    if last is not None and business_date <= last:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_ORDER,
+            f"{business_date} is before the last closed date {last}; dates close in order",
+            field="business_date",
+        )
+    if last is not None and business_date > last + timedelta(days=1):
+        raise LendingError(
+            LendingErrorCode.OUT_OF_ORDER,
+            f"close {last + timedelta(days=1)} first: dates close in order, one at a time",
+            field="business_date",
+        )
+
+
+@transaction.atomic
+def business_day_begin(
+    *, business_date: date, acting_user, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> BusinessDayRun:
+    """Open the run for a date (or reopen a failed one) and cut its loans into chunks."""
+    existing = BusinessDayRun.objects.select_for_update().filter(business_date=business_date)
+    run = existing.first()
+    if run and run.status == RunStatus.DONE:
+        raise AlreadyClosed(run)
+    if run and run.status == RunStatus.RUNNING:
+        raise LendingError(
+            LendingErrorCode.RUN_IN_PROGRESS,
+            f"the close of {business_date} is already running; a second start is refused",
+            field="business_date",
+        )
+    if run:  # a failed date: retry only what did not finish
+        run.status, run.attempts, run.error, run.failed_loan_ids = (
+            RunStatus.RUNNING,
+            run.attempts + 1,
+            "",
+            [],
+        )
+        run.finished_at = None
+        run.save()
+        run.chunks.exclude(status=ChunkStatus.DONE).update(status=ChunkStatus.PENDING, error="")
+        audit_log(actor=acting_user, action="close.retry", obj=run, summary=str(business_date))
+        return run
+    _check_order(business_date)
+    try:
+        with transaction.atomic():
+            run = BusinessDayRun.objects.create(
+                business_date=business_date,
+                started_at=timezone.now(),
+                started_by=acting_user if getattr(acting_user, "pk", None) else None,
+            )
+    except IntegrityError:
+        raise LendingError(
+            LendingErrorCode.RUN_IN_PROGRESS,
+            f"the close of {business_date} was started by someone else just now",
+            field="business_date",
+        ) from None
+    ids = candidate_loan_ids(business_date)
+    BusinessDayChunk.objects.bulk_create(
+        BusinessDayChunk(run=run, number=n, loan_ids=ids[start : start + chunk_size])
+        for n, start in enumerate(range(0, len(ids), chunk_size), start=1)
+    )
+    run.chunks_total = run.chunks.count()
+    run.save(update_fields=["chunks_total"])
+    audit_log(actor=acting_user, action="close.begin", obj=run, summary=str(business_date))
+    return run
+
+
+def _jsonable(counts: dict) -> dict:
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in counts.items()}
+
+
+def business_day_run_chunk(*, chunk_id: int) -> BusinessDayChunk:
+    """Every chunked step for one chunk, in one transaction. A done chunk is skipped."""
+    with transaction.atomic():
+        chunk = BusinessDayChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        if chunk.status == ChunkStatus.DONE:
+            return chunk
+        started = time.monotonic()
+        counts = {}
+        for step in chunked_steps():
+            counts[step.name] = _jsonable(
+                step.func(business_date=chunk.run.business_date, loan_ids=chunk.loan_ids)
+            )
+        chunk.counts = counts
+        chunk.status = ChunkStatus.DONE
+        chunk.attempts += 1
+        chunk.error = ""
+        chunk.seconds = Decimal(f"{time.monotonic() - started:.3f}")
+        chunk.save()
+    BusinessDayRun.objects.filter(pk=chunk.run_id).update(
+        chunks_done=BusinessDayChunk.objects.filter(
+            run_id=chunk.run_id, status=ChunkStatus.DONE
+        ).count()
+    )
+    return chunk
+
+
+def business_day_fail_chunk(*, chunk_id: int, error: str) -> None:
+    """Record a chunk that failed (its own transaction was rolled back: nothing posted)."""
+    chunk = BusinessDayChunk.objects.get(pk=chunk_id)
+    chunk.status = ChunkStatus.FAILED
+    chunk.attempts += 1
+    chunk.error = error[:2000]
+    chunk.save(update_fields=["status", "attempts", "error"])
+
+
+def _sum_counts(rows: list[dict]) -> dict:
+    total: dict = defaultdict(int)
+    for counts in rows:
+        for key, value in counts.items():
+            total[key] += Decimal(value) if isinstance(value, str) else value
+    return dict(total)
+
+
+@transaction.atomic
+def business_day_finish(*, run_id: int) -> BusinessDayRun:
+    """Close the run: failed if any chunk failed (with its loan ids), else run the book-level
+    steps, add up every step's counts and mark the date done."""
+    run = BusinessDayRun.objects.select_for_update().get(pk=run_id)
+    chunks = list(run.chunks.all())
+    unfinished = [c for c in chunks if c.status != ChunkStatus.DONE]
+    per_step: dict[str, list[dict]] = defaultdict(list)
+    for chunk in chunks:
+        for name, counts in chunk.counts.items():
+            per_step[name].append(counts)
+    if unfinished:
+        run.status = RunStatus.FAILED
+        run.failed_loan_ids = sorted(i for c in unfinished for i in c.loan_ids)
+        run.error = "\n".join(f"chunk {c.number}: {c.error or c.status}" for c in unfinished)
+    else:
+        for step in book_steps():
+            try:
+                with transaction.atomic():
+                    per_step[step.name].append(
+                        _jsonable(step.func(business_date=run.business_date))
+                    )
+            except Exception as exc:  # a step of another app failed: the date is not closed
+                run.status = RunStatus.FAILED
+                run.error = f"step {step.name}: {exc!r}"
+                break
+        else:
+            run.status = RunStatus.DONE
+    totals = {name: _sum_counts(rows) for name, rows in per_step.items()}
+    for position, (name, counts) in enumerate(totals.items(), start=1):
+        BusinessDayStep.objects.update_or_create(
+            run=run,
+            name=name,
+            defaults={
+                "position": position,
+                "status": RunStatus.DONE,
+                "counts": _jsonable(counts),
+            },
+        )
+    merged = _sum_counts([counts for counts in totals.values()])
+    for field in RUN_COUNTS:
+        setattr(run, field, merged.get(field, 0))
+    run.chunks_done = sum(c.status == ChunkStatus.DONE for c in chunks)
+    run.finished_at = timezone.now()
+    run.seconds = Decimal(f"{(run.finished_at - run.started_at).total_seconds():.3f}")
+    run.save()
+    audit_log(
+        actor=None,
+        action=f"close.{run.status}",
+        obj=run,
+        summary=f"{run.business_date}: {run.status}",
+        data={"failed_loan_ids": run.failed_loan_ids[:100]},
+    )
+    return run
+
+
+def run_summary(run: BusinessDayRun) -> dict:
+    """The JSON shape of `close_business_day --json` (one object per date)."""
+    summary = {"business_date": run.business_date.isoformat(), "status": run.status}
+    for field in RUN_COUNTS:
+        value = getattr(run, field)
+        summary[field] = str(value) if isinstance(value, Decimal) else value
+    summary["steps"] = {step.name: step.counts for step in run.steps.order_by("position")}
+    summary["failed_loan_ids"] = run.failed_loan_ids
+    summary["seconds"] = float(run.seconds or 0)
+    return summary
+
+
+def close_business_days(
+    *,
+    until: date,
+    acting_user,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    on_chunk: Callable[[BusinessDayRun, BusinessDayChunk], None] | None = None,
+    retries: int = 1,
+) -> list[BusinessDayRun]:
+    """Close every date up to `until` in order, synchronously; stop at the first failure."""
+    runs = []
+    last = last_closed_date()
+    if last is not None and until <= last:
+        run = BusinessDayRun.objects.filter(business_date=until).first()
+        if run is None:
+            raise LendingError(
+                LendingErrorCode.OUT_OF_ORDER,
+                f"{until} is before the last closed date {last}; dates close in order",
+                field="business_date",
+            )
+        raise AlreadyClosed(run)
+    for business_date in dates_to_close(until):
+        run = business_day_begin(
+            business_date=business_date, acting_user=acting_user, chunk_size=chunk_size
+        )
+        for chunk in run.chunks.exclude(status=ChunkStatus.DONE).order_by("number"):
+            for attempt in range(retries + 1):
+                try:
+                    business_day_run_chunk(chunk_id=chunk.pk)
+                    break
+                except Exception as exc:
+                    if attempt == retries:
+                        business_day_fail_chunk(chunk_id=chunk.pk, error=repr(exc))
+            if on_chunk:
+                on_chunk(run, chunk)
+        run = business_day_finish(run_id=run.pk)
+        runs.append(run)
+        if run.status != RunStatus.DONE:
+            break
+    return runs

@@ -1,0 +1,57 @@
+"""Keeping a loan's dpd and bucket current, and recording every bucket move."""
+
+from datetime import date
+from decimal import Decimal
+
+from lending.delinquency import DEFAULT_BUCKETS, Bucket, bucket_for, days_past_due
+from lending.models import BucketChange, DelinquencyBucket, Installment, Loan
+from lending.money import ZERO
+
+
+def bucket_table() -> tuple[Bucket, ...]:
+    """The buckets staff configured (validated on save), or the defaults when none exist."""
+    rows = DelinquencyBucket.objects.order_by("min_dpd").values_list("code", "min_dpd", "max_dpd")
+    return tuple(Bucket(*row) for row in rows) or DEFAULT_BUCKETS
+
+
+def overdue_position(installments: list[Installment], as_of: date) -> tuple[date | None, Decimal]:
+    """The oldest unpaid due date before `as_of`, and everything overdue on it."""
+    late = [i for i in installments if i.due_date < as_of and i.outstanding > 0]
+    if not late:
+        return None, ZERO
+    return min(i.due_date for i in late), sum((i.outstanding for i in late), ZERO)
+
+
+def loan_refresh_delinquency(
+    loan: Loan, installments: list[Installment], *, recorded_on: date
+) -> BucketChange | None:
+    """Recompute dpd and bucket after money moved during the day (the loan is locked).
+
+    dpd is measured as of the last business date the night closed for this loan; a payment that
+    clears the arrears returns the loan to the first bucket at once.
+    """
+    as_of = loan.dpd_as_of
+    if as_of is None:
+        return None  # never examined by a night: nothing to correct
+    oldest, amount = overdue_position(installments, as_of)
+    dpd = days_past_due(
+        oldest_unpaid_due=oldest,
+        overdue_amount=amount,
+        tolerance=loan.product.arrears_tolerance,
+        as_of=as_of,
+    )
+    bucket = bucket_for(dpd, bucket_table())
+    change = None
+    if bucket != loan.bucket:
+        change = BucketChange.objects.create(
+            loan=loan,
+            business_date=recorded_on,
+            from_bucket=loan.bucket,
+            to_bucket=bucket,
+            dpd=dpd,
+            overdue_amount=amount if dpd else ZERO,
+        )
+    if (dpd, bucket) != (loan.dpd, loan.bucket):
+        loan.dpd, loan.bucket = dpd, bucket
+        loan.save(update_fields=["dpd", "bucket", "updated_at"])
+    return change
