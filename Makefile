@@ -25,7 +25,14 @@ migrate: $(STAMP)
 demo: migrate
 	$(RUN_ENV) $(PY) manage.py load_demo
 
+# The web server plus one Celery worker with beat (embedded broker under var/), so the demo
+# closes its business days by itself at 00:30; the worker stops with the server.
 run: demo
+	mkdir -p var/broker/queue var/broker/processed var/broker/results
+	$(RUN_ENV) $(VENV)/bin/celery -A config worker --beat --concurrency=1 --loglevel=INFO \
+		--logfile=var/celery.log --schedule=var/celerybeat-schedule & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "Celery worker and beat running (log: var/celery.log)"; \
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: $(STAMP)

@@ -125,22 +125,33 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-CELERY_BROKER_URL = env.str(
-    "CELERY_BROKER_URL", default="filesystem://"
-)
+# `make run` needs no broker: kombu's filesystem transport and a file result backend under var/.
+# Production sets CELERY_BROKER_URL (Redis or RabbitMQ); results default to the same Redis.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+_EMBEDDED_BROKER = CELERY_BROKER_URL == "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
-        "data_folder_in": str(VAR_DIR / "broker"),
-        "data_folder_out": str(VAR_DIR / "broker"),
-        "processed_folder": str(VAR_DIR / "broker-processed"),
+        "data_folder_in": str(VAR_DIR / "broker" / "queue"),
+        "data_folder_out": str(VAR_DIR / "broker" / "queue"),
+        "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "store_processed": False,
     }
-    if CELERY_BROKER_URL == "filesystem://"
+    if _EMBEDDED_BROKER
     else {}
 )
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_RESULT_BACKEND = env.str(
+    "CELERY_RESULT_BACKEND",
+    default=f"file://{VAR_DIR / 'broker' / 'results'}"
+    if _EMBEDDED_BROKER
+    else (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "rpc://"),
+)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_RESULT_EXPIRES = 7 * 24 * 3600
+# Loans per close-of-business chunk (one transaction, one Celery task each).
+CLOSE_OF_BUSINESS_CHUNK_SIZE = env.int("CLOSE_OF_BUSINESS_CHUNK_SIZE", default=2000)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 if not DEBUG:

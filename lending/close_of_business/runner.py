@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -27,8 +28,6 @@ from lending.models import (
     RunStatus,
 )
 from lending.services.audit import audit_log
-
-DEFAULT_CHUNK_SIZE = 2000
 
 # Run columns filled from the steps' counts (the rest stay in the per-step rows).
 RUN_COUNTS = (
@@ -110,7 +109,7 @@ def _check_order(business_date: date) -> None:
 
 @transaction.atomic
 def business_day_begin(
-    *, business_date: date, acting_user, chunk_size: int = DEFAULT_CHUNK_SIZE
+    *, business_date: date, acting_user, chunk_size: int | None = None
 ) -> BusinessDayRun:
     """Open the run for a date (or reopen a failed one) and cut its loans into chunks."""
     existing = BusinessDayRun.objects.select_for_update().filter(business_date=business_date)
@@ -149,6 +148,7 @@ def business_day_begin(
             f"the close of {business_date} was started by someone else just now",
             field="business_date",
         ) from None
+    chunk_size = chunk_size or settings.CLOSE_OF_BUSINESS_CHUNK_SIZE
     ids = candidate_loan_ids(business_date)
     BusinessDayChunk.objects.bulk_create(
         BusinessDayChunk(run=run, number=n, loan_ids=ids[start : start + chunk_size])
@@ -279,7 +279,7 @@ def close_business_days(
     *,
     until: date,
     acting_user,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
     on_chunk: Callable[[BusinessDayRun, BusinessDayChunk], None] | None = None,
     retries: int = 1,
 ) -> list[BusinessDayRun]:

@@ -8,7 +8,6 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from lending.close_of_business.runner import (
-    DEFAULT_CHUNK_SIZE,
     AlreadyClosed,
     close_business_days,
     run_summary,
@@ -33,7 +32,9 @@ class Command(BaseCommand):
         which = parser.add_mutually_exclusive_group()
         which.add_argument("--date", help="close this date (after closing any missed before it)")
         which.add_argument("--until", help="catch up every date up to and including this one")
-        parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
+        parser.add_argument(
+            "--chunk-size", type=int, help="loans per chunk (default CLOSE_OF_BUSINESS_CHUNK_SIZE)"
+        )
         parser.add_argument("--json", action="store_true", help="one JSON object per date")
 
     def handle(self, *args, **options):
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             (options["date"], "--date") if options["date"] else (options["until"], "--until")
         )
         until = _date(raw, flag) if raw else timezone.localdate() - timedelta(days=1)
-        if options["chunk_size"] < 1:
+        if options["chunk_size"] is not None and options["chunk_size"] < 1:
             raise CommandError("--chunk-size: must be at least 1")
         bars = {}
 

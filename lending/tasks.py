@@ -1,0 +1,75 @@
+"""Celery adapters for the nightly close: fetch ids, call the runner, nothing else (DESIGN §3.2).
+
+Beat starts `close_business_days_task` nightly (00:30 TIME_ZONE, for the previous date); it
+closes the next date in order and fans that date's chunks out as a chord; the chord's callback
+finishes the date and, while dates are left to catch up, starts the next one.
+"""
+
+import logging
+from datetime import date, timedelta
+
+from celery import chord, shared_task
+from django.utils import timezone
+
+from lending.close_of_business.runner import (
+    AlreadyClosed,
+    business_day_begin,
+    business_day_fail_chunk,
+    business_day_finish,
+    business_day_run_chunk,
+    dates_to_close,
+)
+from lending.errors import LendingError
+from lending.models import ChunkStatus, RunStatus
+
+logger = logging.getLogger(__name__)
+CHUNK_RETRIES = 2
+
+
+@shared_task(name="lending.close_business_days", ignore_result=True)
+def close_business_days_task(until: str | None = None) -> str:
+    """Close the next date up to `until` (default: yesterday); the chord continues the rest."""
+    last_date = date.fromisoformat(until) if until else timezone.localdate() - timedelta(days=1)
+    dates = dates_to_close(last_date)
+    if not dates:
+        return f"nothing to close up to {last_date}"
+    try:
+        run = business_day_begin(business_date=dates[0], acting_user=None)
+    except AlreadyClosed as exc:
+        return exc.message
+    except LendingError as exc:
+        logger.warning("close of business not started: %s", exc.message)
+        return exc.message
+    chunk_ids = list(
+        run.chunks.exclude(status=ChunkStatus.DONE).order_by("number").values_list("pk", flat=True)
+    )
+    finish = finish_business_day_task.si(run.pk, last_date.isoformat())
+    if chunk_ids:
+        chord(run_chunk_task.si(chunk_id) for chunk_id in chunk_ids)(finish)
+    else:
+        finish.delay()
+    return f"closing {run.business_date} in {len(chunk_ids)} chunk(s)"
+
+
+@shared_task(
+    name="lending.close_business_day_chunk", bind=True, acks_late=True, max_retries=CHUNK_RETRIES
+)
+def run_chunk_task(self, chunk_id: int) -> int:
+    """One chunk in one transaction; retried on failure, then recorded as failed so the chord
+    still completes and the run is marked failed with the chunk's loan ids."""
+    try:
+        business_day_run_chunk(chunk_id=chunk_id)
+    except Exception as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+        logger.exception("close-of-business chunk %s failed for good", chunk_id)
+        business_day_fail_chunk(chunk_id=chunk_id, error=repr(exc))
+    return chunk_id
+
+
+@shared_task(name="lending.finish_business_day", ignore_result=True)
+def finish_business_day_task(run_id: int, until: str) -> str:
+    run = business_day_finish(run_id=run_id)
+    if run.status == RunStatus.DONE and run.business_date < date.fromisoformat(until):
+        close_business_days_task.delay(until)
+    return f"{run.business_date}: {run.status}"
