@@ -28,7 +28,7 @@ demo: migrate
 # The web server plus one Celery worker with beat (embedded broker under var/), so the demo
 # closes its business days by itself at 00:30; the worker stops with the server.
 run: demo
-	mkdir -p var/broker/queue var/broker/processed var/broker/results
+	mkdir -p var/broker/queue var/broker/processed var/broker/results var/broker/control
 	$(RUN_ENV) $(VENV)/bin/celery -A config worker --beat --concurrency=1 --loglevel=INFO \
 		--logfile=var/celery.log --schedule=var/celerybeat-schedule & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
