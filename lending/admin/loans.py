@@ -16,6 +16,7 @@ from lending.admin.forms import (
     WriteOffForm,
     attach_error,
 )
+from lending.delinquency import NPL_DPD
 from lending.errors import LendingError
 from lending.models import Installment, Loan, LoanStatus, Transaction, TransactionKind
 from lending.selectors import loan_payoff_quote, loans_for_list
@@ -28,6 +29,27 @@ from lending.services.loans import (
     loan_write_off,
 )
 from lending.services.repayments import repayment_post, repayment_reverse
+
+
+class DelinquencyFilter(admin.SimpleListFilter):
+    title = _("delinquency")
+    parameter_name = "delinquency"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", _("Overdue (1+ dpd)")),
+            ("npl", _("Non-performing (90+ dpd)")),
+            ("write_off", _("Write-off candidates (product threshold)")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.filter(dpd__gt=0)
+        if self.value() == "npl":
+            return queryset.filter(dpd__gte=NPL_DPD)
+        if self.value() == "write_off":
+            return queryset.filter(dpd__gte=F("product__write_off_dpd"))
+        return queryset
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -108,9 +130,18 @@ class LoanAdmin(admin.ModelAdmin):
         "principal",
         "outstanding",
         "status",
+        "dpd",
+        "bucket",
         "next_due_date",
     )
-    list_filter = ("status", "product", "repayment_method", "start_date")
+    list_filter = (
+        "status",
+        "bucket",
+        DelinquencyFilter,
+        "product",
+        "repayment_method",
+        "start_date",
+    )
     search_fields = (
         "reference",
         "borrower__full_name",
@@ -149,6 +180,7 @@ class LoanAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (_("Delinquency"), {"fields": (("dpd", "bucket", "dpd_as_of"),)}),
         (
             _("Record"),
             {

@@ -28,6 +28,7 @@ from lending.models import (
     RunStatus,
 )
 from lending.services.audit import audit_log
+from lending.validation import clean_text
 
 # Run columns filled from the steps' counts (the rest stay in the per-step rows).
 RUN_COUNTS = (
@@ -314,3 +315,23 @@ def close_business_days(
         if run.status != RunStatus.DONE:
             break
     return runs
+
+
+@transaction.atomic
+def business_day_abandon(*, run_id: int, reason: str, acting_user) -> BusinessDayRun:
+    """Mark a run stuck in 'running' (its worker died) as failed, so it can be retried.
+    Committed chunks stay done; the retry runs only the rest."""
+    reason = clean_text(reason, field="reason", max_length=255, required=True)
+    run = BusinessDayRun.objects.select_for_update().get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            f"the close of {run.business_date} is {run.get_status_display().lower()}, not running",
+            field="status",
+        )
+    run.status = RunStatus.FAILED
+    run.error = f"abandoned: {reason}"
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    audit_log(actor=acting_user, action="close.abandon", obj=run, summary=reason)
+    return run

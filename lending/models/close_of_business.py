@@ -1,10 +1,12 @@
 """The nightly close of business: runs, their steps, bucket history, buckets and the LPR table."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from lending.delinquency import Bucket, bucket_table_errors
 from lending.models.fields import MoneyField, RateField
 from lending.models.loans import Loan
 
@@ -130,6 +132,15 @@ class DelinquencyBucket(models.Model):
     def __str__(self) -> str:
         upper = self.max_dpd if self.max_dpd is not None else "+"
         return f"{self.code} ({self.min_dpd}–{upper})"
+
+    def clean(self) -> None:
+        """The table as it would be with this row saved must still be usable."""
+        others = DelinquencyBucket.objects.exclude(pk=self.pk)
+        table = [Bucket(b.code, b.min_dpd, b.max_dpd) for b in others]
+        table.append(Bucket(self.code, self.min_dpd, self.max_dpd))
+        errors = bucket_table_errors(table)
+        if errors:
+            raise ValidationError("; ".join(errors))
 
 
 class BucketChange(models.Model):

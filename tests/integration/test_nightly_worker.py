@@ -44,6 +44,10 @@ def worker(transactional_db):
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
+    previous = {
+        "broker_url": celery_app.conf.broker_url,
+        "result_backend": celery_app.conf.result_backend,
+    }
     celery_app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL)
     db = connection.settings_dict
     env = {
@@ -55,9 +59,23 @@ def worker(transactional_db):
         "CLOSE_OF_BUSINESS_CHUNK_SIZE": "1",  # three loans → a chord of three chunks
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency=2",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     yield process
     process.terminate()
@@ -65,7 +83,7 @@ def worker(transactional_db):
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-    celery_app.conf.update(broker_url=None, result_backend=None)
+    celery_app.conf.update(**previous)
 
 
 def wait_for(predicate, timeout=90):

@@ -1,0 +1,130 @@
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from lending.close_of_business.runner import business_day_abandon
+from lending.errors import LendingError
+from lending.models import (
+    BucketChange,
+    BusinessDayChunk,
+    BusinessDayRun,
+    BusinessDayStep,
+    DelinquencyBucket,
+    LprRate,
+    RunStatus,
+)
+from lending.tasks import close_business_days_task
+
+
+class StepInline(admin.TabularInline):
+    model = BusinessDayStep
+    fields = ("position", "name", "status", "counts", "error")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ChunkInline(StepInline):
+    model = BusinessDayChunk
+    fields = ("number", "status", "attempts", "loan_count", "seconds", "error")
+    readonly_fields = fields
+
+    @admin.display(description=_("loans"))
+    def loan_count(self, obj):
+        return len(obj.loan_ids)
+
+
+@admin.register(BusinessDayRun)
+class BusinessDayRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "business_date",
+        "status",
+        "progress",
+        "loans_examined",
+        "loans_newly_overdue",
+        "loans_cured",
+        "bucket_moves",
+        "accruals_posted",
+        "accrual_total",
+        "loans_capped",
+        "seconds",
+        "attempts",
+    )
+    list_filter = ("status",)
+    date_hierarchy = "business_date"
+    inlines = [StepInline, ChunkInline]
+    actions = ["retry_failed", "abandon_running"]
+    readonly_fields = [f.name for f in BusinessDayRun._meta.fields]
+
+    @admin.display(description=_("chunks"))
+    def progress(self, obj):
+        return f"{obj.chunks_done}/{obj.chunks_total}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Retry the selected failed dates"), permissions=["change"])
+    def retry_failed(self, request, queryset):
+        for run in queryset:
+            if run.status != RunStatus.FAILED:
+                messages.error(request, _("%s is not failed; only failed dates are retried.") % run)
+                continue
+            date_text = run.business_date.isoformat()
+            # Queued after commit: the worker retries only the chunks that did not finish.
+            transaction.on_commit(lambda d=date_text: close_business_days_task.delay(d))
+            messages.success(request, _("Retry of %s queued for the workers.") % date_text)
+
+    @admin.action(
+        description=_("Mark selected stuck runs as failed (their worker died)"),
+        permissions=["change"],
+    )
+    def abandon_running(self, request, queryset):
+        for run in queryset:
+            try:
+                business_day_abandon(
+                    run_id=run.pk,
+                    reason=f"marked failed in the admin by {request.user}",
+                    acting_user=request.user,
+                )
+            except LendingError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("%s marked failed; it can be retried.") % run)
+
+
+@admin.register(BucketChange)
+class BucketChangeAdmin(admin.ModelAdmin):
+    list_display = ("business_date", "loan", "from_bucket", "to_bucket", "dpd", "overdue_amount")
+    list_filter = ("to_bucket", "from_bucket")
+    date_hierarchy = "business_date"
+    search_fields = ("loan__reference",)
+    list_select_related = ("loan",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DelinquencyBucket)
+class DelinquencyBucketAdmin(admin.ModelAdmin):
+    list_display = ("code", "min_dpd", "max_dpd")
+
+
+@admin.register(LprRate)
+class LprRateAdmin(admin.ModelAdmin):
+    list_display = ("effective_date", "one_year_rate", "five_year_rate", "note")
+    date_hierarchy = "effective_date"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # loans' caps were computed from these rates

@@ -1,0 +1,127 @@
+"""The close of business in the admin: runs, retry of a failed date, stuck runs, buckets, LPR."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from config.celery import app as celery_app
+from lending.close_of_business import registry
+from lending.close_of_business.runner import close_business_days
+from lending.models import BusinessDayRun, DelinquencyBucket, LprRate, Transaction
+from tests.lending.loan_helpers import active_loan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks run inline (the chord included) with an in-memory result store."""
+    previous = celery_app.conf.result_backend
+    celery_app.conf.update(task_always_eager=True, result_backend="cache+memory://")
+    yield
+    celery_app.conf.update(task_always_eager=False, result_backend=previous)
+
+
+@pytest.fixture
+def broken_step():
+    calls = {"fail": True}
+
+    def step(*, business_date, loan_ids):
+        if calls["fail"]:
+            raise RuntimeError("collections service unreachable")
+        return {"checked": len(loan_ids)}
+
+    registry.register_step("test_broken", step, position=999)
+    yield calls
+    registry._steps.pop("test_broken", None)
+
+
+def test_run_list_shows_the_night_in_figures(admin_client):
+    active_loan(start=date(2026, 9, 15))
+    close_business_days(until=date(2026, 10, 16), acting_user=None)
+    page = admin_client.get(reverse("admin:lending_businessdayrun_changelist"))
+    html = page.content.decode()
+    assert "Oct. 16, 2026" in html and "1/1" in html  # date and chunk progress
+    run = BusinessDayRun.objects.get()
+    detail = admin_client.get(reverse("admin:lending_businessdayrun_change", args=[run.pk]))
+    assert "flag_overdue" in detail.content.decode()
+    assert "accrue_penalty" in detail.content.decode()
+
+
+def test_retry_of_a_failed_date_from_the_admin_finishes_it_once(
+    admin_client, eager_celery, broken_step, django_capture_on_commit_callbacks
+):
+    loan = active_loan(start=date(2026, 9, 15))
+    [run] = close_business_days(until=date(2026, 10, 16), acting_user=None)
+    assert run.status == "failed"
+    assert run.failed_loan_ids == [loan.pk]
+    assert not Transaction.objects.filter(kind="penalty_accrual").exists()
+
+    broken_step["fail"] = False
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:lending_businessdayrun_changelist"),
+            {"action": "retry_failed", "_selected_action": [run.pk]},
+        )
+    run.refresh_from_db()
+    assert run.status == "done" and run.attempts == 2
+    assert Transaction.objects.filter(kind="penalty_accrual", loan=loan).count() == 1
+
+
+def test_a_stuck_run_can_be_marked_failed_then_retried(admin_client):
+    run = BusinessDayRun.objects.create(
+        business_date=date(2026, 10, 16), started_at="2026-10-17T00:30Z"
+    )
+    admin_client.post(
+        reverse("admin:lending_businessdayrun_changelist"),
+        {"action": "abandon_running", "_selected_action": [run.pk]},
+    )
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert run.error.startswith("abandoned: marked failed in the admin by boss")
+
+
+def test_bucket_table_edits_that_break_it_are_refused_with_the_reason(admin_client):
+    m1 = DelinquencyBucket.objects.get(code="M1")
+    page = admin_client.post(
+        reverse("admin:lending_delinquencybucket_change", args=[m1.pk]),
+        {"code": "M1", "min_dpd": "1", "max_dpd": "20"},
+    )
+    assert page.status_code == 200
+    assert "M2 (from 31) leaves a gap after M1" in str(page.context["adminform"].form.errors)
+    m1.refresh_from_db()
+    assert m1.max_dpd == 30
+
+
+def test_operators_add_a_new_lpr_in_the_admin(admin_client):
+    admin_client.post(
+        reverse("admin:lending_lprrate_add"),
+        {
+            "effective_date": "2026-06-22",
+            "one_year_rate": "0.029",
+            "five_year_rate": "0.034",
+            "note": "published LPR",
+        },
+    )
+    assert LprRate.objects.order_by("-effective_date").first().one_year_rate == Decimal("0.029")
+
+
+def test_loan_list_filters_overdue_loans(admin_client):
+    late = active_loan(start=date(2026, 9, 15))
+    close_business_days(until=date(2026, 10, 16), acting_user=None)
+    page = admin_client.get(reverse("admin:lending_loan_changelist"), {"delinquency": "overdue"})
+    assert list(page.context["cl"].result_list) == [late]
+    assert (
+        not admin_client.get(reverse("admin:lending_loan_changelist"), {"delinquency": "npl"})
+        .context["cl"]
+        .result_list
+    )
