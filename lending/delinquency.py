@@ -39,10 +39,11 @@ def bucket_table_errors(buckets: Sequence[Bucket]) -> list[str]:
     if not ordered:
         return ["the table needs at least one bucket"]
     codes = [b.code for b in ordered]
-    if len(set(codes)) != len(codes):
-        errors.append("bucket codes must be unique")
+    for code in sorted({c for c in codes if codes.count(c) > 1}):
+        errors.append(f"bucket code {code} is used more than once; codes must be unique")
     if ordered[0].min_dpd != 0:
-        errors.append(f"the first bucket must start at 0 dpd, not {ordered[0].min_dpd}")
+        first = ordered[0]
+        errors.append(f"the first bucket {first.code} must start at 0 dpd, not {first.min_dpd}")
     for bucket in ordered:
         if bucket.max_dpd is not None and bucket.max_dpd < bucket.min_dpd:
             errors.append(f"{bucket.code} ends ({bucket.max_dpd}) before it starts")

@@ -28,9 +28,11 @@ from django.utils import timezone
 from faker import Faker
 
 from lending import roles
+from lending.close_of_business.runner import close_business_days
 from lending.identity import IdentityError, generate_national_id, normalize_mobile
 from lending.models import (
     Borrower,
+    BusinessDayRun,
     EmergencyContact,
     Installment,
     Loan,
@@ -986,6 +988,21 @@ def _summarize(*, already_loaded: bool, seed: int, today: date, risk=None) -> De
     )
 
 
+DEMO_CLOSED_NIGHTS = 30
+
+
+def _close_recent_nights(today: date, stdout) -> None:
+    """Run the close of business over the last nights so the book shows dpd, buckets, bucket
+    history and penalty. The nights run after the payments were loaded, so a payment made late
+    reads as on time for the nights before it (a demo shortcut, not how production runs)."""
+    first = today - timedelta(days=DEMO_CLOSED_NIGHTS)
+    if BusinessDayRun.objects.exists():
+        return
+    _say(stdout, f"Closing the {DEMO_CLOSED_NIGHTS} nights up to yesterday ...")
+    close_business_days(until=first, acting_user=None)
+    close_business_days(until=today - timedelta(days=1), acting_user=None)
+
+
 def load_demo_book(
     *, seed: int = DEFAULT_SEED, borrowers: int = DEFAULT_BORROWERS, stdout=None
 ) -> DemoSummary:
@@ -1054,6 +1071,7 @@ def load_demo_book(
             (user, "(existing account, unchanged)" if user in existing_logins else pw, group)
             for user, pw, group in summary.logins
         ]
+    _close_recent_nights(today, stdout)
     summary.seconds = time.perf_counter() - started
     _say(stdout, f"Loaded the demo book in {summary.seconds:.1f} s (seed {seed}).")
     for line in summary.lines():
