@@ -60,10 +60,11 @@ def run_chunk_task(self, chunk_id: int) -> int:
     try:
         business_day_run_chunk(chunk_id=chunk_id)
     except Exception as exc:
-        if self.request.retries < self.max_retries:
+        final = self.request.retries >= self.max_retries
+        business_day_fail_chunk(chunk_id=chunk_id, error=repr(exc), final=final)
+        if not final:
             raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
         logger.exception("close-of-business chunk %s failed for good", chunk_id)
-        business_day_fail_chunk(chunk_id=chunk_id, error=repr(exc))
     return chunk_id
 
 

@@ -27,6 +27,7 @@ from lending.models import (
     LoanStatus,
     RunStatus,
 )
+from lending.money import money_str, quantize_money
 from lending.services.audit import audit_log
 from lending.validation import clean_text
 
@@ -162,7 +163,11 @@ def business_day_begin(
 
 
 def _jsonable(counts: dict) -> dict:
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in counts.items()}
+    """Counts as JSON: Decimal counts are money, shown with their two places ("0.00")."""
+    return {
+        k: money_str(quantize_money(v)) if isinstance(v, Decimal) else v
+        for k, v in counts.items()
+    }
 
 
 def business_day_run_chunk(*, chunk_id: int) -> BusinessDayChunk:
@@ -191,10 +196,12 @@ def business_day_run_chunk(*, chunk_id: int) -> BusinessDayChunk:
     return chunk
 
 
-def business_day_fail_chunk(*, chunk_id: int, error: str) -> None:
-    """Record a chunk that failed (its own transaction was rolled back: nothing posted)."""
+def business_day_fail_chunk(*, chunk_id: int, error: str, final: bool = True) -> None:
+    """Record a failed attempt (its transaction was rolled back: nothing posted). A final one
+    marks the chunk failed; otherwise it stays pending for the retry."""
     chunk = BusinessDayChunk.objects.get(pk=chunk_id)
-    chunk.status = ChunkStatus.FAILED
+    if final:
+        chunk.status = ChunkStatus.FAILED
     chunk.attempts += 1
     chunk.error = error[:2000]
     chunk.save(update_fields=["status", "attempts", "error"])
@@ -268,8 +275,9 @@ def run_summary(run: BusinessDayRun) -> dict:
     """The JSON shape of `close_business_day --json` (one object per date)."""
     summary = {"business_date": run.business_date.isoformat(), "status": run.status}
     for field in RUN_COUNTS:
-        value = getattr(run, field)
-        summary[field] = str(value) if isinstance(value, Decimal) else value
+        summary[field] = getattr(run, field)
+    summary = _jsonable(summary)
+    summary["accrual_total"] = money_str(quantize_money(run.accrual_total))
     summary["steps"] = {step.name: step.counts for step in run.steps.order_by("position")}
     summary["failed_loan_ids"] = run.failed_loan_ids
     summary["seconds"] = float(run.seconds or 0)
@@ -306,8 +314,9 @@ def close_business_days(
                     business_day_run_chunk(chunk_id=chunk.pk)
                     break
                 except Exception as exc:
-                    if attempt == retries:
-                        business_day_fail_chunk(chunk_id=chunk.pk, error=repr(exc))
+                    business_day_fail_chunk(
+                        chunk_id=chunk.pk, error=repr(exc), final=attempt == retries
+                    )
             if on_chunk:
                 on_chunk(run, chunk)
         run = business_day_finish(run_id=run.pk)

@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from config.celery import app as celery_app
 from lending.close_of_business.runner import close_business_days
 from lending.models import BusinessDayRun, Transaction, TransactionKind
 from lending.services.reconcile import reconcile_loans
 from lending.tasks import close_business_days_task
-from tests.conftest import require_service
+from tests.conftest import celery_configured, require_service
 from tests.lending.loan_helpers import active_loan
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -44,11 +43,6 @@ def worker(transactional_db):
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    previous = {
-        "broker_url": celery_app.conf.broker_url,
-        "result_backend": celery_app.conf.result_backend,
-    }
-    celery_app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL)
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -58,6 +52,8 @@ def worker(transactional_db):
         "CELERY_RESULT_BACKEND": REDIS_URL,
         "CLOSE_OF_BUSINESS_CHUNK_SIZE": "1",  # three loans → a chord of three chunks
     }
+    configured = celery_configured(broker_url=REDIS_URL, result_backend=REDIS_URL)
+    configured.__enter__()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -83,7 +79,7 @@ def worker(transactional_db):
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
-    celery_app.conf.update(**previous)
+    configured.__exit__(None, None, None)
 
 
 def wait_for(predicate, timeout=90):

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from config.celery import app as celery_app
 from lending.close_of_business import registry
 from lending.close_of_business.runner import close_business_days
 from lending.models import BusinessDayRun, DelinquencyBucket, LprRate, Transaction
+from tests.conftest import celery_configured
 from tests.lending.loan_helpers import active_loan
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +25,8 @@ def admin_client(client, django_user_model):
 @pytest.fixture
 def eager_celery():
     """Tasks run inline (the chord included) with an in-memory result store."""
-    previous = celery_app.conf.result_backend
-    celery_app.conf.update(task_always_eager=True, result_backend="cache+memory://")
-    yield
-    celery_app.conf.update(task_always_eager=False, result_backend=previous)
+    with celery_configured(task_always_eager=True, result_backend="cache+memory://"):
+        yield
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print their figures (DESIGN §12). Never timed tests."""

@@ -1,0 +1,181 @@
+"""The floor: the same night as a few hand-written SQL statements straight on the tables.
+
+What the project's lending steps do for date D (flag_overdue, then accrue_penalty; apply_credit
+has nothing to do on this book), done for the whole book in one transaction without any Python
+per row: the same candidates (active, next due date ≤ D or dpd > 0), the same dpd rule (oldest
+unpaid due date before D, overdue amount above the product's tolerance), the same buckets and
+bucket-change rows, the same penalty (days to accrue with grace and the catch-up from the due
+date, exact cumulative amount, post round(new) − round(old)), the same all-in cost cap applied
+oldest installment first, one penalty_accrual transaction per loan with its lines, and the same
+cached fields. Run bookkeeping (run, chunk and step rows) is left out: it is a handful of rows.
+"""
+
+import time
+from datetime import date
+
+STATEMENTS = [
+    (
+        "candidates, dpd and bucket",
+        """
+        CREATE TEMP TABLE floor_flag ON COMMIT DROP AS
+        SELECT c.id, c.old_bucket, c.new_dpd, b.code AS new_bucket, c.amount
+        FROM (
+            SELECT l.id, l.bucket AS old_bucket, coalesce(o.amount, 0) AS amount,
+                   CASE WHEN o.oldest IS NULL OR o.amount <= p.arrears_tolerance THEN 0
+                        ELSE %(d)s::date - o.oldest END AS new_dpd
+            FROM lending_loan l
+            JOIN lending_loanproduct p ON p.id = l.product_id
+            LEFT JOIN (
+                SELECT loan_id, min(due_date) AS oldest,
+                       sum(principal_due - principal_settled + interest_due - interest_settled
+                           + fee_due - fee_settled + penalty_due - penalty_settled) AS amount
+                FROM lending_installment
+                WHERE due_date < %(d)s AND settled_on IS NULL
+                GROUP BY loan_id
+            ) o ON o.loan_id = l.id
+            WHERE l.status = 'active' AND (l.next_due_date <= %(d)s OR l.dpd > 0)
+        ) c
+        JOIN lending_delinquencybucket b
+          ON c.new_dpd >= b.min_dpd AND (b.max_dpd IS NULL OR c.new_dpd <= b.max_dpd)
+        """,
+    ),
+    (
+        "bucket changes",
+        """
+        INSERT INTO lending_bucketchange (loan_id, business_date, from_bucket, to_bucket, dpd,
+            overdue_amount, recorded_at)
+        SELECT id, %(d)s, old_bucket, new_bucket, new_dpd,
+               CASE WHEN new_dpd > 0 THEN amount ELSE 0 END, now()
+        FROM floor_flag WHERE new_bucket <> old_bucket
+        """,
+    ),
+    (
+        "loan dpd and bucket",
+        """
+        UPDATE lending_loan l SET dpd = f.new_dpd, bucket = f.new_bucket, dpd_as_of = %(d)s
+        FROM floor_flag f WHERE l.id = f.id
+        """,
+    ),
+    (
+        "penalty per installment",
+        """
+        CREATE TEMP TABLE floor_accrual ON COMMIT DROP AS
+        WITH loans AS (
+            SELECT l.id, l.start_date, l.maturity_date, l.principal, l.annual_rate, l.day_count,
+                   CASE WHEN l.fee_collection = 'upfront' THEN l.origination_fee ELSE 0 END
+                       AS upfront,
+                   p.penalty_base, p.grace_days, p.penalty_start,
+                   CASE WHEN p.penalty_rate_type = 'absolute' THEN p.penalty_rate_value
+                        ELSE l.annual_rate * p.penalty_rate_value END AS rate,
+                   CASE WHEN p.cost_cap_type = 'lpr_multiple'
+                        THEN p.cost_cap_value * (
+                            SELECT one_year_rate FROM lending_lprrate
+                            WHERE effective_date <= l.start_date
+                            ORDER BY effective_date DESC LIMIT 1)
+                        ELSE p.cost_cap_value END AS cap_rate
+            FROM floor_flag f
+            JOIN lending_loan l ON l.id = f.id
+            JOIN lending_loanproduct p ON p.id = l.product_id
+            WHERE f.new_dpd > 0
+        ), costs AS (
+            SELECT i.loan_id, sum(i.interest_due + i.fee_due + i.penalty_due) AS cost
+            FROM lending_installment i JOIN loans ON loans.id = i.loan_id
+            GROUP BY i.loan_id
+        ), headroom AS (
+            SELECT loans.*, greatest(0, round(
+                (loans.principal - loans.upfront) * loans.cap_rate
+                * (greatest(%(d)s::date, loans.maturity_date) - loans.start_date) / 365, 2)
+                - (costs.cost + loans.upfront)) AS headroom
+            FROM loans JOIN costs ON costs.loan_id = loans.id
+        ), days AS (
+            SELECT i.id, i.loan_id, i.due_date, i.penalty_exact, h.headroom,
+                   CASE WHEN h.penalty_base = 'overdue_principal_interest'
+                        THEN i.principal_due - i.principal_settled
+                             + i.interest_due - i.interest_settled
+                        ELSE i.principal_due - i.principal_settled END AS base,
+                   h.rate, CASE WHEN h.day_count = 'act365f' THEN 365 ELSE 360 END AS basis,
+                   CASE WHEN %(d)s::date - i.due_date <= h.grace_days THEN 0
+                        WHEN h.penalty_start = 'due_date'
+                             AND %(d)s::date - i.due_date = h.grace_days + 1
+                        THEN %(d)s::date - i.due_date
+                        ELSE 1 END AS days
+            FROM headroom h
+            JOIN lending_installment i
+              ON i.loan_id = h.id AND i.due_date < %(d)s AND i.settled_on IS NULL
+            WHERE i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s
+        ), raw AS (
+            SELECT d.*, d.base * d.rate * d.days / d.basis AS added,
+                   round(d.penalty_exact + d.base * d.rate * d.days / d.basis, 2)
+                   - round(d.penalty_exact, 2) AS raw_amount
+            FROM days d
+        ), room AS (
+            SELECT r.*, greatest(0, r.headroom - coalesce(sum(r.raw_amount) OVER (
+                PARTITION BY r.loan_id ORDER BY r.due_date, r.id
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)) AS remaining
+            FROM raw r
+        )
+        SELECT id, loan_id, capped,
+               CASE WHEN capped THEN remaining ELSE raw_amount END AS amount,
+               CASE WHEN capped THEN round(penalty_exact, 2) + remaining
+                    ELSE penalty_exact + added END AS exact
+        FROM (SELECT room.*, (raw_amount > remaining OR (added > 0 AND remaining <= 0)) AS capped
+              FROM room) x
+        """,
+    ),
+    (
+        "accrual transactions and lines",
+        """
+        WITH txn AS (
+            INSERT INTO lending_transaction (loan_id, kind, effect, value_date, amount, principal,
+                interest, fee, penalty, credit, idempotency_key, external_reference, channel,
+                note, posted_at)
+            SELECT loan_id, 'penalty_accrual', 'charge', %(d)s, 0, 0, 0, 0, sum(amount), 0,
+                   '', '', '', 'nightly penalty accrual', now()
+            FROM floor_accrual GROUP BY loan_id HAVING sum(amount) > 0
+            ORDER BY loan_id
+            RETURNING id, loan_id
+        )
+        INSERT INTO lending_transactionline (transaction_id, installment_id, principal, interest,
+            fee, penalty)
+        SELECT txn.id, a.id, 0, 0, 0, a.amount
+        FROM txn JOIN floor_accrual a ON a.loan_id = txn.loan_id
+        WHERE a.amount > 0
+        """,
+    ),
+    (
+        "installment penalty fields",
+        """
+        UPDATE lending_installment i
+           SET penalty_exact = a.exact, penalty_due = i.penalty_due + a.amount,
+               penalty_accrued_through = %(d)s
+          FROM floor_accrual a WHERE i.id = a.id
+        """,
+    ),
+    (
+        "loan penalty_outstanding",
+        """
+        UPDATE lending_loan l SET penalty_outstanding = l.penalty_outstanding + s.total
+          FROM (SELECT loan_id, sum(amount) AS total FROM floor_accrual
+                GROUP BY loan_id HAVING sum(amount) > 0) s
+         WHERE l.id = s.loan_id
+        """,
+    ),
+]
+
+
+def floor_night(conn, business_date: date, say) -> dict:
+    """Run the night on `conn` (psycopg, not autocommit) in one transaction; return timings."""
+    params = {"d": business_date}
+    timings = {}
+    started = time.monotonic()
+    with conn.cursor() as cur:
+        for label, sql in STATEMENTS:
+            t0 = time.monotonic()
+            cur.execute(sql, params)
+            timings[label] = round(time.monotonic() - t0, 3)
+            rows = cur.rowcount if cur.rowcount >= 0 else ""
+            say(f"  floor · {label}: {rows} rows in {timings[label]:.2f} s")
+        cur.execute("SELECT count(*) FROM floor_flag")
+        examined = cur.fetchone()[0]
+    conn.commit()
+    return {"seconds": time.monotonic() - started, "loans_examined": examined, "steps": timings}
