@@ -311,7 +311,10 @@ class LedgerMachine(RuleBasedStateMachine):
                 return
             installments = loan_installments(loan)
             overdue = [i for i in installments if i.due_date < as_of and i.outstanding > 0]
-            if not overdue:
+            already = loan.transactions.filter(
+                kind=TransactionKind.PENALTY_ACCRUAL, value_date=as_of
+            ).exists()
+            if not overdue or already:  # the night accrues once per loan and day
                 return
             post_transaction(
                 loan=loan,
