@@ -1,0 +1,259 @@
+"""Risk data: what a credit decision needs about a borrower, versioned policies, decisions,
+applications and credit limits with their history (DESIGN §7)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from lending.models import Borrower, Loan, LoanProduct
+from lending.models.fields import MoneyField
+
+
+class EmploymentType(models.TextChoices):
+    SALARIED = "salaried", _("Salaried")
+    SELF_EMPLOYED = "self_employed", _("Self-employed")
+    GIG = "gig", _("Gig / platform work")
+    UNEMPLOYED = "unemployed", _("Unemployed")
+    STUDENT = "student", _("Student")
+    RETIRED = "retired", _("Retired")
+
+
+class IncomeSource(models.TextChoices):
+    PAYROLL = "payroll", _("Payroll statement")
+    TAX = "tax", _("Tax record")
+    BANK = "bank", _("Bank statement")
+    SOCIAL_INSURANCE = "social_insurance", _("Social insurance record")
+    DECLARED = "declared", _("Declared only (not verified)")
+
+
+class RiskProfile(models.Model):
+    """Outside data about a borrower; the platform's own history is read from the loans."""
+
+    borrower = models.OneToOneField(Borrower, on_delete=models.CASCADE, related_name="risk_profile")
+    income_source = models.CharField(
+        _("income source"),
+        max_length=20,
+        choices=IncomeSource.choices,
+        default=IncomeSource.DECLARED,
+    )
+    employment_type = models.CharField(
+        _("employment type"), max_length=16, choices=EmploymentType.choices, blank=True
+    )
+    employment_months = models.PositiveIntegerField(
+        _("months in employment"), null=True, blank=True
+    )
+    existing_monthly_debt = MoneyField(
+        _("monthly debt payments elsewhere"), null=True, blank=True, default=None
+    )
+    bureau_score = models.PositiveSmallIntegerField(_("credit bureau score"), null=True, blank=True)
+    bureau_inquiries_6m = models.PositiveSmallIntegerField(
+        _("bureau inquiries, last 6 months"), null=True, blank=True
+    )
+    bureau_worst_delinquency_days = models.PositiveIntegerField(
+        _("worst past delinquency (days)"), null=True, blank=True
+    )
+    bureau_current_delinquencies = models.PositiveSmallIntegerField(
+        _("current delinquencies elsewhere"), null=True, blank=True
+    )
+    bureau_reported_on = models.DateField(_("bureau report date"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("risk profile")
+        verbose_name_plural = _("risk profiles")
+
+    def __str__(self) -> str:
+        return f"risk profile of {self.borrower}"
+
+
+class PolicyStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    CANDIDATE = "candidate", _("Candidate")
+    ACTIVE = "active", _("Active")
+    RETIRED = "retired", _("Retired (read-only)")
+
+
+class CreditPolicy(models.Model):
+    """One version of the credit policy. Exactly one is active; others are drafts, candidates
+    (e.g. from scorecard fitting) or retired versions kept read-only for audit."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=10, choices=PolicyStatus.choices, default=PolicyStatus.DRAFT
+    )
+    definition = models.JSONField(_("definition"))
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("activated by"),
+    )
+
+    class Meta:
+        verbose_name = _("credit policy")
+        verbose_name_plural = _("credit policies")
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="one_active_policy"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.name} ({self.get_status_display()})"
+
+
+class Outcome(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REFER = "refer", _("Refer to a credit officer")
+    DECLINE = "decline", _("Decline")
+
+
+class Decision(models.Model):
+    """One evaluation of a borrower under a policy version, with its reasons and trace."""
+
+    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="decisions")
+    policy = models.ForeignKey(CreditPolicy, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    score = models.IntegerField(_("score"))
+    grade = models.CharField(_("grade"), max_length=2)
+    limit = MoneyField(_("limit"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    trace = models.JSONField(_("trace"), default=list)
+    profile = models.JSONField(_("profile used"), default=dict)
+    created_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.borrower} {self.outcome} {self.grade} (v{self.policy.version})"
+
+
+class ApplicationStatus(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REFERRED = "referred", _("Awaiting manual review")
+    DECLINED = "declined", _("Declined")
+
+
+class LoanApplication(models.Model):
+    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="applications")
+    product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField(_("amount"))
+    term_months = models.PositiveSmallIntegerField(_("term (months)"))
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ApplicationStatus.choices)
+    decision = models.ForeignKey(
+        Decision, null=True, on_delete=models.PROTECT, related_name="applications"
+    )
+    loan = models.OneToOneField(
+        Loan, null=True, blank=True, on_delete=models.PROTECT, related_name="application"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.CharField(_("review note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("loan application")
+        verbose_name_plural = _("loan applications")
+        ordering = ["-submitted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"application {self.pk} {self.borrower} {self.amount}"
+
+
+class LimitStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    FROZEN = "frozen", _("Frozen")
+    CLOSED = "closed", _("Closed")
+
+
+class CreditLimit(models.Model):
+    """The most a borrower may owe at once; `available` is derived from outstanding principal."""
+
+    borrower = models.OneToOneField(Borrower, on_delete=models.PROTECT, related_name="credit_limit")
+    amount = MoneyField(_("limit"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=LimitStatus.choices, default=LimitStatus.ACTIVE
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("credit limit")
+        verbose_name_plural = _("credit limits")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="credit_limit_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.borrower}: {self.amount} ({self.get_status_display()})"
+
+
+class CreditLimitChange(models.Model):
+    """Every change to a limit: who, when, why, under which policy version."""
+
+    credit_limit = models.ForeignKey(CreditLimit, on_delete=models.PROTECT, related_name="history")
+    kind = models.CharField(_("kind"), max_length=24)
+    from_amount = MoneyField(_("from amount"))
+    to_amount = MoneyField(_("to amount"))
+    from_status = models.CharField(_("from status"), max_length=8, blank=True)
+    to_status = models.CharField(_("to status"), max_length=8)
+    reason = models.CharField(_("reason"), max_length=255)
+    adverse_action = models.BooleanField(
+        _("adverse action notice"),
+        default=False,
+        help_text=_("A cut or freeze for past behaviour, with a reason the borrower is given."),
+    )
+    policy = models.ForeignKey(
+        CreditPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("credit limit change")
+        verbose_name_plural = _("credit limit changes")
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.credit_limit_id} {self.kind} {self.from_amount}→{self.to_amount}"

@@ -1,0 +1,1518 @@
+"""Credit policy: parse a versioned policy once, evaluate borrowers against it many times (§7).
+
+Pure Python, no Django: the Django side stores the policy definition (a JSON-able dict, see
+`DEFAULT_POLICY`) in a JSONField, calls `parse_policy` once per version and `evaluate` per
+borrower. `parse_policy` refuses an invalid definition with `PolicyError`, listing every problem
+as a `PolicyIssue(rule, message)` whose `rule` is a dotted path into the definition
+("scorecard.bureau_score.bands[2]", "limits.C.income_multiple").
+
+Decisions taken here (each one a rule of the module):
+
+1.  Precedence. Every hard rule, every characteristic and the grade are always evaluated and
+    traced. Then: any hard-rule decline → decline (reasons: the failing hard rules only);
+    else a grade the policy declines → decline (reasons: the grade, then score factors); else a
+    limit that comes out at nothing → decline (NO_REPAYMENT_CAPACITY or LIMIT_BELOW_MINIMUM);
+    else any refer (a refer-type hard rule, missing data, DTI_EXCEEDED, a grade the policy
+    refers) → refer; else approve. Decline beats refer beats approve.
+2.  Hard rules. Age outside [min_age, max_age] (both inclusive), blacklisted, currently overdue
+    anywhere (a loan with us ≥ 1 dpd, or `bureau_current_delinquencies` > 0 at other lenders),
+    more than `max_inquiries_6m` bureau inquiries → decline. Income not verified → refer
+    (INCOME_NOT_VERIFIED, "income not verified"). A rule switched off in the policy is traced
+    "off". `min_age` may not be below 18: lending to minors is not a policy choice.
+3.  Missing data never raises; it refers (MISSING_DATA) when a hard rule cannot be checked (no
+    age, blacklist status, overdue status or inquiry count), when the limit cannot be worked
+    out (no monthly income, no existing monthly debt) and for each attribute listed in
+    `hard_rules.refer_if_missing` (default: bureau score). A value of the wrong type, or a
+    non-finite Decimal, counts as missing. In the scorecard a missing value scores the
+    characteristic's `missing_points`; an employment type the scorecard does not list too.
+4.  Scorecard. score = base_points + Σ points of the band each attribute's value falls in.
+    Integer attributes (`INTEGER_ATTRIBUTES`: age, bureau_score, bureau_inquiries_6m,
+    bureau_worst_delinquency_days, bureau_current_delinquencies, employment_months,
+    platform_worst_dpd, platform_loans_repaid) use closed bands [min, max]: consecutive bands
+    satisfy next.min == prev.max + 1. Decimal attributes (`DECIMAL_ATTRIBUTES`: the ratios
+    platform_on_time_ratio and debt_to_income, and the amounts monthly_income and
+    platform_outstanding_principal) use half-open bands [min, max): next.min == prev.max.
+    null = unbounded; the lowest band starts at null and the highest ends at null, so every
+    value falls in exactly one band. debt_to_income is derived: existing_monthly_debt /
+    monthly_income, before the new loan (missing when either is missing or income ≤ 0).
+5.  Grades A–E, best first, each with a strictly lower `min_score`; E has null (catches the
+    rest). A score gets the first grade whose min_score it reaches. The policy's `outcomes`
+    map each grade to exactly one of approve / refer / decline, and a better grade may not get
+    a harsher outcome than a worse one.
+6.  Limit, for a grade that is not declined and a known monthly income (income need not be
+    verified: on a refer the limit is the one proposed if the reviewer clears the referral):
+      by_income  = income × income_multiple
+      allowed    = income × dti_ceiling           (all monthly debt payments together)
+      available  = allowed − existing_monthly_debt
+      available ≤ 0 → limit 0, decline NO_REPAYMENT_CAPACITY
+      scaled     = by_income × available / allowed (= income_multiple × available / dti_ceiling):
+                   existing debt that uses 60 % of the allowed payments leaves 40 % of the
+                   income-based limit. Simple to explain, and 0 exactly when no room is left.
+      capped     = min(scaled, max_limit, HOUSEHOLD_CAP)
+      limit      = capped rounded DOWN to a multiple of `rounding` (floor(capped / unit) × unit,
+                   Decimal ROUND_FLOOR; rounding down never grants more than the rules allow),
+                   then `quantize_money` for the two-place form
+      limit < min_limit, or 0 → decline LIMIT_BELOW_MINIMUM.
+    The limit is the most the borrower may owe at once; checking outstanding principal plus a
+    new loan against it is origination's job, not this module's.
+7.  DTI with a request. When a `LoanRequest` is given, existing + the new loan's real monthly
+    installment (computed by the caller from the schedule) must not exceed income × dti_ceiling;
+    if it does, the outcome becomes refer with DTI_EXCEEDED (a smaller amount may fit), unless
+    something already declines. Equal to the ceiling passes.
+8.  Reasons: the factors that drove the final outcome, most important first — hard-rule
+    declines; then refers (hard rules in rule order, then DTI_EXCEEDED); then, when the grade is
+    what refers or declines, LOW_GRADE followed by at most `MAX_SCORE_FACTORS` characteristics
+    that cost the most points against their best band (ties in scorecard order). An approval
+    has no reasons. The trace holds everything, including rules that did not drive the outcome.
+9.  Determinism: no clock, no randomness, no dict-order dependence beyond the policy's own
+    order; Decimal arithmetic runs in a fixed context (28 digits, half-even) whatever the
+    caller's context is. The limit is 0 whenever the outcome is decline.
+10. Policy numbers (multiples, ceilings, limits, ratio bounds) may be JSON numbers or strings;
+    a JSON float is read through its shortest repr ("0.5"), so 0.5 and "0.5" are the same.
+    `dti_ceiling` must be in (0, 1]: payments beyond the whole income are not a ceiling.
+    Unknown keys are refused, so a misspelt rule cannot be silently ignored.
+"""
+
+import math
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+from itertools import pairwise
+
+from lending.money import ZERO, money_str, quantize_money
+from risk import reasons as rc
+from risk.reasons import Reason, fmt_money, fmt_ratio
+
+HOUSEHOLD_CAP = Decimal("200000")  # CNY: internet consumer lending cap per household (default)
+GRADES = ("A", "B", "C", "D", "E")
+OUTCOMES = ("approve", "refer", "decline")
+EMPLOYMENT_TYPES = ("salaried", "self_employed", "gig", "unemployed", "student", "retired")
+MAX_SCORE_FACTORS = 4
+
+INTEGER = "integer"
+MONEY = "money"
+RATIO = "ratio"
+CATEGORY = "category"
+
+# attribute -> (kind, default label). The label reads in "<label> is <value>".
+ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "age": (INTEGER, "age"),
+    "bureau_score": (INTEGER, "credit bureau score"),
+    "bureau_inquiries_6m": (INTEGER, "number of credit inquiries in the last 6 months"),
+    "bureau_worst_delinquency_days": (INTEGER, "worst delinquency at other lenders (days)"),
+    "bureau_current_delinquencies": (INTEGER, "number of loans overdue at other lenders"),
+    "employment_months": (INTEGER, "time in current employment (months)"),
+    "platform_worst_dpd": (INTEGER, "worst days past due on loans with us"),
+    "platform_loans_repaid": (INTEGER, "number of loans repaid with us"),
+    "monthly_income": (MONEY, "monthly income"),
+    "platform_outstanding_principal": (MONEY, "principal outstanding with us"),
+    "platform_on_time_ratio": (RATIO, "share of installments paid on time with us"),
+    "debt_to_income": (RATIO, "debt-to-income ratio"),
+    "employment_type": (CATEGORY, "employment type"),
+}
+INTEGER_ATTRIBUTES = tuple(a for a, (kind, _) in ATTRIBUTES.items() if kind == INTEGER)
+DECIMAL_ATTRIBUTES = tuple(a for a, (kind, _) in ATTRIBUTES.items() if kind in (MONEY, RATIO))
+CATEGORICAL_ATTRIBUTES = ("employment_type",)
+
+_CONTEXT = Context(prec=28, rounding=ROUND_HALF_EVEN)
+_ONE = Decimal(1)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskProfile:
+    age: int | None
+    monthly_income: Decimal | None
+    income_verified: bool
+    employment_type: str | None  # one of EMPLOYMENT_TYPES
+    employment_months: int | None
+    existing_monthly_debt: Decimal | None  # payments on debt elsewhere, a month
+    bureau_score: int | None
+    bureau_inquiries_6m: int | None
+    bureau_worst_delinquency_days: int | None
+    bureau_current_delinquencies: int | None
+    blacklisted: bool
+    platform_worst_dpd: int = 0
+    platform_on_time_ratio: Decimal | None = None
+    platform_loans_repaid: int = 0
+    platform_outstanding_principal: Decimal = ZERO
+    platform_currently_overdue: bool = False  # any loan with us at ≥ 1 dpd
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRequest:
+    amount: Decimal
+    new_monthly_payment: Decimal  # the new loan's real installment, from its schedule
+
+
+# --------------------------------------------------------------------------- the policy
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyIssue:
+    rule: str  # dotted path into the definition
+    message: str  # plain English
+
+
+class PolicyError(ValueError):
+    def __init__(self, errors: list[PolicyIssue]):
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{e.rule}: {e.message}" for e in self.errors))
+
+
+@dataclass(frozen=True, slots=True)
+class HardRules:
+    min_age: int
+    max_age: int
+    max_inquiries_6m: int | None  # None: rule off
+    decline_blacklisted: bool
+    decline_currently_overdue: bool
+    refer_income_unverified: bool
+    refer_if_missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    min: int | Decimal | None
+    max: int | Decimal | None  # inclusive for integer attributes, exclusive for decimal ones
+    points: int
+    description: str  # "550–649", "under 3,000.00", "95% and above"
+
+
+@dataclass(frozen=True, slots=True)
+class Characteristic:
+    attribute: str
+    label: str
+    kind: str  # INTEGER | MONEY | RATIO | CATEGORY
+    missing_points: int
+    bands: tuple[Band, ...] = ()  # sorted, covering the whole line
+    categories: tuple[tuple[str, int], ...] = ()
+    # Precomputed for evaluation:
+    lower_bounds: tuple = ()  # min of bands[1:], for bisect
+    best_points: int = 0
+    worst_points: int = 0
+    category_points: Mapping[str, int] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class GradeCut:
+    grade: str
+    min_score: int | None  # None: the last grade, every lower score
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRule:
+    income_multiple: Decimal
+    dti_ceiling: Decimal
+    min_limit: Decimal
+    max_limit: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    hard_rules: HardRules
+    base_points: int
+    characteristics: tuple[Characteristic, ...]
+    grades: tuple[GradeCut, ...]
+    limits: Mapping[str, LimitRule]
+    outcomes: Mapping[str, str]  # grade -> outcome
+    rounding: Decimal
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    rule: str  # "hard_rules.age", "scorecard.bureau_score", "grade", "limits.C.max_limit", ...
+    result: str  # "pass" | "decline" | "refer" | "off" | "skipped" | points "+40" | an amount
+    detail: str  # plain words with the figures
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "result": self.result, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    outcome: str  # "approve" | "refer" | "decline"
+    score: int
+    grade: str
+    limit: Decimal  # 0 when declined
+    reasons: list[Reason]  # most important first
+    trace: list[TraceStep]
+
+    def as_dict(self) -> dict:
+        """JSON-able form (amounts as fixed-point strings) for storing with the application."""
+        return {
+            "outcome": self.outcome,
+            "score": self.score,
+            "grade": self.grade,
+            "limit": money_str(self.limit),
+            "reasons": [r.as_dict() for r in self.reasons],
+            "trace": [t.as_dict() for t in self.trace],
+        }
+
+
+# --------------------------------------------------------------------------- default policy
+
+DEFAULT_POLICY: dict = {
+    "hard_rules": {
+        "min_age": 18,
+        "max_age": 60,
+        "max_inquiries_6m": 6,
+        "decline_blacklisted": True,
+        "decline_currently_overdue": True,
+        "refer_income_unverified": True,
+        "refer_if_missing": ["bureau_score"],
+    },
+    "scorecard": {
+        "base_points": 600,
+        "characteristics": [
+            {
+                "attribute": "bureau_score",
+                "label": "credit bureau score",
+                "missing_points": -20,
+                "bands": [
+                    {"min": None, "max": 549, "points": -60},
+                    {"min": 550, "max": 649, "points": -10},
+                    {"min": 650, "max": 699, "points": 25},
+                    {"min": 700, "max": None, "points": 50},
+                ],
+            },
+            {
+                "attribute": "age",
+                "missing_points": 0,
+                "bands": [
+                    {"min": None, "max": 21, "points": -10},
+                    {"min": 22, "max": 25, "points": 0},
+                    {"min": 26, "max": 45, "points": 15},
+                    {"min": 46, "max": None, "points": 5},
+                ],
+            },
+            {
+                "attribute": "bureau_inquiries_6m",
+                "missing_points": -10,
+                "bands": [
+                    {"min": None, "max": 1, "points": 20},
+                    {"min": 2, "max": 3, "points": 0},
+                    {"min": 4, "max": None, "points": -25},
+                ],
+            },
+            {
+                "attribute": "bureau_worst_delinquency_days",
+                "missing_points": 0,
+                "bands": [
+                    {"min": None, "max": 0, "points": 20},
+                    {"min": 1, "max": 30, "points": -10},
+                    {"min": 31, "max": 89, "points": -40},
+                    {"min": 90, "max": None, "points": -80},
+                ],
+            },
+            {
+                "attribute": "employment_months",
+                "missing_points": -10,
+                "bands": [
+                    {"min": None, "max": 5, "points": -15},
+                    {"min": 6, "max": 23, "points": 0},
+                    {"min": 24, "max": None, "points": 15},
+                ],
+            },
+            {
+                "attribute": "platform_worst_dpd",
+                "missing_points": 0,
+                "bands": [
+                    {"min": None, "max": 0, "points": 10},
+                    {"min": 1, "max": 7, "points": -5},
+                    {"min": 8, "max": 30, "points": -30},
+                    {"min": 31, "max": None, "points": -70},
+                ],
+            },
+            {
+                "attribute": "platform_on_time_ratio",
+                "missing_points": 0,  # a new customer has no history with us: neutral
+                "bands": [
+                    {"min": None, "max": "0.80", "points": -40},
+                    {"min": "0.80", "max": "0.95", "points": -10},
+                    {"min": "0.95", "max": None, "points": 20},
+                ],
+            },
+            {
+                "attribute": "debt_to_income",
+                "missing_points": -10,
+                "bands": [
+                    {"min": None, "max": "0.20", "points": 20},
+                    {"min": "0.20", "max": "0.40", "points": 5},
+                    {"min": "0.40", "max": "0.60", "points": -20},
+                    {"min": "0.60", "max": None, "points": -50},
+                ],
+            },
+            {
+                "attribute": "monthly_income",
+                "missing_points": -20,
+                "bands": [
+                    {"min": None, "max": "3000", "points": -20},
+                    {"min": "3000", "max": "8000", "points": 0},
+                    {"min": "8000", "max": "20000", "points": 15},
+                    {"min": "20000", "max": None, "points": 25},
+                ],
+            },
+            {
+                "attribute": "employment_type",
+                "missing_points": -10,
+                "categories": {
+                    "salaried": 30,
+                    "self_employed": 10,
+                    "gig": 0,
+                    "retired": 10,
+                    "student": -30,
+                    "unemployed": -60,
+                },
+            },
+        ],
+    },
+    "grades": [
+        {"grade": "A", "min_score": 720},
+        {"grade": "B", "min_score": 680},
+        {"grade": "C", "min_score": 640},
+        {"grade": "D", "min_score": 600},
+        {"grade": "E", "min_score": None},
+    ],
+    "limits": {
+        "A": {
+            "income_multiple": "6",
+            "dti_ceiling": "0.50",
+            "min_limit": "1000",
+            "max_limit": "200000",
+        },
+        "B": {
+            "income_multiple": "5",
+            "dti_ceiling": "0.50",
+            "min_limit": "1000",
+            "max_limit": "100000",
+        },
+        "C": {
+            "income_multiple": "4",
+            "dti_ceiling": "0.45",
+            "min_limit": "1000",
+            "max_limit": "50000",
+        },
+        "D": {
+            "income_multiple": "3",
+            "dti_ceiling": "0.40",
+            "min_limit": "1000",
+            "max_limit": "20000",
+        },
+        "E": {"income_multiple": "0", "dti_ceiling": "0.30", "min_limit": "0", "max_limit": "0"},
+    },
+    "outcomes": {"approve": ["A", "B", "C"], "refer": ["D"], "decline": ["E"]},
+    "rounding": "100",
+}
+
+
+# --------------------------------------------------------------------------- parsing
+
+_TOP_KEYS = ("hard_rules", "scorecard", "grades", "limits", "outcomes", "rounding")
+_HARD_KEYS = (
+    "min_age",
+    "max_age",
+    "max_inquiries_6m",
+    "decline_blacklisted",
+    "decline_currently_overdue",
+    "refer_income_unverified",
+    "refer_if_missing",
+)
+_LIMIT_KEYS = ("income_multiple", "dti_ceiling", "min_limit", "max_limit")
+_MIN_LEGAL_AGE = 18
+_MIN_EXPONENT, _MAX_EXPONENT = -16, 15  # usable figures: 1e-16 ≤ |x| < 1e15
+_ZERO_VALUE = Decimal(0)
+_FEN = Decimal("0.01")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _usable(value: Decimal) -> Decimal | None:
+    """`value` if finite and of a sane magnitude (0, or 1e-16 ≤ |value| < 1e15), else None.
+    Bounding the exponent keeps every product and quotient far from Decimal overflow, so an
+    absurd figure is refused (policy) or counted as missing (profile) instead of raising."""
+    if not value.is_finite():
+        return None
+    if value.is_zero():
+        return _ZERO_VALUE
+    return value if _MIN_EXPONENT <= value.adjusted() < _MAX_EXPONENT else None
+
+
+def _policy_decimal(value) -> Decimal | None:
+    """A usable Decimal from a JSON number or a numeric string; None if it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return _usable(Decimal(value))
+    if isinstance(value, float):
+        return _usable(Decimal(repr(value))) if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            value = Decimal(value)
+        except InvalidOperation:
+            return None
+    if isinstance(value, Decimal):
+        return _usable(value)
+    return None
+
+
+def _fmt_bound(value, kind: str) -> str:
+    if kind == RATIO:
+        return fmt_ratio(value)
+    if kind == MONEY:
+        return fmt_money(value)
+    return str(value)
+
+
+def _band_description(lo, hi, kind: str) -> str:
+    if lo is None and hi is None:
+        return "any value"
+    if kind == INTEGER:
+        if lo is None:
+            return f"up to {hi}"
+        if hi is None:
+            return f"{lo} and above"
+        return f"{lo}–{hi}" if lo != hi else f"exactly {lo}"
+    if lo is None:
+        return f"under {_fmt_bound(hi, kind)}"
+    if hi is None:
+        return f"{_fmt_bound(lo, kind)} and above"
+    return f"{_fmt_bound(lo, kind)} to under {_fmt_bound(hi, kind)}"
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.issues: list[PolicyIssue] = []
+
+    def issue(self, rule: str, message: str) -> None:
+        self.issues.append(PolicyIssue(rule, message))
+
+    def obj(self, value, rule: str, what: str) -> Mapping | None:
+        if isinstance(value, Mapping):
+            return value
+        self.issue(rule, f"{what} must be a JSON object" if value is not None else "is required")
+        return None
+
+    def unknown_keys(self, data: Mapping, allowed, prefix: str) -> None:
+        for key in data:
+            if key not in allowed:
+                path = f"{prefix}.{key}" if prefix else str(key)
+                known = ", ".join(allowed)
+                self.issue(path, f"unknown key {key!r} (expected one of: {known})")
+
+    def integer(
+        self,
+        data: Mapping,
+        key: str,
+        rule: str,
+        *,
+        minimum: int | None = None,
+        nullable: bool = False,
+    ) -> int | None:
+        if key not in data:
+            self.issue(rule, "is required")
+            return None
+        value = data[key]
+        if value is None and nullable:
+            return None
+        if not _is_int(value):
+            self.issue(
+                rule, f"must be a whole number{' or null' if nullable else ''} (got {value!r})"
+            )
+            return None
+        if minimum is not None and value < minimum:
+            self.issue(rule, f"must be at least {minimum} (got {value})")
+            return None
+        return value
+
+    def boolean(self, data: Mapping, key: str, rule: str) -> bool | None:
+        if key not in data:
+            self.issue(rule, "is required (true or false)")
+            return None
+        if not isinstance(data[key], bool):
+            self.issue(rule, f"must be true or false (got {data[key]!r})")
+            return None
+        return data[key]
+
+    def decimal(self, data: Mapping, key: str, rule: str) -> Decimal | None:
+        if key not in data:
+            self.issue(rule, "is required")
+            return None
+        value = _policy_decimal(data[key])
+        if value is None:
+            self.issue(rule, f'must be a number below 10^15, e.g. "0.50" (got {data[key]!r})')
+        return value
+
+    # ---- sections
+
+    def hard_rules(self, data) -> HardRules | None:
+        data = self.obj(data, "hard_rules", "hard_rules")
+        if data is None:
+            return None
+        self.unknown_keys(data, _HARD_KEYS, "hard_rules")
+        min_age = self.integer(data, "min_age", "hard_rules.min_age")
+        if min_age is not None and min_age < _MIN_LEGAL_AGE:
+            self.issue(
+                "hard_rules.min_age",
+                f"must be at least {_MIN_LEGAL_AGE}: the policy may not lend to minors "
+                f"(got {min_age})",
+            )
+            min_age = None
+        max_age = self.integer(data, "max_age", "hard_rules.max_age")
+        if min_age is not None and max_age is not None and max_age < min_age:
+            self.issue(
+                "hard_rules.max_age",
+                f"max_age {max_age} is below min_age {min_age}: no age would pass",
+            )
+        max_inq = self.integer(
+            data, "max_inquiries_6m", "hard_rules.max_inquiries_6m", minimum=0, nullable=True
+        )
+        flags = {
+            key: self.boolean(data, key, f"hard_rules.{key}")
+            for key in (
+                "decline_blacklisted",
+                "decline_currently_overdue",
+                "refer_income_unverified",
+            )
+        }
+        refer_if_missing: list[str] = []
+        raw = data.get("refer_if_missing", [])
+        if not isinstance(raw, list):
+            self.issue("hard_rules.refer_if_missing", "must be a list of attribute names")
+        else:
+            for i, name in enumerate(raw):
+                if not isinstance(name, str) or name not in ATTRIBUTES:
+                    self.issue(f"hard_rules.refer_if_missing[{i}]", f"unknown attribute {name!r}")
+                elif name in refer_if_missing:
+                    self.issue(f"hard_rules.refer_if_missing[{i}]", f"{name!r} is listed twice")
+                else:
+                    refer_if_missing.append(name)
+        if min_age is None or max_age is None or None in flags.values():
+            return None
+        return HardRules(
+            min_age,
+            max_age,
+            max_inq,
+            flags["decline_blacklisted"],
+            flags["decline_currently_overdue"],
+            flags["refer_income_unverified"],
+            tuple(refer_if_missing),
+        )
+
+    def scorecard(self, data) -> tuple[int, tuple[Characteristic, ...]] | None:
+        data = self.obj(data, "scorecard", "scorecard")
+        if data is None:
+            return None
+        self.unknown_keys(data, ("base_points", "characteristics"), "scorecard")
+        base = self.integer(data, "base_points", "scorecard.base_points")
+        raw = data.get("characteristics")
+        if not isinstance(raw, list):
+            self.issue("scorecard.characteristics", "must be a list of characteristics")
+            return None
+        result: list[Characteristic] = []
+        seen: dict[str, int] = {}
+        ok = True
+        for i, item in enumerate(raw):
+            where = f"scorecard.characteristics[{i}]"
+            item = self.obj(item, where, "a characteristic")
+            if item is None:
+                ok = False
+                continue
+            attribute = item.get("attribute")
+            if not isinstance(attribute, str) or attribute not in ATTRIBUTES:
+                known = ", ".join(ATTRIBUTES)
+                self.issue(
+                    f"{where}.attribute", f"unknown attribute {attribute!r} (known: {known})"
+                )
+                ok = False
+                continue
+            path = f"scorecard.{attribute}"
+            if attribute in seen:
+                self.issue(
+                    path,
+                    f"characteristics[{seen[attribute]}] and characteristics[{i}] "
+                    f"both score {attribute}: each attribute is scored once",
+                )
+                ok = False
+                continue
+            seen[attribute] = i
+            characteristic = self.characteristic(item, attribute, path)
+            if characteristic is None:
+                ok = False
+            else:
+                result.append(characteristic)
+        if base is None or not ok:
+            return None
+        return base, tuple(result)
+
+    def characteristic(self, item: Mapping, attribute: str, path: str) -> Characteristic | None:
+        kind, default_label = ATTRIBUTES[attribute]
+        label = item.get("label", default_label)
+        if not isinstance(label, str) or not label.strip():
+            self.issue(f"{path}.label", "must be a non-empty text")
+            label = None
+        missing = self.integer(item, "missing_points", f"{path}.missing_points")
+        if kind == CATEGORY:
+            self.unknown_keys(item, ("attribute", "label", "missing_points", "categories"), path)
+            categories = self.categories(item.get("categories"), f"{path}.categories")
+            if label is None or missing is None or categories is None:
+                return None
+            points = [p for _, p in categories]
+            return Characteristic(
+                attribute,
+                label,
+                kind,
+                missing,
+                categories=categories,
+                best_points=max(points),
+                worst_points=min(points),
+                category_points=dict(categories),
+            )
+        self.unknown_keys(item, ("attribute", "label", "missing_points", "bands"), path)
+        bands = self.bands(item.get("bands"), f"{path}.bands", kind)
+        if label is None or missing is None or bands is None:
+            return None
+        points = [b.points for b in bands]
+        return Characteristic(
+            attribute,
+            label,
+            kind,
+            missing,
+            bands=bands,
+            lower_bounds=tuple(b.min for b in bands[1:]),
+            best_points=max(points),
+            worst_points=min(points),
+        )
+
+    def categories(self, raw, path: str) -> tuple[tuple[str, int], ...] | None:
+        raw = self.obj(raw, path, "categories")
+        if raw is None:
+            return None
+        ok = True
+        result = []
+        for name, points in raw.items():
+            if name not in EMPLOYMENT_TYPES:
+                self.issue(
+                    f"{path}.{name}",
+                    f"unknown category {name!r} (known: {', '.join(EMPLOYMENT_TYPES)})",
+                )
+                ok = False
+            elif not _is_int(points):
+                self.issue(f"{path}.{name}", f"points must be a whole number (got {points!r})")
+                ok = False
+            else:
+                result.append((name, points))
+        absent = [name for name in EMPLOYMENT_TYPES if name not in raw]
+        if absent:
+            self.issue(path, f"no points for {', '.join(absent)}: every category needs points")
+            ok = False
+        return tuple(result) if ok else None
+
+    def bands(self, raw, path: str, kind: str) -> tuple[Band, ...] | None:
+        if not isinstance(raw, list) or not raw:
+            self.issue(path, "must be a non-empty list of bands")
+            return None
+        integer = kind == INTEGER
+        parsed: list[tuple[int, object, object, int]] = []  # (index, min, max, points)
+        ok = True
+        for i, band in enumerate(raw):
+            where = f"{path}[{i}]"
+            band = self.obj(band, where, "a band")
+            if band is None:
+                ok = False
+                continue
+            self.unknown_keys(band, ("min", "max", "points"), where)
+            bounds = []
+            for key in ("min", "max"):
+                if key not in band:
+                    self.issue(f"{where}.{key}", "is required (null for unbounded)")
+                    ok = False
+                    bounds.append(None)
+                    continue
+                value = band[key]
+                if value is None:
+                    bounds.append(None)
+                elif integer:
+                    if not _is_int(value):
+                        self.issue(
+                            f"{where}.{key}",
+                            f"must be a whole number or null: this attribute is counted "
+                            f"in whole units (got {value!r})",
+                        )
+                        ok = False
+                    bounds.append(value)
+                else:
+                    number = _policy_decimal(value)
+                    if number is None:
+                        self.issue(
+                            f"{where}.{key}",
+                            f"must be a number below 10^15 or null (got {value!r})",
+                        )
+                        ok = False
+                    bounds.append(number)
+            points = band.get("points")
+            if not _is_int(points):
+                self.issue(f"{where}.points", f"must be a whole number (got {points!r})")
+                ok = False
+            if ok:
+                lo, hi = bounds
+                if lo is not None and hi is not None and (hi < lo if integer else hi <= lo):
+                    rel = "above" if integer else "not below"
+                    note = "" if integer else " (max is exclusive)"
+                    self.issue(where, f"min {lo} is {rel} max {hi}{note}: the band is empty")
+                    ok = False
+                parsed.append((i, lo, hi, points))
+        if not ok:
+            return None
+        return self.coverage(parsed, path, kind)
+
+    def coverage(self, parsed, path: str, kind: str) -> tuple[Band, ...] | None:
+        """Sorted by min, the bands must tile the whole line: no gap, no overlap."""
+        integer = kind == INTEGER
+        ordered = sorted(parsed, key=lambda b: (b[1] is not None, b[1] if b[1] is not None else 0))
+        count = len(self.issues)
+        first, last = ordered[0], ordered[-1]
+        if first[1] is not None:
+            self.issue(
+                f"{path}[{first[0]}]",
+                f"the lowest band must have min null (unbounded) so every value falls in "
+                f"a band; it starts at {first[1]}",
+            )
+        if last[2] is not None:
+            self.issue(
+                f"{path}[{last[0]}]",
+                f"the highest band must have max null (unbounded) so every value falls in "
+                f"a band; it ends at {last[2]}",
+            )
+        for prev, cur in pairwise(ordered):
+            here = f"{path}[{cur[0]}]"
+            p_index, p_hi = prev[0], prev[2]
+            lo = cur[1]
+            if p_hi is None or lo is None:
+                start = "min null" if lo is None else f"starts at {lo}"
+                end = "max null" if p_hi is None else f"max {p_hi}"
+                self.issue(
+                    here,
+                    f"overlaps bands[{p_index}]: both cover the same values "
+                    f"(bands[{p_index}] has {end}, this band {start})",
+                )
+                continue
+            expected = p_hi + 1 if integer else p_hi
+            if lo == expected:
+                continue
+            end = f"ends at {p_hi}" + (" (inclusive)" if integer else " (exclusive)")
+            if lo < expected:
+                self.issue(
+                    here,
+                    f"overlaps bands[{p_index}]: it starts at {lo} but bands"
+                    f"[{p_index}] {end}; it should start at {expected}",
+                )
+            else:
+                gap = f"{expected}–{lo - 1}" if integer else f"from {expected} to under {lo}"
+                self.issue(
+                    here,
+                    f"gap after bands[{p_index}]: it starts at {lo} but bands"
+                    f"[{p_index}] {end}, so values {gap} fall in no band; it "
+                    f"should start at {expected}",
+                )
+        if len(self.issues) != count:
+            return None
+        return tuple(
+            Band(lo, hi, points, _band_description(lo, hi, kind)) for _, lo, hi, points in ordered
+        )
+
+    def grades(self, raw) -> tuple[GradeCut, ...] | None:
+        if not isinstance(raw, list):
+            self.issue("grades", "must be a list of grades A–E, best first")
+            return None
+        count = len(self.issues)
+        if len(raw) != len(GRADES):
+            self.issue(
+                "grades",
+                f"must list exactly {len(GRADES)} grades, A to E, best first (got {len(raw)})",
+            )
+        result: list[GradeCut] = []
+        previous: tuple[str, int] | None = None
+        for i, item in enumerate(raw):
+            where = f"grades[{i}]"
+            item = self.obj(item, where, "a grade")
+            if item is None:
+                continue
+            self.unknown_keys(item, ("grade", "min_score"), where)
+            expected = GRADES[i] if i < len(GRADES) else None
+            grade = item.get("grade")
+            if grade != expected:
+                self.issue(
+                    f"{where}.grade",
+                    f"expected grade {expected!r} here: grades go A, B, C, D, E from best "
+                    f"to worst (got {grade!r})"
+                    if expected
+                    else f"unexpected grade {grade!r}: only A–E",
+                )
+            last = i == len(GRADES) - 1
+            score = item.get("min_score")
+            if last:
+                if score is not None:
+                    self.issue(
+                        f"{where}.min_score",
+                        f"the last grade (E) must have min_score null so every score "
+                        f"gets a grade (got {score!r})",
+                    )
+            elif score is None or not _is_int(score):
+                self.issue(
+                    f"{where}.min_score",
+                    f"must be a whole number (only the last grade, E, has null; got {score!r})",
+                )
+                score = None
+            elif previous is not None and score >= previous[1]:
+                self.issue(
+                    f"{where}.min_score",
+                    f"grade {grade} min_score {score} must be below grade {previous[0]}'s "
+                    f"{previous[1]}: cut-offs strictly decrease from A to E",
+                )
+            if score is not None and not last:
+                previous = (grade, score)
+            result.append(GradeCut(str(grade), score if not last else None))
+        if len(self.issues) != count:
+            return None
+        return tuple(result)
+
+    def limits(self, raw) -> dict[str, LimitRule] | None:
+        raw = self.obj(raw, "limits", "limits")
+        if raw is None:
+            return None
+        count = len(self.issues)
+        for key in raw:
+            if key not in GRADES:
+                self.issue(f"limits.{key}", f"unknown grade {key!r}: limits are per grade A–E")
+        result: dict[str, LimitRule] = {}
+        for grade in GRADES:
+            path = f"limits.{grade}"
+            if grade not in raw:
+                self.issue(path, f"no limit rule for grade {grade}: every grade needs one")
+                continue
+            item = self.obj(raw[grade], path, "a limit rule")
+            if item is None:
+                continue
+            self.unknown_keys(item, _LIMIT_KEYS, path)
+            multiple = self.decimal(item, "income_multiple", f"{path}.income_multiple")
+            if multiple is not None and multiple < 0:
+                self.issue(
+                    f"{path}.income_multiple",
+                    f"must not be negative (got {multiple}): a limit is a multiple ≥ 0 of "
+                    f"monthly income",
+                )
+            ceiling = self.decimal(item, "dti_ceiling", f"{path}.dti_ceiling")
+            if ceiling is not None and not ZERO < ceiling <= _ONE:
+                self.issue(
+                    f"{path}.dti_ceiling",
+                    f"must be above 0 and at most 1 (100% of income; got {ceiling})",
+                )
+            low = self.decimal(item, "min_limit", f"{path}.min_limit")
+            high = self.decimal(item, "max_limit", f"{path}.max_limit")
+            if low is not None and low < 0:
+                self.issue(f"{path}.min_limit", f"must not be negative (got {low})")
+            if high is not None and high > HOUSEHOLD_CAP:
+                self.issue(
+                    f"{path}.max_limit",
+                    f"must not exceed the household cap of {fmt_money(HOUSEHOLD_CAP)} CNY "
+                    f"(got {fmt_money(high)})",
+                )
+            if low is not None and high is not None and low > high:
+                self.issue(
+                    f"{path}.min_limit",
+                    f"min_limit {low} is above max_limit {high}: no limit would pass",
+                )
+            if None not in (multiple, ceiling, low, high):
+                result[grade] = LimitRule(multiple, ceiling, low, high)
+        return result if len(self.issues) == count else None
+
+    def outcomes(self, raw) -> dict[str, str] | None:
+        raw = self.obj(raw, "outcomes", "outcomes")
+        if raw is None:
+            return None
+        count = len(self.issues)
+        result: dict[str, str] = {}
+        for outcome, grades in raw.items():
+            if outcome not in OUTCOMES:
+                self.issue(
+                    f"outcomes.{outcome}",
+                    f"unknown outcome {outcome!r} (expected approve, refer or decline)",
+                )
+                continue
+            if not isinstance(grades, list):
+                self.issue(f"outcomes.{outcome}", "must be a list of grades")
+                continue
+            for i, grade in enumerate(grades):
+                where = f"outcomes.{outcome}[{i}]"
+                if grade not in GRADES:
+                    self.issue(where, f"unknown grade {grade!r}")
+                elif grade in result:
+                    self.issue(
+                        where,
+                        f"grade {grade} is already assigned to {result[grade]}: "
+                        f"each grade gets exactly one outcome",
+                    )
+                else:
+                    result[grade] = outcome
+        absent = [g for g in GRADES if g not in result]
+        if absent:
+            self.issue(
+                "outcomes",
+                f"no outcome for grade {', '.join(absent)}: each grade "
+                f"gets exactly one of approve, refer, decline",
+            )
+        if len(self.issues) != count:
+            return None
+        severity = [OUTCOMES.index(result[g]) for g in GRADES]
+        for better, worse in zip(range(len(GRADES)), range(1, len(GRADES)), strict=False):
+            if severity[better] > severity[worse]:
+                self.issue(
+                    "outcomes",
+                    f"grade {GRADES[better]} gets {result[GRADES[better]]} but the worse "
+                    f"grade {GRADES[worse]} gets {result[GRADES[worse]]}: a better grade "
+                    f"may not get a harsher outcome",
+                )
+                return None
+        return result
+
+    def rounding(self, data: Mapping) -> Decimal | None:
+        unit = self.decimal(data, "rounding", "rounding")
+        # A whole number of fen, so quantize_money after rounding down never rounds back up.
+        if unit is not None and (unit <= 0 or unit % _FEN != 0):
+            self.issue("rounding", f'must be a positive multiple of 0.01, e.g. "100" (got {unit})')
+            return None
+        return unit
+
+
+def parse_policy(data: dict) -> Policy:
+    """Validate a policy definition and precompute what evaluation needs. Raises `PolicyError`
+    listing every problem found (not only the first)."""
+    if not isinstance(data, Mapping):
+        raise PolicyError([PolicyIssue("policy", "a policy must be a JSON object")])
+    parser = _Parser()
+    parser.unknown_keys(data, _TOP_KEYS, "")
+    hard = parser.hard_rules(data.get("hard_rules"))
+    scorecard = parser.scorecard(data.get("scorecard"))
+    grades = parser.grades(data.get("grades"))
+    limits = parser.limits(data.get("limits"))
+    outcomes = parser.outcomes(data.get("outcomes"))
+    rounding = parser.rounding(data)
+    if parser.issues:
+        raise PolicyError(parser.issues)
+    assert hard and scorecard and grades and limits and outcomes and rounding  # for type checkers
+    base, characteristics = scorecard
+    return Policy(hard, base, characteristics, grades, limits, outcomes, rounding)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _int_value(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _decimal_value(value) -> Decimal | None:
+    """A profile amount or ratio, or None (missing) when absent, malformed or absurd."""
+    if isinstance(value, Decimal):
+        return _usable(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _usable(Decimal(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return _usable(Decimal(repr(value)))
+    return None
+
+
+def _fmt_value(value, kind: str) -> str:
+    if kind == RATIO:
+        return fmt_ratio(value)
+    if kind == MONEY:
+        return fmt_money(value)
+    return str(value)
+
+
+def round_down(amount: Decimal, unit: Decimal) -> Decimal:
+    """Largest multiple of `unit` not above `amount` (60,150 → 60,100 for unit 100): floor, so a
+    rounded limit never exceeds what the rules allow. Then two places via `quantize_money`."""
+    return quantize_money((amount / unit).to_integral_value(rounding=ROUND_FLOOR) * unit)
+
+
+def evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None = None) -> Decision:
+    """Decide on one borrower (see the module docstring for every rule). Pure and deterministic;
+    missing or malformed data refers, it never raises."""
+    with localcontext(_CONTEXT):
+        return _evaluate(profile, policy, request)
+
+
+def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None) -> Decision:
+    hard = policy.hard_rules
+    trace: list[TraceStep] = []
+    declines: list[Reason] = []
+    refers: list[Reason] = []
+    step = trace.append
+
+    def refer_missing(rule: str, attribute: str | None, text: str, detail: str) -> None:
+        refers.append(Reason(rc.MISSING_DATA, text, None, attribute))
+        step(TraceStep(rule, "refer", detail))
+
+    # ---- hard rules
+    age = _int_value(profile.age)
+    age_range = f"{hard.min_age}–{hard.max_age}"
+    if age is None:
+        refer_missing(
+            "hard_rules.age",
+            "age",
+            "age not on file",
+            f"age not on file: the {age_range} age rule cannot be checked",
+        )
+    elif age < hard.min_age or age > hard.max_age:
+        text = f"age {age} is outside the {age_range} range the policy accepts"
+        declines.append(Reason(rc.AGE_OUT_OF_RANGE, text, None, "age"))
+        step(TraceStep("hard_rules.age", "decline", text))
+    else:
+        step(TraceStep("hard_rules.age", "pass", f"age {age} is within {age_range}"))
+
+    if not hard.decline_blacklisted:
+        step(
+            TraceStep(
+                "hard_rules.decline_blacklisted",
+                "off",
+                "the policy does not decline on the blacklist",
+            )
+        )
+    elif profile.blacklisted is True:
+        declines.append(Reason(rc.BLACKLISTED, "on the blacklist"))
+        step(TraceStep("hard_rules.decline_blacklisted", "decline", "on the blacklist"))
+    elif profile.blacklisted is False:
+        step(TraceStep("hard_rules.decline_blacklisted", "pass", "not on the blacklist"))
+    else:
+        refer_missing(
+            "hard_rules.decline_blacklisted",
+            None,
+            "blacklist status not on file",
+            "blacklist status not on file: the blacklist rule cannot be checked",
+        )
+
+    if not hard.decline_currently_overdue:
+        step(
+            TraceStep(
+                "hard_rules.decline_currently_overdue",
+                "off",
+                "the policy does not decline on current delinquency",
+            )
+        )
+    else:
+        here = profile.platform_currently_overdue
+        elsewhere = _int_value(profile.bureau_current_delinquencies)
+        overdue = []
+        if here is True:
+            overdue.append("a loan with us is overdue")
+        if elsewhere is not None and elsewhere > 0:
+            loans = "loan" if elsewhere == 1 else "loans"
+            overdue.append(f"{elsewhere} {loans} overdue at other lenders")
+        if overdue:
+            text = "currently overdue: " + " and ".join(overdue)
+            declines.append(Reason(rc.CURRENTLY_OVERDUE, text))
+            step(TraceStep("hard_rules.decline_currently_overdue", "decline", text))
+        elif here is not False:
+            refer_missing(
+                "hard_rules.decline_currently_overdue",
+                "platform_currently_overdue",
+                "overdue status with us not on file",
+                "overdue status with us not on file: the current-delinquency rule "
+                "cannot be checked",
+            )
+        elif elsewhere is None:
+            refer_missing(
+                "hard_rules.decline_currently_overdue",
+                "bureau_current_delinquencies",
+                "no count of loans overdue at other lenders on file",
+                "no bureau count of loans overdue elsewhere: the current-delinquency "
+                "rule cannot be checked",
+            )
+        else:
+            step(
+                TraceStep(
+                    "hard_rules.decline_currently_overdue",
+                    "pass",
+                    "nothing overdue, with us or at other lenders",
+                )
+            )
+
+    limit_inq = hard.max_inquiries_6m
+    if limit_inq is None:
+        step(
+            TraceStep(
+                "hard_rules.max_inquiries_6m",
+                "off",
+                "the policy sets no maximum of credit inquiries",
+            )
+        )
+    else:
+        inquiries = _int_value(profile.bureau_inquiries_6m)
+        if inquiries is None:
+            refer_missing(
+                "hard_rules.max_inquiries_6m",
+                "bureau_inquiries_6m",
+                "number of credit inquiries in the last 6 months not on file",
+                "inquiry count not on file: the inquiry rule cannot be checked",
+            )
+        elif inquiries > limit_inq:
+            text = f"{inquiries} credit inquiries in the last 6 months (at most {limit_inq})"
+            declines.append(Reason(rc.TOO_MANY_INQUIRIES, text, None, "bureau_inquiries_6m"))
+            step(TraceStep("hard_rules.max_inquiries_6m", "decline", text))
+        else:
+            step(
+                TraceStep(
+                    "hard_rules.max_inquiries_6m",
+                    "pass",
+                    f"{inquiries} credit inquiries in the last 6 months (at most {limit_inq})",
+                )
+            )
+
+    if not hard.refer_income_unverified:
+        step(
+            TraceStep(
+                "hard_rules.refer_income_unverified",
+                "off",
+                "the policy does not refer on unverified income",
+            )
+        )
+    elif profile.income_verified is True:
+        step(TraceStep("hard_rules.refer_income_unverified", "pass", "income verified"))
+    else:
+        refers.append(Reason(rc.INCOME_NOT_VERIFIED, "income not verified", None, "monthly_income"))
+        step(TraceStep("hard_rules.refer_income_unverified", "refer", "income not verified"))
+
+    income = _decimal_value(profile.monthly_income)
+    if income is None:
+        refer_missing(
+            "data.monthly_income",
+            "monthly_income",
+            "monthly income not on file",
+            "monthly income not on file: the limit cannot be worked out",
+        )
+    existing = _decimal_value(profile.existing_monthly_debt)
+    if existing is None:
+        refer_missing(
+            "data.existing_monthly_debt",
+            "existing_monthly_debt",
+            "existing monthly debt payments not on file",
+            "existing monthly debt payments not on file: debt-to-income cannot be "
+            "checked (counted as 0 for the proposed limit)",
+        )
+
+    # ---- scorecard
+    score = policy.base_points
+    score_steps = [
+        TraceStep(
+            "scorecard.base_points", str(score), f"every applicant starts with {score} points"
+        )
+    ]
+    factors: list[tuple[int, int, Characteristic, object, Band | None]] = []
+    missing_attributes: list[str] = []
+    for order, ch in enumerate(policy.characteristics):
+        attribute = ch.attribute
+        kind = ch.kind
+        band = None
+        if kind == CATEGORY:
+            value = getattr(profile, attribute)
+            if value is None:
+                points = ch.missing_points
+                detail = f"{ch.label} not on file: {points:+d} points"
+            elif isinstance(value, str) and value in ch.category_points:
+                points = ch.category_points[value]
+                detail = f"{ch.label} is {value}: {points:+d} points"
+            else:  # a category the scorecard does not list scores as missing
+                value = str(value)
+                points = ch.missing_points
+                detail = f"{ch.label} {value!r} is not on the scorecard: {points:+d} points"
+        else:
+            if attribute == "debt_to_income":
+                value = (
+                    existing / income
+                    if existing is not None and income is not None and income > 0
+                    else None
+                )
+            elif kind == INTEGER:
+                value = _int_value(getattr(profile, attribute))
+            else:
+                value = _decimal_value(getattr(profile, attribute))
+            if value is None:
+                points = ch.missing_points
+                detail = f"{ch.label} not on file: {points:+d} points"
+            else:
+                band = ch.bands[bisect_right(ch.lower_bounds, value)]
+                points = band.points
+                detail = (
+                    f"{ch.label} is {_fmt_value(value, kind)}: band {band.description}, "
+                    f"{points:+d} points"
+                )
+        if value is None:
+            missing_attributes.append(attribute)
+            if attribute in hard.refer_if_missing:
+                refers.append(Reason(rc.MISSING_DATA, f"{ch.label} not on file", None, attribute))
+                trace.append(
+                    TraceStep(
+                        f"hard_rules.refer_if_missing.{attribute}",
+                        "refer",
+                        f"{ch.label} not on file",
+                    )
+                )
+        score += points
+        score_steps.append(TraceStep(f"scorecard.{attribute}", f"{points:+d}", detail))
+        lost = ch.best_points - points
+        if lost > 0:
+            factors.append((lost, order, ch, value, band))
+    # An attribute the policy refers on when missing, but does not score.
+    scored = {ch.attribute for ch in policy.characteristics}
+    for attribute in hard.refer_if_missing:
+        if attribute in scored:
+            continue
+        if attribute == "debt_to_income":
+            present = existing is not None and income is not None and income > 0
+        else:
+            present = getattr(profile, attribute) is not None
+        if not present:
+            label = ATTRIBUTES[attribute][1]
+            refers.append(Reason(rc.MISSING_DATA, f"{label} not on file", None, attribute))
+            trace.append(
+                TraceStep(
+                    f"hard_rules.refer_if_missing.{attribute}", "refer", f"{label} not on file"
+                )
+            )
+    trace.extend(score_steps)
+    step(TraceStep("scorecard.total", str(score), f"score {score}"))
+
+    # ---- grade
+    for cut in policy.grades:  # the last grade has min_score None: the loop always breaks
+        if cut.min_score is None or score >= cut.min_score:
+            break
+    grade = cut.grade
+    grade_outcome = policy.outcomes[grade]
+    reached = (
+        f"score {score} reaches grade {grade}'s cut-off {cut.min_score}"
+        if cut.min_score is not None
+        else f"score {score} is below every other cut-off"
+    )
+    step(TraceStep("grade", grade, f"{reached}; the policy says {grade_outcome} for grade {grade}"))
+
+    # ---- limit and DTI
+    limit = ZERO
+    limit_declines: list[Reason] = []
+    dti_refer: Reason | None = None
+    if declines:
+        step(TraceStep("limits", "skipped", "declined by a hard rule: no limit"))
+    elif grade_outcome == "decline":
+        step(TraceStep("limits", "skipped", f"grade {grade} is declined: no limit"))
+    elif income is None:
+        step(TraceStep("limits", "skipped", "monthly income not on file: no limit"))
+    else:
+        rule = policy.limits[grade]
+        path = f"limits.{grade}"
+        debt = existing if existing is not None else ZERO
+        by_income = income * rule.income_multiple
+        step(
+            TraceStep(
+                f"{path}.income_multiple",
+                money_str(quantize_money(by_income)),
+                f"monthly income {fmt_money(income)} × {rule.income_multiple} = "
+                f"{fmt_money(by_income)}",
+            )
+        )
+        allowed = income * rule.dti_ceiling
+        available = allowed - debt
+        step(
+            TraceStep(
+                f"{path}.dti_ceiling",
+                money_str(quantize_money(available)),
+                f"debt payments may take {fmt_ratio(rule.dti_ceiling)} of income = "
+                f"{fmt_money(allowed)} a month; existing payments of {fmt_money(debt)} "
+                f"leave {fmt_money(available)}",
+            )
+        )
+        if available <= 0:
+            text = (
+                f"existing debt payments of {fmt_money(debt)} a month already use the "
+                f"{fmt_money(allowed)} the policy allows ({fmt_ratio(rule.dti_ceiling)} of "
+                f"income)"
+            )
+            limit_declines.append(
+                Reason(rc.NO_REPAYMENT_CAPACITY, text, None, "existing_monthly_debt")
+            )
+            step(TraceStep(f"{path}.capacity", "decline", text))
+        else:
+            if debt > 0:
+                scaled = rule.income_multiple * available / rule.dti_ceiling
+                step(
+                    TraceStep(
+                        f"{path}.capacity",
+                        money_str(quantize_money(scaled)),
+                        f"existing payments leave {fmt_ratio(available / allowed)} of the "
+                        f"allowed payments, so the limit is {fmt_money(by_income)} × "
+                        f"{fmt_ratio(available / allowed)} = {fmt_money(scaled)}",
+                    )
+                )
+            else:
+                scaled = by_income
+                step(
+                    TraceStep(
+                        f"{path}.capacity",
+                        money_str(quantize_money(scaled)),
+                        "no existing debt payments: the income-based limit stands",
+                    )
+                )
+            capped = min(scaled, rule.max_limit, HOUSEHOLD_CAP)
+            if capped < scaled:
+                which = (
+                    "the household cap"
+                    if capped == HOUSEHOLD_CAP < rule.max_limit
+                    else f"grade {grade}'s max_limit"
+                )
+                step(
+                    TraceStep(
+                        f"{path}.max_limit",
+                        money_str(quantize_money(capped)),
+                        f"{fmt_money(scaled)} is capped at {which}, {fmt_money(capped)}",
+                    )
+                )
+            else:
+                step(
+                    TraceStep(
+                        f"{path}.max_limit",
+                        "pass",
+                        f"{fmt_money(scaled)} is within grade {grade}'s max_limit "
+                        f"{fmt_money(rule.max_limit)}",
+                    )
+                )
+            rounded = round_down(capped, policy.rounding)
+            step(
+                TraceStep(
+                    "rounding",
+                    money_str(rounded),
+                    f"{fmt_money(capped)} rounded down to a multiple of "
+                    f"{policy.rounding} = {fmt_money(rounded)}",
+                )
+            )
+            if rounded < rule.min_limit or rounded <= 0:
+                text = (
+                    f"the limit the policy allows, {fmt_money(rounded)}, is below its "
+                    f"minimum of {fmt_money(rule.min_limit)}"
+                    if rounded < rule.min_limit
+                    else f"the limit the policy allows comes out at {fmt_money(rounded)}"
+                )
+                limit_declines.append(Reason(rc.LIMIT_BELOW_MINIMUM, text))
+                step(TraceStep(f"{path}.min_limit", "decline", text))
+            else:
+                limit = rounded
+                step(
+                    TraceStep(
+                        f"{path}.min_limit",
+                        "pass",
+                        f"{fmt_money(rounded)} is at least the minimum {fmt_money(rule.min_limit)}",
+                    )
+                )
+        if request is None:
+            step(TraceStep("dti", "skipped", "no loan requested: only the limit is assessed"))
+        else:
+            new_payment = _decimal_value(request.new_monthly_payment)
+            if new_payment is None:
+                refer_missing(
+                    "dti",
+                    None,
+                    "the new loan's monthly payment is unknown",
+                    "the new loan's monthly payment is unknown: debt-to-income with "
+                    "the new loan cannot be checked",
+                )
+            else:
+                total = debt + new_payment
+                text = (
+                    f"existing payments of {fmt_money(debt)} plus the new loan's "
+                    f"{fmt_money(new_payment)} a month come to {fmt_money(total)}, "
+                    f"{'more than' if total > allowed else 'within'} the "
+                    f"{fmt_money(allowed)} ({fmt_ratio(rule.dti_ceiling)} of income) the "
+                    f"policy allows"
+                )
+                if total > allowed:
+                    dti_refer = Reason(rc.DTI_EXCEEDED, text, None, "debt_to_income")
+                    step(TraceStep("dti", "refer", text))
+                else:
+                    step(TraceStep("dti", "pass", text))
+
+    # ---- outcome and reasons
+    if declines:
+        outcome, reasons = "decline", declines
+    elif grade_outcome == "decline":
+        outcome = "decline"
+        reasons = _score_reasons(score, grade, grade_outcome, factors, missing_attributes, ())
+    elif limit_declines:
+        outcome, reasons = "decline", limit_declines
+    elif refers or dti_refer is not None or grade_outcome == "refer":
+        outcome = "refer"
+        reasons = list(refers)
+        if dti_refer is not None:
+            reasons.append(dti_refer)
+        if grade_outcome == "refer":
+            already = tuple(r.attribute for r in refers if r.code == rc.MISSING_DATA)
+            reasons += _score_reasons(
+                score, grade, grade_outcome, factors, missing_attributes, already
+            )
+    else:
+        outcome, reasons = "approve", []
+    if outcome == "decline":
+        limit = ZERO
+    step(
+        TraceStep(
+            "outcome",
+            outcome,
+            "; ".join(r.text for r in reasons)
+            if reasons
+            else f"grade {grade}, limit {fmt_money(limit)}",
+        )
+    )
+    return Decision(outcome, score, grade, limit, reasons, trace)
+
+
+def _score_reasons(
+    score, grade, grade_outcome, factors, missing_attributes, already_reported
+) -> list[Reason]:
+    """LOW_GRADE, then the characteristics that cost the most points against their best band
+    (ties in scorecard order), at most MAX_SCORE_FACTORS, skipping a missing attribute already
+    reported as a missing-data refer."""
+    verb = "declines" if grade_outcome == "decline" else "refers"
+    reasons = [Reason(rc.LOW_GRADE, f"score {score} is grade {grade}, which the policy {verb}")]
+    ranked = sorted(factors, key=lambda f: (-f[0], f[1]))
+    for lost, _, ch, value, band in ranked:
+        if len(reasons) > MAX_SCORE_FACTORS:
+            break
+        if value is None and ch.attribute in already_reported:
+            continue
+        if value is None:
+            text = f"{ch.label} not on file"
+        elif ch.kind == CATEGORY:
+            if value not in ch.category_points:
+                text = f"{ch.label} {value!r} is not on the scorecard"
+            else:
+                best = max(ch.categories, key=lambda c: c[1])[0]
+                text = f"{ch.label} is {value}, {lost} points below the best category ({best})"
+        elif band is not None and band.points == ch.worst_points:
+            text = (
+                f"{ch.label} is {_fmt_value(value, ch.kind)}, in the lowest-scoring band "
+                f"({band.description})"
+            )
+        else:
+            description = band.description if band is not None else "?"
+            text = (
+                f"{ch.label} is {_fmt_value(value, ch.kind)}, in band {description}, "
+                f"{lost} points below the best band"
+            )
+        reasons.append(Reason(rc.LOW_SCORE, text, lost, ch.attribute))
+    return reasons

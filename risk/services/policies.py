@@ -1,0 +1,122 @@
+"""Credit policy versions: drafts and candidates are edited, one version is active, retired
+versions stay read-only for audit; every decision records the version it used."""
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from lending.errors import LendingError, LendingErrorCode
+from lending.services.audit import audit_log
+from lending.validation import clean_text
+from risk.models import CreditPolicy, PolicyStatus
+from risk.policy import Policy, PolicyError, parse_policy
+
+EDITABLE = (PolicyStatus.DRAFT, PolicyStatus.CANDIDATE)
+
+
+def policy_parse(definition: dict) -> Policy:
+    """The pure policy, or a LendingError naming the first broken rule (all of them listed)."""
+    try:
+        return parse_policy(definition)
+    except PolicyError as exc:
+        issues = "; ".join(f"{issue.rule}: {issue.message}" for issue in exc.errors)
+        raise LendingError(LendingErrorCode.INVALID, issues, field="definition") from None
+
+
+@transaction.atomic
+def policy_create(
+    *,
+    name: str,
+    definition: dict,
+    acting_user,
+    status: PolicyStatus = PolicyStatus.DRAFT,
+    notes: str = "",
+) -> CreditPolicy:
+    if status not in EDITABLE:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            "a new version starts as a draft or a candidate",
+            field="status",
+        )
+    name = clean_text(name, field="name", max_length=100, required=True)
+    policy_parse(definition)
+    # Versions are numbered in order; the lock keeps two creators from taking one number.
+    list(CreditPolicy.objects.select_for_update().values_list("pk", flat=True))
+    version = (CreditPolicy.objects.aggregate(top=Max("version"))["top"] or 0) + 1
+    policy = CreditPolicy.objects.create(
+        version=version,
+        name=name,
+        status=status,
+        definition=definition,
+        notes=notes,
+        created_by=acting_user if getattr(acting_user, "pk", None) else None,
+    )
+    audit_log(actor=acting_user, action="policy.create", obj=policy, summary=str(policy))
+    return policy
+
+
+@transaction.atomic
+def policy_update(
+    *,
+    policy_id: int,
+    acting_user,
+    definition: dict | None = None,
+    name: str | None = None,
+    notes: str | None = None,
+) -> CreditPolicy:
+    policy = CreditPolicy.objects.select_for_update().get(pk=policy_id)
+    if policy.status not in EDITABLE:
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            f"version {policy.version} is {policy.get_status_display().lower()}: it is kept "
+            "read-only for audit; copy it to a new version to change it",
+            field="status",
+        )
+    if definition is not None:
+        policy_parse(definition)
+        policy.definition = definition
+    if name is not None:
+        policy.name = clean_text(name, field="name", max_length=100, required=True)
+    if notes is not None:
+        policy.notes = notes
+    policy.save()
+    audit_log(actor=acting_user, action="policy.update", obj=policy, summary=str(policy))
+    return policy
+
+
+@transaction.atomic
+def policy_activate(*, policy_id: int, acting_user) -> CreditPolicy:
+    """Make a draft or candidate the one active version; the previous one is retired."""
+    policies = {p.pk: p for p in CreditPolicy.objects.select_for_update().order_by("pk")}
+    policy = policies.get(policy_id)
+    if policy is None:
+        raise LendingError(LendingErrorCode.NOT_FOUND, f"no policy {policy_id}", field="policy")
+    if policy.status not in EDITABLE:
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            f"version {policy.version} is {policy.get_status_display().lower()}; only a draft "
+            "or a candidate can be activated",
+            field="status",
+        )
+    policy_parse(policy.definition)
+    for other in policies.values():
+        if other.status == PolicyStatus.ACTIVE:
+            other.status = PolicyStatus.RETIRED
+            other.save(update_fields=["status"])
+    policy.status = PolicyStatus.ACTIVE
+    policy.activated_at = timezone.now()
+    policy.activated_by = acting_user if getattr(acting_user, "pk", None) else None
+    policy.save(update_fields=["status", "activated_at", "activated_by"])
+    audit_log(actor=acting_user, action="policy.activate", obj=policy, summary=str(policy))
+    return policy
+
+
+def policy_copy(*, policy_id: int, acting_user, name: str | None = None) -> CreditPolicy:
+    """A new draft from any version (the way back to an old policy)."""
+    source = CreditPolicy.objects.get(pk=policy_id)
+    return policy_create(
+        name=name or f"{source.name} (copy of v{source.version})",
+        definition=source.definition,
+        acting_user=acting_user,
+        notes=f"copied from version {source.version}",
+    )

@@ -1,0 +1,82 @@
+"""Policy versions: one active, retired ones read-only, invalid definitions refused by rule."""
+
+import copy
+
+import pytest
+from django.urls import reverse
+
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import AuditEvent
+from risk.models import CreditPolicy, PolicyStatus
+from risk.policy import DEFAULT_POLICY, parse_policy
+from risk.services.policies import policy_activate, policy_copy, policy_create, policy_update
+
+pytestmark = pytest.mark.django_db
+
+
+def broken_definition():
+    definition = copy.deepcopy(DEFAULT_POLICY)
+    definition["limits"]["A"]["income_multiple"] = "-1"
+    return definition
+
+
+def test_version_one_is_seeded_active():
+    [policy] = CreditPolicy.objects.all()
+    assert (policy.version, policy.status) == (1, PolicyStatus.ACTIVE)
+    assert parse_policy(policy.definition).grades  # the seeded copy is still a valid policy
+
+
+def test_activating_a_new_version_retires_the_old_one_and_keeps_it_read_only():
+    draft = policy_create(name="Tighter", definition=DEFAULT_POLICY, acting_user=None)
+    assert draft.version == 2 and draft.status == PolicyStatus.DRAFT
+    policy_activate(policy_id=draft.pk, acting_user=None)
+    statuses = dict(CreditPolicy.objects.values_list("version", "status"))
+    assert statuses == {1: PolicyStatus.RETIRED, 2: PolicyStatus.ACTIVE}
+    with pytest.raises(LendingError) as refused:
+        policy_update(policy_id=CreditPolicy.objects.get(version=1).pk, acting_user=None,
+                      name="rewrite history")
+    assert refused.value.code == LendingErrorCode.ILLEGAL_TRANSITION
+    assert "read-only for audit" in refused.value.message
+    assert AuditEvent.objects.filter(action="policy.activate").count() == 1
+
+
+def test_a_retired_version_comes_back_only_as_a_copy():
+    v1 = CreditPolicy.objects.get(version=1)
+    policy_activate(
+        policy_id=policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=None).pk,
+        acting_user=None,
+    )
+    with pytest.raises(LendingError):
+        policy_activate(policy_id=v1.pk, acting_user=None)
+    copy_of_v1 = policy_copy(policy_id=v1.pk, acting_user=None)
+    assert copy_of_v1.definition == v1.definition and copy_of_v1.version == 3
+
+
+def test_invalid_definition_is_refused_naming_the_rule_and_nothing_is_saved():
+    with pytest.raises(LendingError) as refused:
+        policy_create(name="bad", definition=broken_definition(), acting_user=None)
+    assert refused.value.field == "definition"
+    assert "limits.A.income_multiple" in refused.value.message
+    assert CreditPolicy.objects.count() == 1
+
+
+def test_admin_shows_the_broken_rule_on_the_definition_field(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("risk", "r@example.com", "pw"))
+    page = client.post(
+        reverse("admin:risk_creditpolicy_add"),
+        {"name": "bad", "definition": __import__("json").dumps(broken_definition()), "notes": ""},
+    )
+    assert page.status_code == 200
+    assert "limits.A.income_multiple" in str(page.context["adminform"].form.errors["definition"])
+    assert CreditPolicy.objects.count() == 1
+
+
+def test_admin_activate_action(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("risk", "r@example.com", "pw"))
+    draft = policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=None)
+    client.post(
+        reverse("admin:risk_creditpolicy_changelist"),
+        {"action": "activate", "_selected_action": [draft.pk]},
+    )
+    draft.refresh_from_db()
+    assert draft.status == PolicyStatus.ACTIVE
