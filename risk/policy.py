@@ -70,6 +70,9 @@ Decisions taken here (each one a rule of the module):
 10. Policy numbers (multiples, ceilings, limits, ratio bounds) may be JSON numbers or strings;
     a JSON float is read through its shortest repr ("0.5"), so 0.5 and "0.5" are the same.
     `dti_ceiling` must be in (0, 1]: payments beyond the whole income are not a ceiling.
+    `income_multiple` must be in [0, 100]; `rounding` a positive multiple of 0.01. Figures
+    (in the policy and the profile) must be 0 or of magnitude in [1e-16, 1e15): a policy
+    refuses others, a profile counts them as missing, so arithmetic never overflows.
     Unknown keys are refused, so a misspelt rule cannot be silently ignored.
 """
 
@@ -429,6 +432,8 @@ _MIN_LEGAL_AGE = 18
 _MIN_EXPONENT, _MAX_EXPONENT = -16, 15  # usable figures: 1e-16 ≤ |x| < 1e15
 _ZERO_VALUE = Decimal(0)
 _FEN = Decimal("0.01")
+# Keeps income × multiple (income < 1e15) within what quantize_money can hold (28 digits).
+_MAX_MULTIPLE = 100
 
 
 def _is_int(value) -> bool:
@@ -910,6 +915,12 @@ class _Parser:
                     f"must not be negative (got {multiple}): a limit is a multiple ≥ 0 of "
                     f"monthly income",
                 )
+            elif multiple is not None and multiple > _MAX_MULTIPLE:
+                self.issue(
+                    f"{path}.income_multiple",
+                    f"must be at most {_MAX_MULTIPLE} (got {multiple}): more than "
+                    f"{_MAX_MULTIPLE} months of income is not a consumer-credit limit",
+                )
             ceiling = self.decimal(item, "dti_ceiling", f"{path}.dti_ceiling")
             if ceiling is not None and not ZERO < ceiling <= _ONE:
                 self.issue(
@@ -1218,7 +1229,6 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
         )
     ]
     factors: list[tuple[int, int, Characteristic, object, Band | None]] = []
-    missing_attributes: list[str] = []
     for order, ch in enumerate(policy.characteristics):
         attribute = ch.attribute
         kind = ch.kind
@@ -1256,17 +1266,15 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
                     f"{ch.label} is {_fmt_value(value, kind)}: band {band.description}, "
                     f"{points:+d} points"
                 )
-        if value is None:
-            missing_attributes.append(attribute)
-            if attribute in hard.refer_if_missing:
-                refers.append(Reason(rc.MISSING_DATA, f"{ch.label} not on file", None, attribute))
-                trace.append(
-                    TraceStep(
-                        f"hard_rules.refer_if_missing.{attribute}",
-                        "refer",
-                        f"{ch.label} not on file",
-                    )
+        if value is None and attribute in hard.refer_if_missing:
+            refers.append(Reason(rc.MISSING_DATA, f"{ch.label} not on file", None, attribute))
+            trace.append(
+                TraceStep(
+                    f"hard_rules.refer_if_missing.{attribute}",
+                    "refer",
+                    f"{ch.label} not on file",
                 )
+            )
         score += points
         score_steps.append(TraceStep(f"scorecard.{attribute}", f"{points:+d}", detail))
         lost = ch.best_points - points
@@ -1452,7 +1460,7 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
         outcome, reasons = "decline", declines
     elif grade_outcome == "decline":
         outcome = "decline"
-        reasons = _score_reasons(score, grade, grade_outcome, factors, missing_attributes, ())
+        reasons = _score_reasons(score, grade, grade_outcome, factors, ())
     elif limit_declines:
         outcome, reasons = "decline", limit_declines
     elif refers or dti_refer is not None or grade_outcome == "refer":
@@ -1462,9 +1470,7 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
             reasons.append(dti_refer)
         if grade_outcome == "refer":
             already = tuple(r.attribute for r in refers if r.code == rc.MISSING_DATA)
-            reasons += _score_reasons(
-                score, grade, grade_outcome, factors, missing_attributes, already
-            )
+            reasons += _score_reasons(score, grade, grade_outcome, factors, already)
     else:
         outcome, reasons = "approve", []
     if outcome == "decline":
@@ -1481,9 +1487,7 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
     return Decision(outcome, score, grade, limit, reasons, trace)
 
 
-def _score_reasons(
-    score, grade, grade_outcome, factors, missing_attributes, already_reported
-) -> list[Reason]:
+def _score_reasons(score, grade, grade_outcome, factors, already_reported) -> list[Reason]:
     """LOW_GRADE, then the characteristics that cost the most points against their best band
     (ties in scorecard order), at most MAX_SCORE_FACTORS, skipping a missing attribute already
     reported as a missing-data refer."""

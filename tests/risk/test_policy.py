@@ -268,18 +268,18 @@ def maybe(strategy):
 PROFILES = st.builds(
     RiskProfile,
     age=maybe(st.integers(0, 120)),
-    monthly_income=maybe(money(-1000, 10_000_000)),
+    monthly_income=maybe(money(-1000, 10_000_000) | st.decimals()),  # any: NaN, 1E+999 …
     income_verified=maybe(st.booleans()),
     employment_type=maybe(st.sampled_from((*EMPLOYMENT_TYPES, "astronaut"))),
     employment_months=maybe(st.integers(-5, 600)),
-    existing_monthly_debt=maybe(money(-100, 1_000_000)),
+    existing_monthly_debt=maybe(money(-100, 1_000_000) | st.decimals()),
     bureau_score=maybe(st.integers(0, 1000)),
     bureau_inquiries_6m=maybe(st.integers(0, 30)),
     bureau_worst_delinquency_days=maybe(st.integers(0, 2000)),
     bureau_current_delinquencies=maybe(st.integers(0, 5)),
     blacklisted=maybe(st.booleans()),
     platform_worst_dpd=maybe(st.integers(0, 400)),
-    platform_on_time_ratio=maybe(st.decimals(min_value=0, max_value=1, places=4)),
+    platform_on_time_ratio=maybe(st.decimals(min_value=0, max_value=1, places=4) | st.decimals()),
     platform_loans_repaid=maybe(st.integers(0, 50)),
     platform_outstanding_principal=maybe(money(0, 300_000)),
     platform_currently_overdue=maybe(st.booleans()),
@@ -874,6 +874,26 @@ def test_every_problem_is_reported_at_once():
         parse_policy(definition)
 
 
+def test_rounding_must_be_whole_fen():
+    definition = data(rounding="0.015")
+    assert issues(definition) == [
+        ("rounding", 'must be a positive multiple of 0.01, e.g. "100" (got 0.015)')
+    ]
+
+
+def test_income_multiple_is_bounded():
+    definition = data()
+    definition["limits"]["A"]["income_multiple"] = "1e14"
+    [(rule, message)] = issues(definition)
+    assert rule == "limits.A.income_multiple"
+    assert message.startswith("must be at most 100")
+
+
+@pytest.mark.parametrize("definition", [None, [], "policy", 3])
+def test_a_policy_must_be_an_object(definition):
+    assert issues(definition) == [("policy", "a policy must be a JSON object")]
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
     lambda inner: (
@@ -883,13 +903,43 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
-@given(section=st.sampled_from(sorted(DEFAULT_POLICY)), value=JSON)
-def test_any_malformed_section_is_a_policy_error(section, value):
+def _paths(node, prefix=()):
+    yield prefix
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, child in items:
+        yield from _paths(child, (*prefix, key))
+
+
+PATHS = list(_paths(DEFAULT_POLICY))[1:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(PATHS), JSON, st.booleans()), min_size=1, max_size=3))
+def test_any_malformed_policy_is_a_policy_error_never_a_crash(mutations):
+    """Replace (or delete) any value anywhere in the default policy: parsing either succeeds or
+    raises PolicyError whose issues all name a rule; a policy that parses evaluates."""
     definition = data()
-    definition[section] = value
+    for path, value, delete in mutations:
+        parent = definition
+        try:
+            for key in path[:-1]:
+                parent = parent[key]
+            if delete and isinstance(parent, dict):
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier mutation removed or replaced this path
     try:
-        parse_policy(definition)
+        policy = parse_policy(definition)
     except PolicyError as error:
         assert error.errors
         assert all(issue.rule and issue.message for issue in error.errors)
+    else:
+        assert evaluate(profile(), policy).outcome in OUTCOMES
