@@ -1,0 +1,195 @@
+"""Loan applications: evaluate with the active policy, then approve within the available limit,
+refer to a credit officer (four eyes), or decline with the reasons (DESIGN §7)."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import Borrower, LoanProduct
+from lending.selectors import product_quote
+from lending.services.loans import loan_approve, loan_create
+from lending.validation import clean_text, parse_amount
+from risk.models import (
+    ApplicationStatus,
+    CreditPolicy,
+    Decision,
+    LimitStatus,
+    LoanApplication,
+    Outcome,
+)
+from risk.policy import Decision as PolicyDecision
+from risk.policy import LoanRequest, evaluate
+from risk.selectors import active_policy, exposure, profile_for, profile_snapshot
+from risk.services.limits import credit_limit_change, lock_limit
+
+LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+LIMIT_FROZEN = "LIMIT_FROZEN"
+
+
+def _record(borrower, record: CreditPolicy, decision: PolicyDecision, profile) -> Decision:
+    data = decision.as_dict()
+    return Decision.objects.create(
+        borrower=borrower,
+        policy=record,
+        outcome=decision.outcome,
+        score=decision.score,
+        grade=decision.grade,
+        limit=decision.limit,
+        reasons=data["reasons"],
+        trace=data["trace"],
+        profile=profile_snapshot(profile),
+    )
+
+
+def _limit_refusal(
+    borrower: Borrower, amount: Decimal, record: CreditPolicy, decided_limit, acting_user
+) -> tuple[str, str] | None:
+    """Set the first limit from the decision, then check outstanding + requested ≤ limit.
+    The limit row is locked: concurrent applications of one borrower queue here."""
+    limit = lock_limit(borrower)
+    if not limit.history.exists() and decided_limit > 0:
+        limit = credit_limit_change(
+            borrower=borrower,
+            kind="set",
+            amount=decided_limit,
+            status=LimitStatus.ACTIVE,
+            reason=f"first limit from policy version {record.version}",
+            policy=record,
+            acting_user=acting_user,
+        )
+    if limit.status != LimitStatus.ACTIVE:
+        return LIMIT_FROZEN, f"the credit limit is {limit.get_status_display().lower()}"
+    used = exposure(borrower.pk)
+    if used + amount > limit.amount:
+        return (
+            LIMIT_EXCEEDED,
+            f"{used} already owed or approved plus {amount} requested exceeds the limit of "
+            f"{limit.amount} (available {max(limit.amount - used, 0)})",
+        )
+    return None
+
+
+def _book(application: LoanApplication, annual_rate: Decimal, acting_user) -> None:
+    loan = loan_create(
+        borrower=application.borrower,
+        product=application.product,
+        principal=application.amount,
+        annual_rate=annual_rate,
+        term_months=application.term_months,
+        purpose=application.purpose,
+        acting_user=acting_user,
+    )
+    loan_approve(loan_id=loan.pk, acting_user=acting_user)
+    application.loan = loan
+    application.status = ApplicationStatus.APPROVED
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    borrower_id: int,
+    product: LoanProduct,
+    amount,
+    term_months: int,
+    acting_user,
+    purpose: str = "",
+    annual_rate: Decimal | None = None,
+    as_of: date | None = None,
+) -> LoanApplication:
+    """Underwrite an application with the active policy and act on the outcome."""
+    borrower = Borrower.objects.select_for_update().filter(pk=borrower_id).first()
+    if borrower is None:
+        raise LendingError(LendingErrorCode.NOT_FOUND, "no such borrower", field="borrower")
+    amount = parse_amount(amount, field="amount", currency=product.currency)
+    purpose = clean_text(purpose, field="purpose", max_length=200)
+    annual_rate = product.max_rate if annual_rate is None else annual_rate
+    as_of = as_of or timezone.localdate()
+    schedule = product_quote(
+        product=product,
+        amount=amount,
+        annual_rate=annual_rate,
+        term_months=term_months,
+        start_date=as_of,
+    )
+    payment = max(row.total for row in schedule.installments)
+    record, policy = active_policy()
+    profile = profile_for(borrower, as_of)
+    decision = evaluate(profile, policy, LoanRequest(amount=amount, new_monthly_payment=payment))
+    stored = _record(borrower, record, decision, profile)
+    application = LoanApplication(
+        borrower=borrower,
+        product=product,
+        amount=amount,
+        term_months=term_months,
+        purpose=purpose,
+        decision=stored,
+        submitted_by=acting_user if getattr(acting_user, "pk", None) else None,
+    )
+    if decision.outcome == Outcome.APPROVE:
+        refusal = _limit_refusal(borrower, amount, record, decision.limit, acting_user)
+        if refusal:
+            application.status = ApplicationStatus.DECLINED
+            application.review_note = refusal[1]
+            stored.reasons = [{"code": refusal[0], "text": refusal[1]}, *stored.reasons]
+            stored.save(update_fields=["reasons"])
+        else:
+            _book(application, annual_rate, acting_user)
+    elif decision.outcome == Outcome.REFER:
+        application.status = ApplicationStatus.REFERRED
+    else:
+        application.status = ApplicationStatus.DECLINED
+    application.save()
+    return application
+
+
+@transaction.atomic
+def application_review(
+    *, application_id: int, approve: bool, note: str, acting_user
+) -> LoanApplication:
+    """A credit officer decides a referred application; never their own (four eyes)."""
+    note = clean_text(note, field="note", max_length=255, required=True)
+    application = (
+        LoanApplication.objects.select_for_update()
+        .select_related("decision__policy")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise LendingError(LendingErrorCode.NOT_FOUND, "no such application", field="application")
+    if application.status != ApplicationStatus.REFERRED:
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            f"application {application.pk} is {application.get_status_display().lower()}, "
+            "not awaiting review",
+            field="status",
+        )
+    if application.submitted_by_id and application.submitted_by_id == getattr(
+        acting_user, "pk", None
+    ):
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            "you submitted this application; another credit officer must review it",
+            field="reviewer",
+        )
+    Borrower.objects.select_for_update().get(pk=application.borrower_id)
+    if approve:
+        refusal = _limit_refusal(
+            application.borrower,
+            application.amount,
+            application.decision.policy,
+            application.decision.limit,
+            acting_user,
+        )
+        if refusal:
+            raise LendingError(LendingErrorCode.OUT_OF_RANGE, refusal[1], field="amount")
+        _book(application, application.product.max_rate, acting_user)
+    else:
+        application.status = ApplicationStatus.DECLINED
+    application.reviewed_by = acting_user if getattr(acting_user, "pk", None) else None
+    application.reviewed_at = timezone.now()
+    application.review_note = note
+    application.save()
+    return application
