@@ -74,8 +74,13 @@ def _step(say, label: str, cur, sql: str, params=None) -> None:
     say(f"  {label}: {rows} rows ({time.monotonic() - started:.1f} s)")
 
 
-def build_book(conn, *, loans: int, overdue: int, business_date: date, say) -> dict:
-    """Fill a freshly migrated database. `conn` is a psycopg connection (not autocommit)."""
+def build_book(
+    conn, *, loans: int, overdue: int, business_date: date, say, fillfactor: int = 100
+) -> dict:
+    """Fill a freshly migrated database. `conn` is a psycopg connection (not autocommit).
+
+    `fillfactor` below 100 leaves room on each page of the loan and installment tables, so the
+    night's updates can stay on the page (HOT) — a what-if for docs/scaling.md."""
     if not 0 < overdue <= loans:
         raise ValueError("overdue loans must be between 1 and the number of loans")
     step = loans // overdue  # loan ids divisible by `step` (the first `overdue` of them) are late
@@ -90,6 +95,9 @@ def build_book(conn, *, loans: int, overdue: int, business_date: date, say) -> d
         cur.execute("SET work_mem = '256MB'")
         cur.execute("SET maintenance_work_mem = '1GB'")
         cur.execute("SET synchronous_commit = off")
+        if fillfactor != 100:
+            for table in ("lending_loan", "lending_installment"):
+                cur.execute(f"ALTER TABLE {table} SET (fillfactor = {int(fillfactor)})")
 
         cur.execute(
             """

@@ -122,9 +122,18 @@ def template_params(template: str) -> dict | None:
         return None
 
 
-def build_template(*, loans: int, overdue: int, business_date: date, keep: bool, suffix: str):
-    template = f"{work_db()}_tpl{suffix}"
+def template_name(loans: int, overdue: int, fillfactor: int) -> str:
+    suffix = f"_ff{fillfactor}" if fillfactor != 100 else ""
+    return f"{work_db()}_tpl_{loans}_{overdue}{suffix}"
+
+
+def build_template(
+    *, loans: int, overdue: int, business_date: date, keep: bool, fillfactor: int = 100
+) -> str:
+    template = template_name(loans, overdue, fillfactor)
     wanted = {"loans": loans, "overdue": overdue, "date": business_date.isoformat(), "v": 1}
+    if fillfactor != 100:
+        wanted["fillfactor"] = fillfactor
     if keep and template_params(template) == wanted:
         say(f"book: reusing template database {template} ({loans:,} loans)")
         return template
@@ -136,7 +145,14 @@ def build_template(*, loans: int, overdue: int, business_date: date, keep: bool,
     connections.close_all()
     say(f"  migrate ({time.monotonic() - started:.1f} s)")
     with psycopg.connect(**conninfo(work_db())) as conn:
-        build_book(conn, loans=loans, overdue=overdue, business_date=business_date, say=say)
+        build_book(
+            conn,
+            loans=loans,
+            overdue=overdue,
+            business_date=business_date,
+            say=say,
+            fillfactor=fillfactor,
+        )
     with psycopg.connect(**conninfo(work_db()), autocommit=True) as conn:
         t0 = time.monotonic()
         conn.execute("VACUUM ANALYZE")
@@ -229,7 +245,7 @@ def candidates(business_date: date) -> list[int]:
 
 
 def night_in_worker(
-    business_date: date, *, chunk_size: int, workers: int, profile: bool, debug: bool
+    business_date: date, *, chunk_size: int, workers: int, profile: bool, debug: bool, variant=None
 ) -> dict:
     """Run the project's night in a fresh process (production settings) and return its report."""
     env = dict(os.environ)
@@ -245,7 +261,9 @@ def night_in_worker(
         str(chunk_size),
         "--workers",
         str(workers),
-    ] + (["--profile"] if profile else [])
+    ]
+    command += ["--profile"] if profile else []
+    command += ["--variant", variant] if variant else []
     connections.close_all()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     last = ""
@@ -335,12 +353,15 @@ def _chunk_in_pool(chunk_id: int) -> tuple[int, float]:
     return chunk_id, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _pool_init() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    django.setup()
+def _pool_init(variant: str | None) -> None:
+    from bench.variants import apply
+
+    apply(variant)
 
 
-def _close_with_pool(business_date: date, chunk_size: int, workers: int) -> tuple[list, float]:
+def _close_with_pool(
+    business_date: date, chunk_size: int, workers: int, variant: str | None
+) -> tuple[list, float]:
     """What a Celery chord does: begin, chunks on `workers` processes, finish."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -355,7 +376,9 @@ def _close_with_pool(business_date: date, chunk_size: int, workers: int) -> tupl
     connections.close_all()
     peak = 0.0
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_init) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_pool_init, initargs=(variant,)
+    ) as pool:
         for _, rss in pool.map(_chunk_in_pool, ids, chunksize=1):
             peak = max(peak, rss)
     return [business_day_finish(run_id=run.pk)], peak
@@ -365,6 +388,9 @@ def night_worker(args) -> None:
     from lending.close_of_business.runner import close_business_days, run_summary
 
     business_date = date.fromisoformat(args.night_worker)
+    from bench.variants import apply
+
+    apply(args.variant)
     spent = _timed_steps()
     bulk = _timed_bulk_methods()
     stats = StatementStats()
@@ -375,7 +401,9 @@ def night_worker(args) -> None:
         if profiler:
             profiler.enable()
         if args.workers > 1:
-            runs, pool_peak = _close_with_pool(business_date, args.chunk_size, args.workers)
+            runs, pool_peak = _close_with_pool(
+                business_date, args.chunk_size, args.workers, args.variant
+            )
         else:
             runs = close_business_days(
                 until=business_date, acting_user=None, chunk_size=args.chunk_size
@@ -411,15 +439,35 @@ def night_worker(args) -> None:
     )
 
 
+def wal_position() -> tuple:
+    """The cluster's WAL position and checkpoint counters (cluster-wide: other databases'
+    writes count too, so the difference is an upper bound on what one night wrote)."""
+    rows = admin(
+        "SELECT pg_current_wal_lsn(), checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+    )
+    return rows[0]
+
+
+def wal_since(before: tuple) -> str:
+    rows = admin(
+        "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), %s)), "
+        "checkpoints_timed + checkpoints_req - %s FROM pg_stat_bgwriter",
+        list(before),
+    )
+    return f"WAL written {rows[0][0]}, checkpoints {rows[0][1]}"
+
+
 def project_night(template: str, business_date: date, args) -> dict:
     copy = fresh_copy(template)
     say(f"project: fresh copy in {copy:.1f} s; close_business_days(until={business_date})")
+    wal = wal_position()
     report = night_in_worker(
         business_date,
         chunk_size=args.chunk_size,
         workers=args.workers,
         profile=args.profile,
         debug=args.worker_debug,
+        variant=args.variant,
     )
     run = report["run"]
     say(
@@ -428,6 +476,7 @@ def project_night(template: str, business_date: date, args) -> dict:
         f"bucket moves {run['bucket_moves']:,}, accruals {run['accruals_posted']:,} "
         f"({run['accrual_total']})"
     )
+    say(f"  {wal_since(wal)}")
     say(f"  step seconds: {report['step_seconds']}")
     say(f"  time inside SQL statements (client-side wait included): {report['sql_seconds']} s")
     for name, entry in report["bulk_calls"].items():
@@ -464,7 +513,7 @@ def measure(args) -> dict:
         overdue=overdue,
         business_date=business_date,
         keep=args.keep,
-        suffix="",
+        fillfactor=args.fillfactor,
     )
     fresh_copy(template)
     due = candidates(business_date)
@@ -479,10 +528,11 @@ def measure(args) -> dict:
     floor_seconds = None
     if not args.skip_floor:
         say(f"floor: fresh copy in {fresh_copy(template):.1f} s")
+        wal = wal_position()
         with psycopg.connect(**conninfo(work_db())) as conn:
             floor = floor_night(conn, business_date, say)
         floor_seconds = floor["seconds"]
-        say(f"floor: {floor_seconds:.2f} s")
+        say(f"floor: {floor_seconds:.2f} s; {wal_since(wal)}")
         compare("project", project_digest, "floor", digest(business_date))
 
     naive_extrapolated = None
@@ -500,6 +550,8 @@ def measure(args) -> dict:
         compare("project (sample)", project_sample, "naive", digest(business_date, sample))
     if not args.keep_result:
         drop(work_db())
+    if not args.keep:
+        drop(template)
 
     seconds = project["seconds"]
     result = {
@@ -520,14 +572,23 @@ def measure_twice(args) -> dict:
     business_date = args.date
     overdue = args.overdue or max(1, round(args.loans * 0.10))
     results = []
-    for loans, suffix in ((args.loans, ""), (2 * args.loans, "_2x")):
+    for loans in (args.loans, 2 * args.loans):
         template = build_template(
-            loans=loans, overdue=overdue, business_date=business_date, keep=args.keep, suffix=suffix
+            loans=loans,
+            overdue=overdue,
+            business_date=business_date,
+            keep=args.keep,
+            fillfactor=args.fillfactor,
         )
         fresh_copy(template)
         due = len(candidates(business_date))
         say(f"due or overdue on {business_date}: {due:,} of {loans:,} loans")
         report = project_night(template, business_date, args)
+        if not args.skip_floor:
+            say(f"floor: fresh copy in {fresh_copy(template):.1f} s")
+            with psycopg.connect(**conninfo(work_db())) as conn:
+                report["floor_seconds"] = floor_night(conn, business_date, say)["seconds"]
+            say(f"floor: {report['floor_seconds']:.2f} s")
         results.append((loans, due, report))
         if not args.keep:
             drop(template)
@@ -542,6 +603,9 @@ def measure_twice(args) -> dict:
         "seconds": round(r1["seconds"], 2),
         "seconds_twice": round(r2["seconds"], 2),
         "ratio_twice": round(r2["seconds"] / r1["seconds"], 2),
+        "floor_ratio_twice": round(r2["floor_seconds"] / r1["floor_seconds"], 2)
+        if "floor_seconds" in r1
+        else None,
         "peak_rss_mb": max(r1["peak_rss_mb"], r2["peak_rss_mb"]),
     }
 
@@ -585,6 +649,18 @@ def main(argv=None) -> None:
         action="store_true",
         help="run the night with DEBUG on (query log kept in memory)",
     )
+    parser.add_argument(
+        "--variant",
+        help="a what-if change to the project's night, applied in the worker only "
+        "(see bench/variants.py); never part of the headline figures",
+    )
+    parser.add_argument(
+        "--fillfactor",
+        type=int,
+        default=100,
+        help="fillfactor of the loan and installment tables in the book (what-if; default 100, "
+        "PostgreSQL's default, which the migrations keep)",
+    )
     parser.add_argument("--night-worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.chunk_size is None:
@@ -595,8 +671,14 @@ def main(argv=None) -> None:
     if args.date >= date.today() - timedelta(days=1):
         sys.exit("--date must be a date that has ended (the runner refuses later ones)")
     started = time.monotonic()
+    say(
+        f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} "
+        "(other work on the machine slows every figure alike; compare ratios within one run)"
+    )
+    if args.variant:
+        say(f"variant {args.variant}: a what-if, NOT the project's code as it stands")
     result = measure_twice(args) if args.twice else measure(args)
-    say(f"total {time.monotonic() - started:.0f} s")
+    say(f"total {time.monotonic() - started:.0f} s; load average {os.getloadavg()[0]:.2f}")
     print(json.dumps(result), flush=True)
 
 
