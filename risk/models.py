@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lending.models import Borrower, Loan, LoanProduct
-from lending.models.fields import MoneyField
+from lending.models.fields import MoneyField, RateField
 
 
 class EmploymentType(models.TextChoices):
@@ -158,6 +158,7 @@ class LoanApplication(models.Model):
     product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="+")
     amount = MoneyField(_("amount"))
     term_months = models.PositiveSmallIntegerField(_("term (months)"))
+    annual_rate = RateField(_("annual rate"))
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=ApplicationStatus.choices)
     decision = models.ForeignKey(

@@ -10,10 +10,12 @@ Decisions taken here (each one a rule of the module):
 
 1.  Precedence. Every hard rule, every characteristic and the grade are always evaluated and
     traced. Then: any hard-rule decline → decline (reasons: the failing hard rules only);
-    else a grade the policy declines → decline (reasons: the grade, then score factors); else a
-    limit that comes out at nothing → decline (NO_REPAYMENT_CAPACITY or LIMIT_BELOW_MINIMUM);
-    else any refer (a refer-type hard rule, missing data, DTI_EXCEEDED, a grade the policy
-    refers) → refer; else approve. Decline beats refer beats approve.
+    else missing or unverified data → refer (a person completes the file: the score it dragged
+    down does not decline); else a grade the policy declines → decline (reasons: the grade,
+    then score factors); else a limit that comes out at nothing → decline
+    (NO_REPAYMENT_CAPACITY or LIMIT_BELOW_MINIMUM); else any refer (a refer-type hard rule,
+    DTI_EXCEEDED, a grade the policy refers) → refer; else approve. Decline beats refer beats
+    approve.
 2.  Hard rules. Age outside [min_age, max_age] (both inclusive), blacklisted, currently overdue
     anywhere (a loan with us ≥ 1 dpd, or `bureau_current_delinquencies` > 0 at other lenders),
     more than `max_inquiries_6m` bureau inquiries → decline. Income not verified → refer
@@ -1456,8 +1458,18 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
                     step(TraceStep("dti", "pass", text))
 
     # ---- outcome and reasons
+    # Missing or unverified data refers rather than declines on a score it dragged down: a
+    # person completes the file. Only a hard-rule decline (a known fact) beats it.
+    data_gaps = any(r.code in (rc.MISSING_DATA, rc.INCOME_NOT_VERIFIED) for r in refers)
     if declines:
         outcome, reasons = "decline", declines
+    elif data_gaps:
+        outcome, reasons = "refer", list(refers)
+        if dti_refer is not None:
+            reasons.append(dti_refer)
+        if grade_outcome != "approve":  # the reviewer also sees what weighed on the score
+            already = tuple(r.attribute for r in refers if r.code == rc.MISSING_DATA)
+            reasons += _score_reasons(score, grade, "refer", factors, already)
     elif grade_outcome == "decline":
         outcome = "decline"
         reasons = _score_reasons(score, grade, grade_outcome, factors, ())

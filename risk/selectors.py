@@ -52,7 +52,10 @@ def platform_history(borrower_id: int, as_of: date) -> dict:
     worst_recorded = BucketChange.objects.filter(loan__borrower_id=borrower_id).aggregate(
         worst=Max("dpd")
     )["worst"]
-    due = Installment.objects.filter(loan__borrower_id=borrower_id, due_date__lt=as_of)
+    # A write-off settles every installment on its date: that is not paying on time.
+    due = Installment.objects.filter(loan__borrower_id=borrower_id, due_date__lt=as_of).exclude(
+        loan__status=LoanStatus.WRITTEN_OFF
+    )
     paid = due.aggregate(
         due=Count("pk"), on_time=Count("pk", filter=Q(settled_on__lte=F("due_date")))
     )

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, LoanProduct
+from lending.money import money_str, quantize_money
 from lending.selectors import product_quote
 from lending.services.loans import loan_approve, loan_create
 from lending.validation import clean_text, parse_amount
@@ -66,8 +67,9 @@ def _limit_refusal(
     if used + amount > limit.amount:
         return (
             LIMIT_EXCEEDED,
-            f"{used} already owed or approved plus {amount} requested exceeds the limit of "
-            f"{limit.amount} (available {max(limit.amount - used, 0)})",
+            f"{money_str(quantize_money(used))} already owed or approved plus {amount} requested "
+            f"exceeds the limit of {limit.amount} "
+            f"(available {money_str(quantize_money(max(limit.amount - used, 0)))})",
         )
     return None
 
@@ -124,6 +126,7 @@ def application_submit(
         product=product,
         amount=amount,
         term_months=term_months,
+        annual_rate=annual_rate,
         purpose=purpose,
         decision=stored,
         submitted_by=acting_user if getattr(acting_user, "pk", None) else None,
@@ -185,7 +188,7 @@ def application_review(
         )
         if refusal:
             raise LendingError(LendingErrorCode.OUT_OF_RANGE, refusal[1], field="amount")
-        _book(application, application.product.max_rate, acting_user)
+        _book(application, application.annual_rate, acting_user)
     else:
         application.status = ApplicationStatus.DECLINED
     application.reviewed_by = acting_user if getattr(acting_user, "pk", None) else None
