@@ -52,12 +52,15 @@ def platform_history(borrower_id: int, as_of: date) -> dict:
     worst_recorded = BucketChange.objects.filter(loan__borrower_id=borrower_id).aggregate(
         worst=Max("dpd")
     )["worst"]
-    # A write-off settles every installment on its date: that is not paying on time.
-    due = Installment.objects.filter(loan__borrower_id=borrower_id, due_date__lt=as_of).exclude(
-        loan__status=LoanStatus.WRITTEN_OFF
-    )
+    # A write-off settles every installment on its date: that is not paying on time, so a
+    # written-off loan's installments count as due and never as paid on time.
+    due = Installment.objects.filter(loan__borrower_id=borrower_id, due_date__lt=as_of)
     paid = due.aggregate(
-        due=Count("pk"), on_time=Count("pk", filter=Q(settled_on__lte=F("due_date")))
+        due=Count("pk"),
+        on_time=Count(
+            "pk",
+            filter=Q(settled_on__lte=F("due_date")) & ~Q(loan__status=LoanStatus.WRITTEN_OFF),
+        ),
     )
     return {
         "platform_worst_dpd": max(current["worst_now"] or 0, worst_recorded or 0),

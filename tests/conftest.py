@@ -20,7 +20,8 @@ def require_service(available: bool, reason: str) -> None:
 
 
 @pytest.fixture
-def postgres(db):
+def postgres():
+    """Request it before any database fixture: it only looks at the configured backend."""
     require_service(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL)")
 
 

@@ -155,7 +155,8 @@ def application_review(
     """A credit officer decides a referred application; never their own (four eyes)."""
     note = clean_text(note, field="note", max_length=255, required=True)
     application = (
-        LoanApplication.objects.select_for_update()
+        # of=("self",): lock the application only (the decision join is an outer join).
+        LoanApplication.objects.select_for_update(of=("self",))
         .select_related("decision__policy")
         .filter(pk=application_id)
         .first()

@@ -26,15 +26,26 @@ from risk.models import (
     PolicyStatus,
     RiskProfile,
 )
+from risk.policy import DEFAULT_POLICY
 from risk.selectors import exposure
 from risk.services.limits import credit_limit_change
+from risk.services.policies import policy_activate, policy_create
 from risk.services.underwriting import application_submit
 from tests.factories import BorrowerFactory, ProductFactory
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
+
+
+@pytest.fixture
+def seeded_policy(postgres, transactional_db):
+    """A transactional test may start on a flushed database: bring back the active policy that
+    migration risk 0002 seeds (serialized rollback clashes with other tests' flushes)."""
+    if not CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).exists():
+        draft = policy_create(name="Default policy", definition=DEFAULT_POLICY, acting_user=None)
+        policy_activate(policy_id=draft.pk, acting_user=None)
 
 D = Decimal
 TODAY = date(2026, 11, 29)
@@ -91,7 +102,7 @@ def good_borrower():
     return borrower
 
 
-def test_simultaneous_applications_stay_within_the_limit(postgres):
+def test_simultaneous_applications_stay_within_the_limit(seeded_policy):
     assert CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE, version=1).exists()
     borrower, product = good_borrower(), ProductFactory()
     credit_limit_change(
