@@ -44,11 +44,23 @@ def celery_configured(**conf):
         app.amqp._producer_pool = None
         app._local = threading.local()
 
+    # Celery reads CELERY_BROKER_URL / CELERY_RESULT_BACKEND from the environment before its
+    # own settings (as .ci/run sets them), so the override must go there as well.
+    env_keys = {"broker_url": "CELERY_BROKER_URL", "result_backend": "CELERY_RESULT_BACKEND"}
     previous = {key: app.conf[key] for key in conf}
+    previous_env = {env_keys[k]: os.environ.get(env_keys[k]) for k in conf if k in env_keys}
     app.conf.update(**conf)
+    for key, name in env_keys.items():
+        if key in conf:
+            os.environ[name] = conf[key]
     reset()
     try:
         yield app
     finally:
         app.conf.update(**previous)
+        for name, value in previous_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         reset()
