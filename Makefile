@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint venv migrate demo lock clean
+.PHONY: run test lint venv migrate demo lock clean bench-nightly
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ test: lint
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
+
+# One close of business on a synthetic PostgreSQL book (bench/README.md). The database named
+# in BENCH_DATABASE_URL is dropped and recreated.
+LOANS ?= 1000000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending_bench
+bench-nightly: $(STAMP)
+	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.nightly --loans $(LOANS)
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(STAMP)

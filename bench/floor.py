@@ -11,7 +11,8 @@ cached fields. Run bookkeeping (run, chunk and step rows) is left out: it is a h
 
 Where the project takes two passes the floor takes one: each loan row is written once (dpd,
 bucket and penalty together) rather than once per step, the temporary tables are analyzed so the
-planner knows their size, and JIT compilation is off for the session.
+planner knows their size, the two big UPDATEs go through the primary key in key order, and JIT
+compilation is off for the transaction.
 """
 
 import time
@@ -152,26 +153,42 @@ LOAN_PENALTY_SQL = """
          WHERE l.id = s.loan_id
         """
 
-# Every cached loan field the night changes, in one write per loan.
+# Every cached loan field the night changes, gathered per loan, then written once per loan.
+LOAN_CHANGES_SQL = """
+        CREATE TEMP TABLE floor_loan ON COMMIT DROP AS
+        SELECT f.id, f.new_dpd, f.new_bucket, coalesce(s.total, 0) AS total
+        FROM floor_flag f
+        LEFT JOIN (SELECT loan_id, sum(amount) AS total FROM floor_accrual
+                   GROUP BY loan_id) s ON s.loan_id = f.id
+        ORDER BY f.id
+        """
+
 LOAN_SQL = """
         UPDATE lending_loan l
            SET dpd = f.new_dpd, bucket = f.new_bucket, dpd_as_of = %(d)s,
-               penalty_outstanding = l.penalty_outstanding + coalesce(s.total, 0)
-          FROM floor_flag f
-          LEFT JOIN (SELECT loan_id, sum(amount) AS total FROM floor_accrual
-                     GROUP BY loan_id) s ON s.loan_id = f.id
+               penalty_outstanding = l.penalty_outstanding + f.total
+          FROM floor_loan f
          WHERE l.id = f.id
         """
 
+# The two big UPDATEs go row by row through the primary key, in key order: a hash join would
+# feed them in hash-batch order when work_mem is small (4MB by default), scattering the writes
+# over the table and its indexes, which triples the full-page images in the WAL and doubles the
+# time (measured at 1,000,000 loans: 19.9 s → 8.3 s for the installments).
+BY_KEY = ("SET LOCAL enable_hashjoin = off", "SET LOCAL enable_mergejoin = off")
+RESET = ("SET LOCAL enable_hashjoin = on", "SET LOCAL enable_mergejoin = on")
+
 STATEMENTS = [
-    ("candidates, dpd and bucket", FLAG_SQL),
-    ("analyze", "ANALYZE floor_flag"),
-    ("bucket changes", BUCKET_CHANGES_SQL),
-    ("penalty per installment", PENALTY_SQL),
-    ("analyze", "ANALYZE floor_accrual"),
-    ("accrual transactions and lines", ACCRUAL_POSTING_SQL),
-    ("installment penalty fields", INSTALLMENT_SQL),
-    ("loan dpd, bucket and penalty_outstanding", LOAN_SQL),
+    ("candidates, dpd and bucket", FLAG_SQL, ()),
+    ("analyze", "ANALYZE floor_flag", ()),
+    ("bucket changes", BUCKET_CHANGES_SQL, ()),
+    ("penalty per installment", PENALTY_SQL, ()),
+    ("analyze", "ANALYZE floor_accrual", ()),
+    ("accrual transactions and lines", ACCRUAL_POSTING_SQL, ()),
+    ("installment penalty fields", INSTALLMENT_SQL, BY_KEY),
+    ("loan changes", LOAN_CHANGES_SQL, ()),
+    ("analyze", "ANALYZE floor_loan", ()),
+    ("loan dpd, bucket and penalty_outstanding", LOAN_SQL, BY_KEY),
 ]
 
 
@@ -183,12 +200,17 @@ def floor_night(conn, business_date: date, say) -> dict:
     with conn.cursor() as cur:
         # Big one-off statements: JIT compilation costs seconds here and buys nothing.
         cur.execute("SET LOCAL jit = off")
-        for label, sql in STATEMENTS:
+        for label, sql, settings in STATEMENTS:
             t0 = time.monotonic()
+            for setting in settings:
+                cur.execute(setting)
             cur.execute(sql, params)
+            rowcount = cur.rowcount
+            for setting in RESET if settings else ():
+                cur.execute(setting)
             timings[label] = timings.get(label, 0) + round(time.monotonic() - t0, 3)
-            rows = cur.rowcount if cur.rowcount >= 0 else ""
-            say(f"  floor · {label}: {rows} rows in {timings[label]:.2f} s")
+            rows = f"{rowcount} rows" if rowcount >= 0 else "done"
+            say(f"  floor · {label}: {rows} in {timings[label]:.2f} s")
         cur.execute("SELECT count(*) FROM floor_flag")
         examined = cur.fetchone()[0]
     conn.commit()

@@ -70,14 +70,18 @@ def main() -> None:
     rate = args.n / seconds
     print(f"{args.n} evaluations in {seconds:.2f} s: {rate:,.0f}/s (target {TARGET_PER_SECOND:,})")
     print(f"outcomes: {outcomes}")
-    print(json.dumps({
-        "evaluations": args.n,
-        "seconds": round(seconds, 3),
-        "evaluations_per_second": round(rate),
-        "target_per_second": TARGET_PER_SECOND,
-        "ratio_to_target": round(rate / TARGET_PER_SECOND, 2),
-        "outcomes": outcomes,
-    }))
+    print(
+        json.dumps(
+            {
+                "evaluations": args.n,
+                "seconds": round(seconds, 3),
+                "evaluations_per_second": round(rate),
+                "target_per_second": TARGET_PER_SECOND,
+                "ratio_to_target": round(rate / TARGET_PER_SECOND, 2),
+                "outcomes": outcomes,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
