@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Min, Q, Sum
 
+from lending.close_of_business.bulk import bulk_set
 from lending.delinquency import bucket_for, days_past_due
 from lending.models import (
     BucketChange,
@@ -112,7 +113,11 @@ def flag_overdue(*, business_date: date, loan_ids: list[int]) -> dict:
                 )
             )
         loan.dpd, loan.bucket, loan.dpd_as_of = dpd, bucket, business_date
-    Loan.objects.bulk_update(loans, ["dpd", "bucket", "dpd_as_of"], batch_size=1000)
+    bulk_set(
+        Loan,
+        [(loan.pk, loan.dpd, loan.bucket, business_date) for loan in loans],
+        ["dpd", "bucket", "dpd_as_of"],
+    )
     BucketChange.objects.bulk_create(changes, batch_size=1000)
     counts["bucket_moves"] = len(changes)
     return dict(counts)
@@ -171,8 +176,10 @@ def accrue_penalty(*, business_date: date, loan_ids: list[int]) -> dict:
         if accrual.posted:
             postings.append((loan, accrual.posted))
     _post_accruals(business_date, postings)
-    Installment.objects.bulk_update(
-        touched, ["penalty_exact", "penalty_due", "penalty_accrued_through"], batch_size=1000
+    bulk_set(
+        Installment,
+        [(i.pk, i.penalty_exact, i.penalty_due, i.penalty_accrued_through) for i in touched],
+        ["penalty_exact", "penalty_due", "penalty_accrued_through"],
     )
     total = sum((sum(posted.values(), ZERO) for _, posted in postings), ZERO)
     return {"accruals_posted": len(postings), "accrual_total": total, "loans_capped": capped}
@@ -204,8 +211,8 @@ def _post_accruals(business_date: date, postings) -> None:
     )
     for loan, posted in postings:
         loan.penalty_outstanding += sum(posted.values(), ZERO)
-    Loan.objects.bulk_update(
-        [loan for loan, _ in postings], ["penalty_outstanding"], batch_size=1000
+    bulk_set(
+        Loan, [(loan.pk, loan.penalty_outstanding) for loan, _ in postings], ["penalty_outstanding"]
     )
 
 

@@ -165,8 +165,7 @@ def business_day_begin(
 def _jsonable(counts: dict) -> dict:
     """Counts as JSON: Decimal counts are money, shown with their two places ("0.00")."""
     return {
-        k: money_str(quantize_money(v)) if isinstance(v, Decimal) else v
-        for k, v in counts.items()
+        k: money_str(quantize_money(v)) if isinstance(v, Decimal) else v for k, v in counts.items()
     }
 
 
