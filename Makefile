@@ -50,7 +50,7 @@ clean:
 LOANS ?= 1000000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending_bench
 bench-nightly: $(STAMP)
-	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.nightly --loans $(LOANS)
+	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.nightly --loans $(LOANS) $(BENCH_ARGS)
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(STAMP)
