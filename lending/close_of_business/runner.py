@@ -172,7 +172,11 @@ def _jsonable(counts: dict) -> dict:
 def business_day_run_chunk(*, chunk_id: int) -> BusinessDayChunk:
     """Every chunked step for one chunk, in one transaction. A done chunk is skipped."""
     with transaction.atomic():
-        chunk = BusinessDayChunk.objects.select_for_update().select_related("run").get(pk=chunk_id)
+        chunk = (
+            BusinessDayChunk.objects.select_for_update(of=("self",))
+            .select_related("run")
+            .get(pk=chunk_id)
+        )
         if chunk.status == ChunkStatus.DONE:
             return chunk
         started = time.monotonic()
