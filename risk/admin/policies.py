@@ -1,5 +1,4 @@
-"""Risk staff's admin: policy versions (validated on save, read-only once retired), profiles,
-decisions with their trace, limits with their history. Changes go through risk.services."""
+"""Policy versions: validated on save, read-only once retired, activated or copied by action."""
 
 import json
 
@@ -9,14 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from lending.errors import LendingError
-from risk.models import (
-    CreditLimit,
-    CreditLimitChange,
-    CreditPolicy,
-    Decision,
-    LoanApplication,
-    RiskProfile,
-)
+from risk.models import CreditPolicy
 from risk.services.policies import (
     EDITABLE,
     policy_activate,
@@ -107,71 +99,3 @@ class CreditPolicyAdmin(admin.ModelAdmin):
         for policy in queryset:
             copy = policy_copy(policy_id=policy.pk, acting_user=request.user)
             messages.success(request, _("Draft version %s created.") % copy.version)
-
-
-@admin.register(RiskProfile)
-class RiskProfileAdmin(admin.ModelAdmin):
-    list_display = (
-        "borrower",
-        "employment_type",
-        "income_source",
-        "bureau_score",
-        "bureau_inquiries_6m",
-        "existing_monthly_debt",
-        "updated_at",
-    )
-    list_filter = ("employment_type", "income_source")
-    search_fields = ("borrower__full_name", "=borrower__national_id", "=borrower__mobile")
-    raw_id_fields = ("borrower",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "borrower", "outcome", "grade", "score", "limit", "policy")
-    list_filter = ("outcome", "grade", "policy")
-    search_fields = ("borrower__full_name",)
-
-
-@admin.register(LoanApplication)
-class LoanApplicationAdmin(ReadOnlyAdmin):
-    list_display = ("submitted_at", "borrower", "product", "amount", "term_months", "status")
-    list_filter = ("status", "product")
-
-
-class LimitHistoryInline(admin.TabularInline):
-    model = CreditLimitChange
-    fields = (
-        "changed_at",
-        "kind",
-        "from_amount",
-        "to_amount",
-        "from_status",
-        "to_status",
-        "reason",
-        "policy",
-        "changed_by",
-    )
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(CreditLimit)
-class CreditLimitAdmin(ReadOnlyAdmin):
-    list_display = ("borrower", "amount", "status", "updated_at")
-    list_filter = ("status",)
-    inlines = [LimitHistoryInline]
