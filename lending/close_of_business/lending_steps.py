@@ -1,15 +1,19 @@
 """Lending's own steps: spend credit on what fell due, flag overdue loans, accrue penalty.
 
-Each works on one chunk of loan ids with a handful of set-based statements (one read per table,
-bulk writes); the only per-row work is arithmetic on rows already fetched, never a query per loan.
+On PostgreSQL, flagging and accrual are set-based SQL per chunk (`set_based`). Elsewhere (SQLite
+for `make run`, whose numbers are not exact decimals in SQL) they read each table once per chunk
+and do the arithmetic with the pure modules on the fetched rows, then write in bulk: never a
+query per loan either way.
 """
 
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, F, Min, Q, Sum
 
+from lending.close_of_business import set_based
 from lending.close_of_business.bulk import bulk_set
 from lending.delinquency import bucket_for, days_past_due
 from lending.models import (
@@ -60,8 +64,22 @@ def apply_credit(*, business_date: date, loan_ids: list[int]) -> dict:
     }
 
 
+def set_based_sql() -> bool:
+    """PostgreSQL computes in exact decimals, so the night's arithmetic can run in SQL there."""
+    return connection.vendor == "postgresql"
+
+
 def flag_overdue(*, business_date: date, loan_ids: list[int]) -> dict:
     """dpd and bucket for every loan of the chunk as of the business date; record bucket moves."""
+    if set_based_sql():
+        return set_based.flag_overdue(
+            business_date=business_date, loan_ids=loan_ids, buckets=bucket_table()
+        )
+    return flag_overdue_by_rows(business_date=business_date, loan_ids=loan_ids)
+
+
+def flag_overdue_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
+    """The portable flagging: one read per table, the pure rules per fetched row."""
     buckets = bucket_table()
     loans = list(
         Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.ACTIVE)
@@ -133,6 +151,13 @@ def lpr_on(rates: list[tuple[date, Decimal]], contract_date: date) -> Decimal:
 
 def accrue_penalty(*, business_date: date, loan_ids: list[int]) -> dict:
     """Penalty for the business date on every overdue installment, within each loan's cap."""
+    if set_based_sql():
+        return set_based.accrue_penalty(business_date=business_date, loan_ids=loan_ids)
+    return accrue_penalty_by_rows(business_date=business_date, loan_ids=loan_ids)
+
+
+def accrue_penalty_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
+    """The portable accrual: the pure `accrue_loan` on each overdue loan's fetched rows."""
     loans = {
         loan.pk: loan
         for loan in Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.ACTIVE, dpd__gt=0)
