@@ -1,10 +1,15 @@
-"""Policy versions: validated on save, read-only once retired, activated or copied by action."""
+"""Policy versions: validated on save, read-only once retired, activated or copied by action,
+and simulated over the current book beside the active version."""
 
 import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from lending.errors import LendingError
@@ -17,6 +22,7 @@ from risk.services.policies import (
     policy_parse,
     policy_update,
 )
+from risk.simulation import BAD_DPD, comparison, simulate_policy
 
 
 class PolicyForm(forms.ModelForm):
@@ -43,7 +49,8 @@ class CreditPolicyAdmin(admin.ModelAdmin):
     form = PolicyForm
     list_display = ("version", "name", "status", "created_at", "created_by", "activated_at")
     list_filter = ("status",)
-    actions = ["activate", "copy_to_draft"]
+    actions = ["activate", "copy_to_draft", "simulate"]
+    change_form_template = "admin/risk/creditpolicy/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status not in EDITABLE:
@@ -99,3 +106,45 @@ class CreditPolicyAdmin(admin.ModelAdmin):
         for policy in queryset:
             copy = policy_copy(policy_id=policy.pk, acting_user=request.user)
             messages.success(request, _("Draft version %s created.") % copy.version)
+
+    @admin.action(description=_("Simulate over the current book"), permissions=["view"])
+    def simulate(self, request, queryset):
+        if queryset.count() != 1:
+            messages.error(request, _("Select exactly one version to simulate."))
+            return None
+        url = reverse("admin:risk_creditpolicy_simulate", args=[queryset.get().pk])
+        return HttpResponseRedirect(url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:policy_id>/simulate/",
+                self.admin_site.admin_view(self.simulate_view),
+                name="risk_creditpolicy_simulate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def simulate_view(self, request, policy_id):
+        """Read-only, so `view` is enough. It evaluates the whole book in the request: on a
+        large book `manage.py simulate_policy` is the better tool."""
+        policy = get_object_or_404(CreditPolicy, pk=policy_id)
+        if not self.has_view_permission(request, policy):
+            raise PermissionDenied
+        try:
+            result = simulate_policy(version=policy.version)
+        except LendingError as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(reverse("admin:risk_creditpolicy_change", args=[policy.pk]))
+        titles, rows = comparison(result)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Simulate version %s over the current book") % policy.version,
+            "opts": self.model._meta,
+            "original": policy,
+            "result": result,
+            "titles": titles,
+            "rows": rows,
+            "bad_dpd": BAD_DPD,
+        }
+        return TemplateResponse(request, "admin/risk/creditpolicy/simulate.html", context)

@@ -1,0 +1,317 @@
+"""Policy simulation: a version evaluated over the current book, beside the active one (§7).
+
+Read-only. The book's borrowers are everyone with a loan that was booked and not rejected or
+cancelled (pending, approved, active, closed, written off): the people the platform lends to,
+including the ones it lost money on. Their profiles are read chunk by chunk in four set-based
+queries (borrowers with risk profiles, loans, bucket moves, installments) and evaluated with the
+pure `risk.policy.evaluate`, without a loan request, so only the limit is assessed.
+
+"Bad" is the book's own record: a borrower is bad when any of their loans was ever 30 or more
+days past due: the worst of the dpd recorded at each bucket move (`BucketChange.dpd`) and the
+loan's current `dpd`. That is `platform_worst_dpd` ≥ 30, the same figure the scorecard reads.
+With the default buckets a loan crossing 30 dpd is recorded on entering M2 at 31; one that
+reached exactly 30 and was cured the next day is only caught while its current dpd says so.
+The rate is in-sample (today's profile already contains the behaviour that made a borrower bad),
+so it compares versions; it does not predict (`fit_scorecard` reports held-out figures).
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import Borrower, BucketChange, Installment, Loan, LoanStatus
+from lending.money import ZERO, money_str, quantize_money
+from risk.models import CreditPolicy, IncomeSource, PolicyStatus
+from risk.policy import GRADES, OUTCOMES, Policy, evaluate
+from risk.policy import RiskProfile as ProfileData
+from risk.reasons import fmt_money
+from risk.selectors import age_on
+from risk.services.policies import policy_parse
+
+BAD_DPD = 30
+BOOK_STATUSES = (
+    LoanStatus.PENDING,
+    LoanStatus.APPROVED,
+    LoanStatus.ACTIVE,
+    LoanStatus.CLOSED,
+    LoanStatus.WRITTEN_OFF,
+)
+CHUNK = 2000
+_RATE = Decimal("0.0001")
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """part / whole to 4 places (0.6250 = 62.5 %); None when there is nothing to divide."""
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(_RATE, rounding=ROUND_HALF_UP)
+
+
+def _rate_str(value: Decimal | None) -> str | None:
+    return None if value is None else money_str(value)
+
+
+# --------------------------------------------------------------------------- profiles in bulk
+
+
+def book_borrower_ids() -> list[int]:
+    on_book = Loan.objects.filter(borrower=OuterRef("pk"), status__in=BOOK_STATUSES)
+    borrowers = Borrower.objects.filter(Exists(on_book)).order_by("pk")
+    return list(borrowers.values_list("pk", flat=True))
+
+
+def profiles_in_bulk(borrower_ids: list[int], as_of: date) -> dict[int, ProfileData]:
+    """`risk.selectors.profile_for` for many borrowers at once, in four queries."""
+    borrowers = Borrower.objects.filter(pk__in=borrower_ids).select_related("risk_profile")
+    loans = {
+        row["borrower_id"]: row
+        for row in Loan.objects.filter(borrower_id__in=borrower_ids)
+        .values("borrower_id")
+        .annotate(
+            worst_now=Max("dpd"),
+            overdue=Count("pk", filter=Q(status=LoanStatus.ACTIVE, dpd__gt=0)),
+            repaid=Count("pk", filter=Q(status=LoanStatus.CLOSED)),
+            outstanding=Sum("principal_outstanding", filter=Q(status=LoanStatus.ACTIVE)),
+        )
+        .order_by()
+    }
+    recorded = dict(
+        BucketChange.objects.filter(loan__borrower_id__in=borrower_ids)
+        .values("loan__borrower_id")
+        .annotate(worst=Max("dpd"))
+        .order_by()
+        .values_list("loan__borrower_id", "worst")
+    )
+    # As in platform_history: a written-off loan's installments are due, never paid on time.
+    paid = {
+        row["loan__borrower_id"]: row
+        for row in Installment.objects.filter(
+            loan__borrower_id__in=borrower_ids, due_date__lt=as_of
+        )
+        .values("loan__borrower_id")
+        .annotate(
+            due=Count("pk"),
+            on_time=Count(
+                "pk",
+                filter=Q(settled_on__lte=F("due_date")) & ~Q(loan__status=LoanStatus.WRITTEN_OFF),
+            ),
+        )
+        .order_by()
+    }
+    profiles = {}
+    for borrower in borrowers:
+        outside = getattr(borrower, "risk_profile", None)
+        book = loans.get(borrower.pk, {})
+        installments = paid.get(borrower.pk, {})
+        profiles[borrower.pk] = ProfileData(
+            age=age_on(borrower.date_of_birth, as_of),
+            monthly_income=borrower.monthly_income,
+            income_verified=(
+                borrower.monthly_income is not None
+                and outside is not None
+                and outside.income_source != IncomeSource.DECLARED
+            ),
+            employment_type=(outside.employment_type or None) if outside else None,
+            employment_months=outside.employment_months if outside else None,
+            existing_monthly_debt=outside.existing_monthly_debt if outside else None,
+            bureau_score=outside.bureau_score if outside else None,
+            bureau_inquiries_6m=outside.bureau_inquiries_6m if outside else None,
+            bureau_worst_delinquency_days=(
+                outside.bureau_worst_delinquency_days if outside else None
+            ),
+            bureau_current_delinquencies=outside.bureau_current_delinquencies if outside else None,
+            blacklisted=borrower.is_blacklisted,
+            platform_worst_dpd=max(book.get("worst_now") or 0, recorded.get(borrower.pk) or 0),
+            platform_on_time_ratio=(
+                Decimal(installments["on_time"]) / installments["due"]
+                if installments.get("due")
+                else None
+            ),
+            platform_loans_repaid=book.get("repaid") or 0,
+            platform_outstanding_principal=book.get("outstanding") or ZERO,
+            platform_currently_overdue=bool(book.get("overdue")),
+        )
+    return profiles
+
+
+# --------------------------------------------------------------------------- figures
+
+
+@dataclass(frozen=True)
+class GradeFigures:
+    count: int
+    share: Decimal | None  # of borrowers evaluated
+    bad: int  # of them, ever 30+ dpd on the book
+    bad_rate: Decimal | None
+
+
+@dataclass(frozen=True)
+class PolicyFigures:
+    version: int
+    name: str
+    status: str
+    evaluated: int
+    outcomes: dict[str, int]  # approve / refer / decline
+    outcome_rates: dict[str, Decimal | None]
+    grades: dict[str, GradeFigures]  # A–E, best first
+    total_limit: Decimal  # sum of the limits of approved borrowers
+
+    @property
+    def approval_rate(self) -> Decimal | None:
+        return self.outcome_rates["approve"]
+
+    def as_dict(self) -> dict:
+        return {
+            "version": self.version,
+            "name": self.name,
+            "status": self.status,
+            "evaluated": self.evaluated,
+            "outcomes": self.outcomes,
+            "outcome_rates": {k: _rate_str(v) for k, v in self.outcome_rates.items()},
+            "approval_rate": _rate_str(self.approval_rate),
+            "total_limit": money_str(self.total_limit),
+            "grades": {
+                grade: {
+                    "count": g.count,
+                    "share": _rate_str(g.share),
+                    "bad": g.bad,
+                    "bad_rate": _rate_str(g.bad_rate),
+                }
+                for grade, g in self.grades.items()
+            },
+        }
+
+
+@dataclass
+class _Tally:
+    record: CreditPolicy
+    policy: Policy
+    outcomes: Counter = field(default_factory=Counter)
+    grades: Counter = field(default_factory=Counter)
+    bad: Counter = field(default_factory=Counter)
+    total_limit: Decimal = ZERO
+    approved: set = field(default_factory=set)
+
+    def add(self, borrower_id: int, profile: ProfileData, is_bad: bool) -> None:
+        decision = evaluate(profile, self.policy)
+        self.outcomes[decision.outcome] += 1
+        self.grades[decision.grade] += 1
+        self.bad[decision.grade] += int(is_bad)
+        if decision.outcome == "approve":
+            self.total_limit += decision.limit
+            self.approved.add(borrower_id)
+
+    def figures(self, evaluated: int) -> PolicyFigures:
+        grades = list(GRADES) + sorted(set(self.grades) - set(GRADES))
+        return PolicyFigures(
+            version=self.record.version,
+            name=self.record.name,
+            status=self.record.status,
+            evaluated=evaluated,
+            outcomes={o: self.outcomes[o] for o in OUTCOMES},
+            outcome_rates={o: rate(self.outcomes[o], evaluated) for o in OUTCOMES},
+            grades={
+                g: GradeFigures(
+                    count=self.grades[g],
+                    share=rate(self.grades[g], evaluated),
+                    bad=self.bad[g],
+                    bad_rate=rate(self.bad[g], self.grades[g]),
+                )
+                for g in grades
+            },
+            total_limit=quantize_money(self.total_limit),
+        )
+
+
+@dataclass(frozen=True)
+class Simulation:
+    as_of: date
+    borrowers: int
+    candidate: PolicyFigures
+    active: PolicyFigures | None  # None when no version is active
+    newly_approved: int  # approved by the candidate, not by the active version
+    no_longer_approved: int  # approved by the active version, not by the candidate
+
+    def as_dict(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "borrowers": self.borrowers,
+            "bad_definition": f"any loan ever {BAD_DPD}+ days past due",
+            "candidate": self.candidate.as_dict(),
+            "active": self.active.as_dict() if self.active else None,
+            "newly_approved": self.newly_approved,
+            "no_longer_approved": self.no_longer_approved,
+        }
+
+
+def simulate_policy(*, version: int, as_of: date | None = None, chunk: int = CHUNK) -> Simulation:
+    """Evaluate `version` and the active version over every borrower on the book."""
+    record = CreditPolicy.objects.filter(version=version).first()
+    if record is None:
+        raise LendingError(
+            LendingErrorCode.NOT_FOUND, f"no credit policy version {version}", field="version"
+        )
+    as_of = as_of or timezone.localdate()
+    candidate = _Tally(record, policy_parse(record.definition))
+    active_record = CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).first()
+    active = (
+        _Tally(active_record, policy_parse(active_record.definition)) if active_record else None
+    )
+    ids = book_borrower_ids()
+    for start in range(0, len(ids), chunk):
+        for borrower_id, profile in profiles_in_bulk(ids[start : start + chunk], as_of).items():
+            is_bad = profile.platform_worst_dpd >= BAD_DPD
+            candidate.add(borrower_id, profile, is_bad)
+            if active is not None:
+                active.add(borrower_id, profile, is_bad)
+    return Simulation(
+        as_of=as_of,
+        borrowers=len(ids),
+        candidate=candidate.figures(len(ids)),
+        active=active.figures(len(ids)) if active else None,
+        newly_approved=len(candidate.approved - active.approved) if active else 0,
+        no_longer_approved=len(active.approved - candidate.approved) if active else 0,
+    )
+
+
+# --------------------------------------------------------------------------- side by side
+
+
+def _pct(value: Decimal | None) -> str:
+    return "–" if value is None else f"{value * 100:.2f}%"
+
+
+def _cells(figures: PolicyFigures) -> list[str]:
+    cells = [str(figures.evaluated)]
+    cells += [f"{n} ({_pct(figures.outcome_rates[o])})" for o, n in figures.outcomes.items()]
+    cells.append(fmt_money(figures.total_limit))
+    cells += [f"{g.count} ({_pct(g.share)})" for g in figures.grades.values()]
+    cells += [f"{g.bad}/{g.count} ({_pct(g.bad_rate)})" for g in figures.grades.values()]
+    return cells
+
+
+def comparison(result: Simulation) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Column titles and (label, cells) rows, the active version first: what the command prints
+    and the admin page shows."""
+    shown = [f for f in (result.active, result.candidate) if f is not None]
+    titles = [
+        (_("active v%s") if f is result.active else _("candidate v%s")) % f.version for f in shown
+    ]
+    grades = list(result.candidate.grades)
+    labels = [
+        _("borrowers evaluated"),
+        _("approve"),
+        _("refer"),
+        _("decline"),
+        _("total limit (approved)"),
+        *(_("grade %s") % g for g in grades),
+        *(_("bad rate, grade %s") % g for g in grades),
+    ]
+    columns = [_cells(f) for f in shown]
+    return titles, [(label, [c[i] for c in columns]) for i, label in enumerate(labels)]
