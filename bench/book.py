@@ -75,12 +75,12 @@ def _step(say, label: str, cur, sql: str, params=None) -> None:
 
 
 def build_book(
-    conn, *, loans: int, overdue: int, business_date: date, say, fillfactor: int = 100
+    conn, *, loans: int, overdue: int, business_date: date, say, fillfactor: int | None = None
 ) -> dict:
     """Fill a freshly migrated database. `conn` is a psycopg connection (not autocommit).
 
-    `fillfactor` below 100 leaves room on each page of the loan and installment tables, so the
-    night's updates can stay on the page (HOT) — a what-if for docs/scaling.md."""
+    `fillfactor` overrides the one the migrations give the loan and installment tables (room on
+    each page for the night's updates to stay on it, HOT) — a what-if for docs/scaling.md."""
     if not 0 < overdue <= loans:
         raise ValueError("overdue loans must be between 1 and the number of loans")
     step = loans // overdue  # loan ids divisible by `step` (the first `overdue` of them) are late
@@ -95,7 +95,7 @@ def build_book(
         cur.execute("SET work_mem = '256MB'")
         cur.execute("SET maintenance_work_mem = '1GB'")
         cur.execute("SET synchronous_commit = off")
-        if fillfactor != 100:
+        if fillfactor is not None:
             for table in ("lending_loan", "lending_installment"):
                 cur.execute(f"ALTER TABLE {table} SET (fillfactor = {int(fillfactor)})")
 

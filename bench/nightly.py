@@ -123,17 +123,18 @@ def template_params(template: str) -> dict | None:
         return None
 
 
-def template_name(loans: int, overdue: int, fillfactor: int) -> str:
-    suffix = f"_ff{fillfactor}" if fillfactor != 100 else ""
+def template_name(loans: int, overdue: int, fillfactor: int | None) -> str:
+    suffix = f"_ff{fillfactor}" if fillfactor is not None else ""
     return f"{work_db()}_tpl_{loans}_{overdue}{suffix}"
 
 
 def build_template(
-    *, loans: int, overdue: int, business_date: date, keep: bool, fillfactor: int = 100
+    *, loans: int, overdue: int, business_date: date, keep: bool, fillfactor: int | None = None
 ) -> str:
     template = template_name(loans, overdue, fillfactor)
-    wanted = {"loans": loans, "overdue": overdue, "date": business_date.isoformat(), "v": 1}
-    if fillfactor != 100:
+    # v: the book's schema; 2 since lending 0006 (indexes and fillfactor of the night's tables).
+    wanted = {"loans": loans, "overdue": overdue, "date": business_date.isoformat(), "v": 2}
+    if fillfactor is not None:
         wanted["fillfactor"] = fillfactor
     if keep and template_params(template) == wanted:
         say(f"book: reusing template database {template} ({loans:,} loans)")
@@ -674,9 +675,9 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--fillfactor",
         type=int,
-        default=100,
-        help="fillfactor of the loan and installment tables in the book (what-if; default 100, "
-        "PostgreSQL's default, which the migrations keep)",
+        default=None,
+        help="fillfactor of the loan and installment tables in the book (what-if; default: "
+        "what the migrations set, 80 for loans and 90 for installments)",
     )
     parser.add_argument("--night-worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -48,12 +48,15 @@ OUTSTANDING = (
 def apply_credit(*, business_date: date, loan_ids: list[int]) -> dict:
     """Overpaid money pays the installments that have fallen due. Few loans hold credit, so
     this calls the repayment service for each of those only."""
-    holders = Loan.objects.filter(
-        pk__in=loan_ids,
-        status=LoanStatus.ACTIVE,
-        credit_balance__gt=0,
-        next_due_date__lte=business_date,
-    ).values_list("pk", flat=True)
+    # Only conditions no index serves besides the primary key: the query then reads just the
+    # chunk's rows, not every loan due by the date (the due date is checked on the few holders).
+    holders = [
+        pk
+        for pk, next_due in Loan.objects.filter(
+            pk__in=loan_ids, status=LoanStatus.ACTIVE, credit_balance__gt=0
+        ).values_list("pk", "next_due_date")
+        if next_due is not None and next_due <= business_date
+    ]
     applied = [
         loan_credit_apply(loan_id=pk, as_of=business_date, acting_user=None) for pk in holders
     ]

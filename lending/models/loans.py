@@ -68,13 +68,15 @@ class Loan(models.Model):
         _("next due date"),
         null=True,
         blank=True,
-        db_index=True,
         help_text=_("Due date of the oldest installment not fully settled."),
     )
 
     # Delinquency as of `dpd_as_of`: recomputed by the nightly close and on every repayment.
-    dpd = models.PositiveIntegerField(_("dpd"), default=0, db_index=True)
-    bucket = models.CharField(_("bucket"), max_length=8, default="M0", db_index=True)
+    # dpd changes for every overdue loan every night, so it is not indexed: an index on it would
+    # make each of those updates write every index of the table (no HOT update). Queries by
+    # delinquency go through `bucket`, which changes about once a month per overdue loan.
+    dpd = models.PositiveIntegerField(_("dpd"), default=0)
+    bucket = models.CharField(_("bucket"), max_length=8, default="M0")
     dpd_as_of = models.DateField(_("dpd as of"), null=True, blank=True)
 
     status_reason = models.CharField(_("status reason"), max_length=255, blank=True)
@@ -104,7 +106,11 @@ class Loan(models.Model):
         verbose_name = _("loan")
         verbose_name_plural = _("loans")
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status", "next_due_date"])]
+        indexes = [
+            # The night's candidates: active loans due or overdue by the business date.
+            models.Index(fields=["status", "next_due_date"]),
+            models.Index(fields=["bucket"], name="loan_bucket"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(principal__gt=0), name="loan_principal_positive"),
             models.CheckConstraint(condition=Q(annual_rate__gte=0), name="loan_rate_not_negative"),
@@ -135,7 +141,10 @@ class Installment(models.Model):
     """One scheduled payment. `*_due` is what was charged, `*_settled` what repayments, waivers
     and write-offs have cleared; both are caches of transaction lines."""
 
-    loan = models.ForeignKey(Loan, on_delete=models.PROTECT, related_name="installments")
+    # (loan, seq) is unique, and that index serves every lookup by loan.
+    loan = models.ForeignKey(
+        Loan, on_delete=models.PROTECT, related_name="installments", db_index=False
+    )
     seq = models.PositiveSmallIntegerField(_("number"))
     period_start = models.DateField(_("period start"))
     due_date = models.DateField(_("due date"))
