@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from lending.close_of_business.registry import book_steps, chunked_steps
@@ -55,9 +55,7 @@ class AlreadyClosed(LendingError):
 
 
 def last_closed_date() -> date | None:
-    return BusinessDayRun.objects.filter(status=RunStatus.DONE).aggregate(
-        last=Max("business_date")
-    )["last"]
+    return BusinessDayRun.objects.last_closed_date()
 
 
 def dates_to_close(until: date) -> list[date]:

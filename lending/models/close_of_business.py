@@ -23,6 +23,14 @@ class ChunkStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class BusinessDayRunQuerySet(models.QuerySet):
+    def last_closed_date(self):
+        """The latest business date whose close is done: what "as of last night" means."""
+        return self.filter(status=RunStatus.DONE).aggregate(last=models.Max("business_date"))[
+            "last"
+        ]
+
+
 class BusinessDayRun(models.Model):
     """One business date's close. The unique date is what lets only one run per date exist."""
 
@@ -56,6 +64,8 @@ class BusinessDayRun(models.Model):
         related_name="+",
         verbose_name=_("started by"),
     )
+
+    objects = BusinessDayRunQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("close of business run")

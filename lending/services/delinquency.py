@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from lending.delinquency import DEFAULT_BUCKETS, Bucket, bucket_for, days_past_due
-from lending.models import BucketChange, DelinquencyBucket, Installment, Loan
+from lending.models import BucketChange, BusinessDayRun, DelinquencyBucket, Installment, Loan
 from lending.money import ZERO
 
 
@@ -27,12 +27,14 @@ def loan_refresh_delinquency(
 ) -> BucketChange | None:
     """Recompute dpd and bucket after money moved during the day (the loan is locked).
 
-    dpd is measured as of the last business date the night closed for this loan; a payment that
-    clears the arrears returns the loan to the first bucket at once.
+    dpd is measured as of the last closed business date — for every loan, not only the ones the
+    night looked at: a payment reversed today on a loan the night skipped (it was paid up) makes
+    it overdue now, not tomorrow. A payment that clears the arrears returns the loan to the first
+    bucket at once.
     """
-    as_of = loan.dpd_as_of
+    as_of = BusinessDayRun.objects.last_closed_date()
     if as_of is None:
-        return None  # never examined by a night: nothing to correct
+        return None  # no night has closed yet: dpd is not measured before the first one
     oldest, amount = overdue_position(installments, as_of)
     dpd = days_past_due(
         oldest_unpaid_due=oldest,
@@ -51,7 +53,7 @@ def loan_refresh_delinquency(
             dpd=dpd,
             overdue_amount=amount if dpd else ZERO,
         )
-    if (dpd, bucket) != (loan.dpd, loan.bucket):
-        loan.dpd, loan.bucket = dpd, bucket
-        loan.save(update_fields=["dpd", "bucket", "updated_at"])
+    if (dpd, bucket, as_of) != (loan.dpd, loan.bucket, loan.dpd_as_of):
+        loan.dpd, loan.bucket, loan.dpd_as_of = dpd, bucket, as_of
+        loan.save(update_fields=["dpd", "bucket", "dpd_as_of", "updated_at"])
     return change

@@ -42,7 +42,7 @@ from lending.models import (
     TransactionKind,
 )
 from lending.services.reconcile import reconcile_loans
-from lending.services.repayments import repayment_post
+from lending.services.repayments import repayment_post, repayment_reverse
 from tests.factories import ProductFactory
 from tests.lending.loan_helpers import active_loan
 
@@ -714,6 +714,30 @@ def test_a_repayment_after_accrual_pays_penalty_first_and_clearing_arrears_cures
     assert (loan.dpd, loan.bucket, loan.penalty_outstanding) == (0, "M0", D("0.00"))
     assert_one_accrual_per_loan_day()
     assert_reconciles()
+
+
+def test_a_payment_reversed_on_a_loan_the_night_skipped_makes_it_overdue_at_once():
+    loan = active_loan(start=SEP_15)
+    close(oct_(14))
+    payment = repayment_post(
+        loan_id=loan.pk, amount=str(FIRST_INSTALLMENT), value_date=DUE, acting_user=None
+    ).transaction
+    # Paid up to November: the next nights do not even look at the loan.
+    nights = close_each(DUE, oct_(18))
+    assert [nights[day].loans_examined for day in sorted(nights)] == [0, 0, 0, 0]
+
+    repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=None)
+
+    loan.refresh_from_db()
+    # As of the last closed date (18 October) the installment due on the 15th is 3 days late.
+    assert (loan.dpd, loan.bucket, loan.dpd_as_of) == (3, "M1", oct_(18))
+    move = BucketChange.objects.get(loan=loan)
+    assert (move.from_bucket, move.to_bucket, move.dpd, move.overdue_amount) == (
+        "M0",
+        "M1",
+        3,
+        FIRST_INSTALLMENT,
+    )
 
 
 # 7. The command ------------------------------------------------------------------------------
