@@ -35,9 +35,19 @@ ROLE_PERMISSIONS = {
             "installment": ("view",),
             "transaction": ("view",),
         },
-        "risk": "view",
+        # Officers verify income and bureau data, submit applications and decide referrals.
+        "risk": {
+            "riskprofile": ("view", "add", "change"),
+            "loanapplication": ("view", "add", "change"),
+            "decision": ("view",),
+            "creditpolicy": ("view",),
+            "creditlimit": ("view",),
+            "creditlimitchange": ("view",),
+            "limitincreaseproposal": ("view",),
+        },
     },
-    RISK_ANALYST: {"lending": "view", "risk": "all"},
+    # "approve" exists only where a model defines it: approving limit increase proposals.
+    RISK_ANALYST: {"lending": "view", "risk": ("view", "add", "change", "delete", "approve")},
     COLLECTOR: {
         "lending": {"borrower": ("view",), "loan": ("view",), "installment": ("view",)},
         "collections": ("view", "add", "change"),
@@ -61,7 +71,12 @@ ROLE_PERMISSIONS = {
         },
     },
     AUDITOR: {"lending": "view", "risk": "view", "collections": "view"},
-    ADMINISTRATOR: {"lending": "all", "risk": "all", "collections": "all", "auth": "all"},
+    ADMINISTRATOR: {
+        "lending": "all",
+        "risk": ("view", "add", "change", "delete", "approve"),
+        "collections": "all",
+        "auth": "all",
+    },
 }
 
 

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class RiskConfig(AppConfig):
     name = "risk"
     verbose_name = _("Risk and credit limits")
+
+    def ready(self) -> None:
+        from lending.close_of_business.registry import register_step
+        from risk.services.behaviour import limit_review
+
+        # After lending's steps (10–30) and collections' cases and promise checks (DESIGN §6);
+        # book-level: risk.services.behaviour says why it is not chunked.
+        register_step("limit_review", limit_review, position=300, chunked=False)

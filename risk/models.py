@@ -3,7 +3,7 @@ applications and credit limits with their history (DESIGN §7)."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from lending.models import Borrower, Loan, LoanProduct
@@ -202,6 +202,14 @@ class LimitStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class ReviewHold(models.TextChoices):
+    """The nightly review's hold on a limit (risk.behaviour): it lifts only its own freezes."""
+
+    NONE = "", _("None")
+    FROZEN = "frozen", _("Frozen for delinquency")
+    CUT = "cut", _("Frozen and cut for delinquency")
+
+
 class CreditLimit(models.Model):
     """The most a borrower may owe at once; `available` is derived from outstanding principal."""
 
@@ -210,6 +218,15 @@ class CreditLimit(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=LimitStatus.choices, default=LimitStatus.ACTIVE
     )
+    review_hold = models.CharField(
+        _("review hold"), max_length=8, choices=ReviewHold.choices, blank=True, default=""
+    )
+    review_on = models.DateField(
+        _("next review"),
+        null=True,
+        blank=True,
+        help_text=_("The close of this date reviews the limit again (empty: the next close)."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -217,6 +234,12 @@ class CreditLimit(models.Model):
         verbose_name_plural = _("credit limits")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="credit_limit_not_negative"),
+        ]
+        indexes = [
+            # The nightly review reads the limits due for review, not every limit of the book.
+            models.Index(
+                fields=["review_on"], condition=~Q(status="closed"), name="credit_limit_review_due"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -258,3 +281,75 @@ class CreditLimitChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credit_limit_id} {self.kind} {self.from_amount}→{self.to_amount}"
+
+
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class LimitIncreaseProposal(models.Model):
+    """A higher limit the nightly review (or an analyst) proposes after good payment; a risk
+    analyst approves or rejects it, never their own (four eyes)."""
+
+    credit_limit = models.ForeignKey(
+        CreditLimit, on_delete=models.PROTECT, related_name="proposals"
+    )
+    as_of = models.DateField(_("payment record as of"))
+    current_amount = MoneyField(_("limit when proposed"))
+    proposed_amount = MoneyField(_("proposed limit"))
+    on_time_installments = models.PositiveIntegerField(_("on-time installments"), default=0)
+    reason = models.CharField(_("reason"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED
+    )
+    policy = models.ForeignKey(
+        CreditPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("proposed by"),
+        help_text=_("Empty: proposed by the nightly review."),
+    )
+    created_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.CharField(_("decision note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("limit increase proposal")
+        verbose_name_plural = _("limit increase proposals")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("approve_limitincreaseproposal", _("Can approve or reject limit increase proposals")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_limit"],
+                condition=Q(status="proposed"),
+                name="one_open_increase_proposal",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposed_amount__gt=F("current_amount")),
+                name="increase_proposal_raises_limit",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="proposed") | Q(decided_at__isnull=False),
+                name="increase_proposal_decided_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.current_amount}→{self.proposed_amount} ({self.get_status_display()})"

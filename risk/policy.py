@@ -76,6 +76,8 @@ Decisions taken here (each one a rule of the module):
     (in the policy and the profile) must be 0 or of magnitude in [1e-16, 1e15): a policy
     refuses others, a profile counts them as missing, so arithmetic never overflows.
     Unknown keys are refused, so a misspelt rule cannot be silently ignored.
+11. The optional `behaviour` section holds the nightly limit review's thresholds; its rules
+    and defaults (used when the section is left out) live in `risk.behaviour`.
 """
 
 import math
@@ -87,6 +89,7 @@ from itertools import pairwise
 
 from lending.money import ZERO, money_str, quantize_money
 from risk import reasons as rc
+from risk.behaviour import DEFAULT_RULES, BehaviourRules, parse_behaviour
 from risk.reasons import Reason, fmt_money, fmt_ratio
 
 HOUSEHOLD_CAP = Decimal("200000")  # CNY: internet consumer lending cap per household (default)
@@ -225,6 +228,7 @@ class Policy:
     limits: Mapping[str, LimitRule]
     outcomes: Mapping[str, str]  # grade -> outcome
     rounding: Decimal
+    behaviour: BehaviourRules = DEFAULT_RULES
 
 
 # --------------------------------------------------------------------------- the decision
@@ -419,7 +423,7 @@ DEFAULT_POLICY: dict = {
 
 # --------------------------------------------------------------------------- parsing
 
-_TOP_KEYS = ("hard_rules", "scorecard", "grades", "limits", "outcomes", "rounding")
+_TOP_KEYS = ("hard_rules", "scorecard", "grades", "limits", "outcomes", "rounding", "behaviour")
 _HARD_KEYS = (
     "min_age",
     "max_age",
@@ -1019,11 +1023,12 @@ def parse_policy(data: dict) -> Policy:
     limits = parser.limits(data.get("limits"))
     outcomes = parser.outcomes(data.get("outcomes"))
     rounding = parser.rounding(data)
+    behaviour = parse_behaviour(parser, data.get("behaviour"), household_cap=HOUSEHOLD_CAP)
     if parser.issues:
         raise PolicyError(parser.issues)
-    assert hard and scorecard and grades and limits and outcomes and rounding  # for type checkers
+    assert hard and scorecard and grades and limits and outcomes and rounding and behaviour
     base, characteristics = scorecard
-    return Policy(hard, base, characteristics, grades, limits, outcomes, rounding)
+    return Policy(hard, base, characteristics, grades, limits, outcomes, rounding, behaviour)
 
 
 # --------------------------------------------------------------------------- evaluation

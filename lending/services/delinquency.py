@@ -32,9 +32,10 @@ def loan_refresh_delinquency(
     it overdue now, not tomorrow. A payment that clears the arrears returns the loan to the first
     bucket at once.
     """
-    as_of = BusinessDayRun.objects.last_closed_date()
-    if as_of is None:
+    measured = [BusinessDayRun.objects.last_closed_date(), loan.dpd_as_of]
+    if not any(measured):
         return None  # no night has closed yet: dpd is not measured before the first one
+    as_of = max(day for day in measured if day)
     oldest, amount = overdue_position(installments, as_of)
     dpd = days_past_due(
         oldest_unpaid_due=oldest,

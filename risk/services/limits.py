@@ -1,15 +1,25 @@
-"""Credit limits: every change keeps who, when, why and the policy version (DESIGN §7, §10)."""
+"""Credit limits: every change keeps who, when, why and the policy version (DESIGN §7, §10);
+increase proposals are approved or rejected here by a risk analyst, never their own."""
 
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower
 from lending.money import ZERO
 from lending.services.audit import audit_log
-from lending.validation import clean_text
-from risk.models import CreditLimit, CreditLimitChange, CreditPolicy, LimitStatus
+from lending.validation import clean_text, parse_amount
+from risk.models import (
+    CreditLimit,
+    CreditLimitChange,
+    CreditPolicy,
+    LimitIncreaseProposal,
+    LimitStatus,
+    ProposalStatus,
+)
+from risk.policy import HOUSEHOLD_CAP
 
 
 def lock_limit(borrower: Borrower) -> CreditLimit:
@@ -42,6 +52,7 @@ def credit_limit_change(
     limit.status = limit.status if status is None else status
     if (limit.amount, limit.status) == (before_amount, before_status):
         return limit
+    limit.review_on = None  # the next close reviews the limit as it now stands
     limit.save()
     CreditLimitChange.objects.create(
         credit_limit=limit,
@@ -62,3 +73,143 @@ def credit_limit_change(
         summary=f"{before_amount} {before_status} → {limit.amount} {limit.status}: {reason}",
     )
     return limit
+
+
+def _person(acting_user):
+    return acting_user if getattr(acting_user, "pk", None) else None
+
+
+def _check_open(limit: CreditLimit) -> None:
+    if limit.status != LimitStatus.ACTIVE:
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            f"the credit limit is {limit.get_status_display().lower()}; only an active limit "
+            "can be raised",
+            field="credit_limit",
+        )
+
+
+def check_increase(limit: CreditLimit, amount: Decimal) -> None:
+    """Whether `amount` may be proposed for the limit (the admin form checks before saving)."""
+    _check_open(limit)
+    if amount <= limit.amount:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"must be above the current limit of {limit.amount}",
+            field="proposed_amount",
+        )
+    if amount > HOUSEHOLD_CAP:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"must not exceed the household cap of {HOUSEHOLD_CAP}",
+            field="proposed_amount",
+        )
+    if limit.proposals.filter(status=ProposalStatus.PROPOSED).exists():
+        raise LendingError(
+            LendingErrorCode.DUPLICATE,
+            "an increase proposal for this limit is already awaiting approval",
+            field="credit_limit",
+        )
+
+
+@transaction.atomic
+def limit_increase_propose(
+    *, borrower: Borrower, amount, reason: str, acting_user
+) -> LimitIncreaseProposal:
+    """An analyst proposes a higher limit; another analyst decides it (four eyes)."""
+    amount = parse_amount(amount, field="proposed_amount")
+    reason = clean_text(reason, field="reason", max_length=255, required=True)
+    limit = lock_limit(borrower)
+    check_increase(limit, amount)
+    proposal = LimitIncreaseProposal.objects.create(
+        credit_limit=limit,
+        as_of=timezone.localdate(),
+        current_amount=limit.amount,
+        proposed_amount=amount,
+        reason=reason,
+        proposed_by=_person(acting_user),
+    )
+    audit_log(actor=acting_user, action="limit.propose_increase", obj=proposal, summary=reason)
+    return proposal
+
+
+def _lock_proposal(proposal_id: int, acting_user) -> tuple[LimitIncreaseProposal, CreditLimit]:
+    """The proposal and its limit, locked limit first: the order the nightly review takes
+    them in (it withdraws proposals of limits it freezes), so the two never deadlock."""
+    if _person(acting_user) is None:
+        raise LendingError(
+            LendingErrorCode.REQUIRED, "a risk analyst must decide a proposal", field="approver"
+        )
+    found = LimitIncreaseProposal.objects.filter(pk=proposal_id)
+    unlocked = found.select_related("credit_limit__borrower").first()
+    if unlocked is None:
+        raise LendingError(LendingErrorCode.NOT_FOUND, "no such proposal", field="proposal")
+    limit = lock_limit(unlocked.credit_limit.borrower)
+    proposal = found.select_for_update(of=("self",)).select_related("policy").get()
+    if proposal.status != ProposalStatus.PROPOSED:
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            f"proposal {proposal.pk} is {proposal.get_status_display().lower()}, not awaiting "
+            "approval",
+            field="status",
+        )
+    return proposal, limit
+
+
+def _decide(proposal: LimitIncreaseProposal, status: str, note: str, acting_user) -> None:
+    proposal.status = status
+    proposal.decided_by = _person(acting_user)
+    proposal.decided_at = timezone.now()
+    proposal.decision_note = note
+    proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit_log(
+        actor=acting_user,
+        action=f"limit.increase_{status}",
+        obj=proposal,
+        summary=f"{proposal.current_amount} → {proposal.proposed_amount}: {note}",
+    )
+
+
+@transaction.atomic
+def limit_increase_approve(
+    *, proposal_id: int, acting_user, note: str = ""
+) -> LimitIncreaseProposal:
+    """Raise the limit to the proposed amount, recorded in its history with the policy the
+    proposal was made under."""
+    note = clean_text(note, field="note", max_length=255)
+    proposal, limit = _lock_proposal(proposal_id, acting_user)
+    if proposal.proposed_by_id == acting_user.pk:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            "you proposed this increase; another risk analyst must approve it",
+            field="approver",
+        )
+    _check_open(limit)
+    if limit.amount != proposal.current_amount:
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            f"the limit changed from {proposal.current_amount} to {limit.amount} since the "
+            "proposal; reject it",
+            field="credit_limit",
+        )
+    credit_limit_change(
+        borrower=limit.borrower,
+        kind="increase",
+        amount=proposal.proposed_amount,
+        reason=f"increase proposal {proposal.pk} approved: {proposal.reason}"[:255],
+        policy=proposal.policy,
+        acting_user=acting_user,
+    )
+    _decide(proposal, ProposalStatus.APPROVED, note, acting_user)
+    return proposal
+
+
+@transaction.atomic
+def limit_increase_reject(
+    *, proposal_id: int, acting_user, note: str = ""
+) -> LimitIncreaseProposal:
+    """Keep the limit as it is; the next proposal needs a fresh run of on-time installments."""
+    note = clean_text(note, field="note", max_length=255)
+    proposal, _ = _lock_proposal(proposal_id, acting_user)
+    _decide(proposal, ProposalStatus.REJECTED, note, acting_user)
+    return proposal

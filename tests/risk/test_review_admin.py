@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from lending.identity import generate_national_id
@@ -62,18 +62,8 @@ def user_in(role: str, name: str, django_user_model):
 
 @pytest.fixture
 def officers(django_user_model):
-    """Two credit officers. lending/roles.py gives the role only `view` on risk models; deciding
-    a referral changes the application, so the review needs risk.change_loanapplication, given
-    here to the officers themselves until the role carries it."""
-    review = Permission.objects.get(
-        content_type__app_label="risk", codename="change_loanapplication"
-    )
-    pair = []
-    for name in ("submitter", "reviewer"):
-        officer = user_in(CREDIT_OFFICER, name, django_user_model)
-        officer.user_permissions.add(review)
-        pair.append(django_user_model.objects.get(pk=officer.pk))  # fresh permission cache
-    return pair
+    """Two credit officers, with exactly the role's permissions (lending/roles.py)."""
+    return [user_in(CREDIT_OFFICER, name, django_user_model) for name in ("submitter", "reviewer")]
 
 
 @pytest.fixture
