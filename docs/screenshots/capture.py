@@ -20,8 +20,15 @@ OUT = Path(__file__).resolve().parent
 def main() -> None:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1600,1000",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1600,1000",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
@@ -33,7 +40,7 @@ def main() -> None:
             "loans.png": "/admin/lending/loan/?status__exact=active",
             "borrowers.png": "/admin/lending/borrower/",
             "quote.png": "/admin/lending/loanproduct/quote/?product=1&amount=10000&rate=0.16"
-                         "&term=12&start_date=2026-01-15",
+            "&term=12&start_date=2026-01-15",
         }
         for name, url in pages.items():
             driver.get(BASE + url)

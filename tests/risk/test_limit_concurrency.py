@@ -47,6 +47,7 @@ def seeded_policy(postgres, transactional_db):
         draft = policy_create(name="Default policy", definition=DEFAULT_POLICY, acting_user=None)
         policy_activate(policy_id=draft.pk, acting_user=None)
 
+
 D = Decimal
 TODAY = date(2026, 11, 29)
 THREADS = 8

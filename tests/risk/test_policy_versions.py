@@ -33,8 +33,11 @@ def test_activating_a_new_version_retires_the_old_one_and_keeps_it_read_only():
     statuses = dict(CreditPolicy.objects.values_list("version", "status"))
     assert statuses == {1: PolicyStatus.RETIRED, 2: PolicyStatus.ACTIVE}
     with pytest.raises(LendingError) as refused:
-        policy_update(policy_id=CreditPolicy.objects.get(version=1).pk, acting_user=None,
-                      name="rewrite history")
+        policy_update(
+            policy_id=CreditPolicy.objects.get(version=1).pk,
+            acting_user=None,
+            name="rewrite history",
+        )
     assert refused.value.code == LendingErrorCode.ILLEGAL_TRANSITION
     assert "read-only for audit" in refused.value.message
     assert AuditEvent.objects.filter(action="policy.activate").count() == 1
