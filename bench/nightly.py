@@ -25,6 +25,7 @@ book and on a book twice the size with the same overdue loans, and prints their 
 
 import argparse
 import cProfile
+import hashlib
 import io
 import json
 import os
@@ -123,6 +124,14 @@ def template_params(template: str) -> dict | None:
         return None
 
 
+def schema_fingerprint() -> str:
+    """The migrations on disk: a template built before a new one is stale and is rebuilt."""
+    from django.db.migrations.loader import MigrationLoader
+
+    names = sorted(f"{app}.{name}" for app, name in MigrationLoader(None).disk_migrations)
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+
+
 def template_name(loans: int, overdue: int, fillfactor: int | None) -> str:
     suffix = f"_ff{fillfactor}" if fillfactor is not None else ""
     return f"{work_db()}_tpl_{loans}_{overdue}{suffix}"
@@ -132,8 +141,12 @@ def build_template(
     *, loans: int, overdue: int, business_date: date, keep: bool, fillfactor: int | None = None
 ) -> str:
     template = template_name(loans, overdue, fillfactor)
-    # v: the book's schema; 2 since lending 0006 (indexes and fillfactor of the night's tables).
-    wanted = {"loans": loans, "overdue": overdue, "date": business_date.isoformat(), "v": 2}
+    wanted = {
+        "loans": loans,
+        "overdue": overdue,
+        "date": business_date.isoformat(),
+        "schema": schema_fingerprint(),
+    }
     if fillfactor is not None:
         wanted["fillfactor"] = fillfactor
     if keep and template_params(template) == wanted:
