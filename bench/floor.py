@@ -50,12 +50,6 @@ BUCKET_CHANGES_SQL = """
         FROM floor_flag WHERE new_bucket <> old_bucket
         """
 
-# Used by the set-based-steps variant; the floor writes each loan once (LOAN_SQL).
-LOAN_FLAG_SQL = """
-        UPDATE lending_loan l SET dpd = f.new_dpd, bucket = f.new_bucket, dpd_as_of = %(d)s
-        FROM floor_flag f WHERE l.id = f.id
-        """
-
 PENALTY_SQL = """
         CREATE TEMP TABLE floor_accrual ON COMMIT DROP AS
         WITH loans AS (
@@ -143,14 +137,6 @@ INSTALLMENT_SQL = """
            SET penalty_exact = a.exact, penalty_due = i.penalty_due + a.amount,
                penalty_accrued_through = %(d)s
           FROM floor_accrual a WHERE i.id = a.id
-        """
-
-# Used by the set-based-steps variant; the floor writes each loan once (LOAN_SQL).
-LOAN_PENALTY_SQL = """
-        UPDATE lending_loan l SET penalty_outstanding = l.penalty_outstanding + s.total
-          FROM (SELECT loan_id, sum(amount) AS total FROM floor_accrual
-                GROUP BY loan_id HAVING sum(amount) > 0) s
-         WHERE l.id = s.loan_id
         """
 
 # Every cached loan field the night changes, gathered per loan, then written once per loan.

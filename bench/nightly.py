@@ -260,7 +260,7 @@ def candidates(business_date: date) -> list[int]:
 
 
 def night_in_worker(
-    business_date: date, *, chunk_size: int, workers: int, profile: bool, debug: bool, variant=None
+    business_date: date, *, chunk_size: int, workers: int, profile: bool, debug: bool
 ) -> dict:
     """Run the project's night in a fresh process (production settings) and return its report."""
     env = dict(os.environ)
@@ -278,7 +278,6 @@ def night_in_worker(
         str(workers),
     ]
     command += ["--profile"] if profile else []
-    command += ["--variant", variant] if variant else []
     connections.close_all()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
     last = ""
@@ -384,15 +383,7 @@ def _chunk_in_pool(chunk_id: int) -> tuple[int, float]:
     return chunk_id, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _pool_init(variant: str | None) -> None:
-    from bench.variants import apply
-
-    apply(variant)
-
-
-def _close_with_pool(
-    business_date: date, chunk_size: int, workers: int, variant: str | None
-) -> tuple[list, float]:
+def _close_with_pool(business_date: date, chunk_size: int, workers: int) -> tuple[list, float]:
     """What a Celery chord does: begin, chunks on `workers` processes, finish."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -407,9 +398,7 @@ def _close_with_pool(
     connections.close_all()
     peak = 0.0
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_pool_init, initargs=(variant,)
-    ) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         for _, rss in pool.map(_chunk_in_pool, ids, chunksize=1):
             peak = max(peak, rss)
     return [business_day_finish(run_id=run.pk)], peak
@@ -419,9 +408,6 @@ def night_worker(args) -> None:
     from lending.close_of_business.runner import close_business_days, run_summary
 
     business_date = date.fromisoformat(args.night_worker)
-    from bench.variants import apply
-
-    apply(args.variant)
     spent = _timed_steps()
     bulk = _timed_bulk_methods()
     stats = StatementStats()
@@ -432,9 +418,7 @@ def night_worker(args) -> None:
         if profiler:
             profiler.enable()
         if args.workers > 1:
-            runs, pool_peak = _close_with_pool(
-                business_date, args.chunk_size, args.workers, args.variant
-            )
+            runs, pool_peak = _close_with_pool(business_date, args.chunk_size, args.workers)
         else:
             runs = close_business_days(
                 until=business_date, acting_user=None, chunk_size=args.chunk_size
@@ -498,7 +482,6 @@ def project_night(template: str, business_date: date, args) -> dict:
         workers=args.workers,
         profile=args.profile,
         debug=args.worker_debug,
-        variant=args.variant,
     )
     run = report["run"]
     say(
@@ -681,11 +664,6 @@ def main(argv=None) -> None:
         help="run the night with DEBUG on (query log kept in memory)",
     )
     parser.add_argument(
-        "--variant",
-        help="a what-if change to the project's night, applied in the worker only "
-        "(see bench/variants.py); never part of the headline figures",
-    )
-    parser.add_argument(
         "--fillfactor",
         type=int,
         default=None,
@@ -706,8 +684,6 @@ def main(argv=None) -> None:
         f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} "
         "(other work on the machine slows every figure alike; compare ratios within one run)"
     )
-    if args.variant:
-        say(f"variant {args.variant}: a what-if, NOT the project's code as it stands")
     result = measure_twice(args) if args.twice else measure(args)
     say(f"total {time.monotonic() - started:.0f} s; load average {os.getloadavg()[0]:.2f}")
     print(json.dumps(result), flush=True)
