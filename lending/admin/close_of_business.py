@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from lending.admin.read_only import ReadOnlyAdmin
 from lending.close_of_business.runner import business_day_abandon
 from lending.errors import LendingError
 from lending.models import (
@@ -99,21 +100,12 @@ class BusinessDayRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(BucketChange)
-class BucketChangeAdmin(admin.ModelAdmin):
+class BucketChangeAdmin(ReadOnlyAdmin):
     list_display = ("business_date", "loan", "from_bucket", "to_bucket", "dpd", "overdue_amount")
     list_filter = ("to_bucket", "from_bucket")
     date_hierarchy = "business_date"
     search_fields = ("loan__reference",)
     list_select_related = ("loan",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DelinquencyBucket)

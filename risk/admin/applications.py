@@ -13,10 +13,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from lending.admin.forms import attach_error
+from lending.admin.read_only import ReadOnlyAdmin
 from lending.errors import LendingError
 from lending.money import quantize_money
 from risk.admin.base import (
-    ReadOnlyAdmin,
     reason_rows,
     reasons_summary,
     render_reasons,

@@ -1,27 +1,14 @@
-"""What the risk admin pages share: read-only pages, and a decision's reasons and trace put in
+"""What the risk admin pages share: a decision's reasons and trace put in
 words an officer reads (the stored JSON is `risk.policy.Decision.as_dict()`)."""
 
 from decimal import Decimal, InvalidOperation
 
-from django.contrib import admin
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from risk import reasons as rc
 from risk.policy import ATTRIBUTES
 from risk.services.underwriting import LIMIT_EXCEEDED, LIMIT_FROZEN
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # Rule paths of the trace whose value is one profile attribute (the rest are named by suffix).
 _RULE_ATTRIBUTE = {

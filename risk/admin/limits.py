@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from risk.admin.base import ReadOnlyAdmin
+from lending.admin.read_only import ReadOnlyAdmin
 from risk.models import CreditLimit, CreditLimitChange
 
 
