@@ -4,10 +4,11 @@ What the project's lending steps do for date D (flag_overdue, then accrue_penalt
 has nothing to do on this book), done for the whole book in one transaction without any Python
 per row: the same candidates (active, next due date ≤ D or dpd > 0), the same dpd rule (oldest
 unpaid due date before D, overdue amount above the product's tolerance), the same buckets and
-bucket-change rows, the same penalty (days to accrue with grace and the catch-up from the due
-date, exact cumulative amount, post round(new) − round(old)), the same all-in cost cap applied
-oldest installment first, one penalty_accrual transaction per loan with its lines, and the same
-cached fields. Run bookkeeping (run, chunk and step rows) is left out: it is a handful of rows.
+bucket-change rows, the same penalty (days to accrue with grace, counted from the last day
+accrued or the penalty's start, exact cumulative amount, post round(new) − round(old)), the
+same all-in cost cap applied oldest installment first, one penalty_accrual transaction per
+loan with its lines, and the same cached fields. Run bookkeeping (run, chunk and step rows) is
+left out: it is a handful of rows.
 
 Where the project takes two passes the floor takes one: each loan row is written once (dpd,
 bucket and penalty together) rather than once per step, the temporary tables are analyzed so the
@@ -88,9 +89,11 @@ PENALTY_SQL = """
                    h.rate, CASE WHEN h.day_count = 'act365f' THEN 365 ELSE 360 END AS basis,
                    CASE WHEN %(d)s::date - i.due_date <= h.grace_days THEN 0
                         WHEN h.penalty_start = 'due_date'
-                             AND %(d)s::date - i.due_date = h.grace_days + 1
-                        THEN %(d)s::date - i.due_date
-                        ELSE 1 END AS days
+                        THEN %(d)s::date - greatest(i.due_date,
+                                 coalesce(i.penalty_accrued_through, i.due_date))
+                        ELSE %(d)s::date - greatest(i.due_date + h.grace_days,
+                                 coalesce(i.penalty_accrued_through, i.due_date))
+                        END AS days
             FROM headroom h
             JOIN lending_installment i
               ON i.loan_id = h.id AND i.due_date < %(d)s AND i.settled_on IS NULL
@@ -99,7 +102,7 @@ PENALTY_SQL = """
             SELECT d.*, d.base * d.rate * d.days / d.basis AS added,
                    round(d.penalty_exact + d.base * d.rate * d.days / d.basis, 2)
                    - round(d.penalty_exact, 2) AS raw_amount
-            FROM days d
+            FROM days d WHERE d.days > 0
         ), room AS (
             SELECT r.*, greatest(0, r.headroom - coalesce(sum(r.raw_amount) OVER (
                 PARTITION BY r.loan_id ORDER BY r.due_date, r.id

@@ -7,7 +7,7 @@ drifts. The cap limits interest + penalty + fees, annualised on the amount the b
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from lending.money import ZERO, quantize_money
@@ -40,17 +40,25 @@ class OverdueInstallment:
     accrued_through: date | None = None  # last business date already accrued
 
 
+def penalty_start_date(installment: OverdueInstallment, terms: PenaltyTerms) -> date:
+    """Penalty counts from the due date, or from the last day of grace (DESIGN §6)."""
+    if terms.start == "due_date":
+        return installment.due_date
+    return installment.due_date + timedelta(days=terms.grace_days)
+
+
 def days_to_accrue(installment: OverdueInstallment, terms: PenaltyTerms, as_of: date) -> int:
-    """Days of penalty business date `as_of` adds: 0 inside grace, the catch-up from the due date
-    on the day grace is exceeded (when the product counts from the due date), else 1."""
+    """Days of penalty business date `as_of` adds: 0 inside grace; else every day since the last
+    one accrued, or since the penalty's start when none was — the catch-up from the due date on
+    the day grace is exceeded, and the days an installment spent looking paid while a payment
+    that was later reversed stood on it. One a night in the ordinary course."""
     if installment.accrued_through is not None and installment.accrued_through >= as_of:
         return 0
-    overdue_days = (as_of - installment.due_date).days
-    if overdue_days <= terms.grace_days:
+    if (as_of - installment.due_date).days <= terms.grace_days:
         return 0
-    if terms.start == "due_date" and overdue_days == terms.grace_days + 1:
-        return overdue_days
-    return 1
+    start = penalty_start_date(installment, terms)
+    counted_from = max(installment.accrued_through or start, start)
+    return (as_of - counted_from).days
 
 
 def day_penalty(installment: OverdueInstallment, terms: PenaltyTerms, as_of: date) -> Decimal:
@@ -105,8 +113,10 @@ def accrue_loan(
     result = LoanAccrual()
     remaining = headroom
     for installment in sorted(installments, key=lambda i: (i.due_date, i.installment_id)):
-        if installment.accrued_through is not None and installment.accrued_through >= as_of:
-            continue  # this date is already in the exact figure: nothing twice
+        if not days_to_accrue(installment, terms, as_of):
+            # Already accrued for this date (nothing twice), or inside grace: the installment is
+            # left untouched, so its accrued-through date keeps meaning "penalty counted to".
+            continue
         added = day_penalty(installment, terms, as_of)
         exact = installment.penalty_exact + added
         amount = quantize_money(exact) - quantize_money(installment.penalty_exact)

@@ -78,8 +78,8 @@ WHERE l.id = ANY(%(ids)s) AND l.status = 'active' AND l.dpd > 0
 ORDER BY l.start_date LIMIT 1
 """
 
-# Per installment: the days the date adds (0 inside grace, the catch-up from the due date on
-# the day grace is exceeded when the product counts from the due date, else 1), the exact
+# Per installment: the days the date adds (`lending.penalty.days_to_accrue`: 0 inside grace,
+# else every day since the last one accrued or since the penalty's start), the exact
 # penalty, the amount round(new exact) − round(old exact), and the cap applied oldest first: the
 # room left before an installment is the loan's headroom less what the earlier ones post.
 ACCRUAL_SQL = """
@@ -116,18 +116,22 @@ WITH loans AS (
                 ELSE i.principal_due - i.principal_settled END AS base,
            CASE WHEN h.day_count = 'act365f' THEN 365 ELSE 360 END AS basis,
            CASE WHEN %(d)s::date - i.due_date <= h.grace_days THEN 0
-                WHEN h.penalty_start = 'due_date' AND %(d)s::date - i.due_date = h.grace_days + 1
-                THEN %(d)s::date - i.due_date
-                ELSE 1 END AS days
+                ELSE %(d)s::date - greatest(coalesce(i.penalty_accrued_through, s.start), s.start)
+                END AS days
     FROM headroom h
     JOIN lending_installment i
       ON i.loan_id = h.id AND i.due_date < %(d)s AND i.settled_on IS NULL
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN h.penalty_start = 'due_date' THEN i.due_date
+                    ELSE i.due_date + h.grace_days END AS start
+    ) s
     WHERE i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s
 ), raw AS (
     SELECT d.*, d.base * d.rate * d.days / d.basis AS added,
            round(d.penalty_exact + d.base * d.rate * d.days / d.basis, 2)
            - round(d.penalty_exact, 2) AS uncapped
     FROM days d
+    WHERE d.days > 0  -- inside grace: untouched, its accrued-through date stays as it was
 ), room AS (
     SELECT r.*, greatest(0, r.headroom - coalesce(sum(r.uncapped) OVER (
         PARTITION BY r.loan_id ORDER BY r.due_date, r.id

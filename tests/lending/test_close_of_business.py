@@ -740,6 +740,26 @@ def test_a_payment_reversed_on_a_loan_the_night_skipped_makes_it_overdue_at_once
     )
 
 
+def test_the_penalty_of_the_days_a_bounced_payment_stood_is_charged_the_next_night():
+    bounced, never_paid = active_loan(start=SEP_15), active_loan(start=SEP_15)
+    close(oct_(14))
+    payment = repayment_post(
+        loan_id=bounced.pk, amount=str(FIRST_INSTALLMENT), value_date=DUE, acting_user=None
+    ).transaction
+    close_each(DUE, oct_(18))
+    repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=None)
+    close(oct_(19))
+
+    # The twin accrued night by night (16th to 19th); the bounced loan gets the same four days
+    # in one posting the night after the reversal, to the cent.
+    twin_days = accruals(never_paid)
+    assert [day for day, _ in twin_days] == [oct_(16), oct_(17), oct_(18), oct_(19)]
+    assert accruals(bounced) == [(oct_(19), sum((amount for _, amount in twin_days), D(0)))]
+    assert first_installment(bounced).penalty_due == first_installment(never_paid).penalty_due
+    assert_one_accrual_per_loan_day()
+    assert_reconciles()
+
+
 # 7. The command ------------------------------------------------------------------------------
 
 

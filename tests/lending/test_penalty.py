@@ -206,7 +206,30 @@ def test_grace_three_days_counted_from_the_end_of_grace():
 )
 def test_days_to_accrue_around_grace(start, expected):
     t = terms(grace=3, start=start)
-    assert [days_to_accrue(inst(), t, DUE + timedelta(days=n)) for n in range(1, 7)] == expected
+    installment, days = inst(), []
+    for n in range(1, 7):
+        as_of = DUE + timedelta(days=n)
+        days.append(days_to_accrue(installment, t, as_of))
+        if days[-1]:  # as the night does: accrued through the date only once something accrued
+            installment.accrued_through = as_of
+    assert days == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "accrued_through", "expected"),
+    [
+        # Paid on the due date, the payment reversed 20 days later: never accrued, so the
+        # night after the reversal (overdue 21 days, grace 3) catches up from the start.
+        ("due_date", None, 21),
+        ("grace_end", None, 18),
+        # Accrued through day 5, then paid, then the payment reversed: the gap is charged.
+        ("due_date", DUE + timedelta(days=5), 16),
+        ("grace_end", DUE + timedelta(days=5), 16),
+    ],
+)
+def test_days_missed_while_a_reversed_payment_stood_are_caught_up(start, accrued_through, expected):
+    installment = inst(through=accrued_through)
+    assert days_to_accrue(installment, terms(grace=3, start=start), DUE + timedelta(21)) == expected
 
 
 def test_no_grace_first_day_is_one_day_either_way():
