@@ -16,16 +16,24 @@ The rules:
   names the loan and its dpd. (A freeze or cut for past behaviour is a person's decision, made
   with `adverse_action` and the reason the borrower is given.)
 - restore: the borrower is cured (no loan past due) and has paid `restore_after_on_time` (K,
-  default 3) installments on time since the last one that was not → active again. A cut amount
+  default 3) installments on time that fell due after the cure → active again. A cut amount
   stays cut: the way back up is an increase proposal.
 - increase: an active limit without a hold, no loan past due, and `increase_after_on_time` (X,
-  default 6; null: off) on-time installments since the last late one and since the last
+  default 6; null: off) on-time installments due after the last cure and after the last
   proposal → propose amount × (1 + `increase_by`) (default 0.2), rounded down, at most
   `increase_cap` (default and ceiling: the household cap). A risk analyst approves it.
+- write-off: a borrower with a written-off loan is never restored nor proposed an increase by the
+  review; the limit stays frozen (and cut) until a person decides. The review does not close it:
+  closing for past behaviour is an adverse action, a person's to take with the reason given.
 
 An installment is on time when it was settled in full on or before its due date, and its loan
 was not written off (a write-off settles every installment on its date). One that has fallen due
 (due date ≤ the business date, which has ended) and is unsettled is not on time.
+
+The cure is the day the last installment that was not on time was settled, or its due date if
+later (`cured_on`). Counting from the late installment's due date instead would let installments
+paid on time on another loan while this one was still unpaid restore the limit on the very
+night of the cure.
 """
 
 from collections.abc import Iterable
@@ -132,15 +140,25 @@ def is_on_time(due_date: date, settled_on: date | None, *, written_off: bool) ->
     return settled_on is not None and settled_on <= due_date and not written_off
 
 
-def on_time_streak(installments: Iterable[tuple[date, bool]], *, after: date | None = None) -> int:
-    """On-time installments due after the last one that was not on time (and after `after`).
-    `installments` are (due date, on time) of those that have fallen due, in any order."""
+# A fallen-due installment: (due date, settled on or None, on time).
+Paid = tuple[date, date | None, bool]
+
+
+def cured_on(installments: Iterable[Paid]) -> date | None:
+    """The day the borrower was last cured: the latest day an installment that was not on time
+    was settled, or its due date if that is later (a write-off settles ones not yet due) or it
+    is unsettled (with nothing past due, only one due tonight can be). None if none was late."""
+    return max(
+        (max(due, settled or due) for due, settled, on_time in installments if not on_time),
+        default=None,
+    )
+
+
+def on_time_streak(installments: Iterable[Paid], *, after: date | None = None) -> int:
+    """On-time installments due after the last cure (and after `after`); in any order."""
     items = list(installments)
-    floors = [d for d, on_time in items if not on_time]
-    if after is not None:
-        floors.append(after)
-    floor = max(floors, default=None)
-    return sum(1 for d, on_time in items if on_time and (floor is None or d > floor))
+    floor = max((d for d in (cured_on(items), after) if d is not None), default=None)
+    return sum(1 for due, _, on_time in items if on_time and (floor is None or due > floor))
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,9 +168,10 @@ class LimitState:
     hold: str  # HOLD_NONE | HOLD_FROZEN | HOLD_CUT
     worst_dpd: int  # over the borrower's active loans
     worst_loan: str  # the reference of the loan with that dpd
-    installments: tuple[tuple[date, bool], ...]  # fallen due: (due date, on time)
+    installments: tuple[Paid, ...]  # every one fallen due, on any loan of the borrower
     last_proposed_on: date | None = None
     open_proposal: bool = False
+    written_off: bool = False  # the borrower has a written-off loan
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,16 +232,22 @@ def _next_action(state: LimitState, rules: BehaviourRules, rounding: Decimal) ->
     if state.hold != HOLD_NONE:
         if state.status != FROZEN:
             return Action(RELEASE, state.amount, state.status, HOLD_NONE, "")
+        if state.written_off:
+            return None  # a loss on the book: a person decides whether the limit comes back
         streak = on_time_streak(state.installments)
         if streak < rules.restore_after_on_time:
             return None
+        cured = cured_on(state.installments)
+        when, since = (f" on {cured.isoformat()}", " due since then") if cured else ("", "")
         reason = (
-            f"cured, and {_plural(streak, 'installment')} paid on time since the last late one "
-            f"(restore after {rules.restore_after_on_time})"
+            f"cured{when}, and {_plural(streak, 'installment')}{since} paid on time (restore "
+            f"after {rules.restore_after_on_time})"
         )
         return Action(RESTORE, state.amount, ACTIVE, HOLD_NONE, reason, on_time=streak)
     if state.status != ACTIVE or state.open_proposal or rules.increase_after_on_time is None:
         return None
+    if state.written_off:
+        return None  # not for a borrower the book lost money on; an analyst may still propose
     streak = on_time_streak(state.installments, after=state.last_proposed_on)
     if streak < rules.increase_after_on_time:
         return None

@@ -13,7 +13,9 @@ the limits whose time has come, through indexes:
   so a loan booked since is found.
 
 The rules are in `risk.behaviour` (pure); this module reads what they need per batch of limits
-(one lock, one read each of loans, installments and proposals) and writes in bulk. Re-running a
+(one lock, one read each of loans, installments and proposals) and writes in bulk. Loans are
+read active and written off: a written-off loan is past due no longer, yet its borrower's limit
+must not come back (the rules leave that to a person). Re-running a
 date changes nothing: each rule looks at the limit's state, which the first run already moved.
 """
 
@@ -43,6 +45,7 @@ from risk.policy import DEFAULT_POLICY, parse_policy
 REVIEW_BATCH = 1000
 IDLE_REVIEW_DAYS = 30
 BOOKED = (LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF)
+OPEN_OR_LOST = (LoanStatus.ACTIVE, LoanStatus.WRITTEN_OFF)
 COUNTED = {
     behaviour.FREEZE: "limits_frozen",
     behaviour.CUT: "limits_cut",
@@ -94,12 +97,16 @@ class _Batch:
         ]
         borrowers = [limit.borrower_id for limit in self.limits]
         self.worst: dict[int, tuple[int, str]] = {}
-        for borrower_id, reference, dpd in (
-            Loan.objects.filter(borrower_id__in=borrowers, status=LoanStatus.ACTIVE)
+        self.written_off: set[int] = set()
+        for borrower_id, reference, dpd, status in (
+            Loan.objects.filter(borrower_id__in=borrowers, status__in=OPEN_OR_LOST)
             .order_by()
-            .values_list("borrower_id", "reference", "dpd")
+            .values_list("borrower_id", "reference", "dpd", "status")
         ):
-            if dpd > self.worst.get(borrower_id, (0, ""))[0]:
+            # A written-off loan is past due no longer, but its borrower is not cured.
+            if status == LoanStatus.WRITTEN_OFF:
+                self.written_off.add(borrower_id)
+            elif dpd > self.worst.get(borrower_id, (0, ""))[0]:
                 self.worst[borrower_id] = (dpd, reference)
         self.fallen: dict[int, list] = defaultdict(list)
         self.next_due: dict[int, date] = {}
@@ -110,7 +117,7 @@ class _Batch:
         ):
             if due <= business_date:
                 on_time = is_on_time(due, settled, written_off=status == LoanStatus.WRITTEN_OFF)
-                self.fallen[borrower_id].append((due, on_time))
+                self.fallen[borrower_id].append((due, settled, on_time))
             elif status == LoanStatus.ACTIVE:
                 self.next_due[borrower_id] = min(due, self.next_due.get(borrower_id, due))
         self.proposals = {
@@ -136,6 +143,7 @@ class _Batch:
             installments=tuple(self.fallen[limit.borrower_id]),
             last_proposed_on=proposal.get("last"),
             open_proposal=bool(proposal.get("open")),
+            written_off=limit.borrower_id in self.written_off,
         )
 
     def review(self, rules: BehaviourRules, rounding: Decimal, counts: dict) -> None:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from risk.behaviour import (
@@ -29,6 +29,7 @@ from risk.behaviour import (
     RESTORE,
     BehaviourRules,
     LimitState,
+    cured_on,
     is_on_time,
     on_time_streak,
     review,
@@ -38,6 +39,7 @@ from risk.policy import DEFAULT_POLICY, PolicyError, parse_policy
 D = Decimal
 ROUNDING = D("100")
 MONTHS = [date(2026, m, 15) for m in range(1, 13)]
+LATE_BY = timedelta(days=5)
 
 
 def with_behaviour(section) -> dict:
@@ -52,9 +54,18 @@ def issues(definition: dict) -> list[tuple[str, str]]:
     return [(issue.rule, issue.message) for issue in caught.value.errors]
 
 
-def paid(*flags: bool) -> tuple[tuple[date, bool], ...]:
-    """Installments due on the 15th of January, February, … with their on-time flags."""
-    return tuple(zip(MONTHS, flags, strict=False))
+def paid(*flags: bool) -> tuple[tuple[date, date, bool], ...]:
+    """Installments due on the 15th of January, February, …: paid on the due date when on time,
+    five days late (the 20th) when not."""
+    return tuple(
+        (due, due if on_time else due + LATE_BY, on_time)
+        for due, on_time in zip(MONTHS, flags, strict=False)
+    )
+
+
+def paid_on_the_day(*months: int) -> tuple[tuple[date, date, bool], ...]:
+    """Installments due on the 15th of the given months (1 = January), each paid that day."""
+    return tuple((MONTHS[m - 1], MONTHS[m - 1], True) for m in months)
 
 
 def state(**changes) -> LimitState:
@@ -158,8 +169,8 @@ def test_on_time_means_settled_by_the_due_date_and_not_written_off(
     assert is_on_time(date(2026, 3, 15), settled_on, written_off=written_off) is expected
 
 
-def test_the_streak_counts_on_time_installments_since_the_last_late_one():
-    # Jan on time, Feb late, then Mar, Apr, May on time: 3.
+def test_the_streak_counts_on_time_installments_due_since_the_cure():
+    # Jan on time, Feb late (paid Feb 20), then Mar, Apr, May on time: 3.
     assert on_time_streak(paid(True, False, True, True, True)) == 3
     # Counted after a proposal made on Apr 15 as well: only May.
     assert on_time_streak(paid(True, False, True, True, True), after=MONTHS[3]) == 1
@@ -169,13 +180,52 @@ def test_the_streak_counts_on_time_installments_since_the_last_late_one():
 
 
 def test_two_loans_due_the_same_day_one_late_break_the_streak_there():
-    two_loans = ((MONTHS[0], True), (MONTHS[1], True), (MONTHS[1], False), (MONTHS[2], True))
+    jan, feb, mar = MONTHS[:3]
+    two_loans = ((jan, jan, True), (feb, feb, True), (feb, feb + LATE_BY, False), (mar, mar, True))
     assert on_time_streak(two_loans) == 1  # only March counts
 
 
+def test_installments_paid_on_time_on_another_loan_while_one_is_late_do_not_count():
+    # Loan A's Oct 1 installment is paid on Dec 10; loan B pays Oct 5, Nov 5, Dec 5 on the day.
+    a = (date(2026, 10, 1), date(2026, 12, 10), False)
+    b = [(date(2026, m, 5), date(2026, m, 5), True) for m in (10, 11, 12)]
+    assert cured_on([a, *b]) == date(2026, 12, 10)
+    # The night of the cure: B's three were paid while A was still late, so none counts.
+    assert on_time_streak([a, *b]) == 0
+    # B's Jan 5 installment is the first due after the cure.
+    assert on_time_streak([a, *b, (date(2027, 1, 5), date(2027, 1, 5), True)]) == 1
+
+
+def test_the_cure_is_the_last_late_installment_settled_or_its_due_date_if_later():
+    assert cured_on(paid(True, True)) is None  # never late
+    # Feb paid on Feb 20, Mar on Mar 20: the later settlement.
+    assert cured_on(paid(True, False, False)) == date(2026, 3, 20)
+    # A write-off on Mar 1 settled an installment due Apr 15: the hold lasts to its due date.
+    assert cured_on([(MONTHS[3], date(2026, 3, 1), False)]) == MONTHS[3]
+    # Unpaid, due tonight (nothing past due): nothing due after it has fallen due yet.
+    assert cured_on([(MONTHS[0], MONTHS[0], True), (MONTHS[1], None, False)]) == MONTHS[1]
+
+
+def _installment(due: date, settled_after: int | None, written_off: bool):
+    """(due, settled on, on time) as the service builds it: `settled_after` days after the due
+    date (negative: early), None for unpaid."""
+    settled = None if settled_after is None else due + timedelta(days=settled_after)
+    return (due, settled, is_on_time(due, settled, written_off=written_off))
+
+
 installment_lists = st.lists(
-    st.tuples(st.dates(date(2025, 1, 1), date(2027, 12, 31)), st.booleans()), max_size=30
+    st.builds(
+        _installment,
+        st.dates(date(2025, 1, 1), date(2027, 12, 31)),
+        st.none() | st.integers(-20, 60),
+        st.booleans(),
+    ),
+    max_size=30,
 )
+
+
+def _last_day(items) -> date:
+    return max((d for row in items for d in row[:2] if d is not None), default=date(2025, 1, 1))
 
 
 @given(installment_lists, st.randoms())
@@ -187,10 +237,18 @@ def test_the_streak_ignores_the_order_installments_come_in(items, rnd):
 
 @given(installment_lists)
 def test_a_later_late_installment_resets_and_a_later_on_time_one_adds_one(items):
-    later = max((d for d, _ in items), default=date(2025, 1, 1)) + timedelta(days=1)
-    assert on_time_streak([*items, (later, False)]) == 0
-    assert on_time_streak([*items, (later, True)]) == on_time_streak(items) + 1
-    assert on_time_streak(items) <= sum(on_time for _, on_time in items)
+    later = _last_day(items) + timedelta(days=1)
+    assert on_time_streak([*items, (later, later + LATE_BY, False)]) == 0
+    assert on_time_streak([*items, (later, later, True)]) == on_time_streak(items) + 1
+    assert on_time_streak(items) <= sum(on_time for *_, on_time in items)
+
+
+@given(installment_lists, st.integers(0, 400))
+def test_an_installment_due_by_the_cure_never_counts_however_it_was_paid(items, days_before):
+    cured = cured_on(items)
+    assume(cured is not None)
+    due = cured - timedelta(days=days_before)
+    assert on_time_streak([*items, (due, due, True)]) == on_time_streak(items)
 
 
 # --------------------------------------------------------------------------- freeze and cut
@@ -274,7 +332,24 @@ def test_restore_after_cure_and_three_on_time_installments_keeps_the_cut_amount(
     )
     assert action.on_time == 3
     assert action.reason == (
-        "cured, and 3 installments paid on time since the last late one (restore after 3)"
+        "cured on 2026-01-20, and 3 installments due since then paid on time (restore after 3)"
+    )
+
+
+def test_no_restore_on_the_night_of_the_cure_for_installments_paid_while_late():
+    # Loan A's Jan 15 installment is paid on Apr 20; loan B paid Feb, Mar and Apr on the day.
+    held = state(amount=D("5000.00"), status="frozen", hold=HOLD_CUT)
+    late_a = (MONTHS[0], date(2026, 4, 20), False)
+    b = paid_on_the_day(2, 3, 4)
+    assert review(replace(held, installments=(late_a, *b)), DEFAULT_RULES, ROUNDING) == []
+    # May, Jun and Jul fall due after the cure and are paid on time: restored on Jul 15.
+    after_cure = paid_on_the_day(5, 6, 7)
+    [action] = review(
+        replace(held, installments=(late_a, *b, *after_cure)), DEFAULT_RULES, ROUNDING
+    )
+    assert (action.kind, action.on_time) == (RESTORE, 3)
+    assert action.reason == (
+        "cured on 2026-04-20, and 3 installments due since then paid on time (restore after 3)"
     )
 
 
@@ -288,6 +363,24 @@ def test_restore_after_zero_installments_restores_on_cure():
     rules = replace(DEFAULT_RULES, restore_after_on_time=0)
     held = state(status="frozen", hold=HOLD_FROZEN, installments=paid(False))
     assert kinds(review(held, rules, ROUNDING)) == [RESTORE]
+
+
+def test_a_written_off_loan_keeps_the_limit_frozen_and_earns_no_increase():
+    # Written off on Feb 1 after the Jan installment went unpaid; another loan pays Feb – Dec.
+    lost = (MONTHS[0], date(2026, 2, 1), False)
+    good = (lost, *paid_on_the_day(*range(2, 13)))
+    held = state(amount=D("5000.00"), status="frozen", hold=HOLD_CUT, written_off=True)
+    for k in (0, 3):
+        rules = replace(DEFAULT_RULES, restore_after_on_time=k)
+        assert review(replace(held, installments=good), rules, ROUNDING) == []
+    # A person lifted the freeze: the review lets go of its hold, and proposes nothing.
+    unfrozen = replace(held, status="active", installments=good)
+    assert kinds(review(unfrozen, DEFAULT_RULES, ROUNDING)) == [RELEASE]
+    assert review(replace(unfrozen, hold=HOLD_NONE), DEFAULT_RULES, ROUNDING) == []
+    # A new delinquency on another loan still freezes.
+    assert kinds(
+        review(replace(unfrozen, hold=HOLD_NONE, worst_dpd=1), DEFAULT_RULES, ROUNDING)
+    ) == [FREEZE]
 
 
 def test_a_hold_on_a_limit_a_person_unfroze_is_released_once_cured():
@@ -341,6 +434,16 @@ def test_no_proposal_while_one_is_open_or_before_six_more_since_the_last():
     ]
 
 
+def test_the_increase_streak_starts_at_the_cure_too():
+    # Jan 15 paid on Jul 1; another loan paid every month on the day. Jul 15 – Nov 15 is 5
+    # installments after the cure, not 10 after the late one's due date.
+    late = (MONTHS[0], date(2026, 7, 1), False)
+    others = paid_on_the_day(*range(2, 13))
+    assert review(state(installments=(late, *others[:-1])), DEFAULT_RULES, ROUNDING) == []
+    [action] = review(state(installments=(late, *others)), DEFAULT_RULES, ROUNDING)
+    assert (action.kind, action.on_time) == (PROPOSE, 6)  # Jul 15 – Dec 15
+
+
 def test_no_proposal_for_a_frozen_limit_or_with_proposals_switched_off():
     good = state(installments=paid(*[True] * 12))
     assert review(replace(good, status="frozen"), DEFAULT_RULES, ROUNDING) == []
@@ -361,6 +464,7 @@ limit_states = st.builds(
     installments=installment_lists.map(tuple),
     last_proposed_on=st.none() | st.dates(date(2025, 1, 1), date(2027, 12, 31)),
     open_proposal=st.booleans(),
+    written_off=st.booleans(),
 )
 rule_sets = st.builds(
     BehaviourRules,
@@ -397,3 +501,10 @@ def test_only_a_proposal_raises_and_never_past_the_cap(start, rules):
             assert action.amount <= start.amount
         if action.kind in (FREEZE, CUT):
             assert start.worst_dpd >= rules.freeze_dpd and action.status == "frozen"
+
+
+@given(limit_states, rule_sets)
+def test_a_written_off_borrower_is_never_restored_nor_proposed_an_increase(start, rules):
+    # Nothing past due: the state in which a restore or a proposal could come.
+    actions = review(replace(start, written_off=True, worst_dpd=0), rules, ROUNDING)
+    assert not {RESTORE, PROPOSE} & set(kinds(actions))

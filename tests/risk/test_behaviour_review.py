@@ -9,7 +9,7 @@ installments, propose +20 % after 6.
 """
 
 import copy
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,9 +21,10 @@ from django.urls import reverse
 from lending import roles
 from lending.close_of_business.lending_steps import flag_overdue
 from lending.close_of_business.registry import registered_steps
-from lending.close_of_business.runner import close_business_days
+from lending.close_of_business.runner import close_business_days, last_closed_date
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import AuditEvent, BusinessDayRun, Installment, RunStatus
+from lending.services.loans import loan_write_off
 from lending.services.repayments import repayment_post
 from risk.models import (
     CreditLimit,
@@ -111,6 +112,31 @@ def close(business_date: date) -> BusinessDayRun:
     return runs[-1]
 
 
+def close_paying(until: date, *loans) -> None:
+    """Close every night up to `until`; each installment of `loans` falling due meanwhile is
+    paid in full on its due date, before that night's close."""
+    due = Installment.objects.filter(
+        loan__in=loans, due_date__gt=last_closed_date() or date.min, due_date__lte=until
+    ).order_by("due_date", "pk")
+    for installment in due:
+        eve = installment.due_date - timedelta(days=1)
+        if eve > (last_closed_date() or date.min):
+            close(eve)
+        repayment_post(
+            loan_id=installment.loan_id,
+            amount=installment.outstanding,
+            value_date=installment.due_date,
+            acting_user=None,
+        )
+    if until > (last_closed_date() or date.min):
+        close(until)
+
+
+def limit_now(borrower) -> tuple:
+    limit = limit_of(borrower)
+    return (limit.amount, limit.status, limit.review_hold)
+
+
 def activate_behaviour(**section) -> CreditPolicy:
     definition = copy.deepcopy(DEFAULT_POLICY)
     definition["behaviour"] = section
@@ -194,12 +220,98 @@ def test_the_night_freezes_a_late_borrower_and_restores_after_cure_and_on_time_p
     assert (limit.amount, limit.status, limit.review_hold) == (START, "active", "")
     restore = CreditLimitChange.objects.get(kind="behaviour_restore")
     assert restore.reason == (
-        "cured, and 1 installment paid on time since the last late one (restore after 1)"
+        "cured on 2026-10-20, and 1 installment due since then paid on time (restore after 1)"
     )
     assert run.steps.get(name="limit_review").counts["limits_restored"] == 1
     assert review_history(borrower) == [
         ("behaviour_freeze", START, START, "active", "frozen"),
         ("behaviour_restore", START, START, "frozen", "active"),
+    ]
+
+
+def test_installments_paid_on_time_while_another_loan_is_late_do_not_restore_on_the_cure():
+    """Loan A (1,000.00 for one month) falls due Jun 1 and is paid only on Aug 10; loan B
+    (10,000.00, due on the 5th) is paid on the day every month. B's Jun 5, Jul 5 and Aug 5 were
+    paid while A was late: they do not count, so the night of the cure restores nothing; Sep 5,
+    Oct 5 and Nov 5 fall due after the cure and restore the limit on Nov 5 (K = 3)."""
+    borrower = borrower_with_limit()
+    a = active_loan(borrower=borrower, principal="1000.00", term=1, start=date(2026, 5, 1))
+    b = active_loan(borrower=borrower, start=date(2026, 5, 5))
+
+    close_paying(date(2026, 6, 2), b)  # A 1 dpd: frozen
+    close_paying(date(2026, 7, 1), b)  # A 30 dpd (Jun 1 → Jul 1): 10,000.00 × 0.5
+    assert limit_now(borrower) == (D("5000.00"), "frozen", ReviewHold.CUT)
+
+    close_paying(date(2026, 8, 9), b)
+    owed = Installment.objects.get(loan=a).outstanding  # 1,015.00 and the penalty since Jun 1
+    repayment_post(loan_id=a.pk, amount=owed, value_date=date(2026, 8, 10), acting_user=None)
+    close(date(2026, 8, 10))
+    assert limit_now(borrower) == (D("5000.00"), "frozen", ReviewHold.CUT)
+    close_paying(date(2026, 10, 5), b)  # Sep 5 and Oct 5: 2 of 3
+    assert limit_now(borrower) == (D("5000.00"), "frozen", ReviewHold.CUT)
+
+    close_paying(date(2026, 11, 5), b)
+    assert limit_now(borrower) == (D("5000.00"), "active", "")  # the cut amount stays
+    restore = CreditLimitChange.objects.get(kind="behaviour_restore")
+    assert restore.reason == (
+        "cured on 2026-08-10, and 3 installments due since then paid on time (restore after 3)"
+    )
+    assert [kind for kind, *_ in review_history(borrower)] == [
+        "behaviour_freeze",
+        "behaviour_cut",
+        "behaviour_restore",
+    ]
+
+
+def borrower_late_then_written_off(*others):
+    """Loan A (1,000.00 for one month, due Jun 15) is never paid: frozen Jun 16, cut to
+    5,000.00 on Jul 15 (30 dpd), written off on Jul 20. Loans of the same borrower starting on
+    the dates `others` are paid on the day throughout."""
+    borrower = borrower_with_limit()
+    a = active_loan(borrower=borrower, principal="1000.00", term=1, start=date(2026, 5, 15))
+    loans = [active_loan(borrower=borrower, start=start) for start in others]
+    close_paying(date(2026, 6, 16), *loans)
+    assert limit_now(borrower) == (START, "frozen", ReviewHold.FROZEN)
+    close_paying(date(2026, 7, 19), *loans)
+    assert limit_now(borrower) == (D("5000.00"), "frozen", ReviewHold.CUT)
+    loan_write_off(
+        loan_id=a.pk, reason="uncollectable", value_date=date(2026, 7, 20), acting_user=None
+    )
+    return borrower, loans
+
+
+def test_a_write_off_does_not_restore_the_limit_when_restoring_needs_no_installment():
+    activate_behaviour(restore_after_on_time=0)
+    borrower, _ = borrower_late_then_written_off()
+    close(date(2026, 7, 20))  # A no longer active, nothing past due: yet not cured
+    assert limit_now(borrower) == (D("5000.00"), "frozen", ReviewHold.CUT)
+    close(date(2026, 8, 20))  # past the idle review 30 days on
+    assert limit_now(borrower) == (D("5000.00"), "frozen", ReviewHold.CUT)
+    assert [kind for kind, *_ in review_history(borrower)] == ["behaviour_freeze", "behaviour_cut"]
+
+
+def test_a_write_off_keeps_the_limit_frozen_and_earns_no_increase_after_on_time_payment():
+    activate_behaviour(increase_after_on_time=3)
+    borrower, [b] = borrower_late_then_written_off(date(2026, 5, 5))
+    close_paying(date(2026, 11, 5), b)  # Aug 5 – Nov 5: 4 on time after the write-off
+    assert limit_now(borrower) == (D("5000.00"), "frozen", ReviewHold.CUT)
+    assert not LimitIncreaseProposal.objects.exists()
+
+    # A person lifts the freeze: the review lets go of its hold but proposes no increase.
+    credit_limit_change(
+        borrower=borrower,
+        kind="unfreeze",
+        status=LimitStatus.ACTIVE,
+        reason="settled with collections",
+        acting_user=None,
+    )
+    close(date(2026, 11, 6))
+    assert limit_now(borrower) == (D("5000.00"), "active", "")
+    assert not LimitIncreaseProposal.objects.exists()
+    assert [kind for kind, *_ in review_history(borrower)] == [
+        "behaviour_freeze",
+        "behaviour_cut",
+        "unfreeze",
     ]
 
 
