@@ -8,8 +8,16 @@ written and `reconcile_loans` finds no difference.
 
 Each borrower has a latent risk (`latent_risk`), the chance of going bad that drives how their
 loans are decided and repaid. It is not stored: it is a function of the borrower's stored fields
-and the seed, so a scorecard can later be fitted against it (`DemoSummary.latent_risk` also holds
-it by national ID for the borrowers of one load).
+and the seed (`DemoSummary.latent_risk` also holds it by national ID for the borrowers of one
+load). The same risk drives the borrower's risk profile (bureau score, inquiries, past
+delinquency, debt elsewhere, employment), each a noisy reading of it, so `manage.py
+fit_scorecard` fitted on the book recovers a realistic, imperfect model.
+
+The close of business runs only over the last nights, so older delinquency lives in the
+installments: a loan that went 30+ days past due and caught up has the late installment
+settled on the day it was paid ("cured"), and a written-off one has its installments settled
+on the write-off date. Every verified borrower may also have earlier, short loans over before
+the last 6 months ("historic" plans): the book's repayment history.
 """
 
 import math
@@ -20,10 +28,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Count, F, Sum, Value
+from django.db.models import Count, F, Max, Sum, Value
 from django.utils import timezone
 from faker import Faker
 
@@ -70,7 +79,16 @@ from lending.services.repayments import (
 DEFAULT_SEED = 20261129
 DEFAULT_BORROWERS = 600
 HISTORY_DAYS = 600  # disbursements spread over roughly the last 20 months
+MATURED_DAYS = 183  # a loan this old has its whole first 6 months on the books
+# Earlier loans per verified borrower ((counts), (weights)), and their products: mostly salary
+# advances, a single payment each, so the history a scorecard needs costs few service calls.
+HISTORIC_LOANS = ((0, 1, 2), (45, 35, 20))
+HISTORIC_PRODUCT_WEIGHTS = (20, 10, 70)  # phone, cash, salary
 RISK_REFERENCE_YEAR = 2026  # ages in the risk model count from a fixed year, not from "today"
+BASE_RISK_LOGIT = -2.7  # log-odds of going bad for a 10,000-a-month salaried 27-year-old ...
+HIDDEN_RISK_SD = 2.6  # ... give or take this much the application does not show (_risk_logit)
+# How closely each bureau reading follows the hidden risk (correlation, demo_outside_data).
+READING_WEIGHTS = {"score": 0.8, "past": 0.7, "inquiries": 0.65, "debt": 0.6, "tenure": 0.55}
 SELF_EMPLOYED = "个体经营"
 ZERO = Decimal("0.00")
 YUAN = Decimal("1")
@@ -293,6 +311,26 @@ CHANNELS = ("auto_debit", "auto_debit", "auto_debit", "alipay", "wechat_pay", "b
 # --------------------------------------------------------------------------- latent risk
 
 
+def _risk_logit(borrower, seed: int) -> tuple[float, float]:
+    """(log-odds of going bad, the part of it no application field shows).
+
+    The hidden part is what the credit bureau sees and the application does not: the demo's
+    bureau data measure it with noise (`demo_outside_data`), so a scorecard fitted on the
+    bureau fields and the application together recovers much, never all, of the risk."""
+    income = float(borrower.monthly_income or 3000)
+    age = RISK_REFERENCE_YEAR - borrower.date_of_birth.year
+    employer = (borrower.employer or "").strip()
+    z = BASE_RISK_LOGIT + 0.85 * math.log(10000 / income)
+    z += 0.06 * max(0, 27 - age) + 0.03 * max(0, age - 48)
+    if not employer:
+        z += 0.7
+    elif employer == SELF_EMPLOYED:
+        z += 0.3
+    z += PROVINCE_RISK.get(borrower.national_id[:2], 0.0)
+    hidden = random.Random(f"{seed}:risk:{borrower.national_id}").gauss(0, 1)
+    return z + HIDDEN_RISK_SD * hidden, hidden
+
+
 def latent_risk(borrower, *, seed: int = DEFAULT_SEED) -> float:
     """The borrower's chance of going bad (0–1): what drives their demo repayment behaviour.
 
@@ -300,18 +338,85 @@ def latent_risk(borrower, *, seed: int = DEFAULT_SEED) -> float:
     by seed and national ID, so it can be recomputed for any demo borrower and nothing extra is
     stored. `borrower` is a Borrower or anything with the same attributes.
     """
-    income = float(borrower.monthly_income or 3000)
-    age = RISK_REFERENCE_YEAR - borrower.date_of_birth.year
-    employer = (borrower.employer or "").strip()
-    z = -2.45 + 0.85 * math.log(10000 / income)
-    z += 0.06 * max(0, 27 - age) + 0.03 * max(0, age - 48)
+    z, _hidden = _risk_logit(borrower, seed)
+    return _sigmoid(z)
+
+
+def _sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    limit, k, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
+def demo_outside_data(profile, *, seed: int, today: date) -> dict:
+    """The borrower's RiskProfile fields (bureau report, employment, debt elsewhere).
+
+    Each bureau figure is a noisy reading of the borrower's hidden risk (`_risk_logit`), so the
+    profile and the repayment behaviour share one cause; the noise keeps a fitted scorecard
+    realistic (held-out AUC around 0.8, not 0.99). Keyed by seed and national ID: it draws
+    nothing from the book's random streams.
+    """
+    rng = random.Random(f"{seed}:bureau:{profile.national_id}")
+    _z, hidden = _risk_logit(profile, seed)
+
+    def reading(name: str) -> float:  # standard normal, correlated with the hidden risk
+        weight = READING_WEIGHTS[name]
+        return weight * hidden + math.sqrt(1 - weight * weight) * rng.gauss(0, 1)
+
+    age = RISK_REFERENCE_YEAR - profile.date_of_birth.year
+    employer = (profile.employer or "").strip()
     if not employer:
-        z += 0.7
+        employment = rng.choice(("unemployed", "gig", "student" if age < 24 else "gig"))
     elif employer == SELF_EMPLOYED:
-        z += 0.3
-    z += PROVINCE_RISK.get(borrower.national_id[:2], 0.0)
-    z += 0.9 * random.Random(f"{seed}:risk:{borrower.national_id}").gauss(0, 1)
-    return 1 / (1 + math.exp(-z))
+        employment = "self_employed"
+    elif age >= 55 and rng.random() < 0.3:
+        employment = "retired"
+    else:
+        employment = "gig" if rng.random() < 0.08 else "salaried"
+    months = None
+    if employment in ("salaried", "self_employed", "gig") and rng.random() >= 0.03:
+        typical = (4 + 2.2 * max(0, age - 20)) * math.exp(-0.45 * reading("tenure"))
+        months = min(12 * (age - 16), max(0, round(rng.expovariate(1 / typical))))
+    if employment == "salaried":
+        sources = (("payroll", 55), ("social_insurance", 15), ("tax", 10), ("bank", 10))
+        sources += (("declared", 10),)
+    elif employment == "self_employed":
+        sources = (("bank", 50), ("tax", 20), ("declared", 30))
+    else:
+        sources = (("bank", 40), ("declared", 60))
+    income_source = rng.choices([s for s, _ in sources], [w for _, w in sources])[0]
+
+    thin_file = rng.random() < (0.10 if age < 25 else 0.03)
+    score = None if thin_file else round(min(900, max(350, 650 - 62 * reading("score"))))
+    past = reading("past")
+    worst = 0
+    if rng.random() < _sigmoid(-1.4 + 1.4 * past):
+        worst = min(360, 1 + round(rng.expovariate(1 / (12 + 30 * max(0.0, past)))))
+    current = 1 if rng.random() < _sigmoid(-4.5 + 1.2 * past) else 0
+    inquiries = min(20, _poisson(rng, math.exp(0.5 + 0.5 * reading("inquiries"))))
+    debt = None
+    if rng.random() >= 0.04:
+        dti = 0.0 if rng.random() < 0.25 else 0.2 + 0.12 * reading("debt") + rng.uniform(-0.1, 0.1)
+        income = profile.monthly_income
+        debt = (income * Decimal(min(0.8, max(0.0, dti))) / 10).quantize(YUAN) * 10
+        debt = debt.quantize(Decimal("0.01"))
+    return {
+        "income_source": income_source,
+        "employment_type": employment,
+        "employment_months": months,
+        "existing_monthly_debt": debt,
+        "bureau_score": score,
+        "bureau_inquiries_6m": None if thin_file else inquiries,
+        "bureau_worst_delinquency_days": None if thin_file else worst,
+        "bureau_current_delinquencies": None if thin_file else current,
+        "bureau_reported_on": today - timedelta(days=rng.randint(0, 90)),
+    }
 
 
 # --------------------------------------------------------------------------- borrowers
@@ -332,6 +437,7 @@ class BorrowerProfile:
     blacklist_reason: str = ""
     contacts: list[tuple[str, str, str]] = field(default_factory=list)
     risk: float = 0.0
+    outside: dict = field(default_factory=dict)  # RiskProfile fields (demo_outside_data)
 
 
 def _name(fake: Faker, sex: str) -> str:
@@ -435,6 +541,7 @@ def demo_borrower_profiles(*, seed: int, count: int, today: date) -> list[Borrow
             name = _name(fake, contact_sex)
             profile.contacts.append((name, relation, _mobile(fake, rng, mobiles)))
         profile.risk = latent_risk(profile, seed=seed)
+        profile.outside = demo_outside_data(profile, seed=seed, today=today)
         profiles.append(profile)
     return profiles
 
@@ -444,9 +551,20 @@ def demo_borrower_profiles(*, seed: int, count: int, today: date) -> list[Borrow
 PENDING, APPROVED, REJECTED, CANCELLED = "pending", "approved", "rejected", "cancelled"
 CURRENT, CLOSED, PREPAID, LATE, PARTIAL = "current", "closed", "prepaid", "late", "partial"
 WRITTEN_OFF, CREDIT, REVERSED = "written_off", "credit", "reversed"
+CURED = "cured"  # went 31–80 days past due within its first months, then caught up
 APPLICATION_SCENARIOS = (PENDING, APPROVED, REJECTED, CANCELLED)
-DISBURSED_SCENARIOS = (CURRENT, CLOSED, PREPAID, LATE, PARTIAL, WRITTEN_OFF, CREDIT, REVERSED)
-BAD_SCENARIOS = (WRITTEN_OFF, LATE, PARTIAL, REJECTED)
+DISBURSED_SCENARIOS = (
+    CURRENT,
+    CLOSED,
+    PREPAID,
+    LATE,
+    PARTIAL,
+    WRITTEN_OFF,
+    CREDIT,
+    REVERSED,
+    CURED,
+)
+BAD_SCENARIOS = (WRITTEN_OFF, LATE, PARTIAL, REJECTED, CURED)
 ALL_SCENARIOS = APPLICATION_SCENARIOS + DISBURSED_SCENARIOS
 # Event order within one loan and one day.
 BOOK, DECIDE, DISBURSE, PAY, WRITE_OFF, REFUND = range(6)
@@ -466,6 +584,8 @@ class LoanPlan:
     applied: date | None = None
     start: date | None = None
     events: list[tuple] = field(default_factory=list)  # (date, order, kind, params)
+    # An earlier loan, over before the last 6 months: the repayment history a scorecard learns.
+    historic: bool = False
 
     def add(self, when: date, order: int, kind: str, **params) -> None:
         self.events.append((when, order, kind, params))
@@ -481,21 +601,29 @@ def _scenario(rng: random.Random, risk: float, kyc: str) -> str:
         (PENDING, 0.03),
         (APPROVED, 0.02),
         (CANCELLED, 0.04),
-        (REJECTED, min(0.5, 0.03 + 0.5 * risk)),
+        (REJECTED, min(0.4, 0.03 + 0.35 * risk)),
     ):
         if roll < chance:
             return scenario
         roll -= chance
     roll = rng.random()
     for scenario, chance in (
-        (WRITTEN_OFF, 0.35 * risk),
-        (LATE, 0.45 * risk),
-        (PARTIAL, 0.2 * risk),
+        (WRITTEN_OFF, 0.2 * risk),
+        (LATE, 0.25 * risk),
+        (PARTIAL, 0.1 * risk),
+        (CURED, 0.45 * risk),
     ):
         if roll < chance:
             return scenario
         roll -= chance
     return rng.choices((CURRENT, CLOSED, PREPAID, CREDIT, REVERSED), (48, 38, 10, 3, 0.5))[0]
+
+
+def _historic_scenario(rng: random.Random, risk: float) -> str:
+    """An earlier loan goes bad with the borrower's latent risk, like any other."""
+    if rng.random() < risk:
+        return rng.choices((CURED, WRITTEN_OFF), (6, 4))[0]
+    return rng.choices((CLOSED, PREPAID), (3, 1))[0]
 
 
 def _ensure_coverage(plans: list[LoanPlan], profiles: list[BorrowerProfile]) -> None:
@@ -509,6 +637,7 @@ def _ensure_coverage(plans: list[LoanPlan], profiles: list[BorrowerProfile]) -> 
             p
             for p in plans
             if counts[p.scenario] > 1
+            and not p.historic
             and (not needs_verified or profiles[p.borrower].kyc_status == KycStatus.VERIFIED)
         ]
         if not candidates:
@@ -533,13 +662,17 @@ def _lateness(rng: random.Random, risk: float) -> int:
 def _choose_product(rng: random.Random, plan: LoanPlan, profile: BorrowerProfile) -> None:
     if plan.scenario in (CREDIT, REVERSED):
         code = rng.choice((PHONE, CASH))
+    elif plan.historic:
+        code = rng.choices((PHONE, CASH, SALARY), HISTORIC_PRODUCT_WEIGHTS)[0]
     else:
         code = rng.choices((PHONE, CASH, SALARY), (50, 35, 15))[0]
     terms = TERMS[code]
     if plan.scenario in (CREDIT, REVERSED):
         terms = tuple(t for t in terms if t >= 6)
+    elif plan.historic:  # the shortest terms: history at the fewest payments
+        terms = tuple(t for t in terms if t <= 3 and (code != SALARY or t <= 2))
     elif plan.scenario == CLOSED:
-        terms = tuple(t for t in terms if t <= 18)
+        terms = tuple(t for t in terms if t <= 12)
     plan.product, plan.term = code, rng.choice(terms)
     income = profile.monthly_income
     if code == PHONE:
@@ -594,9 +727,16 @@ def _plan_disbursed(rng: random.Random, plan: LoanPlan, today: date, window_star
         low = max(window_start, add_months(today, -plan.term) + timedelta(1))
         plan.start = _days(rng, low, add_months(today, -2) - timedelta(days=8))
     elif s == CLOSED:
-        plan.start = _days(rng, window_start, add_months(today, -plan.term) - timedelta(days=25))
+        latest = add_months(today, -plan.term) - timedelta(days=25)
+        if plan.historic:
+            latest = min(latest, today - timedelta(days=MATURED_DAYS + 20))
+        plan.start = _days(rng, window_start, latest)
     elif s == PREPAID:
-        plan.start = _days(rng, window_start, today - timedelta(days=20))
+        latest = today - timedelta(days=MATURED_DAYS + 20 if plan.historic else 20)
+        plan.start = _days(rng, window_start, latest)
+    elif s == CURED:
+        stop = rng.choice((0, 0, 1, 1, 2, 3))
+        plan.start = _days(rng, window_start, today - timedelta(days=MATURED_DAYS + 20))
     elif s in (LATE, PARTIAL):
         if s == LATE:
             bucket = rng.choices(((4, 30), (31, 60), (61, 90), (91, wo_dpd - 1)), (5, 2, 1.5, 1.5))
@@ -644,6 +784,14 @@ def _plan_disbursed(rng: random.Random, plan: LoanPlan, today: date, window_star
         plan.add(payoff_on, PAY, "payoff", round_up=extra)
         if extra and rng.random() < 0.5:
             plan.add(today, REFUND, "refund")
+    elif s == CURED:
+        stop = min(stop, len(dues) - 1)
+        missed = dues[stop]
+        _pay_normally(rng, plan, dues[:stop], missed)
+        caught_up = min(today, missed + timedelta(days=rng.randint(31, 80)))
+        plan.add(caught_up, PAY, "pay_due")
+        later = [due for due in dues if due > caught_up]
+        _pay_normally(rng, plan, later, today + timedelta(days=1))
     elif s in (LATE, PARTIAL, WRITTEN_OFF):
         stop = min(stop, len(dues) - 1)
         missed = dues[stop]
@@ -662,6 +810,7 @@ def _plan_disbursed(rng: random.Random, plan: LoanPlan, today: date, window_star
 def plan_loans(*, seed: int, profiles: list[BorrowerProfile], today: date) -> list[LoanPlan]:
     """Every demo loan and its dated events, from the borrowers' latent risk (no database)."""
     rng = random.Random(f"{seed}:loans")
+    history = random.Random(f"{seed}:history")
     window_start = today - timedelta(days=HISTORY_DAYS)
     plans: list[LoanPlan] = []
     for b, profile in enumerate(profiles):
@@ -671,6 +820,11 @@ def plan_loans(*, seed: int, profiles: list[BorrowerProfile], today: date) -> li
         for _ in range(how_many):
             scenario = _scenario(rng, profile.risk, profile.kyc_status)
             plans.append(LoanPlan(len(plans), b, profile.risk, scenario))
+        if profile.kyc_status != KycStatus.VERIFIED:
+            continue
+        for _ in range(history.choices(*HISTORIC_LOANS)[0]):
+            scenario = _historic_scenario(history, profile.risk)
+            plans.append(LoanPlan(len(plans), b, profile.risk, scenario, historic=True))
     _ensure_coverage(plans, profiles)
     for plan in plans:
         _choose_product(rng, plan, profiles[plan.borrower])
@@ -822,7 +976,21 @@ def _create_borrowers(profiles: list[BorrowerProfile]) -> list[Borrower]:
         for b, p in zip(borrowers, profiles, strict=True)
         for name, relation, phone in p.contacts
     )
+    _create_outside_data(borrowers, profiles)
     return borrowers
+
+
+def _create_outside_data(borrowers: list[Borrower], profiles: list[BorrowerProfile]) -> None:
+    # Looked up by name, not imported: lending must not depend on risk (DESIGN §3.2); the demo
+    # book is the one place that fills every app, and without risk it simply has no profiles.
+    if not apps.is_installed("risk"):
+        return
+    RiskProfile = apps.get_model("risk", "RiskProfile")
+    RiskProfile.objects.bulk_create(
+        RiskProfile(borrower=b, **p.outside)
+        for b, p in zip(borrowers, profiles, strict=True)
+        if p.outside
+    )
 
 
 _OUTSTANDING = sum(
@@ -832,12 +1000,13 @@ _OUTSTANDING = sum(
 
 
 def _amount_due(loan_id: int, as_of: date) -> tuple[Decimal, Decimal]:
-    """(what has fallen due by `as_of` and is unpaid, the loan's credit balance)."""
-    due = Installment.objects.filter(loan_id=loan_id, due_date__lte=as_of).aggregate(
-        total=Sum(_OUTSTANDING)
-    )["total"]
-    credit = Loan.objects.values_list("credit_balance", flat=True).get(pk=loan_id)
-    return Decimal(due or 0).quantize(Decimal("0.01")), credit
+    """(what has fallen due by `as_of` and is unpaid, the loan's credit balance).
+
+    One query: with nothing due the credit balance reads 0, which no caller needs then."""
+    row = Installment.objects.filter(loan_id=loan_id, due_date__lte=as_of).aggregate(
+        total=Sum(_OUTSTANDING), credit=Max("loan__credit_balance")
+    )
+    return Decimal(row["total"] or 0).quantize(Decimal("0.01")), row["credit"] or ZERO
 
 
 def _round_up(amount: Decimal, step: Decimal) -> Decimal:
@@ -1004,17 +1173,25 @@ def _close_recent_nights(today: date, stdout) -> None:
 
 
 def load_demo_book(
-    *, seed: int = DEFAULT_SEED, borrowers: int = DEFAULT_BORROWERS, stdout=None
+    *,
+    seed: int = DEFAULT_SEED,
+    borrowers: int = DEFAULT_BORROWERS,
+    stdout=None,
+    today: date | None = None,
 ) -> DemoSummary:
     """Load the demo book once: logins, 3 products, `borrowers` borrowers and their loans.
 
     If the demo products exist already, nothing is changed and the summary describes the book
     that is there. The load is one database transaction: it lands whole or not at all.
+    `today` (default: the real one, never later) pins the book: the same seed and day give
+    the same book, which is what a test that fits a model on it needs.
     """
     if borrowers < 1:
         raise ValueError("borrowers must be at least 1")
     started = time.perf_counter()
-    today = timezone.localdate()
+    if today is not None and today > timezone.localdate():
+        raise ValueError("the demo book cannot be loaded as of a future day")
+    today = today or timezone.localdate()
     if LoanProduct.objects.filter(code__in=DEMO_PRODUCT_CODES).exists():
         summary = _summarize(already_loaded=True, seed=seed, today=today)
         _say(stdout, "The demo book is already loaded (its products exist): nothing changed.")

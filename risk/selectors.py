@@ -1,15 +1,15 @@
 """Reads for risk: the profile a decision sees, the active policy, a borrower's exposure."""
 
-from dataclasses import asdict
-from datetime import date
-from decimal import Decimal
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count, F, Max, Q, Sum
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, BucketChange, Installment, Loan, LoanStatus
 from lending.money import ZERO, money_str
-from risk.models import CreditPolicy, IncomeSource, PolicyStatus, RiskProfile
+from risk.models import CreditPolicy, IncomeSource, LoanApplication, PolicyStatus, RiskProfile
 from risk.policy import Policy, parse_policy
 from risk.policy import RiskProfile as ProfileData
 
@@ -102,3 +102,140 @@ def profile_snapshot(profile: ProfileData) -> dict:
         key: money_str(value) if isinstance(value, Decimal) else value
         for key, value in asdict(profile).items()
     }
+
+
+# --------------------------------------------------------------------------- scorecard history
+
+OUTCOME_WINDOW_DAYS = 183  # "within 6 months of disbursement"
+BAD_DPD = 30
+_PROFILE_FIELDS = (
+    "employment_type",
+    "employment_months",
+    "existing_monthly_debt",
+    "bureau_score",
+    "bureau_inquiries_6m",
+    "bureau_worst_delinquency_days",
+    "bureau_current_delinquencies",
+)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    loan_id: int
+    borrower_id: int
+    disbursed: date
+    bad: bool
+    features: dict  # attribute name (risk.policy.ATTRIBUTES) -> value or None
+
+
+def _snapshot_decimal(value) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _features(age, income, outside: dict) -> dict:
+    debt = outside.get("existing_monthly_debt")
+    return {
+        "age": age,
+        "monthly_income": income,
+        "employment_type": outside.get("employment_type") or None,
+        "employment_months": outside.get("employment_months"),
+        # Unrounded, as risk.policy derives it: a ratio on a band edge must land where the
+        # policy will put it.
+        "debt_to_income": (
+            debt / income if debt is not None and income is not None and income > 0 else None
+        ),
+        "bureau_score": outside.get("bureau_score"),
+        "bureau_inquiries_6m": outside.get("bureau_inquiries_6m"),
+        "bureau_worst_delinquency_days": outside.get("bureau_worst_delinquency_days"),
+        "bureau_current_delinquencies": outside.get("bureau_current_delinquencies"),
+    }
+
+
+def scorecard_history(
+    *, as_of: date, window_days: int = OUTCOME_WINDOW_DAYS, bad_dpd: int = BAD_DPD
+) -> list[HistoryRow]:
+    """Every loan disbursed at least `window_days` before `as_of`, labelled bad when its dpd
+    reached `bad_dpd` within `window_days` of disbursement, with what was known of the
+    borrower when they applied. Four queries, whatever the size of the book.
+
+    dpd is as_of − the oldest unpaid due date (lending.delinquency), so it reached 30 by day D
+    exactly when an installment was still unpaid 30 days after falling due, D being that day:
+    the installments say so for every night, closed or not (settled more than 30 days late, or
+    still unpaid beyond the product's arrears tolerance), and the bucket history says so for
+    the nights the close of business ran. Either is enough.
+
+    The profile is the one the decision used when the loan came through an application
+    (`Decision.profile`); otherwise the borrower's current risk profile stands in for it, and
+    age is counted at disbursement.
+    """
+    last_start = as_of - timedelta(days=window_days)
+    loans = Loan.objects.filter(
+        start_date__isnull=False,
+        start_date__lte=last_start,
+        status__in=(LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF),
+    )
+    fields = [f"borrower__risk_profile__{name}" for name in _PROFILE_FIELDS]
+    records = list(
+        loans.order_by("pk").values(
+            "pk", "borrower_id", "start_date", "borrower__date_of_birth",
+            "borrower__monthly_income", *fields,
+        )
+    )  # fmt: skip
+    snapshots = dict(
+        LoanApplication.objects.filter(loan__in=loans, decision__isnull=False).values_list(
+            "loan_id", "decision__profile"
+        )
+    )
+    starts = {r["pk"]: r["start_date"] for r in records}
+    window = timedelta(days=window_days)
+    late_by = timedelta(days=bad_dpd)
+    bad: set[int] = set()
+    unpaid_or_late = (
+        Installment.objects.filter(loan__in=loans)
+        .filter(Q(settled_on__isnull=True) | Q(settled_on__gt=F("due_date")))
+        .annotate(
+            left=F("principal_due") - F("principal_settled") + F("interest_due")
+            - F("interest_settled") + F("fee_due") - F("fee_settled") + F("penalty_due")
+            - F("penalty_settled"),
+            tolerance=F("loan__product__arrears_tolerance"),
+        )
+        .values_list("loan_id", "due_date", "settled_on", "left", "tolerance")
+    )  # fmt: skip
+    for loan_id, due, settled, left, tolerance in unpaid_or_late:
+        reached = due + late_by  # the night dpd would reach bad_dpd
+        if reached > starts[loan_id] + window:
+            continue
+        # Paid on the night dpd reached 30 counts as paid: that night's dpd is 0.
+        late = settled > reached if settled is not None else left > tolerance
+        if late:
+            bad.add(loan_id)
+    moves = BucketChange.objects.filter(loan__in=loans, dpd__gte=bad_dpd).values_list(
+        "loan_id", "business_date"
+    )
+    bad.update(loan_id for loan_id, on in moves if on <= starts[loan_id] + window)
+
+    rows = []
+    for r in records:
+        snapshot = snapshots.get(r["pk"])
+        if snapshot:
+            income = _snapshot_decimal(snapshot.get("monthly_income"))
+            outside = {k: snapshot.get(k) for k in _PROFILE_FIELDS}
+            outside["existing_monthly_debt"] = _snapshot_decimal(outside["existing_monthly_debt"])
+            age = snapshot.get("age")
+        else:
+            income = r["borrower__monthly_income"]
+            outside = {k: r[f"borrower__risk_profile__{k}"] for k in _PROFILE_FIELDS}
+            age = age_on(r["borrower__date_of_birth"], r["start_date"])
+        rows.append(
+            HistoryRow(
+                loan_id=r["pk"],
+                borrower_id=r["borrower_id"],
+                disbursed=r["start_date"],
+                bad=r["pk"] in bad,
+                features=_features(age, income, outside),
+            )
+        )
+    return rows
