@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
 from django.db import transaction
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from lending.admin.read_only import ReadOnlyAdmin
 from lending.close_of_business.runner import business_day_abandon
+from lending.delinquency import Bucket, bucket_table_errors
 from lending.errors import LendingError
 from lending.models import (
     BucketChange,
@@ -111,6 +113,28 @@ class BucketChangeAdmin(ReadOnlyAdmin):
 @admin.register(DelinquencyBucket)
 class DelinquencyBucketAdmin(admin.ModelAdmin):
     list_display = ("code", "min_dpd", "max_dpd")
+
+    def _left_unusable(self, request, deleted_pks) -> bool:
+        """Refuse a delete that would leave dpd values in no bucket (saves are checked by the
+        model's clean)."""
+        remaining = DelinquencyBucket.objects.exclude(pk__in=deleted_pks)
+        errors = (
+            bucket_table_errors([Bucket(b.code, b.min_dpd, b.max_dpd) for b in remaining])
+            if remaining.exists()
+            else []
+        )
+        for error in errors:
+            messages.error(request, _("Not deleted: %s") % error)
+        return bool(errors)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method == "POST" and self._left_unusable(request, [object_id]):
+            return redirect("admin:lending_delinquencybucket_changelist")
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_queryset(self, request, queryset):
+        if not self._left_unusable(request, list(queryset.values_list("pk", flat=True))):
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(LprRate)

@@ -187,6 +187,10 @@ FROM cob_accrual
 
 
 def _prepare(cursor) -> None:
+    # The temporary tables live until commit and the loan locks must last the whole chunk:
+    # outside a transaction both would vanish after each statement.
+    if not connection.in_atomic_block:
+        raise RuntimeError("the set-based steps run inside the chunk's transaction")
     # Small statements run once each: JIT compilation would cost more than it saves.
     cursor.execute("SET LOCAL jit = off")
 

@@ -3,15 +3,37 @@
 from datetime import date
 from decimal import Decimal
 
-from lending.delinquency import DEFAULT_BUCKETS, Bucket, bucket_for, days_past_due
+from lending.delinquency import (
+    DEFAULT_BUCKETS,
+    Bucket,
+    bucket_for,
+    bucket_table_errors,
+    days_past_due,
+)
 from lending.models import BucketChange, BusinessDayRun, DelinquencyBucket, Installment, Loan
 from lending.money import ZERO
 
 
 def bucket_table() -> tuple[Bucket, ...]:
-    """The buckets staff configured (validated on save), or the defaults when none exist."""
+    """The buckets staff configured, or the defaults when none exist.
+
+    The admin validates the table on every save and delete; it is checked again here because a
+    table edited some other way with a gap would leave loans in no bucket: the night stops with
+    the reason instead of leaving their dpd stale.
+    """
     rows = DelinquencyBucket.objects.order_by("min_dpd").values_list("code", "min_dpd", "max_dpd")
-    return tuple(Bucket(*row) for row in rows) or DEFAULT_BUCKETS
+    table = tuple(Bucket(*row) for row in rows) or DEFAULT_BUCKETS
+    errors = bucket_table_errors(table)
+    if errors:
+        raise ValueError("the delinquency bucket table is unusable: " + "; ".join(errors))
+    return table
+
+
+def delinquent_bucket_codes() -> list[str]:
+    """Every bucket but the first (the current one), as configured — unchecked, for finding
+    loans: the night validates the table itself and fails with the reason."""
+    codes = list(DelinquencyBucket.objects.order_by("min_dpd").values_list("code", flat=True))
+    return (codes or [bucket.code for bucket in DEFAULT_BUCKETS])[1:]
 
 
 def overdue_position(installments: list[Installment], as_of: date) -> tuple[date | None, Decimal]:

@@ -7,79 +7,181 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lending', '0005_nightly_schedule'),
-        ('risk', '0002_default_policy'),
+        ("lending", "0005_nightly_schedule"),
+        ("risk", "0002_default_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LimitIncreaseProposal',
+            name="LimitIncreaseProposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(verbose_name='payment record as of')),
-                ('current_amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=18, verbose_name='limit when proposed')),
-                ('proposed_amount', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=18, verbose_name='proposed limit')),
-                ('on_time_installments', models.PositiveIntegerField(default=0, verbose_name='on-time installments')),
-                ('reason', models.CharField(max_length=255, verbose_name='reason')),
-                ('status', models.CharField(choices=[('proposed', 'Awaiting approval'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='proposed', max_length=8, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='proposed at')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('decision_note', models.CharField(blank=True, max_length=255, verbose_name='decision note')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField(verbose_name="payment record as of")),
+                (
+                    "current_amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=18,
+                        verbose_name="limit when proposed",
+                    ),
+                ),
+                (
+                    "proposed_amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=18,
+                        verbose_name="proposed limit",
+                    ),
+                ),
+                (
+                    "on_time_installments",
+                    models.PositiveIntegerField(default=0, verbose_name="on-time installments"),
+                ),
+                ("reason", models.CharField(max_length=255, verbose_name="reason")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Awaiting approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="proposed",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="proposed at")),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                (
+                    "decision_note",
+                    models.CharField(blank=True, max_length=255, verbose_name="decision note"),
+                ),
             ],
             options={
-                'verbose_name': 'limit increase proposal',
-                'verbose_name_plural': 'limit increase proposals',
-                'ordering': ['-created_at', '-id'],
-                'permissions': [('approve_limitincreaseproposal', 'Can approve or reject limit increase proposals')],
+                "verbose_name": "limit increase proposal",
+                "verbose_name_plural": "limit increase proposals",
+                "ordering": ["-created_at", "-id"],
+                "permissions": [
+                    (
+                        "approve_limitincreaseproposal",
+                        "Can approve or reject limit increase proposals",
+                    )
+                ],
             },
         ),
         migrations.AddField(
-            model_name='creditlimit',
-            name='review_hold',
-            field=models.CharField(blank=True, choices=[('', 'None'), ('frozen', 'Frozen for delinquency'), ('cut', 'Frozen and cut for delinquency')], default='', max_length=8, verbose_name='review hold'),
+            model_name="creditlimit",
+            name="review_hold",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "None"),
+                    ("frozen", "Frozen for delinquency"),
+                    ("cut", "Frozen and cut for delinquency"),
+                ],
+                default="",
+                max_length=8,
+                verbose_name="review hold",
+            ),
         ),
         migrations.AddField(
-            model_name='creditlimit',
-            name='review_on',
-            field=models.DateField(blank=True, help_text='The close of this date reviews the limit again (empty: the next close).', null=True, verbose_name='next review'),
+            model_name="creditlimit",
+            name="review_on",
+            field=models.DateField(
+                blank=True,
+                help_text="The close of this date reviews the limit again (empty: the next close).",
+                null=True,
+                verbose_name="next review",
+            ),
         ),
         migrations.AddIndex(
-            model_name='creditlimit',
-            index=models.Index(condition=models.Q(('status', 'closed'), _negated=True), fields=['review_on'], name='credit_limit_review_due'),
+            model_name="creditlimit",
+            index=models.Index(
+                condition=models.Q(("status", "closed"), _negated=True),
+                fields=["review_on"],
+                name="credit_limit_review_due",
+            ),
         ),
         migrations.AddField(
-            model_name='limitincreaseproposal',
-            name='credit_limit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='proposals', to='risk.creditlimit'),
+            model_name="limitincreaseproposal",
+            name="credit_limit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="proposals",
+                to="risk.creditlimit",
+            ),
         ),
         migrations.AddField(
-            model_name='limitincreaseproposal',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by'),
+            model_name="limitincreaseproposal",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="decided by",
+            ),
         ),
         migrations.AddField(
-            model_name='limitincreaseproposal',
-            name='policy',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='risk.creditpolicy'),
+            model_name="limitincreaseproposal",
+            name="policy",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="risk.creditpolicy",
+            ),
         ),
         migrations.AddField(
-            model_name='limitincreaseproposal',
-            name='proposed_by',
-            field=models.ForeignKey(blank=True, help_text='Empty: proposed by the nightly review.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='proposed by'),
+            model_name="limitincreaseproposal",
+            name="proposed_by",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty: proposed by the nightly review.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="proposed by",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='limitincreaseproposal',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'proposed')), fields=('credit_limit',), name='one_open_increase_proposal'),
+            model_name="limitincreaseproposal",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "proposed")),
+                fields=("credit_limit",),
+                name="one_open_increase_proposal",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='limitincreaseproposal',
-            constraint=models.CheckConstraint(condition=models.Q(('proposed_amount__gt', models.F('current_amount'))), name='increase_proposal_raises_limit'),
+            model_name="limitincreaseproposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("proposed_amount__gt", models.F("current_amount"))),
+                name="increase_proposal_raises_limit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='limitincreaseproposal',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'proposed'), ('decided_at__isnull', False), _connector='OR'), name='increase_proposal_decided_at'),
+            model_name="limitincreaseproposal",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "proposed"), ("decided_at__isnull", False), _connector="OR"
+                ),
+                name="increase_proposal_decided_at",
+            ),
         ),
     ]

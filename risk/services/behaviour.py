@@ -66,9 +66,11 @@ def _due_for_review(business_date: date) -> list[int]:
     open_limits = CreditLimit.objects.exclude(status=LimitStatus.CLOSED)
     scheduled = open_limits.filter(Q(review_on__isnull=True) | Q(review_on__lte=business_date))
     late = open_limits.filter(
-        borrower_id__in=Loan.objects.filter(status=LoanStatus.ACTIVE, dpd__gt=0).values(
-            "borrower_id"
-        )
+        # A late loan has an unpaid installment due before the date: the (status, next due
+        # date) index finds those, and dpd (not indexed: it changes nightly) is checked on them.
+        borrower_id__in=Loan.objects.filter(
+            status=LoanStatus.ACTIVE, next_due_date__lt=business_date, dpd__gt=0
+        ).values("borrower_id")
     )
     return sorted({*scheduled.values_list("pk", flat=True), *late.values_list("pk", flat=True)})
 

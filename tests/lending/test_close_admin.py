@@ -100,6 +100,38 @@ def test_bucket_table_edits_that_break_it_are_refused_with_the_reason(admin_clie
     assert m1.max_dpd == 30
 
 
+def test_deleting_a_bucket_that_would_leave_a_gap_is_refused(admin_client):
+    m2 = DelinquencyBucket.objects.get(code="M2")
+    page = admin_client.post(
+        reverse("admin:lending_delinquencybucket_delete", args=[m2.pk]),
+        {"post": "yes"},
+        follow=True,
+    )
+    assert "Not deleted: M3 (from 61) leaves a gap after M1" in page.content.decode()
+    assert DelinquencyBucket.objects.filter(code="M2").exists()
+
+    page = admin_client.post(
+        reverse("admin:lending_delinquencybucket_changelist"),
+        {"action": "delete_selected", "_selected_action": [m2.pk], "post": "yes"},
+        follow=True,
+    )
+    assert "Not deleted: M3 (from 61) leaves a gap after M1" in page.content.decode()
+    assert DelinquencyBucket.objects.count() == 8
+
+
+def test_a_bucket_table_broken_outside_the_admin_stops_the_night_with_the_reason():
+    loan = active_loan(start=date(2026, 9, 15))
+    close_business_days(until=date(2026, 10, 16), acting_user=None)
+    DelinquencyBucket.objects.filter(code="M1").update(max_dpd=5)  # 6..30 dpd in no bucket
+
+    runs = close_business_days(until=date(2026, 10, 21), acting_user=None)
+
+    assert runs[-1].status == "failed"
+    assert "M2 (from 31) leaves a gap after M1" in runs[-1].error
+    loan.refresh_from_db()
+    assert loan.dpd == 1  # as the last good night left it, not silently advanced or dropped
+
+
 def test_operators_add_a_new_lpr_in_the_admin(admin_client):
     admin_client.post(
         reverse("admin:lending_lprrate_add"),
