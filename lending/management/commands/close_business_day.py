@@ -1,7 +1,7 @@
 """`manage.py close_business_day`: the nightly close, run by hand for any date, synchronously."""
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -13,13 +13,7 @@ from lending.close_of_business.runner import (
     run_summary,
 )
 from lending.errors import LendingError
-
-
-def _date(value: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{flag}: {value!r} is not a date (use YYYY-MM-DD)") from None
+from lending.management.options import date_option
 
 
 class Command(BaseCommand):
@@ -41,7 +35,7 @@ class Command(BaseCommand):
         raw, flag = (
             (options["date"], "--date") if options["date"] else (options["until"], "--until")
         )
-        until = _date(raw, flag) if raw else timezone.localdate() - timedelta(days=1)
+        until = date_option(raw, flag) if raw else timezone.localdate() - timedelta(days=1)
         if options["chunk_size"] is not None and options["chunk_size"] < 1:
             raise CommandError("--chunk-size: must be at least 1")
         bars = {}

@@ -1,22 +1,15 @@
 """`manage.py quote`: the schedule, APR and cost of credit a borrower sees before signing."""
 
 import json
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from lending.errors import LendingError
+from lending.management.options import date_option
 from lending.models import LoanProduct
 from lending.money import money_str
 from lending.schedules import DayCount, RepaymentMethod
 from lending.selectors import product_quote, what_if_quote
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--start: {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
 class Command(BaseCommand):
@@ -38,8 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options):
-        start = _date(options["start"])
-        first_due = _date(options["first_due"]) if options["first_due"] else None
+        start = date_option(options["start"], "--start")
+        first_due = date_option(options["first_due"], "--first-due")
         try:
             if options["product"]:
                 product = LoanProduct.objects.filter(code=options["product"]).first()

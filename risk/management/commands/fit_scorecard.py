@@ -2,11 +2,11 @@
 candidate policy version (never activated), with held-out AUC, KS and bad rate by grade."""
 
 import json
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from lending.errors import LendingError
+from lending.management.options import date_option
 from risk.scorecard import BASE_ODDS, BASE_SCORE, PDO
 from risk.selectors import BAD_DPD, OUTCOME_WINDOW_DAYS
 from risk.services.scorecard import scorecard_fit
@@ -88,14 +88,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="end with one JSON object")
 
     def handle(self, *args, **options):
-        as_of = None
-        if options["as_of"]:
-            try:
-                as_of = date.fromisoformat(options["as_of"])
-            except ValueError:
-                raise CommandError(
-                    f"--as-of: {options['as_of']!r} is not a date (use YYYY-MM-DD)"
-                ) from None
+        as_of = date_option(options["as_of"], "--as-of")
         try:
             fit = scorecard_fit(
                 acting_user=None,

@@ -2,11 +2,11 @@
 active one: outcomes, grade mix, total limit and the book's bad rate by grade."""
 
 import json
-from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from lending.errors import LendingError
+from lending.management.options import date_option
 from risk.simulation import BAD_DPD, comparison, simulate_policy
 
 
@@ -34,14 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="end with one JSON object")
 
     def handle(self, *args, **options):
-        as_of = None
-        if options["as_of"]:
-            try:
-                as_of = date.fromisoformat(options["as_of"])
-            except ValueError:
-                raise CommandError(
-                    f"--as-of: {options['as_of']!r} is not a date (use YYYY-MM-DD)"
-                ) from None
+        as_of = date_option(options["as_of"], "--as-of")
         try:
             result = simulate_policy(version=options["version"], as_of=as_of)
         except LendingError as exc:
