@@ -73,6 +73,7 @@ def test_product_quote_uses_the_product_and_refuses_out_of_range_amounts():
         (["--amount", "10.001"], "--amount: has more decimal places"),
         (["--rate", "abc"], "--rate: 'abc' is not a rate"),
         (["--start", "2026-02-30"], "--start: '2026-02-30' is not a date"),
+        (["--first-due", "soon"], "--first-due: 'soon' is not a date"),
     ],
 )
 def test_quote_bad_input_names_the_flag(args, message):
