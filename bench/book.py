@@ -224,7 +224,8 @@ def build_book(
             p,
         )
         # Twelve installments per loan, in loan order (as disbursement writes them). Penalty on
-        # the late ones: everything the nights up to D − 1 accrued, on the overdue principal.
+        # the late ones: everything the nights up to D − 1 accrued, on the overdue principal;
+        # an installment still inside grace has accrued nothing and is marked accrued nowhere.
         _step(
             say,
             "installments",
@@ -240,7 +241,8 @@ def build_book(
                    CASE WHEN k.seq < pl.u THEN s.principal_due ELSE 0 END,
                    CASE WHEN k.seq < pl.u THEN s.interest_due ELSE 0 END, 0, 0,
                    CASE WHEN k.seq < pl.u THEN k.due END, k.exact,
-                   CASE WHEN k.seq >= pl.u AND k.due < %(prev)s::date THEN %(prev)s::date END
+                   CASE WHEN k.seq >= pl.u AND %(prev)s::date - k.due > %(grace)s
+                        THEN %(prev)s::date END
             FROM bench_plan pl
             CROSS JOIN LATERAL (
                 SELECT g.seq, g.due,

@@ -146,6 +146,7 @@ def build_template(
         "overdue": overdue,
         "date": business_date.isoformat(),
         "schema": schema_fingerprint(),
+        "book": 2,  # bench/book.py's own version: in-grace installments not marked accrued
     }
     if fillfactor is not None:
         wanted["fillfactor"] = fillfactor
