@@ -50,6 +50,29 @@ def main() -> None:
         driver.save_screenshot(str(OUT / "loan-detail.png"))
         driver.get(driver.current_url.replace("/change/", "/repay/"))
         driver.save_screenshot(str(OUT / "repayment-form.png"))
+        more = {
+            "nights.png": "/admin/lending/businessdayrun/",
+            "applications-queue.png": "/admin/risk/loanapplication/",
+            "policy-simulation.png": "/admin/risk/creditpolicy/1/simulate/",
+            "limits.png": "/admin/risk/creditlimit/",
+        }
+        for name, url in more.items():
+            driver.get(BASE + url)
+            driver.save_screenshot(str(OUT / name))
+        # The first of each list, opened: a night, a referral's review, a decision, a limit.
+        for name, url, link in (
+            ("night-detail.png", "/admin/lending/businessdayrun/", "#result_list tbody tr th a"),
+            ("application-review.png", "/admin/risk/loanapplication/", 'a[href$="/review/"]'),
+            ("decision-trace.png", "/admin/risk/decision/", "#result_list tbody tr th a"),
+            ("limit-history.png", "/admin/risk/creditlimit/", "#result_list tbody tr th a"),
+        ):
+            driver.get(BASE + url)
+            links = driver.find_elements(By.CSS_SELECTOR, link)
+            if links:
+                links[0].click()
+                driver.save_screenshot(str(OUT / name))
+            else:
+                print(f"{name}: nothing to open on {url}", file=sys.stderr)
     finally:
         driver.quit()
 
