@@ -24,6 +24,7 @@ migrate: $(STAMP)
 
 demo: migrate
 	$(RUN_ENV) $(PY) manage.py load_demo
+	$(RUN_ENV) $(PY) manage.py load_risk_demo
 
 # The web server plus one Celery worker with beat (embedded broker under var/), so the demo
 # closes its business days by itself at 00:30; the worker stops with the server.
