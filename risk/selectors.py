@@ -4,12 +4,33 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models import DecimalField as MoneyDecimal
+from django.db.models.functions import Coalesce, Greatest
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, BucketChange, Installment, Loan, LoanStatus
 from lending.money import ZERO, money_str
-from risk.models import CreditPolicy, IncomeSource, LoanApplication, PolicyStatus, RiskProfile
+from risk.models import (
+    CreditPolicy,
+    IncomeSource,
+    LimitStatus,
+    LoanApplication,
+    PolicyStatus,
+    RiskProfile,
+)
 from risk.policy import Policy, parse_policy
 from risk.policy import RiskProfile as ProfileData
 
@@ -31,13 +52,44 @@ def age_on(date_of_birth: date, on: date) -> int:
     return on.year - date_of_birth.year - before_birthday
 
 
+# What a loan uses of its borrower's limit: principal still owed once paid out, the whole
+# principal while it waits to be paid out.
+EXPOSURE = Sum(
+    Case(
+        When(status=LoanStatus.ACTIVE, then=F("principal_outstanding")),
+        default=F("principal"),
+    ),
+    filter=Q(status__in=EXPOSED_STATUSES),
+)
+
+
 def exposure(borrower_id: int) -> Decimal:
     """Principal the borrower owes or has been approved for (what counts against the limit)."""
-    totals = Loan.objects.filter(borrower_id=borrower_id, status__in=EXPOSED_STATUSES).aggregate(
-        active=Sum("principal_outstanding", filter=Q(status=LoanStatus.ACTIVE)),
-        waiting=Sum("principal", filter=~Q(status=LoanStatus.ACTIVE)),
+    total = Loan.objects.filter(borrower_id=borrower_id).aggregate(total=EXPOSURE)["total"]
+    return total or ZERO
+
+
+def with_available(limits: QuerySet) -> QuerySet:
+    """Credit limits annotated with `exposure` and `available` (what a new loan may still take:
+    nothing unless the limit is active), in the same query."""
+    used = Coalesce(
+        Subquery(
+            Loan.objects.filter(borrower_id=OuterRef("borrower_id"))
+            .values("borrower_id")
+            .annotate(total=EXPOSURE)
+            .values("total")
+        ),
+        Value(ZERO),
+        output_field=MoneyDecimal(),
     )
-    return (totals["active"] or ZERO) + (totals["waiting"] or ZERO)
+    room = Greatest(F("amount") - F("exposure"), Value(ZERO), output_field=MoneyDecimal())
+    return limits.annotate(exposure=used).annotate(
+        available=Case(
+            When(status=LimitStatus.ACTIVE, then=room),
+            default=Value(ZERO),
+            output_field=MoneyDecimal(),
+        )
+    )
 
 
 def platform_history(borrower_id: int, as_of: date) -> dict:

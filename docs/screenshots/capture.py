@@ -53,7 +53,7 @@ def main() -> None:
         more = {
             "nights.png": "/admin/lending/businessdayrun/",
             "applications-queue.png": "/admin/risk/loanapplication/",
-            "policy-simulation.png": "/admin/risk/creditpolicy/1/simulate/",
+            "policy-simulation.png": "/admin/risk/creditpolicy/2/simulate/",  # the demo's candidate
             "limits.png": "/admin/risk/creditlimit/",
         }
         for name, url in more.items():
