@@ -11,6 +11,7 @@ from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, LoanProduct
 from lending.money import money_str, quantize_money
 from lending.selectors import product_quote
+from lending.services.audit import audit_log
 from lending.services.loans import loan_approve, loan_create
 from lending.validation import clean_text, parse_amount
 from risk.models import (
@@ -145,6 +146,13 @@ def application_submit(
     else:
         application.status = ApplicationStatus.DECLINED
     application.save()
+    audit_log(
+        actor=acting_user,
+        action="application.submit",
+        obj=application,
+        summary=f"{application.status}: {amount} over {term_months} months",
+        data={"decision": stored.pk, "policy_version": record.version, "loan": application.loan_id},
+    )
     return application
 
 
@@ -196,4 +204,11 @@ def application_review(
     application.reviewed_at = timezone.now()
     application.review_note = note
     application.save()
+    audit_log(
+        actor=acting_user,
+        action="application.approve" if approve else "application.decline",
+        obj=application,
+        summary=note,
+        data={"loan": application.loan_id},
+    )
     return application

@@ -20,7 +20,7 @@ from django.conf import settings
 from lending.close_of_business.lending_steps import flag_overdue
 from lending.errors import LendingError, LendingErrorCode
 from lending.identity import generate_national_id
-from lending.models import BucketChange, Installment, Loan, LoanStatus
+from lending.models import AuditEvent, BucketChange, Installment, Loan, LoanStatus
 from lending.selectors import loan_payoff_quote
 from lending.services.loans import loan_approve, loan_create, loan_disburse, loan_write_off
 from lending.services.repayments import repayment_post
@@ -263,8 +263,6 @@ def test_a_frozen_limit_declines(product):
 # --------------------------------------------------------------------------- 3. refer
 
 
-
-
 @pytest.fixture
 def referral(officers):
     """Declared income, no bureau score: referred, submitted by the first officer at 10%."""
@@ -302,6 +300,25 @@ def test_a_blank_review_note_is_refused(referral, officers):
     assert (blank.value.code, blank.value.field) == (LendingErrorCode.REQUIRED, "note")
     referral.refresh_from_db()
     assert referral.status == ApplicationStatus.REFERRED and referral.loan_id is None
+
+
+def test_submission_and_review_are_in_the_audit_trail(referral, officers):
+    submitter, reviewer = officers
+    application_review(
+        application_id=referral.pk, approve=False, note="income not proven", acting_user=reviewer
+    )
+    trail = list(
+        AuditEvent.objects.filter(
+            object_type="risk.loanapplication", object_id=str(referral.pk)
+        ).order_by("id")
+    )
+    assert [(e.action, e.actor) for e in trail] == [
+        ("application.submit", submitter),
+        ("application.decline", reviewer),
+    ]
+    assert trail[0].summary == "referred: 5000.00 over 6 months"
+    assert trail[0].data["decision"] == referral.decision_id
+    assert trail[1].summary == "income not proven"
 
 
 def test_the_submitter_cannot_review_their_own_application(referral, officers):
