@@ -50,3 +50,20 @@ class ProductFactory(factory.django.DjangoModelFactory):
     max_term_months = 36
     min_amount = Decimal("100.00")
     max_amount = Decimal("200000.00")
+
+
+class RiskProfileFactory(factory.django.DjangoModelFactory):
+    """A verified, salaried borrower with a clean bureau record (one recent inquiry, 1,000 a
+    month owed elsewhere): the profile each risk test starts from and changes one field of."""
+
+    class Meta:
+        model = "risk.RiskProfile"
+
+    income_source = "payroll"
+    employment_type = "salaried"
+    employment_months = 36
+    existing_monthly_debt = Decimal("1000.00")
+    bureau_score = 720
+    bureau_inquiries_6m = 1
+    bureau_worst_delinquency_days = 0
+    bureau_current_delinquencies = 0

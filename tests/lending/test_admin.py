@@ -86,8 +86,13 @@ def test_quote_page_shows_schedule_and_apr(admin_client):
     product = ProductFactory(code="phone12")
     page = admin_client.get(
         reverse("admin:lending_loanproduct_quote"),
-        {"product": product.pk, "amount": "10000", "rate": "0.18", "term": "12",
-         "start_date": "2026-01-15"},
+        {
+            "product": product.pk,
+            "amount": "10000",
+            "rate": "0.18",
+            "term": "12",
+            "start_date": "2026-01-15",
+        },
     )
     html = page.content.decode()
     assert page.context["quote"].apr == Decimal("0.1800")
@@ -99,8 +104,13 @@ def test_quote_page_names_the_field_for_an_out_of_range_rate(admin_client):
     product = ProductFactory(code="phone12", max_rate=Decimal("0.18"))
     page = admin_client.get(
         reverse("admin:lending_loanproduct_quote"),
-        {"product": product.pk, "amount": "10000", "rate": "0.30", "term": "12",
-         "start_date": "2026-01-15"},
+        {
+            "product": product.pk,
+            "amount": "10000",
+            "rate": "0.30",
+            "term": "12",
+            "start_date": "2026-01-15",
+        },
     )
     assert "outside product phone12" in page.context["form"].errors["rate"][0]
 
@@ -110,8 +120,14 @@ def test_full_loan_journey_moves_every_balance_to_the_cent(admin_client):
     product = ProductFactory(code="std")
     response = admin_client.post(
         reverse("admin:lending_loan_add"),
-        {"borrower": borrower.pk, "product": product.pk, "amount": "10000.00", "rate": "0.18",
-         "term": "12", "purpose": "phone"},
+        {
+            "borrower": borrower.pk,
+            "product": product.pk,
+            "amount": "10000.00",
+            "rate": "0.18",
+            "term": "12",
+            "purpose": "phone",
+        },
     )
     loan = Loan.objects.get()
     assert response.status_code == 302 and loan.status == LoanStatus.PENDING

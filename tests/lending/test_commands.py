@@ -20,20 +20,46 @@ def run(*args) -> str:
 
 def test_what_if_quote_json_has_the_stable_shape_and_published_figures():
     out = run(
-        "quote", "--method", "equal_installment", "--amount", "10000", "--rate", "0.18",
-        "--term", "12", "--start", "2026-01-15", "--json",
+        "quote",
+        "--method",
+        "equal_installment",
+        "--amount",
+        "10000",
+        "--rate",
+        "0.18",
+        "--term",
+        "12",
+        "--start",
+        "2026-01-15",
+        "--json",
     )
     quote = json.loads(out)
     assert set(quote) == {
-        "installments", "apr", "effective_annual_rate", "total_interest", "total_fees",
+        "installments",
+        "apr",
+        "effective_annual_rate",
+        "total_interest",
+        "total_fees",
         "total_cost",
     }
     first = quote["installments"][0]
-    assert set(first) == {"seq", "due_date", "principal", "interest", "fee", "total",
-                          "balance_after"}
+    assert set(first) == {
+        "seq",
+        "due_date",
+        "principal",
+        "interest",
+        "fee",
+        "total",
+        "balance_after",
+    }
     assert first == {
-        "seq": 1, "due_date": "2026-02-15", "principal": "766.80", "interest": "150.00",
-        "fee": "0.00", "total": "916.80", "balance_after": "9233.20",
+        "seq": 1,
+        "due_date": "2026-02-15",
+        "principal": "766.80",
+        "interest": "150.00",
+        "fee": "0.00",
+        "total": "916.80",
+        "balance_after": "9233.20",
     }
     assert quote["apr"] == "0.1800"
     assert quote["total_interest"] == "1001.61"
@@ -41,10 +67,24 @@ def test_what_if_quote_json_has_the_stable_shape_and_published_figures():
 
 
 def test_what_if_fee_raises_apr_and_total_cost():
-    quote = json.loads(run(
-        "quote", "--method", "equal_installment", "--amount", "10000", "--rate", "0.18",
-        "--term", "12", "--start", "2026-01-15", "--fee-rate", "0.02", "--json",
-    ))
+    quote = json.loads(
+        run(
+            "quote",
+            "--method",
+            "equal_installment",
+            "--amount",
+            "10000",
+            "--rate",
+            "0.18",
+            "--term",
+            "12",
+            "--start",
+            "2026-01-15",
+            "--fee-rate",
+            "0.02",
+            "--json",
+        )
+    )
     assert Decimal(quote["apr"]) > Decimal("0.18")
     assert quote["total_fees"] == "200.00"
     assert quote["total_cost"] == "1201.61"
@@ -53,17 +93,51 @@ def test_what_if_fee_raises_apr_and_total_cost():
 @pytest.mark.django_db
 def test_product_quote_uses_the_product_and_refuses_out_of_range_amounts():
     ProductFactory(code="phone12", max_amount=Decimal("50000.00"))
-    quote = json.loads(run(
-        "quote", "--product", "phone12", "--amount", "10000", "--rate", "0.18", "--term", "12",
-        "--start", "2026-01-15", "--json",
-    ))
+    quote = json.loads(
+        run(
+            "quote",
+            "--product",
+            "phone12",
+            "--amount",
+            "10000",
+            "--rate",
+            "0.18",
+            "--term",
+            "12",
+            "--start",
+            "2026-01-15",
+            "--json",
+        )
+    )
     assert quote["installments"][0]["total"] == "916.80"
     with pytest.raises(CommandError, match="--amount: amount 90000 is outside"):
-        run("quote", "--product", "phone12", "--amount", "90000", "--rate", "0.18",
-            "--term", "12", "--start", "2026-01-15")
+        run(
+            "quote",
+            "--product",
+            "phone12",
+            "--amount",
+            "90000",
+            "--rate",
+            "0.18",
+            "--term",
+            "12",
+            "--start",
+            "2026-01-15",
+        )
     with pytest.raises(CommandError, match="--product: no product with code 'nope'"):
-        run("quote", "--product", "nope", "--amount", "1000", "--rate", "0.18",
-            "--term", "12", "--start", "2026-01-15")
+        run(
+            "quote",
+            "--product",
+            "nope",
+            "--amount",
+            "1000",
+            "--rate",
+            "0.18",
+            "--term",
+            "12",
+            "--start",
+            "2026-01-15",
+        )
 
 
 @pytest.mark.parametrize(
@@ -87,8 +161,19 @@ def test_quote_bad_input_names_the_flag(args, message):
 
 
 def test_quote_table_shows_apr_in_percent():
-    out = run("quote", "--method", "equal_installment", "--amount", "10000", "--rate", "0.18",
-              "--term", "12", "--start", "2026-01-15")
+    out = run(
+        "quote",
+        "--method",
+        "equal_installment",
+        "--amount",
+        "10000",
+        "--rate",
+        "0.18",
+        "--term",
+        "12",
+        "--start",
+        "2026-01-15",
+    )
     assert "APR 18.00 %" in out
     assert "916.81" in out  # the last installment absorbs the rounding
 

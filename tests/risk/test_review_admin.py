@@ -17,11 +17,11 @@ from django.urls import reverse
 from lending.identity import generate_national_id
 from lending.models import Loan, LoanStatus
 from lending.roles import AUDITOR, CREDIT_OFFICER
-from risk.models import ApplicationStatus, CreditLimit, CreditPolicy, IncomeSource, RiskProfile
+from risk.models import ApplicationStatus, CreditLimit, CreditPolicy, IncomeSource
 from risk.policy import DEFAULT_POLICY
 from risk.services.policies import policy_create
 from risk.services.underwriting import application_submit
-from tests.factories import BorrowerFactory, ProductFactory
+from tests.factories import BorrowerFactory, ProductFactory, RiskProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,18 +39,7 @@ def borrower(**profile):
         date_of_birth=born,
         sex="M",
     )
-    values = {
-        "income_source": IncomeSource.PAYROLL,
-        "employment_type": "salaried",
-        "employment_months": 36,
-        "existing_monthly_debt": D("1000.00"),
-        "bureau_score": 720,
-        "bureau_inquiries_6m": 1,
-        "bureau_worst_delinquency_days": 0,
-        "bureau_current_delinquencies": 0,
-        **profile,
-    }
-    RiskProfile.objects.create(borrower=person, **values)
+    RiskProfileFactory(borrower=person, **profile)
     return person
 
 

@@ -55,11 +55,10 @@ from risk.models import (
     PolicyStatus,
     ProposalStatus,
     ReviewHold,
-    RiskProfile,
 )
 from risk.policy import DEFAULT_POLICY
 from risk.services.policies import policy_activate, policy_create
-from tests.factories import BorrowerFactory
+from tests.factories import BorrowerFactory, RiskProfileFactory
 from tests.lending.loan_helpers import active_loan
 
 pytestmark = pytest.mark.django_db
@@ -85,18 +84,7 @@ def person(n: int, *, blacklisted=False, income=INCOME, **profile):
         is_blacklisted=blacklisted,
         blacklist_reason="court-listed judgment defaulter" if blacklisted else "",
     )
-    values = {
-        "income_source": IncomeSource.PAYROLL,
-        "employment_type": "salaried",
-        "employment_months": 36,
-        "existing_monthly_debt": D("1000.00"),
-        "bureau_score": 720,
-        "bureau_inquiries_6m": 1,
-        "bureau_worst_delinquency_days": 0,
-        "bureau_current_delinquencies": 0,
-        **profile,
-    }
-    RiskProfile.objects.create(borrower=borrower, **values)
+    RiskProfileFactory(borrower=borrower, **profile)
     return borrower
 
 

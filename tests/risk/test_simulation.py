@@ -42,12 +42,12 @@ from lending.identity import generate_national_id
 from lending.models import BucketChange, Installment, Loan
 from lending.services.loans import loan_cancel, loan_create
 from lending.services.repayments import repayment_post
-from risk.models import CreditPolicy, Decision, IncomeSource, RiskProfile
+from risk.models import CreditPolicy, Decision
 from risk.policy import DEFAULT_POLICY
 from risk.selectors import profile_for
 from risk.services.policies import policy_create
 from risk.simulation import book_borrower_ids, profiles_in_bulk, rate, simulate_policy
-from tests.factories import BorrowerFactory, ProductFactory
+from tests.factories import BorrowerFactory, ProductFactory, RiskProfileFactory
 from tests.lending.loan_helpers import active_loan
 
 pytestmark = pytest.mark.django_db
@@ -70,18 +70,7 @@ def person(name: str):
 
 
 def outside_data(borrower, **changes):
-    values = {
-        "income_source": IncomeSource.PAYROLL,
-        "employment_type": "salaried",
-        "employment_months": 36,
-        "existing_monthly_debt": D("1000.00"),
-        "bureau_score": 720,
-        "bureau_inquiries_6m": 1,
-        "bureau_worst_delinquency_days": 0,
-        "bureau_current_delinquencies": 0,
-        **changes,
-    }
-    RiskProfile.objects.create(borrower=borrower, **values)
+    RiskProfileFactory(borrower=borrower, **changes)
     return borrower
 
 

@@ -39,7 +39,7 @@ from risk.models import (
 from risk.selectors import age_on, exposure, profile_for
 from risk.services.limits import credit_limit_change
 from risk.services.underwriting import application_review, application_submit
-from tests.factories import BorrowerFactory, ProductFactory
+from tests.factories import BorrowerFactory, ProductFactory, RiskProfileFactory
 from tests.lending.loan_helpers import active_loan
 
 pytestmark = pytest.mark.django_db
@@ -65,18 +65,7 @@ def person(born: date = date(1990, 6, 15), sex: str = "M", **fields):
 
 
 def outside_data(borrower, **changes) -> RiskProfile:
-    values = {
-        "income_source": IncomeSource.PAYROLL,
-        "employment_type": "salaried",
-        "employment_months": 36,
-        "existing_monthly_debt": D("1000.00"),
-        "bureau_score": 720,
-        "bureau_inquiries_6m": 1,
-        "bureau_worst_delinquency_days": 0,
-        "bureau_current_delinquencies": 0,
-        **changes,
-    }
-    return RiskProfile.objects.create(borrower=borrower, **values)
+    return RiskProfileFactory(borrower=borrower, **changes)
 
 
 def good_borrower(born: date = date(1990, 6, 15), *, profile=None, **fields):
