@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lending.models import Borrower, Loan, LoanProduct
 from lending.models.fields import MoneyField, RateField
@@ -70,7 +71,7 @@ class RiskProfile(models.Model):
 class PolicyStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     CANDIDATE = "candidate", _("Candidate")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("credit policy", "Active")
     RETIRED = "retired", _("Retired (read-only)")
 
 
@@ -197,9 +198,9 @@ class LoanApplication(models.Model):
 
 
 class LimitStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("credit limit", "Active")
     FROZEN = "frozen", _("Frozen")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("credit limit", "Closed")
 
 
 class ReviewHold(models.TextChoices):

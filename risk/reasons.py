@@ -12,6 +12,13 @@ percentages ("45%", "42.9%"), counts as plain integers.
 from dataclasses import dataclass
 from decimal import Decimal
 
+
+def gettext_noop(message: str) -> str:
+    """Marks a catalogue entry for `makemessages` (which looks for this name) without importing
+    Django: the admin translates the meanings when it shows them."""
+    return message
+
+
 # Hard rules that decline.
 AGE_OUT_OF_RANGE = "AGE_OUT_OF_RANGE"
 BLACKLISTED = "BLACKLISTED"
@@ -30,17 +37,23 @@ NO_REPAYMENT_CAPACITY = "NO_REPAYMENT_CAPACITY"
 
 # code -> what it means (for a filter list or a help page); the texts themselves carry figures.
 CATALOGUE: dict[str, str] = {
-    AGE_OUT_OF_RANGE: "the applicant's age is outside the range the policy accepts",
-    BLACKLISTED: "the applicant is on the blacklist",
-    CURRENTLY_OVERDUE: "the applicant is currently overdue, with us or at another lender",
-    TOO_MANY_INQUIRIES: "too many credit inquiries in the last 6 months",
-    INCOME_NOT_VERIFIED: "income not verified",
-    MISSING_DATA: "data the policy needs is not on file",
-    LOW_GRADE: "the score falls in a grade the policy refers or declines",
-    LOW_SCORE: "a scorecard factor that cost points",
-    DTI_EXCEEDED: "existing plus new monthly payments exceed the debt-to-income ceiling",
-    LIMIT_BELOW_MINIMUM: "the limit the policy allows is below its minimum",
-    NO_REPAYMENT_CAPACITY: "existing debt payments already use all the repayment capacity allowed",
+    AGE_OUT_OF_RANGE: gettext_noop("the applicant's age is outside the range the policy accepts"),
+    BLACKLISTED: gettext_noop("the applicant is on the blacklist"),
+    CURRENTLY_OVERDUE: gettext_noop(
+        "the applicant is currently overdue, with us or at another lender"
+    ),
+    TOO_MANY_INQUIRIES: gettext_noop("too many credit inquiries in the last 6 months"),
+    INCOME_NOT_VERIFIED: gettext_noop("income not verified"),
+    MISSING_DATA: gettext_noop("data the policy needs is not on file"),
+    LOW_GRADE: gettext_noop("the score falls in a grade the policy refers or declines"),
+    LOW_SCORE: gettext_noop("a scorecard factor that cost points"),
+    DTI_EXCEEDED: gettext_noop(
+        "existing plus new monthly payments exceed the debt-to-income ceiling"
+    ),
+    LIMIT_BELOW_MINIMUM: gettext_noop("the limit the policy allows is below its minimum"),
+    NO_REPAYMENT_CAPACITY: gettext_noop(
+        "existing debt payments already use all the repayment capacity allowed"
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lending.delinquency import Bucket, bucket_table_errors
 from lending.models.fields import MoneyField, RateField
@@ -18,7 +19,7 @@ class RunStatus(models.TextChoices):
 
 
 class ChunkStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("chunk of a night", "Pending")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
 
