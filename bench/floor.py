@@ -142,6 +142,16 @@ INSTALLMENT_SQL = """
           FROM floor_accrual a WHERE i.id = a.id
         """
 
+# Past grace but within the tolerance (dpd 0): no penalty, but the nights count as accrued.
+WITHIN_TOLERANCE_SQL = """
+        UPDATE lending_installment i SET penalty_accrued_through = %(d)s
+          FROM floor_flag f JOIN lending_loan l ON l.id = f.id
+          JOIN lending_loanproduct p ON p.id = l.product_id
+         WHERE i.loan_id = f.id AND f.new_dpd = 0 AND i.due_date < %(d)s
+           AND i.settled_on IS NULL AND %(d)s::date - i.due_date > p.grace_days
+           AND (i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s)
+        """
+
 # Every cached loan field the night changes, gathered per loan, then written once per loan.
 LOAN_CHANGES_SQL = """
         CREATE TEMP TABLE floor_loan ON COMMIT DROP AS
@@ -175,6 +185,7 @@ STATEMENTS = [
     ("analyze", "ANALYZE floor_accrual", ()),
     ("accrual transactions and lines", ACCRUAL_POSTING_SQL, ()),
     ("installment penalty fields", INSTALLMENT_SQL, BY_KEY),
+    ("within tolerance: nights counted", WITHIN_TOLERANCE_SQL, ()),
     ("loan changes", LOAN_CHANGES_SQL, ()),
     ("analyze", "ANALYZE floor_loan", ()),
     ("loan dpd, bucket and penalty_outstanding", LOAN_SQL, BY_KEY),

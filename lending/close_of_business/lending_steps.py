@@ -161,6 +161,7 @@ def accrue_penalty(*, business_date: date, loan_ids: list[int]) -> dict:
 
 def accrue_penalty_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
     """The portable accrual: the pure `accrue_loan` on each overdue loan's fetched rows."""
+    _mark_within_tolerance(business_date, loan_ids)
     loans = {
         loan.pk: loan
         for loan in Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.ACTIVE, dpd__gt=0)
@@ -211,6 +212,24 @@ def accrue_penalty_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
     )
     total = sum((sum(posted.values(), ZERO) for _, posted in postings), ZERO)
     return {"accruals_posted": len(postings), "accrual_total": total, "loans_capped": capped}
+
+
+def _mark_within_tolerance(business_date: date, loan_ids: list[int]) -> None:
+    """Past grace but within the arrears tolerance the loan is not overdue (dpd 0): those nights
+    owe no penalty, so they count as accrued — a later catch-up starts after them."""
+    rows = Installment.objects.filter(
+        loan_id__in=loan_ids,
+        loan__status=LoanStatus.ACTIVE,
+        loan__dpd=0,
+        due_date__lt=business_date,
+        settled_on__isnull=True,
+    ).filter(Q(penalty_accrued_through__isnull=True) | Q(penalty_accrued_through__lt=business_date))
+    past_grace = [
+        pk
+        for pk, due, grace in rows.values_list("pk", "due_date", "loan__product__grace_days")
+        if (business_date - due).days > grace
+    ]
+    Installment.objects.filter(pk__in=past_grace).update(penalty_accrued_through=business_date)
 
 
 def _post_accruals(business_date: date, postings) -> None:

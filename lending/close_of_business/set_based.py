@@ -179,6 +179,16 @@ UPDATE lending_loan l SET penalty_outstanding = l.penalty_outstanding + s.total
  WHERE l.id = s.loan_id
 """
 
+# Past grace but within the arrears tolerance the loan is not overdue (dpd 0): those nights
+# owe no penalty, so they count as accrued — a later catch-up starts after them.
+WITHIN_TOLERANCE_SQL = """
+UPDATE lending_installment i SET penalty_accrued_through = %(d)s
+  FROM lending_loan l JOIN lending_loanproduct p ON p.id = l.product_id
+ WHERE i.loan_id = l.id AND l.id = ANY(%(ids)s) AND l.status = 'active' AND l.dpd = 0
+   AND i.due_date < %(d)s AND i.settled_on IS NULL AND %(d)s::date - i.due_date > p.grace_days
+   AND (i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s)
+"""
+
 ACCRUAL_COUNTS_SQL = """
 SELECT count(DISTINCT loan_id) FILTER (WHERE amount > 0), coalesce(sum(amount), 0),
        count(DISTINCT loan_id) FILTER (WHERE capped)
@@ -238,6 +248,7 @@ def accrue_penalty(*, business_date: date, loan_ids: list[int]) -> dict:
         cursor.execute(POSTING_SQL, params)
         cursor.execute(INSTALLMENT_PENALTY_SQL, params)
         cursor.execute(LOAN_PENALTY_SQL, params)
+        cursor.execute(WITHIN_TOLERANCE_SQL, params)
         cursor.execute(ACCRUAL_COUNTS_SQL)
         posted, total, capped = cursor.fetchone()
         cursor.execute("DROP TABLE cob_accrual")

@@ -760,6 +760,29 @@ def test_the_penalty_of_the_days_a_bounced_payment_stood_is_charged_the_next_nig
     assert_reconciles()
 
 
+def test_nights_within_the_arrears_tolerance_owe_no_penalty_when_the_loan_falls_late_again():
+    loan = active_loan(start=SEP_15, arrears_tolerance=D("1.00"))
+    close(oct_(14))
+    # 916.00 of 916.80: interest first, so 0.80 of principal stays unpaid — within tolerance.
+    repayment_post(loan_id=loan.pk, amount="916.00", value_date=DUE, acting_user=None)
+    close_each(DUE, date(2026, 11, 15))
+    installment = first_installment(loan)
+    assert (installment.penalty_exact, installment.penalty_accrued_through) == (
+        D("0"),
+        date(2026, 11, 15),  # 31 nights counted, none of them owed penalty
+    )
+
+    # The second installment is not paid: now the loan is overdue, 32 days from 15 October.
+    close(date(2026, 11, 16))
+    loan.refresh_from_db()
+    assert loan.dpd == 32
+    installment = first_installment(loan)
+    # One day on the 0.80 (0.80 × 27 % / 360), not 32: the tolerated nights stay free.
+    assert installment.penalty_exact == D("0.0006")
+    assert_one_accrual_per_loan_day()
+    assert_reconciles()
+
+
 # 7. The command ------------------------------------------------------------------------------
 
 
