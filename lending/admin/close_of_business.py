@@ -132,9 +132,11 @@ class DelinquencyBucketAdmin(admin.ModelAdmin):
             return redirect("admin:lending_delinquencybucket_changelist")
         return super().delete_view(request, object_id, extra_context)
 
-    def delete_queryset(self, request, queryset):
-        if not self._left_unusable(request, list(queryset.values_list("pk", flat=True))):
-            super().delete_queryset(request, queryset)
+    def get_actions(self, request):
+        # Deleted one at a time, each checked (the bulk action would report success anyway).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(LprRate)

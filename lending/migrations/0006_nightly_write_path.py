@@ -28,12 +28,14 @@ def forwards(apps, schema_editor):
         for name in [*DROPPED, BUCKET_LIKE_INDEX]:
             run(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
         run(f'ALTER INDEX IF EXISTS "{BUCKET_INDEX}" RENAME TO "loan_bucket"')
+        # A database whose bucket index had another name (or none) still gets it.
+        run('CREATE INDEX CONCURRENTLY IF NOT EXISTS "loan_bucket" ON "lending_loan" ("bucket")')
         for table, percent in FILLFACTOR.items():
             run(f'ALTER TABLE "{table}" SET (fillfactor = {percent})')
         return
     for name in [*DROPPED, BUCKET_INDEX]:
         run(f'DROP INDEX IF EXISTS "{name}"')
-    run('CREATE INDEX "loan_bucket" ON "lending_loan" ("bucket")')
+    run('CREATE INDEX IF NOT EXISTS "loan_bucket" ON "lending_loan" ("bucket")')
 
 
 def backwards(apps, schema_editor):
@@ -41,18 +43,22 @@ def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         for table in FILLFACTOR:
             run(f'ALTER TABLE "{table}" RESET (fillfactor)')
-        run(f'ALTER INDEX "loan_bucket" RENAME TO "{BUCKET_INDEX}"')
+        run(f'ALTER INDEX IF EXISTS "loan_bucket" RENAME TO "{BUCKET_INDEX}"')
+        # Each drop first: a concurrent build that failed leaves an invalid index behind, and
+        # this must be safe to run again.
+        run(f'DROP INDEX CONCURRENTLY IF EXISTS "{BUCKET_LIKE_INDEX}"')
         run(
             f'CREATE INDEX CONCURRENTLY "{BUCKET_LIKE_INDEX}" '
             'ON "lending_loan" ("bucket" varchar_pattern_ops)'
         )
         for name, (table, column) in DROPPED.items():
+            run(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
             run(f'CREATE INDEX CONCURRENTLY "{name}" ON "{table}" ({column})')
         return
-    run('DROP INDEX "loan_bucket"')
-    run(f'CREATE INDEX "{BUCKET_INDEX}" ON "lending_loan" ("bucket")')
+    run('DROP INDEX IF EXISTS "loan_bucket"')
+    run(f'CREATE INDEX IF NOT EXISTS "{BUCKET_INDEX}" ON "lending_loan" ("bucket")')
     for name, (table, column) in DROPPED.items():
-        run(f'CREATE INDEX "{name}" ON "{table}" ({column})')
+        run(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" ({column})')
 
 
 class Migration(migrations.Migration):

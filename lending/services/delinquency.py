@@ -14,7 +14,7 @@ from lending.models import BucketChange, BusinessDayRun, DelinquencyBucket, Inst
 from lending.money import ZERO
 
 
-def bucket_table() -> tuple[Bucket, ...]:
+def bucket_table(*, checked: bool = True) -> tuple[Bucket, ...]:
     """The buckets staff configured, or the defaults when none exist.
 
     The admin validates the table on every save and delete; it is checked again here because a
@@ -23,7 +23,7 @@ def bucket_table() -> tuple[Bucket, ...]:
     """
     rows = DelinquencyBucket.objects.order_by("min_dpd").values_list("code", "min_dpd", "max_dpd")
     table = tuple(Bucket(*row) for row in rows) or DEFAULT_BUCKETS
-    errors = bucket_table_errors(table)
+    errors = bucket_table_errors(table) if checked else []
     if errors:
         raise ValueError("the delinquency bucket table is unusable: " + "; ".join(errors))
     return table
@@ -65,7 +65,12 @@ def loan_refresh_delinquency(
         tolerance=loan.product.arrears_tolerance,
         as_of=as_of,
     )
-    bucket = bucket_for(dpd, bucket_table())
+    try:
+        bucket = bucket_for(dpd, bucket_table(checked=False))
+    except ValueError:
+        # A table broken outside the admin must not refuse the borrower's money: keep the
+        # bucket; the night stops with the reason until the table is mended.
+        bucket = loan.bucket
     change = None
     if bucket != loan.bucket:
         change = BucketChange.objects.create(
