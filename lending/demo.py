@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -58,6 +58,7 @@ from lending.models.products import (
     PenaltyRateType,
     RepaymentMethodChoices,
 )
+from lending.money import quantize_money, to_multiple
 from lending.schedules import DayCount, RepaymentMethod, ScheduleTerms, add_months, due_dates
 from lending.selectors import loan_payoff_quote
 from lending.services.loans import (
@@ -404,8 +405,8 @@ def demo_outside_data(profile, *, seed: int, today: date) -> dict:
     if rng.random() >= 0.04:
         dti = 0.0 if rng.random() < 0.25 else 0.2 + 0.12 * reading("debt") + rng.uniform(-0.1, 0.1)
         income = profile.monthly_income
-        debt = (income * Decimal(min(0.8, max(0.0, dti))) / 10).quantize(YUAN) * 10
-        debt = debt.quantize(Decimal("0.01"))
+        share = Decimal(f"{min(0.8, max(0.0, dti)):.4f}")  # a random draw, fixed to 4 places
+        debt = to_multiple(income * share, Decimal(10))
     return {
         "income_source": income_source,
         "employment_type": employment,
@@ -1006,11 +1007,7 @@ def _amount_due(loan_id: int, as_of: date) -> tuple[Decimal, Decimal]:
     row = Installment.objects.filter(loan_id=loan_id, due_date__lte=as_of).aggregate(
         total=Sum(_OUTSTANDING), credit=Max("loan__credit_balance")
     )
-    return Decimal(row["total"] or 0).quantize(Decimal("0.01")), row["credit"] or ZERO
-
-
-def _round_up(amount: Decimal, step: Decimal) -> Decimal:
-    return ((amount / step).to_integral_value(ROUND_CEILING) * step).quantize(Decimal("0.01"))
+    return quantize_money(row["total"] or ZERO), row["credit"] or ZERO
 
 
 class _Runner:
@@ -1090,7 +1087,7 @@ class _Runner:
         if cap is not None:
             amount = min(amount, cap)
         if round_up:
-            amount = _round_up(amount + Decimal("0.01"), HUNDRED)
+            amount = to_multiple(amount + Decimal("0.01"), HUNDRED, up=True)
         self._post(plan, when, amount)
 
     def pay_and_bounce(self, plan, when):
@@ -1109,7 +1106,7 @@ class _Runner:
         quote = loan_payoff_quote(loan, when)
         amount = quote.amount
         if round_up or amount <= 0:
-            amount = _round_up(amount + Decimal("0.01"), HUNDRED)
+            amount = to_multiple(amount + Decimal("0.01"), HUNDRED, up=True)
         self._post(plan, when, amount)
 
     def write_off(self, plan, when, reason):

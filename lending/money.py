@@ -4,7 +4,7 @@ Amounts are Decimal, never float. `quantize_money` rounds ROUND_HALF_UP to the c
 unit; every other module calls it instead of rounding itself.
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 # ISO 4217 minor units for the currencies a book may be kept in.
 MINOR_UNITS = {"CNY": 2, "HKD": 2, "USD": 2, "EUR": 2, "JPY": 0, "KRW": 0}
@@ -24,6 +24,14 @@ def minor_unit(currency: str = DEFAULT_CURRENCY) -> Decimal:
 def quantize_money(amount: Decimal | int | str, currency: str = DEFAULT_CURRENCY) -> Decimal:
     """Round to the currency's minor unit, half up (0.005 -> 0.01)."""
     return to_decimal(amount).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def to_multiple(amount: Decimal, unit: Decimal, *, up: bool = False) -> Decimal:
+    """A multiple of `unit`: the largest not above `amount` (60,150 → 60,100 for 100), or with
+    `up` the smallest not below it; then the money form. Limits round down, so a rounded limit
+    never exceeds what the rules allow."""
+    rounding = ROUND_CEILING if up else ROUND_FLOOR
+    return quantize_money((amount / unit).to_integral_value(rounding=rounding) * unit)
 
 
 def quantize_rate(rate: Decimal) -> Decimal:

@@ -42,6 +42,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from lending.money import to_multiple
 from risk.reasons import fmt_money, fmt_ratio
 
 if TYPE_CHECKING:
@@ -206,14 +207,13 @@ def _plural(n: int, word: str) -> str:
 
 
 def _next_action(state: LimitState, rules: BehaviourRules, rounding: Decimal) -> Action | None:
-    from risk.policy import round_down  # policy imports this module: import at call time
 
     dpd, loan = state.worst_dpd, state.worst_loan
     if dpd >= rules.freeze_dpd:
         if state.status == FROZEN and state.hold == HOLD_NONE:
             return None  # a person froze it; the review leaves it to them
         if rules.cut_dpd is not None and dpd >= rules.cut_dpd and state.hold != HOLD_CUT:
-            amount = round_down(state.amount * rules.cut_to, rounding)
+            amount = to_multiple(state.amount * rules.cut_to, rounding)
             reason = (
                 f"current delinquency: loan {loan} is {_plural(dpd, 'day')} past due (cut at "
                 f"{rules.cut_dpd}); limit cut to {fmt_ratio(rules.cut_to)}, "
@@ -251,7 +251,7 @@ def _next_action(state: LimitState, rules: BehaviourRules, rounding: Decimal) ->
     streak = on_time_streak(state.installments, after=state.last_proposed_on)
     if streak < rules.increase_after_on_time:
         return None
-    raised = round_down(state.amount * (1 + rules.increase_by), rounding)
+    raised = to_multiple(state.amount * (1 + rules.increase_by), rounding)
     proposed = min(raised, rules.increase_cap)
     if proposed <= state.amount:
         return None  # at the cap already

@@ -24,7 +24,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -49,7 +49,7 @@ from lending.demo import (
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, Loan, LoanProduct, LoanStatus
 from lending.models.borrowers import KycStatus
-from lending.money import ZERO, quantize_money
+from lending.money import ZERO, quantize_money, to_multiple
 from risk import reasons as rc
 from risk.models import (
     ApplicationStatus,
@@ -63,7 +63,7 @@ from risk.models import (
     PolicyStatus,
     ProposalStatus,
 )
-from risk.policy import HOUSEHOLD_CAP, evaluate, round_down
+from risk.policy import HOUSEHOLD_CAP, evaluate
 from risk.reasons import fmt_money, fmt_ratio
 from risk.selectors import active_policy, exposure
 from risk.services.behaviour import limit_review
@@ -219,10 +219,6 @@ def _login(login: DemoLogin):
     return user, True
 
 
-def _round_up(amount: Decimal, unit: Decimal) -> Decimal:
-    return quantize_money((amount / unit).to_integral_value(rounding=ROUND_CEILING) * unit)
-
-
 class _Loader:
     def __init__(self, *, seed: int, today: date):
         self.rng = random.Random(f"{seed}:risk-demo")
@@ -254,7 +250,7 @@ class _Loader:
         version = self.record.version
         for pk, borrower in borrowers.items():
             decision, owed = self.decisions[pk], exposure(pk)
-            floor = _round_up(owed, self.policy.rounding)
+            floor = to_multiple(owed, self.policy.rounding, up=True)
             if decision.limit >= floor and decision.limit > 0:
                 amount = decision.limit
                 reason = f"first limit for a borrower on the book: grade {decision.grade} under "
@@ -321,12 +317,12 @@ class _Loader:
             amount, term = Decimal(self.rng.choice(PHONE_PRICES)), self.rng.choice(TERMS[PHONE])
         elif code == CASH:
             amount = max(Decimal(1000), income * Decimal(self.rng.uniform(0.5, 2)))
-            amount, term = round_down(amount, Decimal(1000)), self.rng.choice((6, 9, 12))
+            amount, term = to_multiple(amount, Decimal(1000)), self.rng.choice((6, 9, 12))
         else:
             amount = min(Decimal(10000), max(Decimal(500), income * Decimal("0.3")))
-            amount, term = round_down(amount, Decimal(100)), 1
+            amount, term = to_multiple(amount, Decimal(100)), 1
         if decision.outcome == "approve":
-            amount = min(amount, round_down(self.room(pk), Decimal(100)))
+            amount = min(amount, to_multiple(self.room(pk), Decimal(100)))
         product = self.products[code]
         steps = int((product.max_rate - product.min_rate) / RATE_STEP)
         rate = product.min_rate + RATE_STEP * round(PRICE_BY_GRADE[decision.grade] * steps)
@@ -395,7 +391,7 @@ class _Loader:
         )
         for limit in good[:2]:
             amount = limit.amount * (1 + MANUAL_INCREASE)
-            amount = min(round_down(amount, self.policy.rounding), HOUSEHOLD_CAP)
+            amount = min(to_multiple(amount, self.policy.rounding), HOUSEHOLD_CAP)
             if amount > limit.amount:
                 repaid = history[limit].platform_loans_repaid
                 raise_by = fmt_ratio(MANUAL_INCREASE)

@@ -84,10 +84,10 @@ import math
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from itertools import pairwise
 
-from lending.money import ZERO, money_str, quantize_money
+from lending.money import ZERO, money_str, quantize_money, to_multiple
 from risk import reasons as rc
 from risk.behaviour import DEFAULT_RULES, BehaviourRules, parse_behaviour
 from risk.reasons import Reason, fmt_money, fmt_ratio
@@ -1057,12 +1057,6 @@ def _fmt_value(value, kind: str) -> str:
     return str(value)
 
 
-def round_down(amount: Decimal, unit: Decimal) -> Decimal:
-    """Largest multiple of `unit` not above `amount` (60,150 → 60,100 for unit 100): floor, so a
-    rounded limit never exceeds what the rules allow. Then two places via `quantize_money`."""
-    return quantize_money((amount / unit).to_integral_value(rounding=ROUND_FLOOR) * unit)
-
-
 def evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None = None) -> Decision:
     """Decide on one borrower (see the module docstring for every rule). Pure and deterministic;
     missing or malformed data refers, it never raises."""
@@ -1408,7 +1402,7 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
                         f"{fmt_money(rule.max_limit)}",
                     )
                 )
-            rounded = round_down(capped, policy.rounding)
+            rounded = to_multiple(capped, policy.rounding)
             step(
                 TraceStep(
                     "rounding",

@@ -12,6 +12,8 @@ percentages ("45%", "42.9%"), counts as plain integers.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from lending.money import quantize_money
+
 
 def gettext_noop(message: str) -> str:
     """Marks a catalogue entry for `makemessages` (which looks for this name) without importing
@@ -78,8 +80,8 @@ class Reason:
 
 
 def fmt_money(amount: Decimal) -> str:
-    """10000 -> '10,000.00' (display only; never used for arithmetic)."""
-    return f"{amount:,.2f}"
+    """10000 -> '10,000.00' (display only; rounded by the one money rule, half up)."""
+    return f"{quantize_money(amount):,}"
 
 
 def fmt_ratio(ratio: Decimal) -> str:

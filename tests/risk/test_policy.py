@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lending.money import to_multiple
 from risk import reasons as rc
 from risk.policy import (
     DEFAULT_POLICY,
@@ -27,7 +28,6 @@ from risk.policy import (
     RiskProfile,
     evaluate,
     parse_policy,
-    round_down,
 )
 
 D = Decimal
@@ -462,8 +462,16 @@ def test_limit_rounds_down_to_100():
     ("amount", "expected"),
     [("60150", "60100.00"), ("60100", "60100.00"), ("60199.99", "60100.00"), ("99.99", "0.00")],
 )
-def test_round_down(amount, expected):
-    assert round_down(D(amount), D("100")) == D(expected)
+def test_limits_round_down_to_the_unit(amount, expected):
+    assert to_multiple(D(amount), D("100")) == D(expected)
+
+
+@pytest.mark.parametrize(
+    ("amount", "expected"),
+    [("60100.01", "60200.00"), ("60100", "60100.00"), ("0.01", "100.00")],
+)
+def test_rounding_up_to_the_unit(amount, expected):
+    assert to_multiple(D(amount), D("100"), up=True) == D(expected)
 
 
 def test_existing_debt_scales_the_limit_down():
