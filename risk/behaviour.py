@@ -68,6 +68,8 @@ _KEYS = (
     "increase_cap",
 )
 
+HOUSEHOLD_CAP = Decimal("200000")  # CNY: internet consumer lending cap per household (default)
+
 
 @dataclass(frozen=True, slots=True)
 class BehaviourRules:
@@ -77,7 +79,7 @@ class BehaviourRules:
     restore_after_on_time: int = 3
     increase_after_on_time: int | None = 6  # None: no proposals
     increase_by: Decimal = Decimal("0.2")
-    increase_cap: Decimal = Decimal("200000")
+    increase_cap: Decimal = HOUSEHOLD_CAP
 
 
 DEFAULT_RULES = BehaviourRules()

@@ -82,17 +82,16 @@ Decisions taken here (each one a rule of the module):
 
 import math
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from itertools import pairwise
 
 from lending.money import ZERO, money_str, quantize_money, to_multiple
 from risk import reasons as rc
-from risk.behaviour import DEFAULT_RULES, BehaviourRules, parse_behaviour
+from risk.behaviour import DEFAULT_RULES, HOUSEHOLD_CAP, BehaviourRules, parse_behaviour
 from risk.reasons import Reason, fmt_money, fmt_ratio
 
-HOUSEHOLD_CAP = Decimal("200000")  # CNY: internet consumer lending cap per household (default)
 GRADES = ("A", "B", "C", "D", "E")
 OUTCOMES = ("approve", "refer", "decline")
 EMPLOYMENT_TYPES = ("salaried", "self_employed", "gig", "unemployed", "student", "retired")
@@ -1057,6 +1056,23 @@ def _fmt_value(value, kind: str) -> str:
     return str(value)
 
 
+def debt_to_income(existing: Decimal | None, income: Decimal | None) -> Decimal | None:
+    """Existing monthly debt over monthly income, before any new loan; missing when either is
+    missing or income is not positive. Unrounded: a ratio on a band edge lands where it is."""
+    if existing is None or income is None or income <= 0:
+        return None
+    return existing / income
+
+
+def grade_for(score: int, grades: Sequence[tuple[str, int | None]]) -> tuple[str, int | None]:
+    """The first grade (best first) whose cut-off the score reaches; the last has no cut-off and
+    takes every lower score. Returns the grade and its cut-off."""
+    for grade, min_score in grades:
+        if min_score is None or score >= min_score:
+            return grade, min_score
+    return grades[-1]
+
+
 def evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None = None) -> Decision:
     """Decide on one borrower (see the module docstring for every rule). Pure and deterministic;
     missing or malformed data refers, it never raises."""
@@ -1248,11 +1264,7 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
                 detail = f"{ch.label} {value!r} is not on the scorecard: {points:+d} points"
         else:
             if attribute == "debt_to_income":
-                value = (
-                    existing / income
-                    if existing is not None and income is not None and income > 0
-                    else None
-                )
+                value = debt_to_income(existing, income)
             elif kind == INTEGER:
                 value = _int_value(getattr(profile, attribute))
             else:
@@ -1287,7 +1299,7 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
         if attribute in scored:
             continue
         if attribute == "debt_to_income":
-            present = existing is not None and income is not None and income > 0
+            present = debt_to_income(existing, income) is not None
         else:
             present = getattr(profile, attribute) is not None
         if not present:
@@ -1302,14 +1314,11 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
     step(TraceStep("scorecard.total", str(score), f"score {score}"))
 
     # ---- grade
-    for cut in policy.grades:  # the last grade has min_score None: the loop always breaks
-        if cut.min_score is None or score >= cut.min_score:
-            break
-    grade = cut.grade
+    grade, cut_off = grade_for(score, [(cut.grade, cut.min_score) for cut in policy.grades])
     grade_outcome = policy.outcomes[grade]
     reached = (
-        f"score {score} reaches grade {grade}'s cut-off {cut.min_score}"
-        if cut.min_score is not None
+        f"score {score} reaches grade {grade}'s cut-off {cut_off}"
+        if cut_off is not None
         else f"score {score} is below every other cut-off"
     )
     step(TraceStep("grade", grade, f"{reached}; the policy says {grade_outcome} for grade {grade}"))

@@ -54,7 +54,15 @@ from scipy.stats import chi2_contingency, rankdata
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupShuffleSplit
 
-from risk.policy import ATTRIBUTES, CATEGORY, EMPLOYMENT_TYPES, GRADES, INTEGER, MONEY
+from risk.policy import (
+    ATTRIBUTES,
+    CATEGORY,
+    EMPLOYMENT_TYPES,
+    GRADES,
+    INTEGER,
+    MONEY,
+    grade_for,
+)
 
 PDO = 20
 BASE_SCORE = 600
@@ -465,7 +473,7 @@ class FitResult:
         )
 
     def grade(self, score: int) -> str:
-        return grade_for(score, self.grades)
+        return grade_for(score, self.grades)[0]
 
     def scorecard_definition(self) -> dict:
         return {
@@ -502,13 +510,6 @@ def monotone(table: Sequence[GradeRow]) -> bool:
     return all(a <= b for a, b in pairwise(rates))
 
 
-def grade_for(score: int, grades: Sequence[tuple[str, int | None]]) -> str:
-    for grade, min_score in grades:
-        if min_score is None or score >= min_score:
-            return grade
-    return grades[-1][0]
-
-
 def implied_bad_rate(score: float) -> float:
     """P(bad) the points scale gives a score: odds good:bad = exp((score − OFFSET) / FACTOR)."""
     return 1 / (1 + math.exp((score - OFFSET) / FACTOR))
@@ -536,7 +537,7 @@ def calibration(labels, scores, grades) -> tuple[GradeRow, ...]:
     rows = []
     for grade, min_score in grades:
         members = [
-            (y, s) for y, s in zip(labels, scores, strict=True) if grade_for(s, grades) == grade
+            (y, s) for y, s in zip(labels, scores, strict=True) if grade_for(s, grades)[0] == grade
         ]
         pd = sum(implied_bad_rate(s) for _, s in members) / len(members) if members else 0.0
         rows.append(GradeRow(grade, min_score, len(members), sum(y for y, _ in members), pd))

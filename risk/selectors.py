@@ -31,7 +31,7 @@ from risk.models import (
     PolicyStatus,
     RiskProfile,
 )
-from risk.policy import Policy, parse_policy
+from risk.policy import Policy, debt_to_income, parse_policy
 from risk.policy import RiskProfile as ProfileData
 
 # Loans that use up a limit: paid out, or approved and waiting to be paid out.
@@ -194,11 +194,7 @@ def _features(age, income, outside: dict) -> dict:
         "monthly_income": income,
         "employment_type": outside.get("employment_type") or None,
         "employment_months": outside.get("employment_months"),
-        # Unrounded, as risk.policy derives it: a ratio on a band edge must land where the
-        # policy will put it.
-        "debt_to_income": (
-            debt / income if debt is not None and income is not None and income > 0 else None
-        ),
+        "debt_to_income": debt_to_income(debt, income),
         "bureau_score": outside.get("bureau_score"),
         "bureau_inquiries_6m": outside.get("bureau_inquiries_6m"),
         "bureau_worst_delinquency_days": outside.get("bureau_worst_delinquency_days"),

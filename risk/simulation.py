@@ -31,10 +31,9 @@ from risk.models import CreditPolicy, IncomeSource, PolicyStatus
 from risk.policy import GRADES, OUTCOMES, Policy, evaluate
 from risk.policy import RiskProfile as ProfileData
 from risk.reasons import fmt_money
-from risk.selectors import age_on
+from risk.selectors import BAD_DPD, age_on
 from risk.services.policies import policy_parse
 
-BAD_DPD = 30
 BOOK_STATUSES = (
     LoanStatus.PENDING,
     LoanStatus.APPROVED,

@@ -69,6 +69,13 @@ class CreditPolicyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # decisions refer to every version
 
+    def has_change_permission(self, request, obj=None):
+        # Active and retired versions are shown, never saved (copy one to change it); a page
+        # opened while still a draft is refused on save, not failed half-way.
+        if obj is not None and obj.status not in EDITABLE:
+            return False
+        return super().has_change_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         if change:
@@ -104,8 +111,12 @@ class CreditPolicyAdmin(admin.ModelAdmin):
     @admin.action(description=_("Copy to a new draft"), permissions=["add"])
     def copy_to_draft(self, request, queryset):
         for policy in queryset:
-            copy = policy_copy(policy_id=policy.pk, acting_user=request.user)
-            messages.success(request, _("Draft version %s created.") % copy.version)
+            try:
+                copy = policy_copy(policy_id=policy.pk, acting_user=request.user)
+            except LendingError as exc:
+                messages.error(request, _("Version %(v)s: %(e)s") % {"v": policy.version, "e": exc})
+            else:
+                messages.success(request, _("Draft version %s created.") % copy.version)
 
     @admin.action(description=_("Simulate over the current book"), permissions=["view"])
     def simulate(self, request, queryset):

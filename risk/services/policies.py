@@ -113,9 +113,15 @@ def policy_activate(*, policy_id: int, acting_user) -> CreditPolicy:
 
 def policy_copy(*, policy_id: int, acting_user, name: str | None = None) -> CreditPolicy:
     """A new draft from any version (the way back to an old policy)."""
-    source = CreditPolicy.objects.get(pk=policy_id)
+    source = CreditPolicy.objects.filter(pk=policy_id).first()
+    if source is None:
+        raise LendingError(LendingErrorCode.NOT_FOUND, f"no policy {policy_id}", field="policy")
+    if not name:
+        suffix = f" (copy of v{source.version})"
+        max_length = CreditPolicy._meta.get_field("name").max_length
+        name = source.name[: max_length - len(suffix)] + suffix
     return policy_create(
-        name=name or f"{source.name} (copy of v{source.version})",
+        name=name,
         definition=source.definition,
         acting_user=acting_user,
         notes=f"copied from version {source.version}",

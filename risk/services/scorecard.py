@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.services.audit import audit_log
+from lending.validation import check_not_future
 from risk.models import CreditPolicy, PolicyStatus
 from risk.scorecard import BASE_ODDS, BASE_SCORE, PDO, FitResult, ScorecardError, fit_scorecard
 from risk.selectors import BAD_DPD, OUTCOME_WINDOW_DAYS, active_policy, scorecard_history
@@ -97,7 +98,9 @@ def scorecard_fit(
             f"must be between 0 and 1, the share of borrowers held out (got {test_size})",
             field="test_size",
         )
-    as_of = as_of or timezone.localdate()
+    # Outcomes are read as of a day that has happened: a future day would count installments
+    # not yet due as unpaid, and good loans as bad.
+    as_of = check_not_future(as_of or timezone.localdate(), field="as_of")
     based_on, _policy = active_policy()
     history = scorecard_history(as_of=as_of)
     try:

@@ -197,6 +197,9 @@ def test_too_little_history_is_refused_and_nothing_is_written(active):
         call_command("fit_scorecard", stdout=StringIO())
     with pytest.raises(CommandError, match="--test-size: must be between 0 and 1"):
         call_command("fit_scorecard", "--test-size", "1.2", stdout=StringIO())
+    # Not-yet-due installments would read as unpaid: outcomes only as of a day that happened.
+    with pytest.raises(CommandError, match="--as-of: is in the future; nothing was written"):
+        call_command("fit_scorecard", "--as-of", "2099-01-01", stdout=StringIO())
     CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).update(status=PolicyStatus.RETIRED)
     with pytest.raises(CommandError, match="policy: no credit policy is active"):
         call_command("fit_scorecard", stdout=StringIO())

@@ -83,3 +83,30 @@ def test_admin_activate_action(client, django_user_model):
     )
     draft.refresh_from_db()
     assert draft.status == PolicyStatus.ACTIVE
+
+
+def test_copying_a_long_named_version_keeps_the_name_within_its_field(admin_client):
+    long_name = "Q4 pricing — thin-file young salaried applicants, tier-2 cities, " + "x" * 34
+    draft = policy_create(name=long_name, definition=DEFAULT_POLICY, acting_user=None)
+    admin_client.post(
+        reverse("admin:risk_creditpolicy_changelist"),
+        {"action": "copy_to_draft", "_selected_action": [draft.pk]},
+    )
+    copy = CreditPolicy.objects.order_by("-version").first()
+    assert copy.pk != draft.pk
+    assert len(copy.name) == 100 and copy.name.endswith(f" (copy of v{draft.version})")
+
+
+def test_a_version_activated_after_its_page_opened_is_not_saved(admin_client):
+    draft = policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=None)
+    url = reverse("admin:risk_creditpolicy_change", args=[draft.pk])
+    assert admin_client.get(url).status_code == 200
+    policy_activate(policy_id=draft.pk, acting_user=None)  # another analyst, meanwhile
+
+    page = admin_client.post(url, {"name": "renamed", "notes": "", "definition": "{}"})
+
+    assert page.status_code == 403  # refused, not a server error
+    draft.refresh_from_db()
+    assert (draft.name, draft.status) == ("v2", PolicyStatus.ACTIVE)
+    view = admin_client.get(url).content.decode()
+    assert 'name="_save"' not in view  # shown read-only: active versions are copied, not edited
