@@ -22,6 +22,33 @@ from decimal import Decimal
 from django.db import connection
 
 from lending.delinquency import Bucket
+from lending.models import LoanStatus, TransactionKind
+from lending.models.products import (
+    CostCapType,
+    FeeCollectionChoices,
+    PenaltyBase,
+    PenaltyRateType,
+    PenaltyStart,
+)
+from lending.models.transactions import EFFECT_OF_KIND
+from lending.penalty import DAYS_PER_YEAR_FOR_CAP
+from lending.schedules import DAY_COUNT_BASIS
+
+# The choices and constants the statements compare with, from where they are defined: the SQL
+# states the rules of `lending.penalty` and `lending.delinquency`, never its own copy of them.
+CONSTANTS = {
+    "active": LoanStatus.ACTIVE.value,
+    "upfront": FeeCollectionChoices.UPFRONT.value,
+    "lpr_multiple": CostCapType.LPR_MULTIPLE.value,
+    "absolute": PenaltyRateType.ABSOLUTE.value,
+    "principal_and_interest": PenaltyBase.OVERDUE_PRINCIPAL_INTEREST.value,
+    "from_due_date": PenaltyStart.DUE_DATE.value,
+    "accrual_kind": TransactionKind.PENALTY_ACCRUAL.value,
+    "accrual_effect": EFFECT_OF_KIND[TransactionKind.PENALTY_ACCRUAL].value,
+    "cap_year": DAYS_PER_YEAR_FOR_CAP,
+    "day_counts": [day_count.value for day_count in DAY_COUNT_BASIS],
+    "day_count_basis": list(DAY_COUNT_BASIS.values()),
+}
 
 FLAG_SQL = """
 CREATE TEMP TABLE cob_flag ON COMMIT DROP AS
@@ -42,7 +69,7 @@ FROM (
         WHERE loan_id = ANY(%(ids)s) AND due_date < %(d)s AND settled_on IS NULL
         GROUP BY loan_id
     ) o ON o.loan_id = l.id
-    WHERE l.id = ANY(%(ids)s) AND l.status = 'active'
+    WHERE l.id = ANY(%(ids)s) AND l.status = %(active)s
 ) c
 JOIN unnest(%(codes)s::text[], %(min_dpd)s::int[], %(max_dpd)s::int[]) AS b(code, lo, hi)
   ON c.dpd >= b.lo AND (b.hi IS NULL OR c.dpd <= b.hi)
@@ -72,10 +99,18 @@ FROM cob_flag
 # would silently come out at nothing, so a chunk that meets such a loan stops and says so.
 MISSING_LPR_SQL = """
 SELECT l.start_date FROM lending_loan l JOIN lending_loanproduct p ON p.id = l.product_id
-WHERE l.id = ANY(%(ids)s) AND l.status = 'active' AND l.dpd > 0
-  AND p.cost_cap_type = 'lpr_multiple'
+WHERE l.id = ANY(%(ids)s) AND l.status = %(active)s AND l.dpd > 0
+  AND p.cost_cap_type = %(lpr_multiple)s
   AND NOT EXISTS (SELECT 1 FROM lending_lprrate r WHERE r.effective_date <= l.start_date)
 ORDER BY l.start_date LIMIT 1
+"""
+
+# A day count the basis table does not know would drop the loan's installments from the join.
+UNKNOWN_DAY_COUNT_SQL = """
+SELECT day_count FROM lending_loan
+WHERE id = ANY(%(ids)s) AND status = %(active)s AND dpd > 0
+  AND NOT (day_count = ANY(%(day_counts)s))
+LIMIT 1
 """
 
 # Per installment: the days the date adds (`lending.penalty.days_to_accrue`: 0 inside grace,
@@ -86,11 +121,11 @@ ACCRUAL_SQL = """
 CREATE TEMP TABLE cob_accrual ON COMMIT DROP AS
 WITH loans AS (
     SELECT l.id, l.start_date, l.maturity_date, l.principal, l.day_count,
-           CASE WHEN l.fee_collection = 'upfront' THEN l.origination_fee ELSE 0 END AS upfront,
+           CASE WHEN l.fee_collection = %(upfront)s THEN l.origination_fee ELSE 0 END AS upfront,
            p.penalty_base, p.grace_days, p.penalty_start,
-           CASE WHEN p.penalty_rate_type = 'absolute' THEN p.penalty_rate_value
+           CASE WHEN p.penalty_rate_type = %(absolute)s THEN p.penalty_rate_value
                 ELSE l.annual_rate * p.penalty_rate_value END AS rate,
-           CASE WHEN p.cost_cap_type = 'lpr_multiple'
+           CASE WHEN p.cost_cap_type = %(lpr_multiple)s
                 THEN p.cost_cap_value * (
                     SELECT one_year_rate FROM lending_lprrate
                     WHERE effective_date <= l.start_date
@@ -98,7 +133,7 @@ WITH loans AS (
                 ELSE p.cost_cap_value END AS cap_rate
     FROM lending_loan l
     JOIN lending_loanproduct p ON p.id = l.product_id
-    WHERE l.id = ANY(%(ids)s) AND l.status = 'active' AND l.dpd > 0
+    WHERE l.id = ANY(%(ids)s) AND l.status = %(active)s AND l.dpd > 0
 ), costs AS (
     SELECT i.loan_id, sum(i.interest_due + i.fee_due + i.penalty_due) AS cost
     FROM lending_installment i WHERE i.loan_id IN (SELECT id FROM loans)
@@ -106,23 +141,25 @@ WITH loans AS (
 ), headroom AS (
     SELECT loans.*, greatest(0, round(
         (loans.principal - loans.upfront) * loans.cap_rate
-        * (greatest(%(d)s::date, loans.maturity_date) - loans.start_date) / 365, 2)
+        * (greatest(%(d)s::date, loans.maturity_date) - loans.start_date) / %(cap_year)s, 2)
         - (costs.cost + loans.upfront)) AS headroom
     FROM loans JOIN costs ON costs.loan_id = loans.id
 ), days AS (
     SELECT i.id, i.loan_id, i.due_date, i.penalty_exact, h.headroom, h.rate,
-           CASE WHEN h.penalty_base = 'overdue_principal_interest'
+           CASE WHEN h.penalty_base = %(principal_and_interest)s
                 THEN i.principal_due - i.principal_settled + i.interest_due - i.interest_settled
                 ELSE i.principal_due - i.principal_settled END AS base,
-           CASE WHEN h.day_count = 'act365f' THEN 365 ELSE 360 END AS basis,
+           dc.basis,
            CASE WHEN %(d)s::date - i.due_date <= h.grace_days THEN 0
                 ELSE %(d)s::date - greatest(coalesce(i.penalty_accrued_through, s.start), s.start)
                 END AS days
     FROM headroom h
     JOIN lending_installment i
       ON i.loan_id = h.id AND i.due_date < %(d)s AND i.settled_on IS NULL
+    JOIN unnest(%(day_counts)s::text[], %(day_count_basis)s::int[]) AS dc(code, basis)
+      ON dc.code = h.day_count
     CROSS JOIN LATERAL (
-        SELECT CASE WHEN h.penalty_start = 'due_date' THEN i.due_date
+        SELECT CASE WHEN h.penalty_start = %(from_due_date)s THEN i.due_date
                     ELSE i.due_date + h.grace_days END AS start
     ) s
     WHERE i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s
@@ -152,7 +189,7 @@ WITH txn AS (
     INSERT INTO lending_transaction (loan_id, kind, effect, value_date, amount, principal,
         interest, fee, penalty, credit, idempotency_key, external_reference, channel, note,
         posted_at)
-    SELECT loan_id, 'penalty_accrual', 'charge', %(d)s, 0, 0, 0, 0, sum(amount), 0,
+    SELECT loan_id, %(accrual_kind)s, %(accrual_effect)s, %(d)s, 0, 0, 0, 0, sum(amount), 0,
            '', '', '', 'nightly penalty accrual', now()
     FROM cob_accrual GROUP BY loan_id HAVING sum(amount) > 0
     ORDER BY loan_id
@@ -184,7 +221,7 @@ UPDATE lending_loan l SET penalty_outstanding = l.penalty_outstanding + s.total
 WITHIN_TOLERANCE_SQL = """
 UPDATE lending_installment i SET penalty_accrued_through = %(d)s
   FROM lending_loan l JOIN lending_loanproduct p ON p.id = l.product_id
- WHERE i.loan_id = l.id AND l.id = ANY(%(ids)s) AND l.status = 'active' AND l.dpd = 0
+ WHERE i.loan_id = l.id AND l.id = ANY(%(ids)s) AND l.status = %(active)s AND l.dpd = 0
    AND i.due_date < %(d)s AND i.settled_on IS NULL AND %(d)s::date - i.due_date > p.grace_days
    AND (i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s)
 """
@@ -207,6 +244,7 @@ def _prepare(cursor) -> None:
 
 def flag_overdue(*, business_date: date, loan_ids: list[int], buckets: tuple[Bucket, ...]):
     params = {
+        **CONSTANTS,
         "d": business_date,
         "ids": list(loan_ids),
         "codes": [b.code for b in buckets],
@@ -216,7 +254,7 @@ def flag_overdue(*, business_date: date, loan_ids: list[int], buckets: tuple[Buc
     with connection.cursor() as cursor:
         _prepare(cursor)
         cursor.execute(
-            "SELECT id FROM lending_loan WHERE id = ANY(%(ids)s) AND status = 'active' "
+            "SELECT id FROM lending_loan WHERE id = ANY(%(ids)s) AND status = %(active)s "
             "ORDER BY id FOR UPDATE",
             params,
         )
@@ -237,13 +275,17 @@ def flag_overdue(*, business_date: date, loan_ids: list[int], buckets: tuple[Buc
 
 
 def accrue_penalty(*, business_date: date, loan_ids: list[int]) -> dict:
-    params = {"d": business_date, "ids": list(loan_ids)}
+    params = {**CONSTANTS, "d": business_date, "ids": list(loan_ids)}
     with connection.cursor() as cursor:
         _prepare(cursor)
         cursor.execute(MISSING_LPR_SQL, params)
         missing = cursor.fetchone()
         if missing:
             raise LookupError(f"no LPR in force on {missing[0]}; add it in the admin")
+        cursor.execute(UNKNOWN_DAY_COUNT_SQL, params)
+        unknown = cursor.fetchone()
+        if unknown:
+            raise LookupError(f"day count {unknown[0]!r} has no basis in lending.schedules")
         cursor.execute(ACCRUAL_SQL, params)
         cursor.execute(POSTING_SQL, params)
         cursor.execute(INSTALLMENT_PENALTY_SQL, params)
