@@ -510,6 +510,16 @@ def monotone(table: Sequence[GradeRow]) -> bool:
     return all(a <= b for a, b in pairwise(rates))
 
 
+def split_by_borrower(
+    labels: Sequence[int], groups: Sequence, *, test_size: float, seed: int
+) -> tuple[list[int], list[int]]:
+    """Row numbers of the training and held-out sets: every loan of one borrower on one side,
+    so the held-out figures never see a borrower the model was fitted on."""
+    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    train, test = next(splitter.split(np.zeros(len(labels)), labels, list(groups)))
+    return [int(i) for i in train], [int(i) for i in test]
+
+
 def implied_bad_rate(score: float) -> float:
     """P(bad) the points scale gives a score: odds good:bad = exp((score − OFFSET) / FACTOR)."""
     return 1 / (1 + math.exp((score - OFFSET) / FACTOR))
@@ -581,8 +591,7 @@ def fit_scorecard(
             f"only {len(rows)} loans have a full 6-month history; at least {MIN_ROWS} are needed"
         )
     _check_classes(labels, "the history", MIN_CLASS_ROWS)
-    splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
-    train, test = next(splitter.split(np.zeros(len(rows)), labels, list(groups)))
+    train, test = split_by_borrower(labels, groups, test_size=test_size, seed=seed)
     train_rows = [rows[i] for i in train]
     test_rows = [rows[i] for i in test]
     y_train = [labels[i] for i in train]

@@ -456,7 +456,7 @@ def test_no_proposal_for_a_frozen_limit_or_with_proposals_switched_off():
 
 limit_states = st.builds(
     LimitState,
-    amount=st.integers(0, 250_000).map(lambda n: D(n) * 100 / 100),
+    amount=st.integers(0, 25_000_000).map(lambda n: D(n) / 100),  # in fen, up to 250,000
     status=st.sampled_from(["active", "frozen"]),
     hold=st.sampled_from([HOLD_NONE, HOLD_FROZEN, HOLD_CUT]),
     worst_dpd=st.integers(0, 120),

@@ -560,6 +560,10 @@ def test_limit_never_exceeds_any_rule_or_the_household_cap(
     assert decision.limit <= HOUSEHOLD_CAP
     assert decision.limit <= max_limit
     assert decision.limit <= income * multiple
+    # Repayment capacity: the income-based limit scaled by the share of allowed payments left.
+    if income > 0:
+        room = max(D(0), 1 - existing / (income * ceiling))
+        assert decision.limit <= income * multiple * room
     assert decision.limit % 100 == 0
     if decision.outcome != "decline":
         assert decision.limit >= 1000  # A's min_limit

@@ -208,7 +208,11 @@ def test_the_decision_page_shows_the_trace_as_a_table_and_numbered_reasons(
 
 def test_the_simulate_page_shows_active_and_candidate_side_by_side(client, officers, approved):
     definition = copy.deepcopy(DEFAULT_POLICY)
-    definition["outcomes"] = {"approve": ["A", "B"], "refer": ["C", "D"], "decline": ["E"]}
+    # Cut-offs no score reaches: under the candidate every borrower is grade E, declined.
+    definition["grades"] = [
+        {"grade": grade, "min_score": cut}
+        for grade, cut in zip("ABCDE", (5000, 4990, 4980, 4970, None), strict=True)
+    ]
     candidate = policy_create(name="Stricter", definition=definition, acting_user=None)
     client.force_login(officers[1])  # a credit officer may view policies
 
@@ -221,7 +225,9 @@ def test_the_simulate_page_shows_active_and_candidate_side_by_side(client, offic
     assert page.context["titles"] == ["active v1", "candidate v2"]
     rows = dict(page.context["rows"])
     assert rows["borrowers evaluated"] == ["1", "1"]
-    assert rows["approve"] == ["1 (100.00%)", "1 (100.00%)"]
+    # Each column is its own version: the active one approves, the candidate declines.
+    assert rows["approve"] == ["1 (100.00%)", "0 (0.00%)"]
+    assert rows["decline"] == ["0 (0.00%)", "1 (100.00%)"]
     html = page.content.decode()
     assert "active v1" in html and "candidate v2" in html
 

@@ -39,10 +39,10 @@ from django.core.management.base import CommandError
 
 from lending.close_of_business.lending_steps import flag_overdue
 from lending.identity import generate_national_id
-from lending.models import BucketChange, Installment, Loan
+from lending.models import AuditEvent, BucketChange, Installment, Loan
 from lending.services.loans import loan_cancel, loan_create
 from lending.services.repayments import repayment_post
-from risk.models import CreditPolicy, Decision
+from risk.models import CreditLimit, CreditLimitChange, CreditPolicy, Decision, LoanApplication
 from risk.policy import DEFAULT_POLICY
 from risk.selectors import profile_for
 from risk.services.policies import policy_create
@@ -180,13 +180,23 @@ def test_worked_example_active_and_candidate_side_by_side(book):
 
 
 def test_simulating_changes_nothing(book):
-    before = (CreditPolicy.objects.count(), Loan.objects.count(), BucketChange.objects.count())
+    models = (
+        CreditPolicy,
+        Loan,
+        BucketChange,
+        Decision,
+        LoanApplication,
+        CreditLimit,
+        CreditLimitChange,
+        AuditEvent,
+    )
+
+    def counts():
+        return [model.objects.count() for model in models]
+
+    before = counts()
     simulate_policy(version=2, as_of=AS_OF)
-    assert (
-        CreditPolicy.objects.count(),
-        Loan.objects.count(),
-        BucketChange.objects.count(),
-    ) == before
+    assert counts() == before
     assert not Decision.objects.exists()
 
 
