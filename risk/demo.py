@@ -65,7 +65,7 @@ from risk.models import (
 )
 from risk.policy import HOUSEHOLD_CAP, evaluate
 from risk.reasons import fmt_money, fmt_ratio
-from risk.selectors import active_policy, exposure
+from risk.selectors import active_policy, exposure, profiles_in_bulk
 from risk.services.behaviour import limit_review
 from risk.services.limits import (
     credit_limit_change,
@@ -75,7 +75,7 @@ from risk.services.limits import (
 )
 from risk.services.policies import policy_create
 from risk.services.underwriting import application_review, application_submit
-from risk.simulation import CHUNK, profiles_in_bulk
+from risk.simulation import CHUNK
 
 SECOND_OFFICER = DemoLogin("officer2", roles.CREDIT_OFFICER)
 # (what the active policy makes of the borrower today, its first reason) → applications.

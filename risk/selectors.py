@@ -29,7 +29,6 @@ from risk.models import (
     LimitStatus,
     LoanApplication,
     PolicyStatus,
-    RiskProfile,
 )
 from risk.policy import Policy, debt_to_income, parse_policy
 from risk.policy import RiskProfile as ProfileData
@@ -92,60 +91,86 @@ def with_available(limits: QuerySet) -> QuerySet:
     )
 
 
-def platform_history(borrower_id: int, as_of: date) -> dict:
-    """What this platform's own books say about the borrower."""
-    loans = Loan.objects.filter(borrower_id=borrower_id)
-    current = loans.aggregate(
-        worst_now=Max("dpd"),
-        overdue=Count("pk", filter=Q(status=LoanStatus.ACTIVE, dpd__gt=0)),
-        repaid=Count("pk", filter=Q(status=LoanStatus.CLOSED)),
-        outstanding=Sum("principal_outstanding", filter=Q(status=LoanStatus.ACTIVE)),
+def profiles_in_bulk(borrower_ids: list[int], as_of: date) -> dict[int, ProfileData]:
+    """Everything the policy evaluates, for many borrowers at once, in four queries: the
+    borrower, the risk profile (bureau and employment data) and this platform's own books.
+    Missing outside data stays None: the policy refers rather than guesses."""
+    borrowers = Borrower.objects.filter(pk__in=borrower_ids).select_related("risk_profile")
+    loans = {
+        row["borrower_id"]: row
+        for row in Loan.objects.filter(borrower_id__in=borrower_ids)
+        .values("borrower_id")
+        .annotate(
+            worst_now=Max("dpd"),
+            overdue=Count("pk", filter=Q(status=LoanStatus.ACTIVE, dpd__gt=0)),
+            repaid=Count("pk", filter=Q(status=LoanStatus.CLOSED)),
+            outstanding=Sum("principal_outstanding", filter=Q(status=LoanStatus.ACTIVE)),
+        )
+        .order_by()
+    }
+    recorded = dict(
+        BucketChange.objects.filter(loan__borrower_id__in=borrower_ids)
+        .values("loan__borrower_id")
+        .annotate(worst=Max("dpd"))
+        .order_by()
+        .values_list("loan__borrower_id", "worst")
     )
-    worst_recorded = BucketChange.objects.filter(loan__borrower_id=borrower_id).aggregate(
-        worst=Max("dpd")
-    )["worst"]
     # A write-off settles every installment on its date: that is not paying on time, so a
     # written-off loan's installments count as due and never as paid on time.
-    due = Installment.objects.filter(loan__borrower_id=borrower_id, due_date__lt=as_of)
-    paid = due.aggregate(
-        due=Count("pk"),
-        on_time=Count(
-            "pk",
-            filter=Q(settled_on__lte=F("due_date")) & ~Q(loan__status=LoanStatus.WRITTEN_OFF),
-        ),
-    )
-    return {
-        "platform_worst_dpd": max(current["worst_now"] or 0, worst_recorded or 0),
-        "platform_on_time_ratio": (Decimal(paid["on_time"]) / paid["due"] if paid["due"] else None),
-        "platform_loans_repaid": current["repaid"],
-        "platform_outstanding_principal": current["outstanding"] or ZERO,
-        "platform_currently_overdue": bool(current["overdue"]),
+    paid = {
+        row["loan__borrower_id"]: row
+        for row in Installment.objects.filter(
+            loan__borrower_id__in=borrower_ids, due_date__lt=as_of
+        )
+        .values("loan__borrower_id")
+        .annotate(
+            due=Count("pk"),
+            on_time=Count(
+                "pk",
+                filter=Q(settled_on__lte=F("due_date")) & ~Q(loan__status=LoanStatus.WRITTEN_OFF),
+            ),
+        )
+        .order_by()
     }
+    profiles = {}
+    for borrower in borrowers:
+        outside = getattr(borrower, "risk_profile", None)
+        book = loans.get(borrower.pk, {})
+        installments = paid.get(borrower.pk, {})
+        profiles[borrower.pk] = ProfileData(
+            age=age_on(borrower.date_of_birth, as_of),
+            monthly_income=borrower.monthly_income,
+            income_verified=(
+                borrower.monthly_income is not None
+                and outside is not None
+                and outside.income_source != IncomeSource.DECLARED
+            ),
+            employment_type=(outside.employment_type or None) if outside else None,
+            employment_months=outside.employment_months if outside else None,
+            existing_monthly_debt=outside.existing_monthly_debt if outside else None,
+            bureau_score=outside.bureau_score if outside else None,
+            bureau_inquiries_6m=outside.bureau_inquiries_6m if outside else None,
+            bureau_worst_delinquency_days=(
+                outside.bureau_worst_delinquency_days if outside else None
+            ),
+            bureau_current_delinquencies=outside.bureau_current_delinquencies if outside else None,
+            blacklisted=borrower.is_blacklisted,
+            platform_worst_dpd=max(book.get("worst_now") or 0, recorded.get(borrower.pk) or 0),
+            platform_on_time_ratio=(
+                Decimal(installments["on_time"]) / installments["due"]
+                if installments.get("due")
+                else None
+            ),
+            platform_loans_repaid=book.get("repaid") or 0,
+            platform_outstanding_principal=book.get("outstanding") or ZERO,
+            platform_currently_overdue=bool(book.get("overdue")),
+        )
+    return profiles
 
 
 def profile_for(borrower: Borrower, as_of: date) -> ProfileData:
-    """Everything the policy evaluates, from the borrower, the risk profile and the books.
-    Missing outside data stays None: the policy refers rather than guesses."""
-    outside = RiskProfile.objects.filter(borrower=borrower).first()
-    verified = (
-        borrower.monthly_income is not None
-        and outside is not None
-        and outside.income_source != IncomeSource.DECLARED
-    )
-    return ProfileData(
-        age=age_on(borrower.date_of_birth, as_of),
-        monthly_income=borrower.monthly_income,
-        income_verified=verified,
-        employment_type=(outside.employment_type or None) if outside else None,
-        employment_months=outside.employment_months if outside else None,
-        existing_monthly_debt=outside.existing_monthly_debt if outside else None,
-        bureau_score=outside.bureau_score if outside else None,
-        bureau_inquiries_6m=outside.bureau_inquiries_6m if outside else None,
-        bureau_worst_delinquency_days=outside.bureau_worst_delinquency_days if outside else None,
-        bureau_current_delinquencies=outside.bureau_current_delinquencies if outside else None,
-        blacklisted=borrower.is_blacklisted,
-        **platform_history(borrower.pk, as_of),
-    )
+    """One borrower's profile: the same reads as for the whole book (`profiles_in_bulk`)."""
+    return profiles_in_bulk([borrower.pk], as_of)[borrower.pk]
 
 
 def profile_snapshot(profile: ProfileData) -> dict:

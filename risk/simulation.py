@@ -20,18 +20,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lending.errors import LendingError, LendingErrorCode
-from lending.models import Borrower, BucketChange, Installment, Loan, LoanStatus
+from lending.models import Borrower, Loan, LoanStatus
 from lending.money import ZERO, money_str, quantize_money
-from risk.models import CreditPolicy, IncomeSource, PolicyStatus
+from risk.models import CreditPolicy, PolicyStatus
 from risk.policy import GRADES, OUTCOMES, Policy, evaluate
 from risk.policy import RiskProfile as ProfileData
 from risk.reasons import fmt_money
-from risk.selectors import BAD_DPD, age_on
+from risk.selectors import BAD_DPD, profiles_in_bulk
 from risk.services.policies import policy_parse
 
 BOOK_STATUSES = (
@@ -63,80 +63,6 @@ def book_borrower_ids() -> list[int]:
     on_book = Loan.objects.filter(borrower=OuterRef("pk"), status__in=BOOK_STATUSES)
     borrowers = Borrower.objects.filter(Exists(on_book)).order_by("pk")
     return list(borrowers.values_list("pk", flat=True))
-
-
-def profiles_in_bulk(borrower_ids: list[int], as_of: date) -> dict[int, ProfileData]:
-    """`risk.selectors.profile_for` for many borrowers at once, in four queries."""
-    borrowers = Borrower.objects.filter(pk__in=borrower_ids).select_related("risk_profile")
-    loans = {
-        row["borrower_id"]: row
-        for row in Loan.objects.filter(borrower_id__in=borrower_ids)
-        .values("borrower_id")
-        .annotate(
-            worst_now=Max("dpd"),
-            overdue=Count("pk", filter=Q(status=LoanStatus.ACTIVE, dpd__gt=0)),
-            repaid=Count("pk", filter=Q(status=LoanStatus.CLOSED)),
-            outstanding=Sum("principal_outstanding", filter=Q(status=LoanStatus.ACTIVE)),
-        )
-        .order_by()
-    }
-    recorded = dict(
-        BucketChange.objects.filter(loan__borrower_id__in=borrower_ids)
-        .values("loan__borrower_id")
-        .annotate(worst=Max("dpd"))
-        .order_by()
-        .values_list("loan__borrower_id", "worst")
-    )
-    # As in platform_history: a written-off loan's installments are due, never paid on time.
-    paid = {
-        row["loan__borrower_id"]: row
-        for row in Installment.objects.filter(
-            loan__borrower_id__in=borrower_ids, due_date__lt=as_of
-        )
-        .values("loan__borrower_id")
-        .annotate(
-            due=Count("pk"),
-            on_time=Count(
-                "pk",
-                filter=Q(settled_on__lte=F("due_date")) & ~Q(loan__status=LoanStatus.WRITTEN_OFF),
-            ),
-        )
-        .order_by()
-    }
-    profiles = {}
-    for borrower in borrowers:
-        outside = getattr(borrower, "risk_profile", None)
-        book = loans.get(borrower.pk, {})
-        installments = paid.get(borrower.pk, {})
-        profiles[borrower.pk] = ProfileData(
-            age=age_on(borrower.date_of_birth, as_of),
-            monthly_income=borrower.monthly_income,
-            income_verified=(
-                borrower.monthly_income is not None
-                and outside is not None
-                and outside.income_source != IncomeSource.DECLARED
-            ),
-            employment_type=(outside.employment_type or None) if outside else None,
-            employment_months=outside.employment_months if outside else None,
-            existing_monthly_debt=outside.existing_monthly_debt if outside else None,
-            bureau_score=outside.bureau_score if outside else None,
-            bureau_inquiries_6m=outside.bureau_inquiries_6m if outside else None,
-            bureau_worst_delinquency_days=(
-                outside.bureau_worst_delinquency_days if outside else None
-            ),
-            bureau_current_delinquencies=outside.bureau_current_delinquencies if outside else None,
-            blacklisted=borrower.is_blacklisted,
-            platform_worst_dpd=max(book.get("worst_now") or 0, recorded.get(borrower.pk) or 0),
-            platform_on_time_ratio=(
-                Decimal(installments["on_time"]) / installments["due"]
-                if installments.get("due")
-                else None
-            ),
-            platform_loans_repaid=book.get("repaid") or 0,
-            platform_outstanding_principal=book.get("outstanding") or ZERO,
-            platform_currently_overdue=bool(book.get("overdue")),
-        )
-    return profiles
 
 
 # --------------------------------------------------------------------------- figures

@@ -44,9 +44,8 @@ from lending.services.loans import loan_cancel, loan_create
 from lending.services.repayments import repayment_post
 from risk.models import CreditLimit, CreditLimitChange, CreditPolicy, Decision, LoanApplication
 from risk.policy import DEFAULT_POLICY
-from risk.selectors import profile_for
 from risk.services.policies import policy_create
-from risk.simulation import book_borrower_ids, profiles_in_bulk, rate, simulate_policy
+from risk.simulation import book_borrower_ids, rate, simulate_policy
 from tests.factories import BorrowerFactory, ProductFactory, RiskProfileFactory
 from tests.lending.loan_helpers import active_loan
 
@@ -126,14 +125,6 @@ def test_the_book_is_what_the_night_recorded(book):
         BucketChange.objects.filter(loan=carol).order_by("id").values_list("dpd", flat=True)
     ) == [35, 0]
     assert set(book_borrower_ids()) == {b.pk for b in book.values()}
-
-
-def test_bulk_profiles_match_one_by_one(book):
-    bulk = profiles_in_bulk(book_borrower_ids(), AS_OF)
-    for borrower in book.values():
-        assert bulk[borrower.pk] == profile_for(borrower, AS_OF)
-    assert bulk[book["carol"].pk].platform_worst_dpd == 35  # from the bucket move alone
-    assert bulk[book["carol"].pk].platform_on_time_ratio == 0
 
 
 def test_worked_example_active_and_candidate_side_by_side(book):
