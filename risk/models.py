@@ -1,7 +1,10 @@
 """Risk data: what a credit decision needs about a borrower, versioned policies, decisions,
 applications and credit limits with their history (DESIGN §7)."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -45,7 +48,11 @@ class RiskProfile(models.Model):
         _("months in employment"), null=True, blank=True
     )
     existing_monthly_debt = MoneyField(
-        _("monthly debt payments elsewhere"), null=True, blank=True, default=None
+        _("monthly debt payments elsewhere"),
+        null=True,
+        blank=True,
+        default=None,
+        validators=[MinValueValidator(Decimal("0"))],
     )
     bureau_score = models.PositiveSmallIntegerField(_("credit bureau score"), null=True, blank=True)
     bureau_inquiries_6m = models.PositiveSmallIntegerField(

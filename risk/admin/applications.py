@@ -25,6 +25,7 @@ from risk.admin.base import (
 )
 from risk.models import ApplicationStatus, CreditLimit, Decision, LoanApplication, RiskProfile
 from risk.selectors import exposure
+from risk.services.profiles import EDITABLE, risk_profile_save
 from risk.services.underwriting import application_review
 
 REVIEW_PERMISSION = "risk.change_loanapplication"
@@ -44,6 +45,18 @@ class RiskProfileAdmin(admin.ModelAdmin):
     list_filter = ("employment_type", "income_source")
     search_fields = ("borrower__full_name", "=borrower__national_id", "=borrower__mobile")
     raw_id_fields = ("borrower",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("borrower",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in form.cleaned_data if name in EDITABLE}
+        saved = risk_profile_save(borrower_id=obj.borrower_id, acting_user=request.user, **changes)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # decisions were taken on it; correct the fields instead
 
 
 @admin.register(Decision)
