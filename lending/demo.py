@@ -32,7 +32,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Count, F, Max, Sum, Value
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from faker import Faker
 
@@ -50,6 +50,7 @@ from lending.models import (
     Transaction,
 )
 from lending.models.borrowers import ContactRelation, KycStatus, Sex
+from lending.models.loans import INSTALLMENT_OUTSTANDING
 from lending.models.products import (
     CostCapType,
     FeeCollectionChoices,
@@ -994,18 +995,12 @@ def _create_outside_data(borrowers: list[Borrower], profiles: list[BorrowerProfi
     )
 
 
-_OUTSTANDING = sum(
-    (F(f"{c}_due") - F(f"{c}_settled") for c in ("principal", "interest", "fee", "penalty")),
-    Value(ZERO),
-)
-
-
 def _amount_due(loan_id: int, as_of: date) -> tuple[Decimal, Decimal]:
     """(what has fallen due by `as_of` and is unpaid, the loan's credit balance).
 
     One query: with nothing due the credit balance reads 0, which no caller needs then."""
     row = Installment.objects.filter(loan_id=loan_id, due_date__lte=as_of).aggregate(
-        total=Sum(_OUTSTANDING), credit=Max("loan__credit_balance")
+        total=Sum(INSTALLMENT_OUTSTANDING), credit=Max("loan__credit_balance")
     )
     return quantize_money(row["total"] or ZERO), row["credit"] or ZERO
 

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, Greatest
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, BucketChange, Installment, Loan, LoanStatus
+from lending.models.loans import INSTALLMENT_OUTSTANDING
 from lending.money import ZERO, money_str
 from risk.models import (
     CreditPolicy,
@@ -270,9 +271,7 @@ def scorecard_history(
         Installment.objects.filter(loan__in=loans)
         .filter(Q(settled_on__isnull=True) | Q(settled_on__gt=F("due_date")))
         .annotate(
-            left=F("principal_due") - F("principal_settled") + F("interest_due")
-            - F("interest_settled") + F("fee_due") - F("fee_settled") + F("penalty_due")
-            - F("penalty_settled"),
+            left=INSTALLMENT_OUTSTANDING,
             tolerance=F("loan__product__arrears_tolerance"),
         )
         .values_list("loan_id", "due_date", "settled_on", "left", "tolerance")

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 
 from lending.close_of_business import set_based
 from lending.close_of_business.bulk import bulk_set
@@ -26,23 +26,13 @@ from lending.models import (
     TransactionKind,
     TransactionLine,
 )
+from lending.models.loans import INSTALLMENT_OUTSTANDING
 from lending.models.transactions import Effect
 from lending.money import ZERO
 from lending.penalty import CostCap, OverdueInstallment, PenaltyTerms, accrue_loan, penalty_rate
 from lending.schedules import DayCount, FeeCollection
 from lending.services.delinquency import bucket_table
 from lending.services.repayments import loan_credit_apply
-
-OUTSTANDING = (
-    F("principal_due")
-    - F("principal_settled")
-    + F("interest_due")
-    - F("interest_settled")
-    + F("fee_due")
-    - F("fee_settled")
-    + F("penalty_due")
-    - F("penalty_settled")
-)
 
 
 def apply_credit(*, business_date: date, loan_ids: list[int]) -> dict:
@@ -99,7 +89,7 @@ def flag_overdue_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
         .values("loan_id")
         .annotate(
             oldest=Min("due_date"),
-            amount=Sum(OUTSTANDING),
+            amount=Sum(INSTALLMENT_OUTSTANDING),
             newly=Count("pk", filter=Q(due_date=business_date - timedelta(days=1))),
         )
     }

@@ -137,6 +137,14 @@ class Loan(models.Model):
         )
 
 
+# What is left to pay on an installment, as a query expression: `Installment.outstanding` in SQL.
+COMPONENTS = ("principal", "interest", "fee", "penalty")
+INSTALLMENT_OUTSTANDING = sum(
+    (F(f"{part}_due") - F(f"{part}_settled") for part in COMPONENTS[1:]),
+    F("principal_due") - F("principal_settled"),
+)
+
+
 class Installment(models.Model):
     """One scheduled payment. `*_due` is what was charged, `*_settled` what repayments, waivers
     and write-offs have cleared; both are caches of transaction lines."""

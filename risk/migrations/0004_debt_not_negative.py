@@ -6,15 +6,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('risk', '0003_behaviour_review'),
+        ("risk", "0003_behaviour_review"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='riskprofile',
-            name='existing_monthly_debt',
-            field=models.DecimalField(blank=True, decimal_places=2, default=None, max_digits=18, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='monthly debt payments elsewhere'),
+            model_name="riskprofile",
+            name="existing_monthly_debt",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                default=None,
+                max_digits=18,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                verbose_name="monthly debt payments elsewhere",
+            ),
         ),
     ]
