@@ -27,12 +27,12 @@ from django.utils import timezone
 from lending.demo import load_demo_book
 from lending.models import AuditEvent, BucketChange, Installment
 from lending.services.repayments import repayment_post
-from risk.models import CreditPolicy, Decision, LoanApplication, PolicyStatus, RiskProfile
+from risk.models import CreditPolicy, Decision, LoanApplication, PolicyStatus
 from risk.policy import DEFAULT_POLICY, parse_policy
 from risk.scorecard import FEATURES
 from risk.selectors import scorecard_history
 from risk.services.policies import policy_activate, policy_create
-from tests.factories import BorrowerFactory, ProductFactory
+from tests.factories import BorrowerFactory, ProductFactory, RiskProfileFactory
 from tests.lending.loan_helpers import active_loan
 
 D = Decimal
@@ -131,15 +131,12 @@ def test_bad_means_30_days_unpaid_within_183_days_of_disbursement(
 @pytest.mark.django_db
 def test_features_come_from_the_profile_or_the_decision_at_application(product, active):
     profiled = one_payment_loan(product, monthly_income=D("8000.00"))
-    RiskProfile.objects.create(
+    RiskProfileFactory(
         borrower=profiled.borrower,
-        employment_type="salaried",
         employment_months=30,
         existing_monthly_debt=D("2000.00"),
         bureau_score=688,
         bureau_inquiries_6m=2,
-        bureau_worst_delinquency_days=0,
-        bureau_current_delinquencies=0,
     )
     decided = one_payment_loan(product)
     decision = Decision.objects.create(

@@ -18,12 +18,6 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("boss", "b@example.com", "pw"))
-    return client
-
-
 def limit_for(borrower, amount: str, status=LimitStatus.ACTIVE) -> CreditLimit:
     return credit_limit_change(
         borrower=borrower,

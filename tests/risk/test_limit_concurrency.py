@@ -20,18 +20,16 @@ from risk.models import (
     CreditLimit,
     CreditLimitChange,
     CreditPolicy,
-    IncomeSource,
     LimitStatus,
     LoanApplication,
     PolicyStatus,
-    RiskProfile,
 )
 from risk.policy import DEFAULT_POLICY
 from risk.selectors import exposure
 from risk.services.limits import credit_limit_change
 from risk.services.policies import policy_activate, policy_create
 from risk.services.underwriting import application_submit
-from tests.factories import BorrowerFactory, ProductFactory
+from tests.factories import BorrowerFactory, ProductFactory, RiskProfileFactory
 
 pytestmark = [
     pytest.mark.postgres,
@@ -89,17 +87,7 @@ def good_borrower():
         date_of_birth=born,
         sex="M",
     )
-    RiskProfile.objects.create(
-        borrower=borrower,
-        income_source=IncomeSource.PAYROLL,
-        employment_type="salaried",
-        employment_months=36,
-        existing_monthly_debt=D("1000.00"),
-        bureau_score=720,
-        bureau_inquiries_6m=1,
-        bureau_worst_delinquency_days=0,
-        bureau_current_delinquencies=0,
-    )
+    RiskProfileFactory(borrower=borrower)
     return borrower
 
 
