@@ -29,7 +29,7 @@ from lending.models import (
 )
 from lending.money import money_str, quantize_money
 from lending.services.audit import audit_log
-from lending.services.delinquency import delinquent_bucket_codes
+from lending.services.delinquency import may_be_late
 from lending.validation import clean_text
 
 # Run columns filled from the steps' counts (the rest stay in the per-step rows).
@@ -68,15 +68,10 @@ def dates_to_close(until: date) -> list[date]:
 
 
 def candidate_loan_ids(business_date: date) -> list[int]:
-    """Only loans that are due or overdue: the night's cost follows them, not the book.
-
-    An overdue loan has an unsettled installment due before the date, so its next due date
-    finds it; loans already in a delinquent bucket are added in case a change outside the
-    services left their next due date ahead. Both conditions use an index (`dpd` has none).
-    """
+    """Only loans that are due or overdue: the night's cost follows them, not the book."""
     return list(
         Loan.objects.filter(status=LoanStatus.ACTIVE)
-        .filter(Q(next_due_date__lte=business_date) | Q(bucket__in=delinquent_bucket_codes()))
+        .filter(Q(next_due_date=business_date) | may_be_late(business_date))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

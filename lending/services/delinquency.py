@@ -3,6 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Q
+
 from lending.delinquency import (
     DEFAULT_BUCKETS,
     Bucket,
@@ -34,6 +36,13 @@ def delinquent_bucket_codes() -> list[str]:
     loans: the night validates the table itself and fails with the reason."""
     codes = list(DelinquencyBucket.objects.order_by("min_dpd").values_list("code", flat=True))
     return (codes or [bucket.code for bucket in DEFAULT_BUCKETS])[1:]
+
+
+def may_be_late(business_date: date) -> Q:
+    """Loans that can be overdue on the date, found through indexes (`dpd` has none): an unpaid
+    installment due before it, or already in a delinquent bucket in case a change outside the
+    services left the next due date ahead. Callers check dpd on the rows this finds."""
+    return Q(next_due_date__lt=business_date) | Q(bucket__in=delinquent_bucket_codes())
 
 
 def overdue_position(installments: list[Installment], as_of: date) -> tuple[date | None, Decimal]:

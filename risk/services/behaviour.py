@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from lending.close_of_business.bulk import bulk_set
 from lending.models import AuditEvent, Installment, Loan, LoanStatus
+from lending.services.delinquency import may_be_late
 from risk import behaviour
 from risk.behaviour import Action, BehaviourRules, LimitState, is_on_time
 from risk.models import (
@@ -66,11 +67,9 @@ def _due_for_review(business_date: date) -> list[int]:
     open_limits = CreditLimit.objects.exclude(status=LimitStatus.CLOSED)
     scheduled = open_limits.filter(Q(review_on__isnull=True) | Q(review_on__lte=business_date))
     late = open_limits.filter(
-        # A late loan has an unpaid installment due before the date: the (status, next due
-        # date) index finds those, and dpd (not indexed: it changes nightly) is checked on them.
-        borrower_id__in=Loan.objects.filter(
-            status=LoanStatus.ACTIVE, next_due_date__lt=business_date, dpd__gt=0
-        ).values("borrower_id")
+        borrower_id__in=Loan.objects.filter(status=LoanStatus.ACTIVE, dpd__gt=0)
+        .filter(may_be_late(business_date))
+        .values("borrower_id")
     )
     return sorted({*scheduled.values_list("pk", flat=True), *late.values_list("pk", flat=True)})
 

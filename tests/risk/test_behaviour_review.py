@@ -390,7 +390,7 @@ def test_the_number_of_queries_does_not_grow_with_the_limits_reviewed():
     borrowers_late(12)
     with CaptureQueriesContext(connection) as many:
         assert limit_review(business_date=oct_(16))["limits_frozen"] == 12
-    assert len(many) == len(few) <= 12
+    assert len(many) == len(few) <= 13  # the bucket codes that mark a loan as late: one read
 
 
 # --------------------------------------------------------------------------- increases
