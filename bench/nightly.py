@@ -50,6 +50,7 @@ from django.db import connection, connections  # noqa: E402
 
 from bench.book import build_book  # noqa: E402
 from bench.floor import floor_night  # noqa: E402
+from lending.access import SYSTEM  # noqa: E402
 
 DEFAULT_DATE = date(2025, 6, 15)
 NAIVE_SAMPLE = 10_000
@@ -392,7 +393,7 @@ def _close_with_pool(business_date: date, chunk_size: int, workers: int) -> tupl
     from lending.close_of_business.runner import business_day_begin, business_day_finish
     from lending.models import ChunkStatus
 
-    run = business_day_begin(business_date=business_date, acting_user=None, chunk_size=chunk_size)
+    run = business_day_begin(business_date=business_date, acting_user=SYSTEM, chunk_size=chunk_size)
     ids = list(
         run.chunks.exclude(status=ChunkStatus.DONE).order_by("number").values_list("pk", flat=True)
     )
@@ -422,7 +423,7 @@ def night_worker(args) -> None:
             runs, pool_peak = _close_with_pool(business_date, args.chunk_size, args.workers)
         else:
             runs = close_business_days(
-                until=business_date, acting_user=None, chunk_size=args.chunk_size
+                until=business_date, acting_user=SYSTEM, chunk_size=args.chunk_size
             )
         if profiler:
             profiler.disable()

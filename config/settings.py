@@ -1,14 +1,19 @@
 """One settings module, driven by environment variables only (README lists them).
 
-`make run` sets DEBUG=1 and a throwaway SECRET_KEY; production sets SECRET_KEY, DATABASE_URL,
-ALLOWED_HOSTS and CELERY_BROKER_URL and passes `manage.py check --deploy`.
+`make run` sets DEBUG=1 and a throwaway SECRET_KEY (PII keys come from var/local_keys.json);
+production sets SECRET_KEY, PII_ENCRYPTION_KEYS, PII_HASH_KEY, DATABASE_URL, ALLOWED_HOSTS and
+CELERY_BROKER_URL and passes `manage.py check --deploy`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from config import local_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -21,6 +26,50 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only ever used with DEBUG on
+
+# PII (national ID, phone) is encrypted at rest (lending.models.fields). PII_ENCRYPTION_KEYS are
+# Fernet keys: the first encrypts, every one decrypts, so a key is rotated by putting a new one
+# first and keeping the old ones after it. Losing them loses the data they encrypted.
+# PII_HASH_KEY keys the HMAC-SHA256 that finds a national ID or mobile by exact value.
+# With DEBUG on and neither in the environment, they come from a file made once per checkout
+# (config/local_keys.py); with DEBUG off both are required.
+PII_ENCRYPTION_KEYS = [key.strip() for key in env.list("PII_ENCRYPTION_KEYS", default=[])]
+PII_ENCRYPTION_KEYS = [key for key in PII_ENCRYPTION_KEYS if key]
+PII_HASH_KEY = env.str("PII_HASH_KEY", default="")
+if DEBUG and not (PII_ENCRYPTION_KEYS and PII_HASH_KEY):
+    _local = local_keys.load_or_create(
+        env.path("LOCAL_KEYS_FILE", default=VAR_DIR / "local_keys.json")
+    )
+    PII_ENCRYPTION_KEYS = PII_ENCRYPTION_KEYS or _local["PII_ENCRYPTION_KEYS"].split(",")
+    PII_HASH_KEY = PII_HASH_KEY or _local["PII_HASH_KEY"]
+_MAKE_FERNET_KEY = (
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
+_MAKE_HASH_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+if not PII_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "PII_ENCRYPTION_KEYS must be set when DEBUG is off (comma-separated Fernet keys, "
+        f"the first encrypts); make one with: {_MAKE_FERNET_KEY}"
+    )
+for _position, _key in enumerate(PII_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(
+            f"PII_ENCRYPTION_KEYS entry {_position} is not a Fernet key (urlsafe base64 of "
+            f"32 bytes); make one with: {_MAKE_FERNET_KEY}"
+        ) from None
+if len(PII_HASH_KEY) < 32:
+    raise ImproperlyConfigured(
+        (
+            "PII_HASH_KEY must be set when DEBUG is off"
+            if not PII_HASH_KEY
+            else f"PII_HASH_KEY is {len(PII_HASH_KEY)} characters, it needs at least 32"
+        )
+        + f" (the secret of the PII lookup hash); make one with: {_MAKE_HASH_KEY}"
+    )
+# encrypted_fields reads SALT_KEY at import; our field subclass derives nothing from it.
+SALT_KEY = "lending-pii"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -40,6 +89,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "django_celery_beat",
+    "axes",
     "lending",
     "risk",
     "debt_collection",
@@ -54,6 +104,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -93,6 +145,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username,
+# that username cannot log in for AXES_COOLOFF_MINUTES, from any IP address (a guessing run
+# spread over many addresses is stopped too); a successful login clears the count. Staff unlock
+# an account early with `manage.py axes_reset_username USERNAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -155,14 +220,23 @@ CELERY_RESULT_EXPIRES = 7 * 24 * 3600
 CLOSE_OF_BUSINESS_CHUNK_SIZE = env.int("CLOSE_OF_BUSINESS_CHUNK_SIZE", default=2000)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+_ONE_YEAR = 365 * 24 * 3600
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=3600)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # HSTS for a year; subdomains and the browsers' preload list only when asked for, as both
+    # bind hosts beyond this one and preloading is slow to undo. Preload lists require a max-age
+    # of at least a year.
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=_ONE_YEAR)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    if SECURE_HSTS_PRELOAD and SECURE_HSTS_SECONDS < _ONE_YEAR:
+        raise ImproperlyConfigured(
+            f"SECURE_HSTS_PRELOAD needs SECURE_HSTS_SECONDS of at least {_ONE_YEAR} (one year); "
+            f"it is {SECURE_HSTS_SECONDS}."
+        )
 
 LOGGING = {
     "version": 1,

@@ -37,6 +37,7 @@ from django.utils import timezone
 from faker import Faker
 
 from lending import roles
+from lending.access import SYSTEM
 from lending.close_of_business.runner import close_business_days
 from lending.identity import IdentityError, generate_national_id, normalize_mobile
 from lending.models import (
@@ -50,7 +51,7 @@ from lending.models import (
     Transaction,
 )
 from lending.models.borrowers import ContactRelation, KycStatus, Sex
-from lending.models.loans import INSTALLMENT_OUTSTANDING
+from lending.models.loans import INSTALLMENT_OUTSTANDING, LoanOrigin
 from lending.models.products import (
     CostCapType,
     FeeCollectionChoices,
@@ -63,11 +64,9 @@ from lending.money import quantize_money, to_multiple
 from lending.schedules import DayCount, RepaymentMethod, ScheduleTerms, add_months, due_dates
 from lending.selectors import loan_payoff_quote
 from lending.services.loans import (
-    loan_approve,
+    loan_book_approved,
     loan_cancel,
-    loan_create,
     loan_disburse,
-    loan_reject,
     loan_write_off,
 )
 from lending.services.reconcile import reconcile_loans
@@ -846,7 +845,8 @@ def plan_loans(*, seed: int, profiles: list[BorrowerProfile], today: date) -> li
             kyc_rejected = profiles[plan.borrower].kyc_status == KycStatus.REJECTED
             reason = KYC_REJECT_REASON if kyc_rejected else rng.choice(REJECT_REASONS)
             plan.add(plan.applied, DECIDE, "reject", reason=reason)
-        elif plan.scenario == CANCELLED:
+        elif plan.scenario == CANCELLED:  # approved, then withdrawn before disbursement
+            plan.add(plan.applied, DECIDE, "approve")
             plan.add(
                 plan.applied + timedelta(days=rng.randint(0, 5)),
                 DECIDE,
@@ -1019,28 +1019,28 @@ class _Runner:
     def run(self, plan: LoanPlan, when: date, kind: str, params: dict) -> None:
         getattr(self, kind)(plan, when, **params)
 
-    # -- applications
+    # -- applications. A loan is approved only through an application (risk's underwriting,
+    # which load_risk_demo runs); this book predates the platform's applications, so its loans
+    # come in as migrated loans, contracted elsewhere. Applications still pending or declined
+    # leave no loan.
     def book(self, plan, when):
-        loan = loan_create(
+        pass
+
+    def approve(self, plan, when):
+        loan = loan_book_approved(
             borrower=self.borrowers[plan.borrower],
             product=self.products[plan.product],
             principal=plan.principal,
             annual_rate=plan.rate,
             term_months=plan.term,
             purpose=plan.purpose,
-            acting_user=self.users[roles.CREDIT_OFFICER],
+            origin=LoanOrigin.MIGRATED,
+            acting_user=SYSTEM,
         )
         self.loan_ids[plan.index] = loan.pk
 
-    def approve(self, plan, when):
-        loan_approve(loan_id=self.loan_ids[plan.index], acting_user=self.users[roles.RISK_ANALYST])
-
     def reject(self, plan, when, reason):
-        loan_reject(
-            loan_id=self.loan_ids[plan.index],
-            reason=reason,
-            acting_user=self.users[roles.RISK_ANALYST],
-        )
+        pass
 
     def cancel(self, plan, when, reason):
         loan_cancel(
@@ -1063,7 +1063,7 @@ class _Runner:
             loan_id=self.loan_ids[plan.index],
             amount=amount,
             value_date=when,
-            acting_user=None,  # the payment feed, not a person
+            acting_user=SYSTEM,  # the payment feed, not a person
             external_reference=f"DEMO{when:%Y%m%d}{self.serial:07d}",
             channel=self.rng.choice(CHANNELS),
         )
@@ -1073,7 +1073,7 @@ class _Runner:
         due, credit = _amount_due(loan_id, when)
         amount = due - credit
         if due > 0 and amount <= 0:
-            loan_credit_apply(loan_id=loan_id, as_of=when, acting_user=None)
+            loan_credit_apply(loan_id=loan_id, as_of=when, acting_user=SYSTEM)
             return
         if amount <= 0:
             return
@@ -1109,7 +1109,7 @@ class _Runner:
             loan_id=self.loan_ids[plan.index],
             reason=reason,
             value_date=when,
-            acting_user=self.users[roles.COLLECTIONS_MANAGER],
+            acting_user=self.users[roles.FINANCE],
         )
 
     def refund(self, plan, when):
@@ -1160,8 +1160,8 @@ def _close_recent_nights(today: date, stdout) -> None:
     if BusinessDayRun.objects.exists():
         return
     _say(stdout, f"Closing the {DEMO_CLOSED_NIGHTS} nights up to yesterday ...")
-    close_business_days(until=first, acting_user=None)
-    close_business_days(until=today - timedelta(days=1), acting_user=None)
+    close_business_days(until=first, acting_user=SYSTEM)
+    close_business_days(until=today - timedelta(days=1), acting_user=SYSTEM)
 
 
 def load_demo_book(
@@ -1223,7 +1223,7 @@ def load_demo_book(
                     f"{time.perf_counter() - started:.1f} s)",
                 )
 
-        report = reconcile_loans(acting_user=None, loan_ids=list(runner.loan_ids.values()))
+        report = reconcile_loans(acting_user=SYSTEM, loan_ids=list(runner.loan_ids.values()))
         if not report.clean:
             raise RuntimeError(
                 "the demo book does not reconcile: "

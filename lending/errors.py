@@ -18,6 +18,10 @@ class LendingErrorCode(StrEnum):
     BLACKLISTED = "blacklisted"
     RUN_IN_PROGRESS = "run_in_progress"
     OUT_OF_ORDER = "out_of_order"
+    PERMISSION_DENIED = "permission_denied"
+    SAME_PERSON = "same_person"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    LIMIT_NOT_ACTIVE = "limit_not_active"
 
 
 class LendingError(Exception):

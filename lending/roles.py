@@ -24,60 +24,105 @@ ROLES = [
     ADMINISTRATOR,
 ]
 
-# role -> {app_label: actions}; "view" alone is read-only. Models without a rule get nothing.
+# role -> {app_label: rule}. A rule is "view" (every model read-only), "all" (every model's
+# view/add/change/delete and its own permissions), or {model: entries} where an entry is one of
+# view/add/change/delete or a permission the model declares (approve_loan, view_pii, ...).
+# Least privilege (docs/roles.md): credit officers and administrators decide applications;
+# analysts write and simulate policy (activation by a second person) but decide no application;
+# finance moves money on approved loans but never approves; auditors read everything.
+_READ_LEDGER = {
+    "loan": ("view",),
+    "installment": ("view",),
+    "transaction": ("view",),
+    "transactionline": ("view",),
+}
+_READ_BOOK = {
+    **_READ_LEDGER,
+    "borrower": ("view",),
+    "loanproduct": ("view",),
+}
+_READ_NIGHT = {
+    "businessdayrun": ("view",),
+    "businessdaychunk": ("view",),
+    "businessdaystep": ("view",),
+    "bucketchange": ("view",),
+    "delinquencybucket": ("view",),
+    "lprrate": ("view",),
+}
+_READ_RISK = {
+    "riskprofile": ("view",),
+    "loanapplication": ("view",),
+    "decision": ("view",),
+    "creditpolicy": ("view",),
+    "creditlimit": ("view",),
+    "creditlimitchange": ("view",),
+    "limitincreaseproposal": ("view",),
+}
+
 ROLE_PERMISSIONS = {
     CREDIT_OFFICER: {
         "lending": {
-            "borrower": ("view", "add", "change"),
+            **_READ_BOOK,
+            "borrower": ("view", "add", "change", "view_pii"),
             "emergencycontact": ("view", "add", "change", "delete"),
-            "loan": ("view", "add", "change"),
-            "loanproduct": ("view",),
-            "installment": ("view",),
-            "transaction": ("view",),
+            "loan": ("view", "approve_loan", "cancel_loan"),
         },
-        # Officers verify income and bureau data, submit applications and decide referrals.
+        # Officers verify income and bureau data, submit applications and decide referrals
+        # (never their own: the service checks).
         "risk": {
+            **_READ_RISK,
             "riskprofile": ("view", "add", "change"),
-            "loanapplication": ("view", "add", "change"),
-            "decision": ("view",),
-            "creditpolicy": ("view",),
-            "creditlimit": ("view",),
-            "creditlimitchange": ("view",),
-            "limitincreaseproposal": ("view",),
+            "loanapplication": ("view", "add", "decide_application"),
         },
     },
-    # "approve" exists only where a model defines it: approving limit increase proposals.
-    RISK_ANALYST: {"lending": "view", "risk": ("view", "add", "change", "delete", "approve")},
+    RISK_ANALYST: {
+        "lending": {**_READ_BOOK, **_READ_NIGHT},
+        "risk": {
+            **_READ_RISK,
+            "creditpolicy": ("view", "add", "change", "activate_policy"),
+            "limitincreaseproposal": (
+                "view",
+                "add",
+                "change",
+                "approve_limitincreaseproposal",
+            ),
+        },
+    },
     COLLECTOR: {
-        "lending": {"borrower": ("view",), "loan": ("view",), "installment": ("view",)},
+        # Collectors reveal a borrower's phone to call (each reveal is audited).
+        "lending": {
+            "borrower": ("view", "view_pii"),
+            "emergencycontact": ("view",),
+            **_READ_LEDGER,
+        },
         "collections": ("view", "add", "change"),
     },
     COLLECTIONS_MANAGER: {
-        "lending": {
-            "borrower": ("view",),
-            "loan": ("view",),
-            "installment": ("view",),
-            "transaction": ("view",),
-        },
+        "lending": {**_READ_BOOK, "emergencycontact": ("view",), "bucketchange": ("view",)},
         "collections": "all",
     },
     FINANCE: {
         "lending": {
-            "loan": ("view", "change"),
-            "transaction": ("view", "add"),
-            "installment": ("view",),
-            "borrower": ("view",),
+            **_READ_BOOK,
+            **_READ_NIGHT,
+            "loan": ("view", "disburse_loan", "write_off_loan"),
+            "transaction": ("view", "post_repayment", "reverse_transaction", "refund_credit"),
             "loanproduct": ("view", "add", "change"),
         },
     },
     AUDITOR: {"lending": "view", "risk": "view", "collections": "view"},
     ADMINISTRATOR: {
         "lending": "all",
-        "risk": ("view", "add", "change", "delete", "approve"),
+        "risk": "all",
         "collections": "all",
         "auth": "all",
+        "authtoken": "all",
+        "django_celery_beat": "all",
+        "axes": "all",
     },
 }
+
+CRUD = ("view", "add", "change", "delete")
 
 
 def _codenames(app_label: str, rule, apps) -> set[str]:
@@ -88,15 +133,19 @@ def _codenames(app_label: str, rule, apps) -> set[str]:
     names = set()
     for model in models:
         name = model._meta.model_name
+        own = [codename for codename, _ in model._meta.permissions]
         if rule == "all":
-            actions = ("view", "add", "change", "delete")
+            entries = (*CRUD, *own)
         elif rule == "view":
-            actions = ("view",)
+            entries = ("view",)
         elif isinstance(rule, tuple):
-            actions = rule
+            entries = tuple(e for e in rule if e in CRUD or e in own)
         else:
-            actions = rule.get(name, ())
-        names.update(f"{action}_{name}" for action in actions)
+            entries = rule.get(name, ())
+            unknown = set(entries) - set(CRUD) - set(own)
+            if unknown:  # a typo would silently withhold a permission
+                raise ValueError(f"{app_label}.{name} declares no permission {sorted(unknown)}")
+        names.update(f"{e}_{name}" if e in CRUD else e for e in entries)
     return names
 
 

@@ -116,6 +116,9 @@ class CreditPolicy(models.Model):
         verbose_name = _("credit policy")
         verbose_name_plural = _("credit policies")
         ordering = ["-version"]
+        permissions = [
+            ("activate_policy", _("Can activate a policy version someone else wrote")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["status"], condition=Q(status="active"), name="one_active_policy"
@@ -199,6 +202,9 @@ class LoanApplication(models.Model):
         verbose_name = _("loan application")
         verbose_name_plural = _("loan applications")
         ordering = ["-submitted_at", "-id"]
+        permissions = [
+            ("decide_application", _("Can decide a referred application (never one's own)")),
+        ]
 
     def __str__(self) -> str:
         return f"application {self.pk} {self.borrower} {self.amount}"

@@ -3,6 +3,7 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
+from lending.access import Perm, may
 from lending.admin.read_only import ReadOnlyAdmin
 from lending.close_of_business.runner import business_day_abandon
 from lending.delinquency import Bucket, bucket_table_errors
@@ -72,7 +73,10 @@ class BusinessDayRunAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Retry the selected failed dates"), permissions=["change"])
+    def has_run_permission(self, request) -> bool:
+        return may(request.user, Perm.RUN_CLOSE_OF_BUSINESS)
+
+    @admin.action(description=_("Retry the selected failed dates"), permissions=["run"])
     def retry_failed(self, request, queryset):
         for run in queryset:
             if run.status != RunStatus.FAILED:
@@ -80,12 +84,14 @@ class BusinessDayRunAdmin(admin.ModelAdmin):
                 continue
             date_text = run.business_date.isoformat()
             # Queued after commit: the worker retries only the chunks that did not finish.
-            transaction.on_commit(lambda d=date_text: close_business_days_task.delay(d))
+            transaction.on_commit(
+                lambda d=date_text: close_business_days_task.delay(d, request.user.pk)
+            )
             messages.success(request, _("Retry of %s queued for the workers.") % date_text)
 
     @admin.action(
         description=_("Mark selected stuck runs as failed (their worker died)"),
-        permissions=["change"],
+        permissions=["run"],
     )
     def abandon_running(self, request, queryset):
         for run in queryset:

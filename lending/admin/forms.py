@@ -4,24 +4,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lending.errors import LendingError
-from lending.models import Borrower, LoanProduct
+from lending.models import LoanProduct
 
 
 def attach_error(form: forms.BaseForm, error: LendingError) -> None:
     """Show a service's refusal on the field it names (or on the whole form)."""
     field = error.field if error.field in form.fields else None
     form.add_error(field, ValidationError(error.message, code=str(error.code)))
-
-
-class BookLoanForm(forms.Form):
-    borrower = forms.ModelChoiceField(Borrower.objects.all())
-    product = forms.ModelChoiceField(LoanProduct.objects.filter(is_active=True))
-    amount = forms.DecimalField(max_digits=18, decimal_places=2, min_value=0.01)
-    rate = forms.DecimalField(
-        label=_("Annual rate"), max_digits=9, decimal_places=6, help_text=_("0.18 = 18 %")
-    )
-    term = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=360)
-    purpose = forms.CharField(required=False, max_length=200)
 
 
 class QuoteForm(forms.Form):

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -8,8 +9,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from lending.access import Perm, may
 from lending.admin.forms import (
-    BookLoanForm,
     DisburseForm,
     ReasonForm,
     RepaymentForm,
@@ -18,17 +19,24 @@ from lending.admin.forms import (
 )
 from lending.delinquency import NPL_DPD
 from lending.errors import LendingError
-from lending.models import Installment, Loan, LoanStatus, Transaction, TransactionKind
+from lending.models import Installment, Loan, Transaction, TransactionKind
 from lending.selectors import loan_payoff_quote, loans_for_list
 from lending.services.loans import (
-    loan_approve,
     loan_cancel,
-    loan_create,
     loan_disburse,
     loan_reject,
     loan_write_off,
 )
 from lending.services.repayments import repayment_post, repayment_reverse
+
+# The operations on a loan's page and the permission each needs (the services check the same).
+OPERATION_PERMISSIONS = {
+    "cancel": Perm.CANCEL_LOAN,
+    "disburse": Perm.DISBURSE_LOAN,
+    "repay": Perm.POST_REPAYMENT,
+    "write_off": Perm.WRITE_OFF_LOAN,
+    "reverse": Perm.REVERSE_TRANSACTION,
+}
 
 
 class DelinquencyFilter(admin.SimpleListFilter):
@@ -113,8 +121,12 @@ class TransactionInline(ReadOnlyInline):
     )
     readonly_fields = fields
 
+    may_reverse = False  # set per request by LoanAdmin.get_inline_instances
+
     @admin.display(description="")
     def reverse_link(self, obj):
+        if not self.may_reverse:
+            return ""
         if obj.kind != TransactionKind.REPAYMENT or hasattr(obj, "reversed_by"):
             return ""
         url = reverse("admin:lending_loan_reverse", args=[obj.loan_id, obj.pk])
@@ -151,7 +163,7 @@ class LoanAdmin(admin.ModelAdmin):
     list_select_related = ("borrower", "product")
     date_hierarchy = "start_date"
     inlines = [InstallmentInline, TransactionInline]
-    actions = ["approve_selected", "disburse_selected_today"]
+    actions = ["disburse_selected_today"]
     change_form_template = "admin/lending/loan/change_form.html"
     readonly_fields = [f.name for f in Loan._meta.fields] + ["outstanding"]
     fieldsets = (
@@ -213,30 +225,25 @@ class LoanAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # loans carry money history (DESIGN §10)
 
-    # --- booking ---------------------------------------------------------------------------
+    # Loans are booked only through their application (risk) or a book migration: no add page.
+    def has_add_permission(self, request):
+        return False
 
-    def add_view(self, request, form_url="", extra_context=None):
-        form = BookLoanForm(
-            request.POST if request.method == "POST" else None, initial=request.GET or None
-        )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                loan = loan_create(
-                    borrower=data["borrower"],
-                    product=data["product"],
-                    principal=data["amount"],
-                    annual_rate=data["rate"],
-                    term_months=data["term"],
-                    purpose=data["purpose"],
-                    acting_user=request.user,
-                )
-            except LendingError as exc:
-                attach_error(form, exc)
-            else:
-                messages.success(request, _("Loan %s booked; it awaits approval.") % loan)
-                return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
-        return self._form_page(request, None, form, _("Book a loan"))
+    def has_change_permission(self, request, obj=None):
+        return False  # a loan changes only through the operations below, each its own permission
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "may": self._operations_allowed(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _operations_allowed(self, request) -> dict[str, bool]:
+        return {name: may(request.user, perm) for name, perm in OPERATION_PERMISSIONS.items()}
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        for inline in inlines:
+            inline.may_reverse = may(request.user, Perm.REVERSE_TRANSACTION)
+        return inlines
 
     # --- per-loan operations ----------------------------------------------------------------
 
@@ -249,7 +256,6 @@ class LoanAdmin(admin.ModelAdmin):
             )
 
         return [
-            view(self.approve_view, "approve"),
             view(self.reject_view, "reject"),
             view(self.cancel_view, "cancel"),
             view(self.disburse_view, "disburse"),
@@ -274,11 +280,12 @@ class LoanAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/lending/loan/operation.html", context)
 
-    def _run(self, request, loan, form_class, title, operation, done, preview=None):
-        """Show the form; on a valid POST call the service and report success or its error."""
-        if not self.has_change_permission(request, loan):
-            messages.error(request, _("You may not change loans."))
-            return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
+    def _run(self, request, loan, form_class, title, operation, done, preview=None, *, perm):
+        """Show the form; on a valid POST call the service and report success or its error.
+        Without the operation's permission: 403 for the page and for a forged POST alike (the
+        service would refuse as well; this keeps the form from being offered)."""
+        if not may(request.user, perm):
+            raise PermissionDenied
         form = form_class(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -291,16 +298,6 @@ class LoanAdmin(admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
         return self._form_page(request, loan, form, title, preview)
 
-    def approve_view(self, request, loan_id):
-        loan = get_object_or_404(Loan, pk=loan_id)
-        if request.method == "POST":
-            self._call(
-                request,
-                lambda: loan_approve(loan_id=loan.pk, acting_user=request.user),
-                _("Loan %s approved.") % loan,
-            )
-        return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
-
     def reject_view(self, request, loan_id):
         loan = get_object_or_404(Loan, pk=loan_id)
         return self._run(
@@ -310,6 +307,7 @@ class LoanAdmin(admin.ModelAdmin):
             _("Reject loan %s") % loan,
             lambda d: loan_reject(loan_id=loan.pk, reason=d["reason"], acting_user=request.user),
             _("Loan %s rejected.") % loan,
+            perm=Perm.CANCEL_LOAN,
         )
 
     def cancel_view(self, request, loan_id):
@@ -321,6 +319,7 @@ class LoanAdmin(admin.ModelAdmin):
             _("Cancel loan %s") % loan,
             lambda d: loan_cancel(loan_id=loan.pk, reason=d["reason"], acting_user=request.user),
             _("Loan %s cancelled.") % loan,
+            perm=Perm.CANCEL_LOAN,
         )
 
     def disburse_view(self, request, loan_id):
@@ -337,6 +336,7 @@ class LoanAdmin(admin.ModelAdmin):
                 acting_user=request.user,
             ),
             _("Loan %s disbursed; its schedule is fixed.") % loan,
+            perm=Perm.DISBURSE_LOAN,
         )
 
     def repay_view(self, request, loan_id):
@@ -365,6 +365,7 @@ class LoanAdmin(admin.ModelAdmin):
             post,
             _("Repayment posted to %s.") % loan,
             preview,
+            perm=Perm.POST_REPAYMENT,
         )
 
     def write_off_view(self, request, loan_id):
@@ -381,6 +382,7 @@ class LoanAdmin(admin.ModelAdmin):
                 acting_user=request.user,
             ),
             _("Loan %s written off.") % loan,
+            perm=Perm.WRITE_OFF_LOAN,
         )
 
     def reverse_view(self, request, loan_id, transaction_id):
@@ -395,6 +397,7 @@ class LoanAdmin(admin.ModelAdmin):
                 transaction_id=txn.pk, reason=d["reason"], acting_user=request.user
             ),
             _("Repayment reversed; balances restored."),
+            perm=Perm.REVERSE_TRANSACTION,
         )
 
     def _call(self, request, operation, done) -> bool:
@@ -408,16 +411,10 @@ class LoanAdmin(admin.ModelAdmin):
 
     # --- list actions -------------------------------------------------------------------------
 
-    @admin.action(description=_("Approve selected loans"), permissions=["change"])
-    def approve_selected(self, request, queryset):
-        for loan in queryset.filter(status=LoanStatus.PENDING):
-            self._call(
-                request,
-                lambda chosen=loan: loan_approve(loan_id=chosen.pk, acting_user=request.user),
-                _("Loan %s approved.") % loan,
-            )
+    def has_disburse_permission(self, request) -> bool:
+        return may(request.user, Perm.DISBURSE_LOAN)
 
-    @admin.action(description=_("Disburse selected loans today"), permissions=["change"])
+    @admin.action(description=_("Disburse selected loans today"), permissions=["disburse"])
     def disburse_selected_today(self, request, queryset):
         today = timezone.localdate()
         for loan in queryset:

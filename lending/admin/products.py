@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -74,6 +75,9 @@ class LoanProductAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def quote_view(self, request):
+        # A quote shows a product's pricing: whoever may see products may quote.
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         form = QuoteForm(request.GET or None)
         result = None
         if form.is_valid():

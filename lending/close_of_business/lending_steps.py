@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Count, Min, Q, Sum
 
+from lending.access import SYSTEM
 from lending.close_of_business import set_based
 from lending.close_of_business.bulk import bulk_set
 from lending.delinquency import bucket_for, days_past_due
@@ -48,7 +49,7 @@ def apply_credit(*, business_date: date, loan_ids: list[int]) -> dict:
         if next_due is not None and next_due <= business_date
     ]
     applied = [
-        loan_credit_apply(loan_id=pk, as_of=business_date, acting_user=None) for pk in holders
+        loan_credit_apply(loan_id=pk, as_of=business_date, acting_user=SYSTEM) for pk in holders
     ]
     posted = [t for t in applied if t is not None]
     return {

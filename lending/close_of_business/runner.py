@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from lending.access import Perm, require, stored_user
 from lending.close_of_business.registry import book_steps, chunked_steps
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import (
@@ -113,6 +114,7 @@ def business_day_begin(
     *, business_date: date, acting_user, chunk_size: int | None = None
 ) -> BusinessDayRun:
     """Open the run for a date (or reopen a failed one) and cut its loans into chunks."""
+    require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to="run the close of business")
     existing = BusinessDayRun.objects.select_for_update().filter(business_date=business_date)
     run = existing.first()
     if run and run.status == RunStatus.DONE:
@@ -141,7 +143,7 @@ def business_day_begin(
             run = BusinessDayRun.objects.create(
                 business_date=business_date,
                 started_at=timezone.now(),
-                started_by=acting_user if getattr(acting_user, "pk", None) else None,
+                started_by=stored_user(acting_user),
             )
     except IntegrityError:
         raise LendingError(
@@ -332,6 +334,7 @@ def close_business_days(
 def business_day_abandon(*, run_id: int, reason: str, acting_user) -> BusinessDayRun:
     """Mark a run stuck in 'running' (its worker died) as failed, so it can be retried.
     Committed chunks stay done; the retry runs only the rest."""
+    require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to="run the close of business")
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     run = BusinessDayRun.objects.select_for_update().get(pk=run_id)
     if run.status != RunStatus.RUNNING:

@@ -38,6 +38,9 @@ class Borrower(models.Model):
         verbose_name = _("borrower")
         verbose_name_plural = _("borrowers")
         ordering = ["-id"]
+        permissions = [
+            ("view_pii", _("Can reveal national ID and mobile (each reveal is audited)")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(is_blacklisted=False) | ~Q(blacklist_reason=""),

@@ -72,6 +72,9 @@ class BusinessDayRun(models.Model):
         verbose_name = _("close of business run")
         verbose_name_plural = _("close of business runs")
         ordering = ["-business_date"]
+        permissions = [
+            ("run_close_of_business", _("Can start, retry or abandon a close of business")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.business_date} ({self.get_status_display()})"

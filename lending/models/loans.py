@@ -23,6 +23,11 @@ class LoanStatus(models.TextChoices):
     WRITTEN_OFF = "written_off", _("Written off")
 
 
+class LoanOrigin(models.TextChoices):
+    APPLICATION = "application", _("Application")
+    MIGRATED = "migrated", _("Migrated")
+
+
 class Loan(models.Model):
     """A loan and the cached balances its transactions add up to (`manage.py reconcile`)."""
 
@@ -37,6 +42,11 @@ class Loan(models.Model):
         _("status"), max_length=16, choices=LoanStatus.choices, default=LoanStatus.PENDING
     )
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    # How the loan was approved: through an application (the one route), or contracted
+    # elsewhere and migrated onto the book.
+    origin = models.CharField(
+        _("origin"), max_length=16, choices=LoanOrigin.choices, default=LoanOrigin.APPLICATION
+    )
 
     # Contract terms, copied from the product at booking so later product edits never reprice.
     currency = models.CharField(_("currency"), max_length=3)
@@ -106,6 +116,14 @@ class Loan(models.Model):
         verbose_name = _("loan")
         verbose_name_plural = _("loans")
         ordering = ["-id"]
+        # One permission per decision (DESIGN §10); nobody edits a loan's fields directly.
+        permissions = [
+            ("approve_loan", _("Can approve a loan through its approved application")),
+            ("migrate_loan", _("Can book a loan contracted elsewhere (book migration)")),
+            ("cancel_loan", _("Can cancel an approved loan before disbursement")),
+            ("disburse_loan", _("Can disburse an approved loan")),
+            ("write_off_loan", _("Can write off a loan")),
+        ]
         indexes = [
             # The night's candidates: active loans due or overdue by the business date.
             models.Index(fields=["status", "next_due_date"]),

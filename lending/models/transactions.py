@@ -92,6 +92,11 @@ class Transaction(models.Model):
         verbose_name = _("transaction")
         verbose_name_plural = _("transactions")
         ordering = ["loan_id", "id"]
+        permissions = [
+            ("post_repayment", _("Can post repayments")),
+            ("reverse_transaction", _("Can reverse a posted repayment")),
+            ("refund_credit", _("Can refund a credit balance")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "idempotency_key"],

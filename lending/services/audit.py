@@ -1,5 +1,6 @@
 from django.db import models
 
+from lending.access import stored_user
 from lending.models import AuditEvent
 
 
@@ -8,7 +9,7 @@ def audit_log(
 ) -> AuditEvent:
     """Record who did what; call inside the service's transaction so both land or neither."""
     return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=stored_user(actor),
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db import IntegrityError, transaction
 
+from lending.access import Perm, require
 from lending.errors import LendingError, LendingErrorCode
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
 from lending.models import Borrower, EmergencyContact
@@ -85,6 +86,7 @@ def borrower_create(
     emergency_contacts: list[dict] | None = None,
     **profile,
 ) -> Borrower:
+    require(acting_user, Perm.ADD_BORROWER, to="add borrowers")
     unknown = set(profile) - EDITABLE
     if unknown:
         raise LendingError(LendingErrorCode.INVALID, "unknown field", field=sorted(unknown)[0])
@@ -100,6 +102,7 @@ def borrower_create(
 
 @transaction.atomic
 def borrower_update(*, borrower_id: int, acting_user, **changes) -> Borrower:
+    require(acting_user, Perm.CHANGE_BORROWER, to="change borrowers")
     borrower = Borrower.objects.select_for_update().get(pk=borrower_id)
     unknown = set(changes) - EDITABLE - {"national_id", "date_of_birth", "sex"}
     if unknown:
@@ -132,6 +135,7 @@ def borrower_update(*, borrower_id: int, acting_user, **changes) -> Borrower:
 def emergency_contact_add(
     *, borrower: Borrower, name: str, relation: str, phone: str, acting_user
 ) -> EmergencyContact:
+    require(acting_user, Perm.CHANGE_BORROWER, to="change borrowers")
     if not name.strip():
         raise LendingError(LendingErrorCode.REQUIRED, "is required", field="name")
     try:

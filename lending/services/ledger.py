@@ -7,6 +7,7 @@ decide what to post, this module posts it.
 from datetime import date
 from decimal import Decimal
 
+from lending.access import stored_user
 from lending.allocation import (
     COMPONENTS,
     InstallmentState,
@@ -84,7 +85,7 @@ def post_transaction(
         fee=total.fee,
         penalty=total.penalty,
         credit=credit,
-        posted_by=acting_user if getattr(acting_user, "pk", None) else None,
+        posted_by=stored_user(acting_user),
         **fields,
     )
     TransactionLine.objects.bulk_create(

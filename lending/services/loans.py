@@ -1,15 +1,18 @@
-"""Loan lifecycle: book, approve, reject, cancel, disburse, write off (DESIGN §5)."""
+"""Loan lifecycle: book approved, reject, cancel, disburse, write off (DESIGN §5, §10)."""
 
+from collections.abc import Callable
 from datetime import date
 from uuid import uuid4
 
 from django.db import transaction
 from django.utils import timezone
 
+from lending.access import Perm, require, stored_user
 from lending.allocation import COMPONENTS, Parts
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, Installment, Loan, LoanProduct, LoanStatus, TransactionKind
 from lending.models.borrowers import KycStatus
+from lending.models.loans import LoanOrigin
 from lending.money import ZERO
 from lending.schedules import (
     DayCount,
@@ -56,6 +59,16 @@ VERB = {
 }
 
 
+# Checks other apps register (in AppConfig.ready) to run under the borrower lock before a loan
+# is paid out; each raises LendingError to refuse. Risk registers the credit-limit check.
+DISBURSEMENT_CHECKS: list[Callable[[Loan], None]] = []
+
+
+def register_disbursement_check(check: Callable[[Loan], None]) -> None:
+    if check not in DISBURSEMENT_CHECKS:
+        DISBURSEMENT_CHECKS.append(check)
+
+
 def transition(loan: Loan, to: LoanStatus) -> None:
     """Move the loan's status, refusing anything the state machine does not allow."""
     current = LoanStatus(loan.status)
@@ -68,18 +81,18 @@ def transition(loan: Loan, to: LoanStatus) -> None:
     loan.status = to
 
 
-@transaction.atomic
-def loan_create(
+def _book_pending(
     *,
     borrower: Borrower,
     product: LoanProduct,
     principal,
     annual_rate,
     term_months: int,
-    purpose: str = "",
+    purpose: str,
+    origin: LoanOrigin,
     acting_user,
 ) -> Loan:
-    """Book a pending loan on the product's terms, refusing anything outside its ranges."""
+    """The loan record on the product's terms, refusing anything outside its ranges."""
     principal = parse_amount(principal, field="amount", currency=product.currency)
     annual_rate = parse_rate(annual_rate, field="rate")
     if borrower.is_blacklisted:
@@ -100,6 +113,7 @@ def loan_create(
         borrower=borrower,
         product=product,
         purpose=purpose,
+        origin=origin,
         currency=product.currency,
         principal=principal,
         annual_rate=annual_rate,
@@ -108,7 +122,7 @@ def loan_create(
         day_count=product.day_count,
         origination_fee=product.origination_fee_for(principal),
         fee_collection=product.fee_collection,
-        created_by=acting_user if getattr(acting_user, "pk", None) else None,
+        created_by=stored_user(acting_user),
     )
     loan.reference = f"LN{loan.pk:08d}"
     loan.save(update_fields=["reference"])
@@ -117,39 +131,75 @@ def loan_create(
         action="loan.create",
         obj=loan,
         summary=f"booked {loan.reference}: {principal} at {annual_rate} for {term_months} months",
-        data={"principal": str(principal), "rate": str(annual_rate), "term": term_months},
+        data={
+            "principal": str(principal),
+            "rate": str(annual_rate),
+            "term": term_months,
+            "origin": str(origin),
+        },
     )
     return loan
 
 
-@transaction.atomic
-def loan_approve(*, loan_id: int, acting_user) -> Loan:
-    loan = lock_loan(loan_id)
+def _approve(loan: Loan, acting_user) -> None:
     if loan.borrower.kyc_status != KycStatus.VERIFIED:
         raise LendingError(
             LendingErrorCode.INVALID,
             "the borrower's KYC is not verified; verify it before approving",
             field="borrower",
         )
-    if loan.borrower.is_blacklisted:
-        raise LendingError(
-            LendingErrorCode.BLACKLISTED, "borrower is blacklisted", field="borrower"
-        )
     transition(loan, LoanStatus.APPROVED)
     loan.approved_at = timezone.now()
-    loan.approved_by = acting_user if getattr(acting_user, "pk", None) else None
+    loan.approved_by = stored_user(acting_user)
     loan.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
     audit_log(actor=acting_user, action="loan.approve", obj=loan, summary="approved")
+
+
+@transaction.atomic
+def loan_book_approved(
+    *,
+    borrower: Borrower,
+    product: LoanProduct,
+    principal,
+    annual_rate,
+    term_months: int,
+    acting_user,
+    purpose: str = "",
+    origin: LoanOrigin = LoanOrigin.APPLICATION,
+) -> Loan:
+    """Book an approved loan. There is one route to an approved loan (DESIGN §10): risk's
+    underwriting calls this for an application the active policy approved within the limit, or a
+    second officer approved on review. Book migration (`origin=migrated`, its own permission)
+    brings loans contracted elsewhere. No door approves a loan by itself."""
+    if origin == LoanOrigin.MIGRATED:
+        require(acting_user, Perm.MIGRATE_LOAN, to="migrate loans onto the book")
+    else:
+        require(acting_user, Perm.APPROVE_LOAN, to="approve loans")
+    loan = _book_pending(
+        borrower=borrower,
+        product=product,
+        principal=principal,
+        annual_rate=annual_rate,
+        term_months=term_months,
+        purpose=purpose,
+        origin=LoanOrigin(origin),
+        acting_user=acting_user,
+    )
+    _approve(loan, acting_user)
     return loan
 
 
 @transaction.atomic
 def loan_reject(*, loan_id: int, reason: str, acting_user) -> Loan:
+    """Reject a loan still pending (loans booked before applications were the only route)."""
+    require(acting_user, Perm.CANCEL_LOAN, to="reject or cancel loans")
     return _close_application(loan_id, LoanStatus.REJECTED, reason, acting_user)
 
 
 @transaction.atomic
 def loan_cancel(*, loan_id: int, reason: str, acting_user) -> Loan:
+    """Cancel a loan before disbursement (the borrower withdrew, the terms changed)."""
+    require(acting_user, Perm.CANCEL_LOAN, to="reject or cancel loans")
     return _close_application(loan_id, LoanStatus.CANCELLED, reason, acting_user)
 
 
@@ -185,9 +235,22 @@ def schedule_terms_for(loan: Loan, start_date: date, first_due_date: date | None
 def loan_disburse(
     *, loan_id: int, disbursement_date: date, first_due_date: date | None = None, acting_user
 ) -> Loan:
-    """Pay the loan out: fix the schedule as installments and post the disbursement."""
+    """Pay the loan out: fix the schedule as installments and post the disbursement. The
+    borrower is locked first (the order underwriting takes), then the loan's state and the
+    registered checks (risk: the credit limit) are read again under that lock."""
+    require(acting_user, Perm.DISBURSE_LOAN, to="disburse loans")
+    borrower_id = Loan.objects.filter(pk=loan_id).values_list("borrower_id", flat=True).first()
+    if borrower_id is None:
+        raise LendingError(LendingErrorCode.NOT_FOUND, "no such loan", field="loan")
+    Borrower.objects.select_for_update().filter(pk=borrower_id).first()
     loan = lock_loan(loan_id)
     transition(loan, LoanStatus.ACTIVE)
+    if loan.borrower.is_blacklisted:
+        raise LendingError(
+            LendingErrorCode.BLACKLISTED, "borrower is blacklisted", field="borrower"
+        )
+    for check in DISBURSEMENT_CHECKS:
+        check(loan)
     check_not_future(disbursement_date, field="disbursement_date")
     rows = build_schedule(schedule_terms_for(loan, disbursement_date, first_due_date))
     installments = Installment.objects.bulk_create(
@@ -243,6 +306,7 @@ def cancel_unearned_interest(loan, installments, as_of: date, acting_user):
 @transaction.atomic
 def loan_write_off(*, loan_id: int, reason: str, value_date: date, acting_user) -> Loan:
     """Remove the outstanding balance from the book: interest only to the write-off date."""
+    require(acting_user, Perm.WRITE_OFF_LOAN, to="write off loans")
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     check_not_future(value_date, field="value_date")
     loan = lock_loan(loan_id)

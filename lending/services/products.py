@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from lending.access import Perm, require
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import LoanProduct
 from lending.services.audit import audit_log
@@ -12,6 +13,10 @@ from lending.services.audit import audit_log
 def product_save(*, product: LoanProduct, acting_user) -> LoanProduct:
     """Create or update a product after every model rule (ranges, order, APR ceiling) passes."""
     creating = product.pk is None
+    if creating:
+        require(acting_user, Perm.ADD_PRODUCT, to="create products")
+    else:
+        require(acting_user, Perm.CHANGE_PRODUCT, to="change products")
     try:
         product.full_clean()
     except ValidationError as exc:

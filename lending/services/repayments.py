@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from lending.access import Perm, require
 from lending.allocation import (
     COMPONENTS,
     Parts,
@@ -96,6 +97,7 @@ def repayment_post(
     Enough to pay the loan off on `value_date` (see payoff quote) closes it, with interest only
     to that date; anything beyond what is owed becomes a credit balance, never lost.
     """
+    require(acting_user, Perm.POST_REPAYMENT, to="post repayments")
     loan = lock_loan(loan_id)
     amount = parse_amount(amount, field="amount", currency=loan.currency)
     key = clean_text(idempotency_key, field="idempotency_key", max_length=100)
@@ -157,6 +159,7 @@ def repayment_post(
 @transaction.atomic
 def loan_credit_apply(*, loan_id: int, as_of: date, acting_user) -> Transaction | None:
     """Let the credit balance pay installments that have fallen due (the nightly run calls it)."""
+    require(acting_user, Perm.POST_REPAYMENT, to="apply credit balances")
     check_not_future(as_of, field="as_of")
     loan = lock_loan(loan_id)
     if loan.status != LoanStatus.ACTIVE:
@@ -171,6 +174,7 @@ def loan_credit_apply(*, loan_id: int, as_of: date, acting_user) -> Transaction 
 @transaction.atomic
 def loan_credit_refund(*, loan_id: int, amount=None, acting_user, note: str = "") -> Transaction:
     """Pay credit back to the borrower (all of it unless `amount` says less)."""
+    require(acting_user, Perm.REFUND_CREDIT, to="refund credit balances")
     note = clean_text(note, field="note", max_length=255)
     loan = lock_loan(loan_id)
     amount = loan.credit_balance if amount is None else parse_amount(amount, field="amount")
@@ -198,6 +202,7 @@ def loan_credit_refund(*, loan_id: int, amount=None, acting_user, note: str = ""
 @transaction.atomic
 def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Transaction:
     """Undo a repayment exactly: its lines, the credit it added, and what was posted with it."""
+    require(acting_user, Perm.REVERSE_TRANSACTION, to="reverse transactions")
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     original = Transaction.objects.filter(pk=transaction_id).first()
     if original is None:

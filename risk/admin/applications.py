@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from lending.access import Perm
 from lending.admin.forms import attach_error
 from lending.admin.read_only import ReadOnlyAdmin
 from lending.errors import LendingError
@@ -28,7 +29,7 @@ from risk.selectors import exposure
 from risk.services.profiles import EDITABLE, risk_profile_save
 from risk.services.underwriting import application_review
 
-REVIEW_PERMISSION = "risk.change_loanapplication"
+REVIEW_PERMISSION = Perm.DECIDE_APPLICATION
 
 
 @admin.register(RiskProfile)

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from lending.access import Perm, may
 from lending.errors import LendingError
 from risk.models import CreditPolicy
 from risk.services.policies import (
@@ -96,7 +97,10 @@ class CreditPolicyAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
         obj.refresh_from_db()
 
-    @admin.action(description=_("Activate the selected version"), permissions=["change"])
+    def has_activate_permission(self, request) -> bool:
+        return may(request.user, Perm.ACTIVATE_POLICY)
+
+    @admin.action(description=_("Activate the selected version"), permissions=["activate"])
     def activate(self, request, queryset):
         if queryset.count() != 1:
             messages.error(request, _("Select exactly one version to activate."))

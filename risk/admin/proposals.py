@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from lending.access import Perm, may
 from lending.errors import LendingError
 from risk.models import LimitIncreaseProposal
 from risk.services.limits import (
@@ -85,7 +86,7 @@ class LimitIncreaseProposalAdmin(admin.ModelAdmin):
         return False
 
     def has_approve_permission(self, request):
-        return request.user.has_perm("risk.approve_limitincreaseproposal")
+        return may(request.user, Perm.APPROVE_LIMIT_PROPOSAL)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

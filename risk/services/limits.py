@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from lending.access import Perm, require, require_other_person, stored_user
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower
 from lending.money import ZERO
@@ -64,7 +65,7 @@ def credit_limit_change(
         reason=reason,
         adverse_action=adverse_action,
         policy=policy,
-        changed_by=acting_user if getattr(acting_user, "pk", None) else None,
+        changed_by=stored_user(acting_user),
     )
     audit_log(
         actor=acting_user,
@@ -73,10 +74,6 @@ def credit_limit_change(
         summary=f"{before_amount} {before_status} → {limit.amount} {limit.status}: {reason}",
     )
     return limit
-
-
-def _person(acting_user):
-    return acting_user if getattr(acting_user, "pk", None) else None
 
 
 def _check_open(limit: CreditLimit) -> None:
@@ -117,6 +114,7 @@ def limit_increase_propose(
     *, borrower: Borrower, amount, reason: str, acting_user
 ) -> LimitIncreaseProposal:
     """An analyst proposes a higher limit; another analyst decides it (four eyes)."""
+    require(acting_user, Perm.PROPOSE_LIMIT_INCREASE, to="propose limit increases")
     amount = parse_amount(amount, field="proposed_amount")
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     limit = lock_limit(borrower)
@@ -127,7 +125,7 @@ def limit_increase_propose(
         current_amount=limit.amount,
         proposed_amount=amount,
         reason=reason,
-        proposed_by=_person(acting_user),
+        proposed_by=stored_user(acting_user),
     )
     audit_log(actor=acting_user, action="limit.propose_increase", obj=proposal, summary=reason)
     return proposal
@@ -136,7 +134,8 @@ def limit_increase_propose(
 def _lock_proposal(proposal_id: int, acting_user) -> tuple[LimitIncreaseProposal, CreditLimit]:
     """The proposal and its limit, locked limit first: the order the nightly review takes
     them in (it withdraws proposals of limits it freezes), so the two never deadlock."""
-    if _person(acting_user) is None:
+    require(acting_user, Perm.APPROVE_LIMIT_PROPOSAL, to="decide limit increase proposals")
+    if stored_user(acting_user) is None:
         raise LendingError(
             LendingErrorCode.REQUIRED, "a risk analyst must decide a proposal", field="approver"
         )
@@ -158,7 +157,7 @@ def _lock_proposal(proposal_id: int, acting_user) -> tuple[LimitIncreaseProposal
 
 def _decide(proposal: LimitIncreaseProposal, status: str, note: str, acting_user) -> None:
     proposal.status = status
-    proposal.decided_by = _person(acting_user)
+    proposal.decided_by = stored_user(acting_user)
     proposal.decided_at = timezone.now()
     proposal.decision_note = note
     proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
@@ -178,12 +177,9 @@ def limit_increase_approve(
     proposal was made under."""
     note = clean_text(note, field="note", max_length=255)
     proposal, limit = _lock_proposal(proposal_id, acting_user)
-    if proposal.proposed_by_id == acting_user.pk:
-        raise LendingError(
-            LendingErrorCode.INVALID,
-            "you proposed this increase; another risk analyst must approve it",
-            field="approver",
-        )
+    require_other_person(
+        proposal.proposed_by_id, acting_user, what="proposed this increase", field="approver"
+    )
     _check_open(limit)
     if limit.amount != proposal.current_amount:
         raise LendingError(

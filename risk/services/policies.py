@@ -5,7 +5,9 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from lending.access import Perm, require, stored_user
 from lending.errors import LendingError, LendingErrorCode
+from lending.models import AuditEvent
 from lending.services.audit import audit_log
 from lending.validation import clean_text
 from risk.models import CreditPolicy, PolicyStatus
@@ -32,6 +34,7 @@ def policy_create(
     status: PolicyStatus = PolicyStatus.DRAFT,
     notes: str = "",
 ) -> CreditPolicy:
+    require(acting_user, Perm.ADD_POLICY, to="write credit policies")
     if status not in EDITABLE:
         raise LendingError(
             LendingErrorCode.INVALID,
@@ -49,7 +52,7 @@ def policy_create(
         status=status,
         definition=definition,
         notes=notes,
-        created_by=acting_user if getattr(acting_user, "pk", None) else None,
+        created_by=stored_user(acting_user),
     )
     audit_log(actor=acting_user, action="policy.create", obj=policy, summary=str(policy))
     return policy
@@ -64,6 +67,7 @@ def policy_update(
     name: str | None = None,
     notes: str | None = None,
 ) -> CreditPolicy:
+    require(acting_user, Perm.EDIT_POLICY, to="write credit policies")
     policy = CreditPolicy.objects.select_for_update().get(pk=policy_id)
     if policy.status not in EDITABLE:
         raise LendingError(
@@ -84,9 +88,19 @@ def policy_update(
     return policy
 
 
+def policy_makers(policy: CreditPolicy) -> set[int]:
+    """Everyone who wrote this version: its creator and whoever edited it since."""
+    editors = AuditEvent.objects.filter(
+        action="policy.update", object_type=policy._meta.label_lower, object_id=str(policy.pk)
+    ).values_list("actor_id", flat=True)
+    return {pk for pk in [policy.created_by_id, *editors] if pk is not None}
+
+
 @transaction.atomic
 def policy_activate(*, policy_id: int, acting_user) -> CreditPolicy:
-    """Make a draft or candidate the one active version; the previous one is retired."""
+    """Make a draft or candidate the one active version; the previous one is retired.
+    Four eyes: whoever wrote or edited the version cannot activate it."""
+    require(acting_user, Perm.ACTIVATE_POLICY, to="activate credit policies")
     policies = {p.pk: p for p in CreditPolicy.objects.select_for_update().order_by("pk")}
     policy = policies.get(policy_id)
     if policy is None:
@@ -98,6 +112,13 @@ def policy_activate(*, policy_id: int, acting_user) -> CreditPolicy:
             "or a candidate can be activated",
             field="status",
         )
+    if getattr(acting_user, "pk", None) in policy_makers(policy):
+        raise LendingError(
+            LendingErrorCode.SAME_PERSON,
+            f"you wrote or edited version {policy.version}; another analyst or an administrator "
+            "must activate it",
+            field="activated_by",
+        )
     policy_parse(policy.definition)
     for other in policies.values():
         if other.status == PolicyStatus.ACTIVE:
@@ -105,7 +126,7 @@ def policy_activate(*, policy_id: int, acting_user) -> CreditPolicy:
             other.save(update_fields=["status"])
     policy.status = PolicyStatus.ACTIVE
     policy.activated_at = timezone.now()
-    policy.activated_by = acting_user if getattr(acting_user, "pk", None) else None
+    policy.activated_by = stored_user(acting_user)
     policy.save(update_fields=["status", "activated_at", "activated_by"])
     audit_log(actor=acting_user, action="policy.activate", obj=policy, summary=str(policy))
     return policy

@@ -4,6 +4,7 @@ underwriting reads. Every change is audited, because it can move a credit decisi
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from lending.access import Perm, require
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower
 from lending.services.audit import audit_log
@@ -28,6 +29,7 @@ EDITABLE = frozenset(
 def risk_profile_save(*, borrower_id: int, acting_user, **changes) -> RiskProfile:
     """Create the borrower's risk profile or change its fields; refused, naming the field,
     when a value is invalid (nothing is saved)."""
+    require(acting_user, Perm.EDIT_RISK_PROFILE, to="change risk profiles")
     unknown = set(changes) - EDITABLE
     if unknown:
         raise LendingError(LendingErrorCode.INVALID, "cannot be changed", field=sorted(unknown)[0])

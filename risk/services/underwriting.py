@@ -7,15 +7,18 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from lending.access import Perm, require, require_other_person, stored_user
 from lending.errors import LendingError, LendingErrorCode
-from lending.models import Borrower, LoanProduct
+from lending.models import Borrower, Loan, LoanProduct
+from lending.models.loans import LoanOrigin
 from lending.money import money_str, quantize_money
 from lending.selectors import product_quote
 from lending.services.audit import audit_log
-from lending.services.loans import loan_approve, loan_create
+from lending.services.loans import loan_book_approved
 from lending.validation import clean_text, parse_amount
 from risk.models import (
     ApplicationStatus,
+    CreditLimit,
     CreditPolicy,
     Decision,
     LimitStatus,
@@ -29,6 +32,30 @@ from risk.services.limits import credit_limit_change, lock_limit
 
 LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
 LIMIT_FROZEN = "LIMIT_FROZEN"
+
+
+def limit_check_at_disbursement(loan: Loan) -> None:
+    """Registered with lending's disbursement (RiskConfig.ready): under the borrower lock, the
+    limit must still be active and cover everything owed or approved, this loan included.
+    Between approval and payout a limit can be frozen by the nightly review or cut."""
+    if loan.origin != LoanOrigin.APPLICATION:
+        return  # contracted elsewhere and migrated: no limit of ours approved it
+    limit = CreditLimit.objects.select_for_update().filter(borrower_id=loan.borrower_id).first()
+    if limit is None or limit.status != LimitStatus.ACTIVE:
+        state = limit.get_status_display().lower() if limit else "not set"
+        raise LendingError(
+            LendingErrorCode.LIMIT_NOT_ACTIVE,
+            f"the borrower's credit limit is {state}; {loan.reference} cannot be disbursed",
+            field="borrower",
+        )
+    used = exposure(loan.borrower_id)
+    if used > limit.amount:
+        raise LendingError(
+            LendingErrorCode.LIMIT_EXCEEDED,
+            f"{money_str(quantize_money(used))} owed or approved, this loan included, exceeds "
+            f"the limit of {money_str(limit.amount)}; {loan.reference} cannot be disbursed",
+            field="borrower",
+        )
 
 
 def _record(borrower, record: CreditPolicy, decision: PolicyDecision, profile) -> Decision:
@@ -76,7 +103,7 @@ def _limit_refusal(
 
 
 def _book(application: LoanApplication, annual_rate: Decimal, acting_user) -> None:
-    loan = loan_create(
+    loan = loan_book_approved(
         borrower=application.borrower,
         product=application.product,
         principal=application.amount,
@@ -85,7 +112,6 @@ def _book(application: LoanApplication, annual_rate: Decimal, acting_user) -> No
         purpose=application.purpose,
         acting_user=acting_user,
     )
-    loan_approve(loan_id=loan.pk, acting_user=acting_user)
     application.loan = loan
     application.status = ApplicationStatus.APPROVED
 
@@ -103,6 +129,7 @@ def application_submit(
     as_of: date | None = None,
 ) -> LoanApplication:
     """Underwrite an application with the active policy and act on the outcome."""
+    require(acting_user, Perm.SUBMIT_APPLICATION, to="submit applications")
     borrower = Borrower.objects.select_for_update().filter(pk=borrower_id).first()
     if borrower is None:
         raise LendingError(LendingErrorCode.NOT_FOUND, "no such borrower", field="borrower")
@@ -130,7 +157,7 @@ def application_submit(
         annual_rate=annual_rate,
         purpose=purpose,
         decision=stored,
-        submitted_by=acting_user if getattr(acting_user, "pk", None) else None,
+        submitted_by=stored_user(acting_user),
     )
     if decision.outcome == Outcome.APPROVE:
         refusal = _limit_refusal(borrower, amount, record, decision.limit, acting_user)
@@ -161,6 +188,7 @@ def application_review(
     *, application_id: int, approve: bool, note: str, acting_user
 ) -> LoanApplication:
     """A credit officer decides a referred application; never their own (four eyes)."""
+    require(acting_user, Perm.DECIDE_APPLICATION, to="decide applications")
     note = clean_text(note, field="note", max_length=255, required=True)
     application = (
         # of=("self",): lock the application only (the decision join is an outer join).
@@ -178,14 +206,12 @@ def application_review(
             "not awaiting review",
             field="status",
         )
-    if application.submitted_by_id and application.submitted_by_id == getattr(
-        acting_user, "pk", None
-    ):
-        raise LendingError(
-            LendingErrorCode.INVALID,
-            "you submitted this application; another credit officer must review it",
-            field="reviewer",
-        )
+    require_other_person(
+        application.submitted_by_id,
+        acting_user,
+        what="submitted this application",
+        field="reviewer",
+    )
     Borrower.objects.select_for_update().get(pk=application.borrower_id)
     if approve:
         refusal = _limit_refusal(
@@ -200,7 +226,7 @@ def application_review(
         _book(application, application.annual_rate, acting_user)
     else:
         application.status = ApplicationStatus.DECLINED
-    application.reviewed_by = acting_user if getattr(acting_user, "pk", None) else None
+    application.reviewed_by = stored_user(acting_user)
     application.reviewed_at = timezone.now()
     application.review_note = note
     application.save()

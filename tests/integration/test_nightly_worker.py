@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from lending.access import SYSTEM
 from lending.close_of_business.runner import close_business_days
 from lending.models import BusinessDayRun, Transaction, TransactionKind
 from lending.services.reconcile import reconcile_loans
@@ -94,7 +95,7 @@ def wait_for(predicate, timeout=90):
 def test_worker_catches_up_the_missed_nights_exactly_once(worker):
     loans = [active_loan(start=date(2026, 9, 15)) for _ in range(3)]  # 766.80 due 2026-10-15
     # The last night that ran, closed by hand with the same chunking as the worker.
-    close_business_days(until=date(2026, 10, 16), acting_user=None, chunk_size=1)
+    close_business_days(until=date(2026, 10, 16), acting_user=SYSTEM, chunk_size=1)
 
     close_business_days_task.delay("2026-10-20")  # what beat sends; four nights were missed
     done = wait_for(
@@ -116,4 +117,4 @@ def test_worker_catches_up_the_missed_nights_exactly_once(worker):
         assert days == [date(2026, 10, 16) + timedelta(days=n) for n in range(5)]
         # 766.80 × (0.18 × 1.5) / 360 = 0.5751 a day; five days exact 2.8755 → 2.88 posted
         assert loan.penalty_outstanding == Decimal("2.88")
-    assert reconcile_loans(acting_user=None).clean
+    assert reconcile_loans(acting_user=SYSTEM).clean

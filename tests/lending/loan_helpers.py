@@ -3,7 +3,9 @@
 from datetime import date
 from decimal import Decimal
 
-from lending.services.loans import loan_approve, loan_create, loan_disburse
+from lending.access import SYSTEM
+from lending.models.loans import LoanOrigin
+from lending.services.loans import loan_book_approved, loan_disburse
 from tests.factories import BorrowerFactory, ProductFactory
 
 
@@ -20,17 +22,18 @@ def active_loan(
 ):
     product = product or ProductFactory(**product_fields)
     borrower = borrower or BorrowerFactory()
-    loan = loan_create(
+    # Migrated: these loans test the ledger, not underwriting (tests/risk build through it).
+    loan = loan_book_approved(
         borrower=borrower,
         product=product,
         principal=Decimal(principal),
         annual_rate=Decimal(rate),
         term_months=term,
-        acting_user=None,
+        origin=LoanOrigin.MIGRATED,
+        acting_user=SYSTEM,
     )
-    loan_approve(loan_id=loan.pk, acting_user=None)
     loan = loan_disburse(
-        loan_id=loan.pk, disbursement_date=start, first_due_date=first_due_date, acting_user=None
+        loan_id=loan.pk, disbursement_date=start, first_due_date=first_due_date, acting_user=SYSTEM
     )
     loan.refresh_from_db()
     return loan

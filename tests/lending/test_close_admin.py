@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from lending.access import SYSTEM
 from lending.close_of_business import registry
 from lending.close_of_business.runner import close_business_days
 from lending.models import BusinessDayRun, DelinquencyBucket, LprRate, Transaction
@@ -46,7 +47,7 @@ def broken_step():
 
 def test_run_list_shows_the_night_in_figures(admin_client):
     active_loan(start=date(2026, 9, 15))
-    close_business_days(until=date(2026, 10, 16), acting_user=None)
+    close_business_days(until=date(2026, 10, 16), acting_user=SYSTEM)
     page = admin_client.get(reverse("admin:lending_businessdayrun_changelist"))
     html = page.content.decode()
     assert "Oct. 16, 2026" in html and "1/1" in html  # date and chunk progress
@@ -60,7 +61,7 @@ def test_retry_of_a_failed_date_from_the_admin_finishes_it_once(
     admin_client, eager_celery, broken_step, django_capture_on_commit_callbacks
 ):
     loan = active_loan(start=date(2026, 9, 15))
-    [run] = close_business_days(until=date(2026, 10, 16), acting_user=None)
+    [run] = close_business_days(until=date(2026, 10, 16), acting_user=SYSTEM)
     assert run.status == "failed"
     assert run.failed_loan_ids == [loan.pk]
     assert not Transaction.objects.filter(kind="penalty_accrual").exists()
@@ -119,10 +120,10 @@ def test_deleting_a_bucket_that_would_leave_a_gap_is_refused(admin_client):
 
 def test_a_bucket_table_broken_outside_the_admin_stops_the_night_with_the_reason():
     loan = active_loan(start=date(2026, 9, 15))
-    close_business_days(until=date(2026, 10, 16), acting_user=None)
+    close_business_days(until=date(2026, 10, 16), acting_user=SYSTEM)
     DelinquencyBucket.objects.filter(code="M1").update(max_dpd=5)  # 6..30 dpd in no bucket
 
-    runs = close_business_days(until=date(2026, 10, 21), acting_user=None)
+    runs = close_business_days(until=date(2026, 10, 21), acting_user=SYSTEM)
 
     assert runs[-1].status == "failed"
     assert "M2 (from 31) leaves a gap after M1" in runs[-1].error
@@ -131,7 +132,7 @@ def test_a_bucket_table_broken_outside_the_admin_stops_the_night_with_the_reason
 
     # The borrower's money is still taken: the payment keeps the bucket it cannot recompute.
     posted = repayment_post(
-        loan_id=loan.pk, amount="100.00", value_date=date(2026, 10, 17), acting_user=None
+        loan_id=loan.pk, amount="100.00", value_date=date(2026, 10, 17), acting_user=SYSTEM
     )
     assert posted.transaction.amount == Decimal("100.00")
     loan.refresh_from_db()
@@ -153,7 +154,7 @@ def test_operators_add_a_new_lpr_in_the_admin(admin_client):
 
 def test_loan_list_filters_overdue_loans(admin_client):
     late = active_loan(start=date(2026, 9, 15))
-    close_business_days(until=date(2026, 10, 16), acting_user=None)
+    close_business_days(until=date(2026, 10, 16), acting_user=SYSTEM)
     page = admin_client.get(reverse("admin:lending_loan_changelist"), {"delinquency": "overdue"})
     assert list(page.context["cl"].result_list) == [late]
     assert (

@@ -12,6 +12,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
+from lending.access import SYSTEM
 from lending.close_of_business.runner import (
     business_day_begin,
     business_day_finish,
@@ -77,7 +78,7 @@ def test_two_simultaneous_starts_of_a_date_one_wins(postgres):
     active_loan(start=SEP_15)
     for business_date in (oct_(15), oct_(16), oct_(17)):
         results, errors = run_at_once(
-            2, lambda _, d=business_date: business_day_begin(business_date=d, acting_user=None)
+            2, lambda _, d=business_date: business_day_begin(business_date=d, acting_user=SYSTEM)
         )
         started = [run for run in results if run is not None]
         refused = [exc for exc in errors if exc is not None]
@@ -98,8 +99,8 @@ def test_two_simultaneous_starts_of_a_date_one_wins(postgres):
 
 def test_a_second_penalty_accrual_for_a_loan_and_day_is_refused_by_the_database(postgres):
     loan = active_loan(start=SEP_15)
-    close_business_days(until=oct_(15), acting_user=None)
-    close_business_days(until=oct_(16), acting_user=None)
+    close_business_days(until=oct_(15), acting_user=SYSTEM)
+    close_business_days(until=oct_(16), acting_user=SYSTEM)
     assert accruals_by_loan(oct_(16)) == {loan.pk: [D("0.58")]}
 
     def accrual(value_date, kind=TransactionKind.PENALTY_ACCRUAL):
@@ -126,8 +127,8 @@ def test_a_second_penalty_accrual_for_a_loan_and_day_is_refused_by_the_database(
 
 def test_the_same_chunk_run_twice_at_once_posts_once(postgres):
     loans = [active_loan(start=SEP_15) for _ in range(3)]
-    close_business_days(until=oct_(15), acting_user=None)
-    run = business_day_begin(business_date=oct_(16), acting_user=None)
+    close_business_days(until=oct_(15), acting_user=SYSTEM)
+    run = business_day_begin(business_date=oct_(16), acting_user=SYSTEM)
     chunk = run.chunks.get()
     assert sorted(chunk.loan_ids) == sorted(loan.pk for loan in loans)
 
@@ -152,5 +153,5 @@ def test_the_same_chunk_run_twice_at_once_posts_once(postgres):
         .filter(n__gt=1)
         .exists()
     )
-    report = reconcile_loans(acting_user=None)
+    report = reconcile_loans(acting_user=SYSTEM)
     assert report.clean, [str(d) for d in report.differences]

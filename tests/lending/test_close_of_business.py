@@ -20,6 +20,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lending.access import SYSTEM
 from lending.close_of_business import registry
 from lending.close_of_business.registry import register_step
 from lending.close_of_business.runner import (
@@ -73,7 +74,7 @@ def oct_(day: int) -> date:
 
 def close(business_date: date, **kwargs) -> BusinessDayRun:
     """Close one date (the next in order, or the first ever) and return its run."""
-    runs = close_business_days(until=business_date, acting_user=None, **kwargs)
+    runs = close_business_days(until=business_date, acting_user=SYSTEM, **kwargs)
     assert [r.business_date for r in runs] == [business_date]
     assert runs[0].status == RunStatus.DONE, runs[0].error
     return BusinessDayRun.objects.get(pk=runs[0].pk)
@@ -107,7 +108,7 @@ def assert_one_accrual_per_loan_day() -> None:
 
 
 def assert_reconciles() -> None:
-    report = reconcile_loans(acting_user=None)
+    report = reconcile_loans(acting_user=SYSTEM)
     assert report.clean, [str(d) for d in report.differences]
 
 
@@ -154,7 +155,7 @@ def temporary_step():
 def test_due_today_is_not_late_and_the_day_after_is_one_dpd_in_m1():
     late = active_loan(start=SEP_15)
     on_time = active_loan(start=SEP_15)
-    repayment_post(loan_id=on_time.pk, amount="916.80", value_date=DUE, acting_user=None)
+    repayment_post(loan_id=on_time.pk, amount="916.80", value_date=DUE, acting_user=SYSTEM)
     not_yet_due = active_loan(start=date(2026, 9, 20))  # first due 2026-10-20
 
     run = close(DUE)
@@ -201,7 +202,7 @@ def test_an_arrear_within_the_tolerance_is_not_overdue():
     left_100 = active_loan(start=SEP_15, product=product)
     left_101 = active_loan(start=SEP_15, product=product)
     for loan, paid in ((left_080, "916.00"), (left_100, "915.80"), (left_101, "915.79")):
-        repayment_post(loan_id=loan.pk, amount=paid, value_date=DUE, acting_user=None)
+        repayment_post(loan_id=loan.pk, amount=paid, value_date=DUE, acting_user=SYSTEM)
 
     close(DUE)
     run = close(oct_(16))
@@ -354,12 +355,12 @@ def test_rerunning_a_closed_date_posts_nothing_and_says_so():
 
     before = state()
     with pytest.raises(AlreadyClosed) as raised:
-        business_day_begin(business_date=oct_(16), acting_user=None)
+        business_day_begin(business_date=oct_(16), acting_user=SYSTEM)
     assert raised.value.code == LendingErrorCode.OUT_OF_ORDER
     assert raised.value.message == "2026-10-16 is already closed; nothing was posted"
     assert raised.value.run.pk == closed.pk
     with pytest.raises(AlreadyClosed):
-        close_business_days(until=oct_(16), acting_user=None)
+        close_business_days(until=oct_(16), acting_user=SYSTEM)
     assert "2026-10-16 is already closed; nothing was posted." in command("--date", "2026-10-16")
     summary = json.loads(command("--date", "2026-10-16", "--json"))
     assert summary["already_closed"] is True
@@ -376,11 +377,11 @@ def test_a_date_before_the_last_closed_one_is_refused():
     runs_before = BusinessDayRun.objects.count()
 
     with pytest.raises(LendingError) as raised:
-        business_day_begin(business_date=oct_(14), acting_user=None)
+        business_day_begin(business_date=oct_(14), acting_user=SYSTEM)
     assert raised.value.code == LendingErrorCode.OUT_OF_ORDER
     assert "before the last closed date 2026-10-16" in raised.value.message
     with pytest.raises(LendingError) as raised:
-        close_business_days(until=oct_(14), acting_user=None)
+        close_business_days(until=oct_(14), acting_user=SYSTEM)
     assert not isinstance(raised.value, AlreadyClosed)
     assert raised.value.code == LendingErrorCode.OUT_OF_ORDER
     with pytest.raises(CommandError, match=r"^--date: 2026-10-14 is before the last closed"):
@@ -395,13 +396,13 @@ def test_skipping_ahead_is_refused_but_catch_up_closes_day_by_day():
     transactions_before = Transaction.objects.count()
 
     with pytest.raises(LendingError) as raised:
-        business_day_begin(business_date=oct_(18), acting_user=None)
+        business_day_begin(business_date=oct_(18), acting_user=SYSTEM)
     assert raised.value.code == LendingErrorCode.OUT_OF_ORDER
     assert "close 2026-10-17 first" in raised.value.message
     assert not BusinessDayRun.objects.filter(business_date=oct_(18)).exists()
     assert Transaction.objects.count() == transactions_before
 
-    runs = close_business_days(until=oct_(19), acting_user=None)
+    runs = close_business_days(until=oct_(19), acting_user=SYSTEM)
     assert [(r.business_date, r.status) for r in runs] == [
         (oct_(17), "done"),
         (oct_(18), "done"),
@@ -422,18 +423,18 @@ def test_a_date_that_has_not_ended_or_a_second_start_is_refused():
     active_loan(start=SEP_15)
     today = timezone.localdate()
     with pytest.raises(LendingError) as raised:
-        business_day_begin(business_date=today, acting_user=None)
+        business_day_begin(business_date=today, acting_user=SYSTEM)
     assert raised.value.code == LendingErrorCode.OUT_OF_ORDER
     assert "has not ended yet" in raised.value.message
     assert not BusinessDayRun.objects.exists()
 
     close(DUE)
-    business_day_begin(business_date=oct_(16), acting_user=None)  # left running
+    business_day_begin(business_date=oct_(16), acting_user=SYSTEM)  # left running
     with pytest.raises(LendingError) as raised:
-        business_day_begin(business_date=oct_(16), acting_user=None)
+        business_day_begin(business_date=oct_(16), acting_user=SYSTEM)
     assert raised.value.code == LendingErrorCode.RUN_IN_PROGRESS
     with pytest.raises(LendingError) as raised:
-        close_business_days(until=oct_(17), acting_user=None)
+        close_business_days(until=oct_(17), acting_user=SYSTEM)
     assert raised.value.code == LendingErrorCode.RUN_IN_PROGRESS
     assert BusinessDayRun.objects.filter(business_date=oct_(16)).count() == 1
     assert not BusinessDayRun.objects.filter(business_date=oct_(17)).exists()
@@ -525,7 +526,7 @@ def test_closing_day_by_day_equals_catching_up_in_one_call(specs, nights):
                     loan_id=loan.pk,
                     amount=spec["paid"],
                     value_date=oct_(spec["first_due_day"]),
-                    acting_user=None,
+                    acting_user=SYSTEM,
                 )
         close(baseline)
 
@@ -535,7 +536,7 @@ def test_closing_day_by_day_equals_catching_up_in_one_call(specs, nights):
             return book_snapshot()
 
         def catch_up():
-            runs = close_business_days(until=dates[-1], acting_user=None)
+            runs = close_business_days(until=dates[-1], acting_user=SYSTEM)
             assert [r.business_date for r in runs] == dates
             return book_snapshot()
 
@@ -608,7 +609,7 @@ def test_a_chunk_that_keeps_failing_fails_the_date_and_a_retry_posts_it_once(tem
         return {}
 
     temporary_step("test_broken", breaks_on_one_loan, position=991)
-    runs = close_business_days(until=oct_(16), acting_user=None, chunk_size=1)
+    runs = close_business_days(until=oct_(16), acting_user=SYSTEM, chunk_size=1)
     run = BusinessDayRun.objects.get(pk=runs[0].pk)
 
     assert run.status == RunStatus.FAILED
@@ -632,11 +633,11 @@ def test_a_chunk_that_keeps_failing_fails_the_date_and_a_retry_posts_it_once(tem
         assert (loan.dpd, loan.bucket) == (1, "M1")
     # A failed date blocks the next one.
     with pytest.raises(LendingError) as raised:
-        business_day_begin(business_date=oct_(17), acting_user=None)
+        business_day_begin(business_date=oct_(17), acting_user=SYSTEM)
     assert raised.value.code == LendingErrorCode.OUT_OF_ORDER
 
     broken["on"] = False
-    run = business_day_begin(business_date=oct_(16), acting_user=None)
+    run = business_day_begin(business_date=oct_(16), acting_user=SYSTEM)
     assert (run.status, run.attempts, run.failed_loan_ids) == (RunStatus.RUNNING, 2, [])
     pending = list(run.chunks.exclude(status=ChunkStatus.DONE).order_by("number"))
     assert [(c.number, c.loan_ids, c.status) for c in pending] == [
@@ -673,7 +674,7 @@ def test_a_repayment_after_accrual_pays_penalty_first_and_clearing_arrears_cures
     interest_before = loan.interest_outstanding
 
     penalty_only = repayment_post(
-        loan_id=loan.pk, amount="2.88", value_date=oct_(21), acting_user=None
+        loan_id=loan.pk, amount="2.88", value_date=oct_(21), acting_user=SYSTEM
     ).transaction
     assert (penalty_only.penalty, penalty_only.fee) == (D("2.88"), D("0.00"))
     assert (penalty_only.interest, penalty_only.principal) == (D("0.00"), D("0.00"))
@@ -687,7 +688,7 @@ def test_a_repayment_after_accrual_pays_penalty_first_and_clearing_arrears_cures
     assert BucketChange.objects.filter(loan=loan).count() == 1
 
     arrears = repayment_post(
-        loan_id=loan.pk, amount=str(FIRST_INSTALLMENT), value_date=oct_(21), acting_user=None
+        loan_id=loan.pk, amount=str(FIRST_INSTALLMENT), value_date=oct_(21), acting_user=SYSTEM
     ).transaction
     assert (arrears.principal, arrears.interest, arrears.penalty) == (
         D("766.80"),
@@ -720,13 +721,13 @@ def test_a_payment_reversed_on_a_loan_the_night_skipped_makes_it_overdue_at_once
     loan = active_loan(start=SEP_15)
     close(oct_(14))
     payment = repayment_post(
-        loan_id=loan.pk, amount=str(FIRST_INSTALLMENT), value_date=DUE, acting_user=None
+        loan_id=loan.pk, amount=str(FIRST_INSTALLMENT), value_date=DUE, acting_user=SYSTEM
     ).transaction
     # Paid up to November: the next nights do not even look at the loan.
     nights = close_each(DUE, oct_(18))
     assert [nights[day].loans_examined for day in sorted(nights)] == [0, 0, 0, 0]
 
-    repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=None)
+    repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=SYSTEM)
 
     loan.refresh_from_db()
     # As of the last closed date (18 October) the installment due on the 15th is 3 days late.
@@ -744,10 +745,10 @@ def test_the_penalty_of_the_days_a_bounced_payment_stood_is_charged_the_next_nig
     bounced, never_paid = active_loan(start=SEP_15), active_loan(start=SEP_15)
     close(oct_(14))
     payment = repayment_post(
-        loan_id=bounced.pk, amount=str(FIRST_INSTALLMENT), value_date=DUE, acting_user=None
+        loan_id=bounced.pk, amount=str(FIRST_INSTALLMENT), value_date=DUE, acting_user=SYSTEM
     ).transaction
     close_each(DUE, oct_(18))
-    repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=None)
+    repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=SYSTEM)
     close(oct_(19))
 
     # The twin accrued night by night (16th to 19th); the bounced loan gets the same four days
@@ -764,7 +765,7 @@ def test_nights_within_the_arrears_tolerance_owe_no_penalty_when_the_loan_falls_
     loan = active_loan(start=SEP_15, arrears_tolerance=D("1.00"))
     close(oct_(14))
     # 916.00 of 916.80: interest first, so 0.80 of principal stays unpaid — within tolerance.
-    repayment_post(loan_id=loan.pk, amount="916.00", value_date=DUE, acting_user=None)
+    repayment_post(loan_id=loan.pk, amount="916.00", value_date=DUE, acting_user=SYSTEM)
     close_each(DUE, date(2026, 11, 15))
     installment = first_installment(loan)
     assert (installment.penalty_exact, installment.penalty_accrued_through) == (

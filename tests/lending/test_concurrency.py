@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
+from lending.access import SYSTEM
 from lending.models import AuditEvent, Loan, Transaction, TransactionKind
 from lending.services.ledger import lock_loan
 from lending.services.reconcile import reconcile_loans
@@ -49,7 +50,7 @@ def run_at_once(count: int, work):
 
 
 def assert_reconciles():
-    report = reconcile_loans(acting_user=None)
+    report = reconcile_loans(acting_user=SYSTEM)
     assert report.clean, [str(d) for d in report.differences]
 
 
@@ -61,7 +62,7 @@ def test_twenty_simultaneous_repayments_all_count(postgres):
             loan_id=loan.pk,
             amount="10.00",
             value_date=FEB_15,
-            acting_user=None,
+            acting_user=SYSTEM,
             external_reference=f"batch-{i}",
         ),
     )
@@ -87,7 +88,7 @@ def test_simultaneous_repayments_past_the_installment_end_up_as_credit(postgres)
     _, errors = run_at_once(
         20,
         lambda i: repayment_post(
-            loan_id=loan.pk, amount="50.00", value_date=FEB_15, acting_user=None
+            loan_id=loan.pk, amount="50.00", value_date=FEB_15, acting_user=SYSTEM
         ),
     )
     assert errors == [None] * 20
@@ -110,7 +111,7 @@ def test_the_same_idempotency_key_from_five_threads_posts_once(postgres):
             loan_id=loan.pk,
             amount="300.00",
             value_date=FEB_15,
-            acting_user=None,
+            acting_user=SYSTEM,
             idempotency_key="gateway-retry-42",
         ),
     )
@@ -153,7 +154,7 @@ def test_repayments_on_different_loans_do_not_wait_for_each_other(postgres, shar
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '1s'")
             result = repayment_post(
-                loan_id=other.pk, amount="10.00", value_date=FEB_15, acting_user=None
+                loan_id=other.pk, amount="10.00", value_date=FEB_15, acting_user=SYSTEM
             )
         assert result.transaction.loan_id == other.pk
         assert Loan.objects.get(pk=other.pk).principal_outstanding == D("10000.00")

@@ -24,6 +24,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from lending.access import SYSTEM
 from lending.allocation import COMPONENTS, Parts, payoff_quote
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import (
@@ -176,7 +177,7 @@ class LedgerMachine(RuleBasedStateMachine):
             loan_id=pk,
             amount=amount,
             value_date=value_date,
-            acting_user=None,
+            acting_user=SYSTEM,
             idempotency_key=key,
         )
         if result is None:
@@ -224,7 +225,9 @@ class LedgerMachine(RuleBasedStateMachine):
             currency=loan.currency,
         )
         amount = quote.amount + extra or D("0.01")
-        result = repayment_post(loan_id=pk, amount=amount, value_date=value_date, acting_user=None)
+        result = repayment_post(
+            loan_id=pk, amount=amount, value_date=value_date, acting_user=SYSTEM
+        )
         assert result.closed, f"paying the quote {quote.amount} + {extra} did not close"
         loan.refresh_from_db()
         assert loan.status == LoanStatus.CLOSED
@@ -254,7 +257,7 @@ class LedgerMachine(RuleBasedStateMachine):
             repayment_reverse,
             transaction_id=payment.pk,
             reason="bounced",
-            acting_user=None,
+            acting_user=SYSTEM,
         )
         if reversal is None:
             return
@@ -270,7 +273,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def use_credit(self, pk, days):
         as_of = self.advance(pk, days)
         before = Loan.objects.get(pk=pk).credit_balance
-        applied = loan_credit_apply(loan_id=pk, as_of=as_of, acting_user=None)
+        applied = loan_credit_apply(loan_id=pk, as_of=as_of, acting_user=SYSTEM)
         after = Loan.objects.get(pk=pk).credit_balance
         if applied is None:
             assert after == before
@@ -296,7 +299,9 @@ class LedgerMachine(RuleBasedStateMachine):
             code = LendingErrorCode.OUT_OF_RANGE
         else:
             code = None
-        refund = self.expect(code, loan_credit_refund, loan_id=pk, amount=amount, acting_user=None)
+        refund = self.expect(
+            code, loan_credit_refund, loan_id=pk, amount=amount, acting_user=SYSTEM
+        )
         if refund is not None:
             assert refund.amount == resolved
             assert Loan.objects.get(pk=pk).credit_balance == credit - resolved
@@ -322,7 +327,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 value_date=as_of,
                 lines={overdue[0].seq: Parts(penalty=amount)},
                 installments=installments,
-                acting_user=None,
+                acting_user=SYSTEM,
             )
 
     @rule(pk=loans, days=days_later)
@@ -336,7 +341,7 @@ class LedgerMachine(RuleBasedStateMachine):
             loan_id=pk,
             reason="uncollectable",
             value_date=value_date,
-            acting_user=None,
+            acting_user=SYSTEM,
         )
         if loan is not None:
             loan.refresh_from_db()
@@ -349,7 +354,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def books_add_up(self):
         for pk in self.clock:
             check_loan_books(pk)
-        report = reconcile_loans(acting_user=None, loan_ids=list(self.clock))
+        report = reconcile_loans(acting_user=SYSTEM, loan_ids=list(self.clock))
         assert report.clean, [str(d) for d in report.differences]
 
 

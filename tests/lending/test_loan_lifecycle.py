@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 import lending.services.loans as loan_services
+from lending.access import SYSTEM
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import (
     AuditEvent,
@@ -42,7 +43,7 @@ START = date(2026, 1, 15)
 
 
 def book(
-    *, product=None, borrower=None, principal="10000.00", rate="0.18", term=12, acting_user=None
+    *, product=None, borrower=None, principal="10000.00", rate="0.18", term=12, acting_user=SYSTEM
 ):
     return loan_create(
         borrower=borrower or BorrowerFactory(),
@@ -56,7 +57,7 @@ def book(
 
 def approved_loan(**kwargs):
     loan = book(**kwargs)
-    return loan_approve(loan_id=loan.pk, acting_user=None)
+    return loan_approve(loan_id=loan.pk, acting_user=SYSTEM)
 
 
 def footprint():
@@ -123,12 +124,12 @@ def test_loan_goes_pending_approved_active_closed(staff_user):
     assert loan.closed_at is not None
     assert loan.total_outstanding == 0
     assert loan.credit_balance == 0
-    assert reconcile_loans(acting_user=None).clean
+    assert reconcile_loans(acting_user=SYSTEM).clean
 
 
 def test_rejected_loan_cannot_be_approved_or_disbursed():
     loan = book()
-    loan_reject(loan_id=loan.pk, reason="  income not verifiable  ", acting_user=None)
+    loan_reject(loan_id=loan.pk, reason="  income not verifiable  ", acting_user=SYSTEM)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.REJECTED
     assert loan.status_reason == "income not verifiable"
@@ -139,7 +140,7 @@ def test_rejected_loan_cannot_be_approved_or_disbursed():
         loan.pk,
         loan_approve,
         loan_id=loan.pk,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert_refused_and_unchanged(
         LendingErrorCode.ILLEGAL_TRANSITION,
@@ -148,7 +149,7 @@ def test_rejected_loan_cannot_be_approved_or_disbursed():
         loan_disburse,
         loan_id=loan.pk,
         disbursement_date=START,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert_refused_and_unchanged(
         LendingErrorCode.ILLEGAL_TRANSITION,
@@ -157,14 +158,14 @@ def test_rejected_loan_cannot_be_approved_or_disbursed():
         loan_cancel,
         loan_id=loan.pk,
         reason="changed mind",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
 @pytest.mark.parametrize("approve_first", [False, True], ids=["pending", "approved"])
 def test_pending_or_approved_loan_can_be_cancelled_and_then_nothing_else(approve_first):
     loan = approved_loan() if approve_first else book()
-    loan_cancel(loan_id=loan.pk, reason="borrower withdrew", acting_user=None)
+    loan_cancel(loan_id=loan.pk, reason="borrower withdrew", acting_user=SYSTEM)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.CANCELLED
     assert loan.status_reason == "borrower withdrew"
@@ -175,7 +176,7 @@ def test_pending_or_approved_loan_can_be_cancelled_and_then_nothing_else(approve
         loan_disburse,
         loan_id=loan.pk,
         disbursement_date=START,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert_refused_and_unchanged(
         LendingErrorCode.ILLEGAL_TRANSITION,
@@ -183,7 +184,7 @@ def test_pending_or_approved_loan_can_be_cancelled_and_then_nothing_else(approve
         loan.pk,
         loan_approve,
         loan_id=loan.pk,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -197,7 +198,7 @@ def test_reject_or_cancel_needs_a_reason(call):
         call,
         loan_id=loan.pk,
         reason="   ",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -210,7 +211,7 @@ def test_an_over_long_reason_is_refused_naming_the_field():
         loan_reject,
         loan_id=loan.pk,
         reason="x" * 256,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -226,7 +227,7 @@ def test_approved_loan_cannot_be_rejected_or_approved_again():
             loan.pk,
             call,
             loan_id=loan.pk,
-            acting_user=None,
+            acting_user=SYSTEM,
             **kwargs,
         )
 
@@ -240,7 +241,7 @@ def test_pending_loan_cannot_be_disbursed_without_approval():
         loan_disburse,
         loan_id=loan.pk,
         disbursement_date=START,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert loan.installments.count() == 0
 
@@ -256,7 +257,7 @@ def test_disbursing_twice_is_refused_and_keeps_one_schedule():
         loan_disburse,
         loan_id=loan.pk,
         disbursement_date=date(2026, 2, 1),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert loan.installments.count() == 12
     assert loan.transactions.count() == 1
@@ -275,7 +276,7 @@ def test_disbursing_twice_is_refused_and_keeps_one_schedule():
 def test_written_off_loan_refuses_every_transition(call, kwargs):
     loan = active_loan()
     loan_write_off(
-        loan_id=loan.pk, reason="uncollectable", value_date=date(2026, 2, 20), acting_user=None
+        loan_id=loan.pk, reason="uncollectable", value_date=date(2026, 2, 20), acting_user=SYSTEM
     )
     assert_refused_and_unchanged(
         LendingErrorCode.ILLEGAL_TRANSITION,
@@ -283,7 +284,7 @@ def test_written_off_loan_refuses_every_transition(call, kwargs):
         loan.pk,
         call,
         loan_id=loan.pk,
-        acting_user=None,
+        acting_user=SYSTEM,
         **kwargs,
     )
 
@@ -291,7 +292,7 @@ def test_written_off_loan_refuses_every_transition(call, kwargs):
 def test_closed_loan_cannot_be_written_off_or_cancelled():
     loan = active_loan()
     repayment_post(
-        loan_id=loan.pk, amount="10214.63", value_date=date(2026, 3, 1), acting_user=None
+        loan_id=loan.pk, amount="10214.63", value_date=date(2026, 3, 1), acting_user=SYSTEM
     )
     assert_refused_and_unchanged(
         LendingErrorCode.ILLEGAL_TRANSITION,
@@ -301,7 +302,7 @@ def test_closed_loan_cannot_be_written_off_or_cancelled():
         loan_id=loan.pk,
         reason="x",
         value_date=date(2026, 3, 2),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert_refused_and_unchanged(
         LendingErrorCode.ILLEGAL_TRANSITION,
@@ -310,7 +311,7 @@ def test_closed_loan_cannot_be_written_off_or_cancelled():
         loan_cancel,
         loan_id=loan.pk,
         reason="x",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -327,7 +328,7 @@ def test_active_loan_cannot_be_approved_rejected_or_cancelled():
             loan.pk,
             call,
             loan_id=loan.pk,
-            acting_user=None,
+            acting_user=SYSTEM,
             **kwargs,
         )
 
@@ -381,7 +382,7 @@ def test_booking_refuses_terms_outside_the_product(principal, rate, term, code, 
         principal=principal,
         annual_rate=rate,
         term_months=term,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert footprint() == counts
 
@@ -423,7 +424,7 @@ def test_booking_refuses_a_blacklisted_borrower():
         principal="1000.00",
         annual_rate="0.10",
         term_months=12,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert "fraud ring" in error.message
     assert footprint() == counts
@@ -441,7 +442,7 @@ def test_booking_refuses_an_inactive_product():
         principal="1000.00",
         annual_rate="0.10",
         term_months=12,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert footprint() == counts
 
@@ -470,7 +471,7 @@ def test_approval_refused_until_kyc_is_verified(kyc):
         loan.pk,
         loan_approve,
         loan_id=loan.pk,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     loan.refresh_from_db()
     assert loan.status == LoanStatus.PENDING
@@ -489,7 +490,7 @@ def test_approval_refused_when_borrower_was_blacklisted_after_booking():
         loan.pk,
         loan_approve,
         loan_id=loan.pk,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -529,7 +530,7 @@ def test_disbursement_fixes_a_twelve_month_annuity_schedule():
     assert disbursement.interest == D("1001.61")
     assert disbursement.value_date == START
     assert disbursement.lines.count() == 12
-    assert reconcile_loans(acting_user=None).clean
+    assert reconcile_loans(acting_user=SYSTEM).clean
 
 
 def test_upfront_percent_fee_is_deducted_from_the_money_paid_out():
@@ -565,7 +566,7 @@ def test_disbursement_on_a_future_date_is_refused():
         loan_disburse,
         loan_id=loan.pk,
         disbursement_date=timezone.localdate() + timedelta(days=1),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -579,7 +580,7 @@ def test_disbursement_with_a_first_due_date_before_the_start_is_refused():
         loan_id=loan.pk,
         disbursement_date=START,
         first_due_date=START,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -588,12 +589,14 @@ def test_disbursement_with_a_first_due_date_before_the_start_is_refused():
 
 def test_write_off_removes_the_balance_and_cancels_unearned_interest():
     loan = active_loan()
-    repayment_post(loan_id=loan.pk, amount="916.80", value_date=date(2026, 2, 15), acting_user=None)
+    repayment_post(
+        loan_id=loan.pk, amount="916.80", value_date=date(2026, 2, 15), acting_user=SYSTEM
+    )
     loan_write_off(
         loan_id=loan.pk,
         reason=" fraud confirmed ",
         value_date=date(2026, 3, 1),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     loan.refresh_from_db()
     assert loan.status == LoanStatus.WRITTEN_OFF
@@ -617,15 +620,17 @@ def test_write_off_removes_the_balance_and_cancels_unearned_interest():
     assert installment_2.interest_due == D("64.63")
     assert not loan.installments.filter(seq__gt=2, interest_due__gt=0).exists()
     assert not loan.installments.filter(settled_on__isnull=True).exists()
-    assert reconcile_loans(acting_user=None).clean
+    assert reconcile_loans(acting_user=SYSTEM).clean
 
 
 def test_write_off_spends_the_credit_balance_first():
     loan = active_loan()
     # Nothing is due on 2026-02-01, so the whole payment is held as credit.
-    repayment_post(loan_id=loan.pk, amount="300.00", value_date=date(2026, 2, 1), acting_user=None)
+    repayment_post(
+        loan_id=loan.pk, amount="300.00", value_date=date(2026, 2, 1), acting_user=SYSTEM
+    )
     loan_write_off(
-        loan_id=loan.pk, reason="deceased", value_date=date(2026, 2, 15), acting_user=None
+        loan_id=loan.pk, reason="deceased", value_date=date(2026, 2, 15), acting_user=SYSTEM
     )
     loan.refresh_from_db()
     assert loan.credit_balance == 0
@@ -636,7 +641,7 @@ def test_write_off_spends_the_credit_balance_first():
     assert write_off.principal == D("9850.00")
     assert write_off.interest == 0  # installment 1's interest was paid from the credit
     assert loan.total_outstanding == 0
-    assert reconcile_loans(acting_user=None).clean
+    assert reconcile_loans(acting_user=SYSTEM).clean
 
 
 def test_write_off_without_a_reason_is_refused():
@@ -649,7 +654,7 @@ def test_write_off_without_a_reason_is_refused():
         loan_id=loan.pk,
         reason="  ",
         value_date=date(2026, 3, 1),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -663,7 +668,7 @@ def test_write_off_of_a_loan_never_disbursed_is_refused():
         loan_id=loan.pk,
         reason="x",
         value_date=date(2026, 3, 1),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -677,7 +682,7 @@ def test_write_off_dated_in_the_future_is_refused():
         loan_id=loan.pk,
         reason="fraud",
         value_date=timezone.localdate() + timedelta(days=60),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 

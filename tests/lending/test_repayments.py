@@ -12,6 +12,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from lending.access import SYSTEM
 from lending.allocation import Parts, payoff_quote
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import (
@@ -66,7 +67,7 @@ LOAN_FIELDS = [
 
 def pay(loan, amount, value_date, **kwargs):
     return repayment_post(
-        loan_id=loan.pk, amount=amount, value_date=value_date, acting_user=None, **kwargs
+        loan_id=loan.pk, amount=amount, value_date=value_date, acting_user=SYSTEM, **kwargs
     )
 
 
@@ -106,7 +107,7 @@ def add_penalty(loan, amounts: dict[int, str], value_date):
             value_date=value_date,
             lines={seq: Parts(penalty=D(amount)) for seq, amount in amounts.items()},
             installments=loan_installments(locked),
-            acting_user=None,
+            acting_user=SYSTEM,
         )
 
 
@@ -138,7 +139,7 @@ def assert_refused_and_unchanged(code, field, loan, call, **kwargs):
 
 
 def assert_reconciles():
-    report = reconcile_loans(acting_user=None)
+    report = reconcile_loans(acting_user=SYSTEM)
     assert report.clean, [str(d) for d in report.differences]
 
 
@@ -334,7 +335,7 @@ def test_payoff_overpayment_is_kept_as_credit_on_the_closed_loan():
     loan.refresh_from_db()
     assert loan.status == LoanStatus.CLOSED
     assert loan.credit_balance == D("85.37")
-    refund = loan_credit_refund(loan_id=loan.pk, acting_user=None)
+    refund = loan_credit_refund(loan_id=loan.pk, acting_user=SYSTEM)
     assert refund.amount == D("85.37")
     loan.refresh_from_db()
     assert loan.credit_balance == 0
@@ -353,7 +354,7 @@ def test_overpayment_is_kept_as_credit_and_used_when_the_next_installment_falls_
     assert loan.next_due_date == MAR_15
 
     # Nothing is due the day before installment 2: the credit stays put.
-    assert loan_credit_apply(loan_id=loan.pk, as_of=date(2026, 3, 14), acting_user=None) is None
+    assert loan_credit_apply(loan_id=loan.pk, as_of=date(2026, 3, 14), acting_user=SYSTEM) is None
     loan.refresh_from_db()
     assert loan.credit_balance == D("83.20")
 
@@ -379,7 +380,7 @@ def test_credit_apply_on_a_future_date_is_refused():
         loan_credit_apply,
         loan_id=loan.pk,
         as_of=timezone.localdate() + timedelta(days=400),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -421,7 +422,7 @@ def test_refund_beyond_the_credit_or_of_a_bad_amount_is_refused(amount):
     loan = active_loan()
     pay(loan, "1000.00", FEB_15)  # 83.20 credit
     if amount is None:  # nothing left to refund
-        loan_credit_refund(loan_id=loan.pk, acting_user=None)
+        loan_credit_refund(loan_id=loan.pk, acting_user=SYSTEM)
     code = LendingErrorCode.OUT_OF_RANGE if amount in ("83.21", None) else LendingErrorCode.INVALID
     assert_refused_and_unchanged(
         code,
@@ -430,7 +431,7 @@ def test_refund_beyond_the_credit_or_of_a_bad_amount_is_refused(amount):
         loan_credit_refund,
         loan_id=loan.pk,
         amount=amount,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -459,7 +460,7 @@ def test_same_key_with_another_amount_is_a_conflict():
         loan_id=loan.pk,
         amount="500.01",
         value_date=FEB_15,
-        acting_user=None,
+        acting_user=SYSTEM,
         idempotency_key="bank-2026-0002",
     )
     assert "500.00" in error.message
@@ -476,7 +477,7 @@ def test_same_key_on_another_loan_is_a_conflict():
         loan_id=other.pk,
         amount="500.00",
         value_date=FEB_15,
-        acting_user=None,
+        acting_user=SYSTEM,
         idempotency_key="bank-2026-0003",
     )
 
@@ -491,7 +492,7 @@ def test_an_over_long_idempotency_key_is_refused_naming_the_field():
         loan_id=loan.pk,
         amount="10.00",
         value_date=FEB_15,
-        acting_user=None,
+        acting_user=SYSTEM,
         idempotency_key="k" * 101,
     )
 
@@ -561,7 +562,7 @@ def test_reversing_a_payoff_reopens_the_loan():
     loan = active_loan()
     payoff = pay(loan, "10214.63", MAR_1)
     assert payoff.closed
-    repayment_reverse(transaction_id=payoff.transaction.pk, reason="chargeback", acting_user=None)
+    repayment_reverse(transaction_id=payoff.transaction.pk, reason="chargeback", acting_user=SYSTEM)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.ACTIVE
     assert loan.closed_at is None
@@ -576,7 +577,7 @@ def test_reversing_a_payoff_reopens_the_loan():
 def test_double_reversal_is_refused():
     loan = active_loan()
     payment = pay(loan, "500.00", FEB_15).transaction
-    repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=None)
+    repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=SYSTEM)
     assert_refused_and_unchanged(
         LendingErrorCode.ALREADY_REVERSED,
         "transaction",
@@ -584,7 +585,7 @@ def test_double_reversal_is_refused():
         repayment_reverse,
         transaction_id=payment.pk,
         reason="bounced again",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -600,11 +601,11 @@ def test_double_reversal_is_refused():
 def test_only_repayments_can_be_reversed(kind):
     loan = active_loan()
     pay(loan, "1000.00", FEB_15)  # leaves 83.20 credit
-    loan_credit_apply(loan_id=loan.pk, as_of=MAR_15, acting_user=None)  # spends it
+    loan_credit_apply(loan_id=loan.pk, as_of=MAR_15, acting_user=SYSTEM)  # spends it
     pay(loan, "900.00", MAR_15)  # leaves 66.40 credit
-    loan_credit_refund(loan_id=loan.pk, acting_user=None)
+    loan_credit_refund(loan_id=loan.pk, acting_user=SYSTEM)
     bounced = pay(loan, "10.00", MAR_15).transaction
-    repayment_reverse(transaction_id=bounced.pk, reason="bounced", acting_user=None)
+    repayment_reverse(transaction_id=bounced.pk, reason="bounced", acting_user=SYSTEM)
     target = loan.transactions.get(kind=kind)
     assert_refused_and_unchanged(
         LendingErrorCode.NOT_REVERSIBLE,
@@ -613,14 +614,14 @@ def test_only_repayments_can_be_reversed(kind):
         repayment_reverse,
         transaction_id=target.pk,
         reason="x",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
 def test_reversal_refused_once_the_credit_it_left_was_refunded():
     loan = active_loan()
     payment = pay(loan, "1000.00", FEB_15).transaction
-    loan_credit_refund(loan_id=loan.pk, acting_user=None)
+    loan_credit_refund(loan_id=loan.pk, acting_user=SYSTEM)
     assert_refused_and_unchanged(
         LendingErrorCode.NOT_REVERSIBLE,
         "transaction",
@@ -628,7 +629,7 @@ def test_reversal_refused_once_the_credit_it_left_was_refunded():
         repayment_reverse,
         transaction_id=payment.pk,
         reason="bounced",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -642,7 +643,7 @@ def test_reversal_needs_a_reason_and_an_existing_transaction():
         repayment_reverse,
         transaction_id=payment.pk,
         reason=" ",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     assert_refused_and_unchanged(
         LendingErrorCode.NOT_FOUND,
@@ -651,14 +652,14 @@ def test_reversal_needs_a_reason_and_an_existing_transaction():
         repayment_reverse,
         transaction_id=payment.pk + 10_000,
         reason="x",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
 def test_reversal_on_a_written_off_loan_is_refused():
     loan = active_loan()
     payment = pay(loan, "500.00", FEB_15).transaction
-    loan_write_off(loan_id=loan.pk, reason="fraud", value_date=MAR_1, acting_user=None)
+    loan_write_off(loan_id=loan.pk, reason="fraud", value_date=MAR_1, acting_user=SYSTEM)
     assert_refused_and_unchanged(
         LendingErrorCode.NOT_REVERSIBLE,
         "transaction",
@@ -666,7 +667,7 @@ def test_reversal_on_a_written_off_loan_is_refused():
         repayment_reverse,
         transaction_id=payment.pk,
         reason="x",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -684,7 +685,7 @@ def test_payment_on_a_closed_loan_is_refused_and_nothing_written():
         loan_id=loan.pk,
         amount="100.00",
         value_date=MAR_15,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -700,7 +701,7 @@ def test_retry_of_a_payment_that_closed_the_loan_is_still_a_duplicate():
 
 def test_payment_on_a_written_off_loan_is_refused():
     loan = active_loan()
-    loan_write_off(loan_id=loan.pk, reason="fraud", value_date=MAR_1, acting_user=None)
+    loan_write_off(loan_id=loan.pk, reason="fraud", value_date=MAR_1, acting_user=SYSTEM)
     assert_refused_and_unchanged(
         LendingErrorCode.LOAN_NOT_ACTIVE,
         "loan",
@@ -709,7 +710,7 @@ def test_payment_on_a_written_off_loan_is_refused():
         loan_id=loan.pk,
         amount="100.00",
         value_date=MAR_15,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -723,7 +724,7 @@ def test_payment_dated_in_the_future_is_refused():
         loan_id=loan.pk,
         amount="100.00",
         value_date=timezone.localdate() + timedelta(days=1),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -737,7 +738,7 @@ def test_payment_dated_before_disbursement_is_refused():
         loan_id=loan.pk,
         amount="100.00",
         value_date=date(2026, 1, 14),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -752,7 +753,7 @@ def test_payment_of_a_bad_amount_is_refused(amount):
         loan_id=loan.pk,
         amount=amount,
         value_date=FEB_15,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
 
@@ -764,5 +765,5 @@ def test_payment_to_an_unknown_loan_is_refused():
         loan_id=987654,
         amount="1.00",
         value_date=FEB_15,
-        acting_user=None,
+        acting_user=SYSTEM,
     )

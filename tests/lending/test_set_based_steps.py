@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from lending.access import SYSTEM
 from lending.close_of_business import lending_steps
 from lending.close_of_business.runner import close_business_days
 from lending.services.repayments import repayment_post, repayment_reverse
@@ -133,7 +134,7 @@ def test_the_sql_night_writes_what_the_pure_rules_write(
                     loan_id=loan.pk,
                     amount=spec["paid"],
                     value_date=loan.first_due_date,
-                    acting_user=None,
+                    acting_user=SYSTEM,
                 ).transaction
                 # 900.00 can exceed the installment at 8 %: its leftover credit is spent by the
                 # night, and such a payment is not reversible (tested in test_repayments).
@@ -143,9 +144,9 @@ def test_the_sql_night_writes_what_the_pure_rules_write(
 
         def nights(set_based):
             monkeypatch.setattr(lending_steps, "set_based_sql", lambda: set_based)
-            close_business_days(until=caught_up, acting_user=None)  # a missed stretch at once
+            close_business_days(until=caught_up, acting_user=SYSTEM)  # a missed stretch at once
             for payment_id in bounced:
-                repayment_reverse(transaction_id=payment_id, reason="bounced", acting_user=None)
+                repayment_reverse(transaction_id=payment_id, reason="bounced", acting_user=SYSTEM)
             for n in range(1, late_nights + 1):
                 close(caught_up + timedelta(days=n))
             assert_one_accrual_per_loan_day()  # inside: the rollback would hide a double posting

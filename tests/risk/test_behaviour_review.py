@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lending import roles
+from lending.access import SYSTEM
 from lending.close_of_business.lending_steps import flag_overdue
 from lending.close_of_business.registry import registered_steps
 from lending.close_of_business.runner import close_business_days, last_closed_date
@@ -70,7 +71,7 @@ def borrower_with_limit(amount=START):
         amount=amount,
         status=LimitStatus.ACTIVE,
         reason="starter limit",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     return borrower
 
@@ -100,13 +101,13 @@ def pay_each_on_its_due_date(loan, count: int) -> None:
             loan_id=loan.pk,
             amount=installment.total_due,
             value_date=installment.due_date,
-            acting_user=None,
+            acting_user=SYSTEM,
         )
 
 
 def close(business_date: date) -> BusinessDayRun:
     """Close every date up to `business_date`, one night at a time; its run."""
-    runs = close_business_days(until=business_date, acting_user=None)
+    runs = close_business_days(until=business_date, acting_user=SYSTEM)
     assert [r.status for r in runs] == [RunStatus.DONE] * len(runs), runs[-1].error
     assert runs[-1].business_date == business_date
     return runs[-1]
@@ -126,7 +127,7 @@ def close_paying(until: date, *loans) -> None:
             loan_id=installment.loan_id,
             amount=installment.outstanding,
             value_date=installment.due_date,
-            acting_user=None,
+            acting_user=SYSTEM,
         )
     if until > (last_closed_date() or date.min):
         close(until)
@@ -140,8 +141,8 @@ def limit_now(borrower) -> tuple:
 def activate_behaviour(**section) -> CreditPolicy:
     definition = copy.deepcopy(DEFAULT_POLICY)
     definition["behaviour"] = section
-    policy = policy_create(name="behaviour test", definition=definition, acting_user=None)
-    return policy_activate(policy_id=policy.pk, acting_user=None)
+    policy = policy_create(name="behaviour test", definition=definition, acting_user=SYSTEM)
+    return policy_activate(policy_id=policy.pk, acting_user=SYSTEM)
 
 
 def nothing_new_when_run_again(business_date: date) -> None:
@@ -206,13 +207,13 @@ def test_the_night_freezes_a_late_borrower_and_restores_after_cure_and_on_time_p
     # The borrower pays the October installment with its penalty on Oct 20: cured, but that
     # installment was late, so no on-time installment yet and the limit stays frozen.
     owed = Installment.objects.get(loan=loan, seq=1).outstanding
-    repayment_post(loan_id=loan.pk, amount=owed, value_date=oct_(20), acting_user=None)
+    repayment_post(loan_id=loan.pk, amount=owed, value_date=oct_(20), acting_user=SYSTEM)
     close(oct_(20))
     assert limit_of(borrower).status == LimitStatus.FROZEN
 
     # November's installment is paid early, on Nov 10: its loan is neither due nor overdue on
     # any night after, yet the close of Nov 15 (its due date) counts it and restores.
-    repayment_post(loan_id=loan.pk, amount="916.80", value_date=nov(10), acting_user=None)
+    repayment_post(loan_id=loan.pk, amount="916.80", value_date=nov(10), acting_user=SYSTEM)
     close(nov(14))
     assert limit_of(borrower).status == LimitStatus.FROZEN
     run = close(nov(15))
@@ -244,7 +245,7 @@ def test_installments_paid_on_time_while_another_loan_is_late_do_not_restore_on_
 
     close_paying(date(2026, 8, 9), b)
     owed = Installment.objects.get(loan=a).outstanding  # 1,015.00 and the penalty since Jun 1
-    repayment_post(loan_id=a.pk, amount=owed, value_date=date(2026, 8, 10), acting_user=None)
+    repayment_post(loan_id=a.pk, amount=owed, value_date=date(2026, 8, 10), acting_user=SYSTEM)
     close(date(2026, 8, 10))
     assert limit_now(borrower) == (D("5000.00"), "frozen", ReviewHold.CUT)
     close_paying(date(2026, 10, 5), b)  # Sep 5 and Oct 5: 2 of 3
@@ -275,7 +276,7 @@ def borrower_late_then_written_off(*others):
     close_paying(date(2026, 7, 19), *loans)
     assert limit_now(borrower) == (D("5000.00"), "frozen", ReviewHold.CUT)
     loan_write_off(
-        loan_id=a.pk, reason="uncollectable", value_date=date(2026, 7, 20), acting_user=None
+        loan_id=a.pk, reason="uncollectable", value_date=date(2026, 7, 20), acting_user=SYSTEM
     )
     return borrower, loans
 
@@ -303,7 +304,7 @@ def test_a_write_off_keeps_the_limit_frozen_and_earns_no_increase_after_on_time_
         kind="unfreeze",
         status=LimitStatus.ACTIVE,
         reason="settled with collections",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     close(date(2026, 11, 6))
     assert limit_now(borrower) == (D("5000.00"), "active", "")
@@ -347,7 +348,7 @@ def test_a_limit_a_person_froze_is_neither_cut_nor_restored_by_the_review():
         kind="freeze",
         status=LimitStatus.FROZEN,
         reason="fraud investigation",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     loan = active_loan(borrower=borrower, start=date(2026, 1, 15))
     late_on(loan, date(2026, 3, 20))  # Feb 15 unpaid: 33 dpd
@@ -355,14 +356,14 @@ def test_a_limit_a_person_froze_is_neither_cut_nor_restored_by_the_review():
 
     # Paid up, then every installment on time: still the person's freeze.
     owed = sum(i.outstanding for i in Installment.objects.filter(loan=loan, seq__lte=2))
-    repayment_post(loan_id=loan.pk, amount=owed, value_date=date(2026, 3, 21), acting_user=None)
+    repayment_post(loan_id=loan.pk, amount=owed, value_date=date(2026, 3, 21), acting_user=SYSTEM)
     for seq in range(3, 10):
         installment = Installment.objects.get(loan=loan, seq=seq)
         repayment_post(
             loan_id=loan.pk,
             amount=installment.outstanding,
             value_date=installment.due_date,
-            acting_user=None,
+            acting_user=SYSTEM,
         )
     late_on(loan, date(2026, 10, 15))
     assert limit_of(borrower).status == LimitStatus.FROZEN

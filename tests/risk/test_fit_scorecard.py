@@ -24,6 +24,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from lending.access import SYSTEM
 from lending.demo import load_demo_book
 from lending.models import AuditEvent, BucketChange, Installment
 from lending.services.repayments import repayment_post
@@ -46,15 +47,15 @@ DEMO_DAY = min(date(2026, 3, 15), timezone.localdate())
 
 def pay_in_full(loan, on: date) -> None:
     owed = sum(i.outstanding for i in Installment.objects.filter(loan=loan))
-    repayment_post(loan_id=loan.pk, amount=owed + 50, value_date=on, acting_user=None)
+    repayment_post(loan_id=loan.pk, amount=owed + 50, value_date=on, acting_user=SYSTEM)
 
 
 def ensure_active_policy() -> CreditPolicy:
     """The migration seeds version 1 active; a transactional test run earlier flushes it."""
     active = CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).first()
     if active is None:
-        draft = policy_create(name="Default", definition=DEFAULT_POLICY, acting_user=None)
-        active = policy_activate(policy_id=draft.pk, acting_user=None)
+        draft = policy_create(name="Default", definition=DEFAULT_POLICY, acting_user=SYSTEM)
+        active = policy_activate(policy_id=draft.pk, acting_user=SYSTEM)
     return active
 
 
@@ -87,7 +88,7 @@ def test_bad_means_30_days_unpaid_within_183_days_of_disbursement(
         loan_id=crumbs_left.pk,
         amount=owed - D("0.50"),
         value_date=date(2026, 2, 15),
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     too_young = one_payment_loan(product, start=date(2026, 1, 31))  # 182 days before AS_OF
     # Twelve monthly installments paid on time up to June; July's (due 2026-07-15) is unpaid,
@@ -98,7 +99,7 @@ def test_bad_means_30_days_unpaid_within_183_days_of_disbursement(
             loan_id=late_after_window.pk,
             amount=inst.outstanding,
             value_date=inst.due_date,
-            acting_user=None,
+            acting_user=SYSTEM,
         )
     # Paid on time, but a close of business recorded it at 35 dpd on day 60: bad.
     in_bucket_history = one_payment_loan(product)

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from lending.access import SYSTEM
 from lending.services.loans import loan_create
 from risk.models import CreditLimit, LimitStatus
 from risk.selectors import exposure, with_available
@@ -23,7 +24,7 @@ def limit_for(borrower, amount: str, status=LimitStatus.ACTIVE) -> CreditLimit:
         borrower=borrower,
         kind="set",
         reason="test",
-        acting_user=None,
+        acting_user=SYSTEM,
         amount=D(amount),
         status=status,
     )
@@ -42,7 +43,7 @@ def test_available_is_the_limit_less_what_is_owed_or_approved_and_nothing_when_f
         principal=D("3000.00"),
         annual_rate=D("0.18"),
         term_months=6,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     limit_for(borrower, "30000.00")
     frozen = limit_for(BorrowerFactory(), "5000.00", status=LimitStatus.FROZEN)

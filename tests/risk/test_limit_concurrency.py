@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
+from lending.access import SYSTEM
 from lending.identity import generate_national_id
 from lending.models import Loan, LoanStatus
 from risk.models import (
@@ -42,8 +43,8 @@ def seeded_policy(postgres, transactional_db):
     """A transactional test may start on a flushed database: bring back the active policy that
     migration risk 0002 seeds (serialized rollback clashes with other tests' flushes)."""
     if not CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).exists():
-        draft = policy_create(name="Default policy", definition=DEFAULT_POLICY, acting_user=None)
-        policy_activate(policy_id=draft.pk, acting_user=None)
+        draft = policy_create(name="Default policy", definition=DEFAULT_POLICY, acting_user=SYSTEM)
+        policy_activate(policy_id=draft.pk, acting_user=SYSTEM)
 
 
 D = Decimal
@@ -100,7 +101,7 @@ def test_simultaneous_applications_stay_within_the_limit(seeded_policy):
         amount=LIMIT,
         status=LimitStatus.ACTIVE,
         reason="starter limit",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
 
     results, errors = run_at_once(
@@ -110,7 +111,7 @@ def test_simultaneous_applications_stay_within_the_limit(seeded_policy):
             product=product,
             amount=EACH,
             term_months=6,
-            acting_user=None,
+            acting_user=SYSTEM,
             purpose=f"thread {i}",
             as_of=TODAY,
         ),

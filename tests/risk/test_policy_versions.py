@@ -5,6 +5,7 @@ import copy
 import pytest
 from django.urls import reverse
 
+from lending.access import SYSTEM
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import AuditEvent
 from risk.models import CreditPolicy, PolicyStatus
@@ -27,15 +28,15 @@ def test_version_one_is_seeded_active():
 
 
 def test_activating_a_new_version_retires_the_old_one_and_keeps_it_read_only():
-    draft = policy_create(name="Tighter", definition=DEFAULT_POLICY, acting_user=None)
+    draft = policy_create(name="Tighter", definition=DEFAULT_POLICY, acting_user=SYSTEM)
     assert draft.version == 2 and draft.status == PolicyStatus.DRAFT
-    policy_activate(policy_id=draft.pk, acting_user=None)
+    policy_activate(policy_id=draft.pk, acting_user=SYSTEM)
     statuses = dict(CreditPolicy.objects.values_list("version", "status"))
     assert statuses == {1: PolicyStatus.RETIRED, 2: PolicyStatus.ACTIVE}
     with pytest.raises(LendingError) as refused:
         policy_update(
             policy_id=CreditPolicy.objects.get(version=1).pk,
-            acting_user=None,
+            acting_user=SYSTEM,
             name="rewrite history",
         )
     assert refused.value.code == LendingErrorCode.ILLEGAL_TRANSITION
@@ -46,18 +47,18 @@ def test_activating_a_new_version_retires_the_old_one_and_keeps_it_read_only():
 def test_a_retired_version_comes_back_only_as_a_copy():
     v1 = CreditPolicy.objects.get(version=1)
     policy_activate(
-        policy_id=policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=None).pk,
-        acting_user=None,
+        policy_id=policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=SYSTEM).pk,
+        acting_user=SYSTEM,
     )
     with pytest.raises(LendingError):
-        policy_activate(policy_id=v1.pk, acting_user=None)
-    copy_of_v1 = policy_copy(policy_id=v1.pk, acting_user=None)
+        policy_activate(policy_id=v1.pk, acting_user=SYSTEM)
+    copy_of_v1 = policy_copy(policy_id=v1.pk, acting_user=SYSTEM)
     assert copy_of_v1.definition == v1.definition and copy_of_v1.version == 3
 
 
 def test_invalid_definition_is_refused_naming_the_rule_and_nothing_is_saved():
     with pytest.raises(LendingError) as refused:
-        policy_create(name="bad", definition=broken_definition(), acting_user=None)
+        policy_create(name="bad", definition=broken_definition(), acting_user=SYSTEM)
     assert refused.value.field == "definition"
     assert "limits.A.income_multiple" in refused.value.message
     assert CreditPolicy.objects.count() == 1
@@ -76,7 +77,7 @@ def test_admin_shows_the_broken_rule_on_the_definition_field(client, django_user
 
 def test_admin_activate_action(client, django_user_model):
     client.force_login(django_user_model.objects.create_superuser("risk", "r@example.com", "pw"))
-    draft = policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=None)
+    draft = policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=SYSTEM)
     client.post(
         reverse("admin:risk_creditpolicy_changelist"),
         {"action": "activate", "_selected_action": [draft.pk]},
@@ -87,7 +88,7 @@ def test_admin_activate_action(client, django_user_model):
 
 def test_copying_a_long_named_version_keeps_the_name_within_its_field(admin_client):
     long_name = "Q4 pricing — thin-file young salaried applicants, tier-2 cities, " + "x" * 34
-    draft = policy_create(name=long_name, definition=DEFAULT_POLICY, acting_user=None)
+    draft = policy_create(name=long_name, definition=DEFAULT_POLICY, acting_user=SYSTEM)
     admin_client.post(
         reverse("admin:risk_creditpolicy_changelist"),
         {"action": "copy_to_draft", "_selected_action": [draft.pk]},
@@ -98,10 +99,10 @@ def test_copying_a_long_named_version_keeps_the_name_within_its_field(admin_clie
 
 
 def test_a_version_activated_after_its_page_opened_is_not_saved(admin_client):
-    draft = policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=None)
+    draft = policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=SYSTEM)
     url = reverse("admin:risk_creditpolicy_change", args=[draft.pk])
     assert admin_client.get(url).status_code == 200
-    policy_activate(policy_id=draft.pk, acting_user=None)  # another analyst, meanwhile
+    policy_activate(policy_id=draft.pk, acting_user=SYSTEM)  # another analyst, meanwhile
 
     page = admin_client.post(url, {"name": "renamed", "notes": "", "definition": "{}"})
 

@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from lending.access import SYSTEM
 from lending.identity import generate_national_id
 from lending.models import Loan, LoanStatus
 from lending.roles import AUDITOR, CREDIT_OFFICER
@@ -213,7 +214,7 @@ def test_the_simulate_page_shows_active_and_candidate_side_by_side(client, offic
         {"grade": grade, "min_score": cut}
         for grade, cut in zip("ABCDE", (5000, 4990, 4980, 4970, None), strict=True)
     ]
-    candidate = policy_create(name="Stricter", definition=definition, acting_user=None)
+    candidate = policy_create(name="Stricter", definition=definition, acting_user=SYSTEM)
     client.force_login(officers[1])  # a credit officer may view policies
 
     change = client.get(reverse("admin:risk_creditpolicy_change", args=[candidate.pk]))

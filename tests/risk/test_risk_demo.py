@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from lending import roles
+from lending.access import SYSTEM
 from lending.close_of_business.runner import close_business_days
 from lending.demo import CASH, DEMO_LOGINS, DEMO_PRODUCTS, SALARY
 from lending.identity import generate_national_id
@@ -93,8 +94,8 @@ def book(settings):
     """The small book above, closed for yesterday like the demo's last night."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     if not CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).exists():  # flushed earlier
-        draft = policy_create(name="Default", definition=DEFAULT_POLICY, acting_user=None)
-        policy_activate(policy_id=draft.pk, acting_user=None)
+        draft = policy_create(name="Default", definition=DEFAULT_POLICY, acting_user=SYSTEM)
+        policy_activate(policy_id=draft.pk, acting_user=SYSTEM)
     User = get_user_model()
     users = {}
     for login in DEMO_LOGINS:
@@ -139,7 +140,7 @@ def book(settings):
         loan_id=earlier.pk,
         amount=loan_payoff_quote(earlier, due).amount,
         value_date=due,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     for who, started in (("regular", 10), ("late", 75)):
         active_loan(
@@ -149,7 +150,7 @@ def book(settings):
             product=products[CASH],
             borrower=people[who],
         )
-    runs = close_business_days(until=today - timedelta(days=1), acting_user=None)
+    runs = close_business_days(until=today - timedelta(days=1), acting_user=SYSTEM)
     assert [r.status for r in runs] == [RunStatus.DONE]
     return people, users
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from lending.access import SYSTEM
 from lending.errors import LendingError
 from lending.models import AuditEvent
 from risk.models import IncomeSource, RiskProfile
@@ -20,7 +21,7 @@ def test_a_change_is_saved_and_audited_with_before_and_after():
     profile = RiskProfileFactory(borrower=BorrowerFactory())
     risk_profile_save(
         borrower_id=profile.borrower_id,
-        acting_user=None,
+        acting_user=SYSTEM,
         income_source=IncomeSource.DECLARED,
         existing_monthly_debt=D("2500.00"),
     )
@@ -35,11 +36,11 @@ def test_bad_values_are_refused_naming_the_field_and_nothing_changes():
     profile = RiskProfileFactory(borrower=BorrowerFactory())
     with pytest.raises(LendingError) as negative:
         risk_profile_save(
-            borrower_id=profile.borrower_id, acting_user=None, existing_monthly_debt=D("-1")
+            borrower_id=profile.borrower_id, acting_user=SYSTEM, existing_monthly_debt=D("-1")
         )
     assert negative.value.field == "existing_monthly_debt"
     with pytest.raises(LendingError) as unknown:
-        risk_profile_save(borrower_id=profile.borrower_id, acting_user=None, borrower_id_x=1)
+        risk_profile_save(borrower_id=profile.borrower_id, acting_user=SYSTEM, borrower_id_x=1)
     assert unknown.value.field == "borrower_id_x"
     profile.refresh_from_db()
     assert profile.existing_monthly_debt == D("1000.00")

@@ -37,6 +37,7 @@ import pytest
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 
+from lending.access import SYSTEM
 from lending.close_of_business.lending_steps import flag_overdue
 from lending.identity import generate_national_id
 from lending.models import AuditEvent, BucketChange, Installment, Loan
@@ -101,7 +102,10 @@ def book():
     flag_overdue(business_date=AS_OF, loan_ids=[loan.pk for loan in late])
     due = Installment.objects.filter(loan=late[0], due_date__lt=AS_OF)
     repayment_post(
-        loan_id=late[0].pk, amount=sum(i.total_due for i in due), value_date=AS_OF, acting_user=None
+        loan_id=late[0].pk,
+        amount=sum(i.total_due for i in due),
+        value_date=AS_OF,
+        acting_user=SYSTEM,
     )
     person("Frank")
     gina = person("Gina")
@@ -111,10 +115,10 @@ def book():
         principal=D("1000.00"),
         annual_rate=D("0.18"),
         term_months=6,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
-    loan_cancel(loan_id=pending.pk, reason="changed her mind", acting_user=None)
-    policy_create(name="Stricter", definition=candidate_definition(), acting_user=None)
+    loan_cancel(loan_id=pending.pk, reason="changed her mind", acting_user=SYSTEM)
+    policy_create(name="Stricter", definition=candidate_definition(), acting_user=SYSTEM)
     return {"alice": alice, "bob": bob, "carol": carol, "dave": dave, "erin": erin}
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
+from lending.access import SYSTEM
 from lending.close_of_business.lending_steps import flag_overdue
 from lending.errors import LendingError, LendingErrorCode
 from lending.identity import generate_national_id
@@ -236,7 +237,7 @@ def test_a_frozen_limit_declines(product):
         kind="freeze",
         status=LimitStatus.FROZEN,
         reason="fraud investigation",
-        acting_user=None,
+        acting_user=SYSTEM,
     )
     application = submit(borrower, product, "1000.00")
     assert application.status == ApplicationStatus.DECLINED
@@ -488,7 +489,7 @@ def test_dti_installment_is_the_products_schedule(product):
     borrower = stretched_borrower()
     fits = submit(borrower, product, "5000.00")
     loan = fits.loan
-    loan_disburse(loan_id=loan.pk, disbursement_date=TODAY, acting_user=None)
+    loan_disburse(loan_id=loan.pk, disbursement_date=TODAY, acting_user=SYSTEM)
     first = Installment.objects.get(loan=loan, seq=1)
     assert first.principal_due + first.interest_due + first.fee_due == D("877.63")
 
@@ -555,7 +556,7 @@ def installment(loan, seq) -> Installment:
 
 def pay_installment(loan, seq, on: date):
     due = installment(loan, seq)
-    repayment_post(loan_id=loan.pk, amount=due.outstanding, value_date=on, acting_user=None)
+    repayment_post(loan_id=loan.pk, amount=due.outstanding, value_date=on, acting_user=SYSTEM)
     assert installment(loan, seq).settled_on == on
 
 
@@ -581,7 +582,7 @@ def test_platform_history_from_the_books(product):
     )
     quote = loan_payoff_quote(loan_b, date(2026, 2, 20))
     assert repayment_post(
-        loan_id=loan_b.pk, amount=quote.amount, value_date=date(2026, 2, 20), acting_user=None
+        loan_id=loan_b.pk, amount=quote.amount, value_date=date(2026, 2, 20), acting_user=SYSTEM
     ).closed
 
     # Loan C: approved, not paid out: no outstanding principal with us yet.
@@ -591,9 +592,9 @@ def test_platform_history_from_the_books(product):
         principal=D("3000.00"),
         annual_rate=D("0.18"),
         term_months=6,
-        acting_user=None,
+        acting_user=SYSTEM,
     )
-    loan_approve(loan_id=loan_c.pk, acting_user=None)
+    loan_approve(loan_id=loan_c.pk, acting_user=SYSTEM)
 
     profile = profile_for(borrower, date(2026, 4, 20))
     # Due before 04-20: A #1 #2 #3 and B #1; on time: A #1, A #3, B #1.
@@ -634,7 +635,7 @@ def written_off_borrower(product):
     borrower = good_borrower()
     loan = active_loan(borrower=borrower, product=product, start=date(2026, 1, 15), term=12)
     loan_write_off(
-        loan_id=loan.pk, reason="uncollectable", value_date=date(2026, 4, 20), acting_user=None
+        loan_id=loan.pk, reason="uncollectable", value_date=date(2026, 4, 20), acting_user=SYSTEM
     )
     loan.refresh_from_db()
     assert loan.status == LoanStatus.WRITTEN_OFF

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from lending.access import SYSTEM
 from lending.close_of_business.runner import (
     AlreadyClosed,
     close_business_days,
@@ -53,7 +54,7 @@ class Command(BaseCommand):
 
         try:
             runs = close_business_days(
-                until=until, acting_user=None, chunk_size=options["chunk_size"], on_chunk=on_chunk
+                until=until, acting_user=SYSTEM, chunk_size=options["chunk_size"], on_chunk=on_chunk
             )
         except AlreadyClosed as exc:
             if options["json"]:

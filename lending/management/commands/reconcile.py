@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from lending.access import SYSTEM
 from lending.models import Loan
 from lending.services.reconcile import reconcile_loans
 
@@ -30,7 +31,7 @@ class Command(BaseCommand):
             total=total, unit="loan", disable=options["verbosity"] == 0, file=self.stderr._out
         ) as bar:
             report = reconcile_loans(
-                acting_user=None,
+                acting_user=SYSTEM,
                 repair=options["repair"],
                 loan_ids=loan_ids,
                 chunk_size=options["chunk_size"],

@@ -5,6 +5,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from lending.access import SYSTEM
 from lending.errors import LendingError
 from lending.management.options import date_option
 from risk.scorecard import BASE_ODDS, BASE_SCORE, PDO
@@ -91,7 +92,7 @@ class Command(BaseCommand):
         as_of = date_option(options["as_of"], "--as-of")
         try:
             fit = scorecard_fit(
-                acting_user=None,
+                acting_user=SYSTEM,
                 as_of=as_of,
                 seed=options["seed"],
                 test_size=options["test_size"],
