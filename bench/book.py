@@ -171,13 +171,15 @@ def build_book(
             "borrowers",
             cur,
             """
-            INSERT INTO lending_borrower (id, full_name, national_id, date_of_birth, sex, mobile,
+            INSERT INTO lending_borrower (id, full_name, national_id, national_id_digest,
+                date_of_birth, sex, mobile, mobile_digest,
                 address, employer, monthly_income, kyc_status, is_blacklisted, blacklist_reason,
                 created_at, updated_at)
-            SELECT g, 'Bench borrower ' || g, 'B' || lpad(g::text, 17, '0'),
+            SELECT g, 'Bench borrower ' || g, 'B' || lpad(g::text, 17, '0'), 'bench' || g,
                    date '1970-01-01' + (g %% 12000)::int,
                    CASE WHEN g %% 2 = 0 THEN 'F' ELSE 'M' END,
-                   '13' || lpad((g %% 1000000000)::text, 9, '0'), '', '', 8000, 'verified',
+                   '13' || lpad((g %% 1000000000)::text, 9, '0'), 'bench' || g, '', '', 8000,
+                   'verified',
                    false, '', now(), now()
             FROM generate_series(1, %(n)s) g
             """,
@@ -191,13 +193,15 @@ def build_book(
             "loans",
             cur,
             """
-            INSERT INTO lending_loan (id, reference, borrower_id, product_id, status, purpose,
+            INSERT INTO lending_loan (id, reference, borrower_id, product_id, status, origin,
+                purpose,
                 currency, principal, annual_rate, term_months, repayment_method, day_count,
                 origination_fee, fee_collection, start_date, first_due_date, maturity_date,
                 principal_outstanding, interest_outstanding, fee_outstanding,
                 penalty_outstanding, credit_balance, next_due_date, dpd, bucket, dpd_as_of,
                 status_reason, created_at, approved_at, disbursed_at, updated_at)
-            SELECT x.id, 'BN' || lpad(x.id::text, 12, '0'), x.id, %(product)s, 'active', '',
+            SELECT x.id, 'BN' || lpad(x.id::text, 12, '0'), x.id, %(product)s, 'active',
+                   'migrated', '',
                    'CNY', s1.principal_from, 0.12, 12, 'equal_installment', 'act360', 0, 'upfront',
                    x.start_date, (x.start_date + interval '1 month')::date,
                    (x.start_date + interval '12 months')::date,

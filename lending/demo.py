@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -61,6 +62,7 @@ from lending.models.products import (
     RepaymentMethodChoices,
 )
 from lending.money import quantize_money, to_multiple
+from lending.pii import pii_digest
 from lending.schedules import DayCount, RepaymentMethod, ScheduleTerms, add_months, due_dates
 from lending.selectors import loan_payoff_quote
 from lending.services.loans import (
@@ -106,7 +108,42 @@ class DemoLogin:
 
     @property
     def password(self) -> str:
+        """The published demo password, or a hint where none is set (DEBUG off)."""
+        if not settings.DEBUG:
+            return "(none: manage.py changepassword)"
         return f"demo-{self.username}-2026"
+
+
+def refuse_outside_debug(*, confirmed: bool) -> None:
+    """Demo loaders write a fictitious book next to real data: only where DEBUG is on (`make
+    run`), or when the operator says in so many words that this database is a demo."""
+    if not settings.DEBUG and not confirmed:
+        raise DemoRefused(
+            "DEBUG is off: this looks like production. The demo writes fictitious borrowers and "
+            "loans; run it only on a demo database, with --yes-this-is-a-demo."
+        )
+
+
+class DemoRefused(Exception):
+    pass
+
+
+def demo_login(login: "DemoLogin"):
+    """The demo user (created with its group if missing; an existing account is left as it is).
+    With DEBUG off no published password is ever set: an administrator sets real ones.
+    Returns (user, created)."""
+    User = get_user_model()
+    user = User.objects.filter(username=login.username).first()
+    created = user is None
+    if created:
+        user = User(username=login.username, is_staff=True, is_superuser=login.superuser)
+        if settings.DEBUG:
+            user.set_password(login.password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    user.groups.add(Group.objects.get_or_create(name=login.group)[0])
+    return user, created
 
 
 DEMO_LOGINS = (
@@ -915,18 +952,11 @@ def _say(stdout, message: str) -> None:
 def _ensure_logins() -> tuple[dict[str, object], set[str]]:
     """The demo users by group, and the usernames that existed already (left as they were,
     password included; they only join their group)."""
-    User = get_user_model()
     users, existing = {}, set()
     for login in DEMO_LOGINS:
-        user = User.objects.filter(username=login.username).first()
-        if user is not None:
+        user, created = demo_login(login)
+        if not created:
             existing.add(login.username)
-        else:
-            user = User(username=login.username, is_staff=True, is_superuser=login.superuser)
-            user.set_password(login.password)
-            user.save()
-        group, _ = Group.objects.get_or_create(name=login.group)
-        user.groups.add(group)
         users[login.group] = user
     return users, existing
 
@@ -942,13 +972,10 @@ def _create_products() -> dict[str, LoanProduct]:
 
 
 def _create_borrowers(profiles: list[BorrowerProfile]) -> list[Borrower]:
-    taken = set(
-        Borrower.objects.filter(national_id__in=[p.national_id for p in profiles]).values_list(
-            "national_id", flat=True
-        )
-    )
+    digests = [pii_digest(p.national_id) for p in profiles]
+    taken = Borrower.objects.filter(national_id_digest__in=digests).count()
     if taken:
-        raise RuntimeError(f"{len(taken)} demo national IDs already belong to other borrowers")
+        raise RuntimeError(f"{taken} demo national IDs already belong to other borrowers")
     borrowers = Borrower.objects.bulk_create(
         Borrower(
             full_name=p.full_name,
@@ -966,13 +993,13 @@ def _create_borrowers(profiles: list[BorrowerProfile]) -> list[Borrower]:
         for p in profiles
     )
     if any(b.pk is None for b in borrowers):  # backends that return no ids from bulk_create
-        by_id = dict(
-            Borrower.objects.filter(national_id__in=[p.national_id for p in profiles]).values_list(
-                "national_id", "pk"
+        by_digest = dict(
+            Borrower.objects.filter(national_id_digest__in=digests).values_list(
+                "national_id_digest", "pk"
             )
         )
         for b in borrowers:
-            b.pk = by_id[b.national_id]
+            b.pk = by_digest[b.national_id_digest]
     EmergencyContact.objects.bulk_create(
         EmergencyContact(borrower=b, name=name, relation=relation, phone=phone)
         for b, p in zip(borrowers, profiles, strict=True)

@@ -1,4 +1,4 @@
-"""Reads the admin, API and commands share: quotes, payoff figures, loan lists."""
+"""Reads the admin, API and commands share: quotes, payoff figures, loan lists, borrower lookup."""
 
 from datetime import date
 from decimal import Decimal
@@ -7,7 +7,9 @@ from django.db.models import QuerySet
 
 from lending.allocation import PayoffQuote
 from lending.errors import LendingError, LendingErrorCode
-from lending.models import Loan, LoanProduct, LoanStatus
+from lending.identity import IdentityError, normalize_mobile, parse_national_id
+from lending.models import Borrower, Loan, LoanProduct, LoanStatus
+from lending.pii import pii_digest
 from lending.pricing import origination_fee
 from lending.schedules import (
     DayCount,
@@ -100,3 +102,21 @@ def loans_for_list() -> QuerySet[Loan]:
 
 def active_loans() -> QuerySet[Loan]:
     return Loan.objects.filter(status=LoanStatus.ACTIVE)
+
+
+def borrower_find(*, identifier: str) -> list[Borrower]:
+    """Borrowers whose national ID or mobile is exactly `identifier` (typed as staff paste it),
+    found through the keyed hash: the value itself is never searched for or logged."""
+    identifier = "".join(str(identifier or "").split())
+    try:
+        digest, field = pii_digest(parse_national_id(identifier).number), "national_id_digest"
+    except IdentityError:
+        try:
+            digest, field = pii_digest(normalize_mobile(identifier)), "mobile_digest"
+        except IdentityError:
+            raise LendingError(
+                LendingErrorCode.INVALID,
+                "enter a full 18-character national ID or an 11-digit mobile number",
+                field="identifier",
+            ) from None
+    return list(Borrower.objects.filter(**{field: digest}))

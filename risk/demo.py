@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -45,6 +43,7 @@ from lending.demo import (
     SALARY,
     TERMS,
     DemoLogin,
+    demo_login,
 )
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, Loan, LoanProduct, LoanStatus
@@ -205,29 +204,15 @@ def _summarize(*, already_loaded: bool) -> RiskDemoSummary:
     )
 
 
-def _login(login: DemoLogin):
-    """The demo user, created like `load_demo` creates its logins if it is missing (an
-    existing account is left as it is). Returns (user, created)."""
-    User = get_user_model()
-    user = User.objects.filter(username=login.username).first()
-    if user is not None:
-        return user, False
-    user = User(username=login.username, is_staff=True, is_superuser=login.superuser)
-    user.set_password(login.password)
-    user.save()
-    user.groups.add(Group.objects.get_or_create(name=login.group)[0])
-    return user, True
-
-
 class _Loader:
     def __init__(self, *, seed: int, today: date):
         self.rng = random.Random(f"{seed}:risk-demo")
         self.today = today
         self.record, self.policy = active_policy()
-        demo_login = {login.group: login for login in DEMO_LOGINS}
-        self.officer, _ = _login(demo_login[roles.CREDIT_OFFICER])
-        self.analyst, _ = _login(demo_login[roles.RISK_ANALYST])
-        self.submitter, created = _login(SECOND_OFFICER)
+        by_role = {login.group: login for login in DEMO_LOGINS}
+        self.officer, _ = demo_login(by_role[roles.CREDIT_OFFICER])
+        self.analyst, _ = demo_login(by_role[roles.RISK_ANALYST])
+        self.submitter, created = demo_login(SECOND_OFFICER)
         self.new_login = SECOND_OFFICER if created else None
         self.products = {p.code: p for p in LoanProduct.objects.filter(code__in=DEMO_PRODUCT_CODES)}
         self.profiles = {}

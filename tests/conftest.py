@@ -8,6 +8,8 @@ import threading
 import pytest
 from django.db import connection
 
+from lending import roles
+
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
@@ -27,9 +29,37 @@ def postgres():
 
 @pytest.fixture
 def staff_user(db, django_user_model):
+    """A staff user holding no role: every deciding service refuses them (DESIGN §10)."""
     return django_user_model.objects.create_user(
         username="officer", password="pw-officer-1", is_staff=True
     )
+
+
+@pytest.fixture
+def role_user(db, django_user_model):
+    """A factory of staff users holding one role (a Django group from lending/roles.py, with
+    exactly the permissions the migration gives it): `role_user(roles.FINANCE, username=...)`."""
+
+    def make(role: str, *, username: str | None = None, **fields):
+        from django.contrib.auth.models import Group
+
+        user = django_user_model.objects.create_user(
+            username=username or role.replace(" ", "-"),
+            password=f"pw-{role.replace(' ', '-')}-1",
+            is_staff=True,
+            **fields,
+        )
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def finance_user(role_user):
+    """Moves money on approved loans: disburses, posts and reverses repayments, refunds credit,
+    writes off (and never approves)."""
+    return role_user(roles.FINANCE, username="cashier")
 
 
 @contextlib.contextmanager

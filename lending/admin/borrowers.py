@@ -1,52 +1,100 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from lending.access import Perm, may
 from lending.errors import LendingError
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
 from lending.models import Borrower, EmergencyContact, Loan
+from lending.pii import masked
+from lending.selectors import borrower_find
 from lending.services.borrowers import (
     EDITABLE,
     borrower_create,
+    borrower_reveal_pii,
     borrower_update,
     emergency_contact_add,
 )
 
 
-class BorrowerForm(forms.ModelForm):
-    # Wider than the stored columns: staff paste "+86 139-1234-5678"; the clean_* methods
+class KeepCurrentPii:
+    """On an existing record, personal data is never sent to the browser: its inputs start empty
+    with the masked value as a placeholder, and empty means "keep the current value"."""
+
+    pii_inputs: tuple[str, ...] = ()
+
+    def hide_current_pii(self):
+        if not self.instance.pk:
+            return
+        for name in self.pii_inputs:
+            current = masked(name, getattr(self.instance, name))
+            self.initial[name] = ""
+            field = self.fields[name]
+            field.required = False
+            field.widget.attrs["placeholder"] = current
+            field.help_text = _("Leave empty to keep the current value.")
+
+    def kept(self, name: str):
+        """The submitted value, or the current one when the input was left empty."""
+        value = self.cleaned_data.get(name)
+        if not value and self.instance.pk:
+            return getattr(self.instance, name)
+        return value
+
+
+class BorrowerForm(KeepCurrentPii, forms.ModelForm):
+    # Wider than the stored values: staff paste "+86 139-1234-5678"; the clean_* methods
     # normalize to the 11 and 18 characters stored.
     national_id = forms.CharField(label=_("national ID"), max_length=32)
     mobile = forms.CharField(label=_("mobile phone"), max_length=32)
+    pii_inputs = ("national_id", "mobile", "address")
 
     class Meta:
         model = Borrower
         fields = ["full_name", "national_id", "mobile", *sorted(EDITABLE - {"full_name", "mobile"})]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hide_current_pii()
+
     def clean_national_id(self):
+        value = self.kept("national_id")
         try:
-            return parse_national_id(self.cleaned_data["national_id"]).number
+            return parse_national_id(value).number
         except IdentityError as exc:
             raise ValidationError(exc.message) from None
 
     def clean_mobile(self):
         try:
-            return normalize_mobile(self.cleaned_data["mobile"])
+            return normalize_mobile(self.kept("mobile"))
         except IdentityError as exc:
             raise ValidationError(exc.message) from None
 
+    def clean_address(self):
+        return self.kept("address") or ""
 
-class EmergencyContactForm(forms.ModelForm):
+
+class EmergencyContactForm(KeepCurrentPii, forms.ModelForm):
     phone = forms.CharField(label=_("phone"), max_length=32)
+    pii_inputs = ("phone",)
 
     class Meta:
         model = EmergencyContact
         fields = ["name", "relation", "phone"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hide_current_pii()
+
     def clean_phone(self):
         try:
-            return normalize_mobile(self.cleaned_data["phone"], field="phone")
+            return normalize_mobile(self.kept("phone"), field="phone")
         except IdentityError as exc:
             raise ValidationError(exc.message) from None
 
@@ -55,6 +103,29 @@ class EmergencyContactInline(admin.TabularInline):
     model = EmergencyContact
     form = EmergencyContactForm
     extra = 1
+
+    def get_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return ["name", "relation", "phone"]
+        return ["name", "relation", "masked_phone"]  # read-only pages show no personal data
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["masked_phone"]
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj):
+        return masked("phone", obj.phone)
+
+
+MASKED_DISPLAY = {
+    "national_id": "masked_national_id",
+    "mobile": "masked_mobile",
+    "address": "masked_address",
+}
+
+
+class FindBorrowerForm(forms.Form):
+    identifier = forms.CharField(label=_("National ID or mobile"), max_length=32)
 
 
 class LoanInline(admin.TabularInline):
@@ -82,8 +153,11 @@ class BorrowerAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("kyc_status", "is_blacklisted", "sex")
-    # Staff search by name, full ID or phone; lists only ever show them masked.
-    search_fields = ("full_name", "=national_id", "=mobile")
+    # GET search by name only: a national ID or phone in a URL would end up in access logs.
+    # The changelist's "Find" form posts them instead (find_view), matched by keyed hash.
+    search_fields = ("full_name",)
+    change_list_template = "admin/lending/borrower/change_list.html"
+    change_form_template = "admin/lending/borrower/change_form.html"
     readonly_fields = ("date_of_birth", "sex", "created_at", "updated_at")
     inlines = [EmergencyContactInline, LoanInline]
     fieldsets = (
@@ -100,6 +174,87 @@ class BorrowerAdmin(admin.ModelAdmin):
     @admin.display(description=_("mobile phone"))
     def masked_mobile(self, obj):
         return obj.masked_mobile
+
+    @admin.display(description=_("address"))
+    def masked_address(self, obj):
+        return masked("address", obj.address)
+
+    def get_fieldsets(self, request, obj=None):
+        """Read-only pages (no change permission) show personal data masked, like lists."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        return [
+            (name, {**opts, "fields": tuple(MASKED_DISPLAY.get(f, f) for f in opts["fields"])})
+            for name, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *MASKED_DISPLAY.values())
+
+    def get_urls(self):
+        return [
+            path("find/", self.admin_site.admin_view(self.find_view), name="lending_borrower_find"),
+            path(
+                "<int:borrower_id>/reveal/",
+                self.admin_site.admin_view(self.reveal_view),
+                name="lending_borrower_reveal",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "find_form": FindBorrowerForm()}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "may_reveal": may(request.user, Perm.VIEW_PII)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @method_decorator(require_POST)
+    def find_view(self, request):
+        """Exact lookup by national ID or mobile, posted so the number stays out of URLs."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = reverse("admin:lending_borrower_changelist")
+        form = FindBorrowerForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Enter a national ID or mobile number to find."))
+            return HttpResponseRedirect(changelist)
+        try:
+            found = borrower_find(identifier=form.cleaned_data["identifier"])
+        except LendingError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(changelist)
+        if not found:
+            messages.warning(request, _("No borrower has that national ID or mobile number."))
+            return HttpResponseRedirect(changelist)
+        if len(found) == 1:
+            return HttpResponseRedirect(
+                reverse("admin:lending_borrower_change", args=[found[0].pk])
+            )
+        ids = ",".join(str(b.pk) for b in found)
+        return HttpResponseRedirect(f"{changelist}?id__in={ids}")
+
+    def reveal_view(self, request, borrower_id):
+        """The unmasked personal data of one borrower: only by POST (a deliberate click), only
+        with view_pii, and every reveal is an audit event."""
+        if request.method != "POST" or not may(request.user, Perm.VIEW_PII):
+            raise PermissionDenied
+        try:
+            borrower = borrower_reveal_pii(borrower_id=borrower_id, acting_user=request.user)
+        except LendingError as exc:
+            raise PermissionDenied(exc.message) from None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Personal data of %s") % borrower.full_name,
+            "opts": self.model._meta,
+            "original": borrower,
+            "contacts": borrower.emergency_contacts.all(),
+        }
+        response = TemplateResponse(request, "admin/lending/borrower/reveal.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in form.cleaned_data}

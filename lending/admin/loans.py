@@ -157,8 +157,6 @@ class LoanAdmin(admin.ModelAdmin):
     search_fields = (
         "reference",
         "borrower__full_name",
-        "=borrower__mobile",
-        "=borrower__national_id",
     )
     list_select_related = ("borrower", "product")
     date_hierarchy = "start_date"

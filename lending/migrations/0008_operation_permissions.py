@@ -4,31 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lending', '0007_penalty_accrued_through_in_grace'),
+        ("lending", "0007_penalty_accrued_through_in_grace"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='borrower',
-            options={'ordering': ['-id'], 'permissions': [('view_pii', 'Can reveal national ID and mobile (each reveal is audited)')], 'verbose_name': 'borrower', 'verbose_name_plural': 'borrowers'},
+            name="borrower",
+            options={
+                "ordering": ["-id"],
+                "permissions": [
+                    ("view_pii", "Can reveal national ID and mobile (each reveal is audited)")
+                ],
+                "verbose_name": "borrower",
+                "verbose_name_plural": "borrowers",
+            },
         ),
         migrations.AlterModelOptions(
-            name='businessdayrun',
-            options={'ordering': ['-business_date'], 'permissions': [('run_close_of_business', 'Can start, retry or abandon a close of business')], 'verbose_name': 'close of business run', 'verbose_name_plural': 'close of business runs'},
+            name="businessdayrun",
+            options={
+                "ordering": ["-business_date"],
+                "permissions": [
+                    ("run_close_of_business", "Can start, retry or abandon a close of business")
+                ],
+                "verbose_name": "close of business run",
+                "verbose_name_plural": "close of business runs",
+            },
         ),
         migrations.AlterModelOptions(
-            name='loan',
-            options={'ordering': ['-id'], 'permissions': [('approve_loan', 'Can approve a loan through its approved application'), ('migrate_loan', 'Can book a loan contracted elsewhere (book migration)'), ('cancel_loan', 'Can cancel an approved loan before disbursement'), ('disburse_loan', 'Can disburse an approved loan'), ('write_off_loan', 'Can write off a loan')], 'verbose_name': 'loan', 'verbose_name_plural': 'loans'},
+            name="loan",
+            options={
+                "ordering": ["-id"],
+                "permissions": [
+                    ("approve_loan", "Can approve a loan through its approved application"),
+                    ("migrate_loan", "Can book a loan contracted elsewhere (book migration)"),
+                    ("cancel_loan", "Can cancel an approved loan before disbursement"),
+                    ("disburse_loan", "Can disburse an approved loan"),
+                    ("write_off_loan", "Can write off a loan"),
+                ],
+                "verbose_name": "loan",
+                "verbose_name_plural": "loans",
+            },
         ),
         migrations.AlterModelOptions(
-            name='transaction',
-            options={'ordering': ['loan_id', 'id'], 'permissions': [('post_repayment', 'Can post repayments'), ('reverse_transaction', 'Can reverse a posted repayment'), ('refund_credit', 'Can refund a credit balance')], 'verbose_name': 'transaction', 'verbose_name_plural': 'transactions'},
+            name="transaction",
+            options={
+                "ordering": ["loan_id", "id"],
+                "permissions": [
+                    ("post_repayment", "Can post repayments"),
+                    ("reverse_transaction", "Can reverse a posted repayment"),
+                    ("refund_credit", "Can refund a credit balance"),
+                ],
+                "verbose_name": "transaction",
+                "verbose_name_plural": "transactions",
+            },
         ),
         migrations.AddField(
-            model_name='loan',
-            name='origin',
-            field=models.CharField(choices=[('application', 'Application'), ('migrated', 'Migrated')], default='application', max_length=16, verbose_name='origin'),
+            model_name="loan",
+            name="origin",
+            field=models.CharField(
+                choices=[("application", "Application"), ("migrated", "Migrated")],
+                default="application",
+                max_length=16,
+                verbose_name="origin",
+            ),
         ),
     ]

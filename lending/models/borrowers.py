@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lending.identity import mask_mobile, mask_national_id
-from lending.models.fields import MoneyField
+from lending.models.fields import DigestField, EncryptedPiiField, MoneyField
 
 
 class KycStatus(models.TextChoices):
@@ -19,11 +19,14 @@ class Sex(models.TextChoices):
 
 class Borrower(models.Model):
     full_name = models.CharField(_("full name"), max_length=100)
-    national_id = models.CharField(_("national ID"), max_length=18, unique=True)
+    # Personal data is encrypted at rest and found through its keyed hash (lending/pii.py).
+    national_id = EncryptedPiiField(_("national ID"), max_length=18)
+    national_id_digest = DigestField(source="national_id", unique=True)
     date_of_birth = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
-    mobile = models.CharField(_("mobile phone"), max_length=11, db_index=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
+    mobile = EncryptedPiiField(_("mobile phone"), max_length=11)
+    mobile_digest = DigestField(source="mobile", db_index=True)
+    address = EncryptedPiiField(_("address"), max_length=255, blank=True)
     employer = models.CharField(_("employer"), max_length=200, blank=True)
     monthly_income = MoneyField(_("verified monthly income"), null=True, blank=True, default=None)
     kyc_status = models.CharField(
@@ -81,7 +84,7 @@ class EmergencyContact(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     relation = models.CharField(_("relation"), max_length=16, choices=ContactRelation.choices)
-    phone = models.CharField(_("phone"), max_length=11)
+    phone = EncryptedPiiField(_("phone"), max_length=11)
 
     class Meta:
         verbose_name = _("emergency contact")

@@ -44,7 +44,7 @@ class RiskProfileAdmin(admin.ModelAdmin):
         "updated_at",
     )
     list_filter = ("employment_type", "income_source")
-    search_fields = ("borrower__full_name", "=borrower__national_id", "=borrower__mobile")
+    search_fields = ("borrower__full_name",)
     raw_id_fields = ("borrower",)
 
     def get_readonly_fields(self, request, obj=None):
@@ -165,7 +165,7 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
     )
     list_filter = (QueueFilter, "product")
     list_select_related = ("borrower", "product", "decision")
-    search_fields = ("borrower__full_name", "=borrower__national_id")
+    search_fields = ("borrower__full_name",)
     change_form_template = "admin/risk/loanapplication/change_form.html"
 
     @admin.display(description=_("grade"), ordering="decision__grade")

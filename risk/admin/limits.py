@@ -44,7 +44,7 @@ class CreditLimitAdmin(ReadOnlyAdmin):
         "updated_at",
     )
     list_filter = ("status", "review_hold")
-    search_fields = ("borrower__full_name", "=borrower__national_id", "=borrower__mobile")
+    search_fields = ("borrower__full_name",)
     list_select_related = ("borrower",)
     readonly_fields = ("exposure_shown", "available_shown")
     inlines = [LimitHistoryInline]

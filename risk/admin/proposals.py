@@ -65,7 +65,7 @@ class LimitIncreaseProposalAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "as_of")
     list_select_related = ("credit_limit__borrower", "proposed_by", "decided_by")
-    search_fields = ("credit_limit__borrower__full_name", "=credit_limit__borrower__mobile")
+    search_fields = ("credit_limit__borrower__full_name",)
     raw_id_fields = ("credit_limit",)
     actions = ["approve", "reject"]
 

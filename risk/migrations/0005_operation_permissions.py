@@ -4,18 +4,31 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('risk', '0004_debt_not_negative'),
+        ("risk", "0004_debt_not_negative"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='creditpolicy',
-            options={'ordering': ['-version'], 'permissions': [('activate_policy', 'Can activate a policy version someone else wrote')], 'verbose_name': 'credit policy', 'verbose_name_plural': 'credit policies'},
+            name="creditpolicy",
+            options={
+                "ordering": ["-version"],
+                "permissions": [
+                    ("activate_policy", "Can activate a policy version someone else wrote")
+                ],
+                "verbose_name": "credit policy",
+                "verbose_name_plural": "credit policies",
+            },
         ),
         migrations.AlterModelOptions(
-            name='loanapplication',
-            options={'ordering': ['-submitted_at', '-id'], 'permissions': [('decide_application', "Can decide a referred application (never one's own)")], 'verbose_name': 'loan application', 'verbose_name_plural': 'loan applications'},
+            name="loanapplication",
+            options={
+                "ordering": ["-submitted_at", "-id"],
+                "permissions": [
+                    ("decide_application", "Can decide a referred application (never one's own)")
+                ],
+                "verbose_name": "loan application",
+                "verbose_name_plural": "loan applications",
+            },
         ),
     ]

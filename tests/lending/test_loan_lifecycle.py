@@ -1,6 +1,8 @@
-"""Loan lifecycle through the services: book, approve, reject, cancel, disburse, close, write off.
+"""Loan lifecycle through the services: book approved, reject, cancel, disburse, close, write off.
 
-Every refusal is checked for its error code, the field it names, and that nothing was written.
+A loan is approved only through `loan_book_approved` (risk's underwriting for an application, or a
+book migration); every other service needs its own permission (DESIGN §10). Every refusal is
+checked for its error code, the field it names, and that nothing was written.
 """
 
 import itertools
@@ -11,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 import lending.services.loans as loan_services
+from lending import roles
 from lending.access import SYSTEM
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import (
@@ -23,10 +26,16 @@ from lending.models import (
     TransactionLine,
 )
 from lending.models.borrowers import KycStatus
+from lending.models.loans import LoanOrigin
+
+# The private steps of the one approval route. Loans booked before applications were the only
+# route are still pending on the book (they can be rejected or cancelled, never disbursed), so the
+# state machine is tested on loans `_book_pending` makes and transitions `_approve` attempts.
 from lending.services.loans import (
-    loan_approve,
+    _approve,
+    _book_pending,
+    loan_book_approved,
     loan_cancel,
-    loan_create,
     loan_disburse,
     loan_reject,
     loan_write_off,
@@ -42,22 +51,46 @@ D = Decimal
 START = date(2026, 1, 15)
 
 
-def book(
-    *, product=None, borrower=None, principal="10000.00", rate="0.18", term=12, acting_user=SYSTEM
+def pending_loan(*, borrower=None, product=None, acting_user=SYSTEM):
+    """A legacy pending loan: booked, never approved."""
+    return _book_pending(
+        borrower=borrower or BorrowerFactory(),
+        product=product or ProductFactory(),
+        principal="10000.00",
+        annual_rate="0.18",
+        term_months=12,
+        purpose="",
+        origin=LoanOrigin.MIGRATED,
+        acting_user=acting_user,
+    )
+
+
+def approved_loan(
+    *,
+    product=None,
+    borrower=None,
+    principal="10000.00",
+    rate="0.18",
+    term=12,
+    acting_user=SYSTEM,
+    origin=LoanOrigin.MIGRATED,
 ):
-    return loan_create(
+    """Booked approved by the one route. Migrated: no credit limit of risk's is checked when it
+    is paid out (tests/risk covers loans from applications)."""
+    return loan_book_approved(
         borrower=borrower or BorrowerFactory(),
         product=product or ProductFactory(),
         principal=principal,
         annual_rate=rate,
         term_months=term,
+        origin=origin,
         acting_user=acting_user,
     )
 
 
-def approved_loan(**kwargs):
-    loan = book(**kwargs)
-    return loan_approve(loan_id=loan.pk, acting_user=SYSTEM)
+def approve(*, loan_id, acting_user):
+    """The approval step of `loan_book_approved`, attempted on a loan already on the book."""
+    _approve(Loan.objects.select_related("borrower").get(pk=loan_id), acting_user)
 
 
 def footprint():
@@ -94,20 +127,25 @@ def assert_refused_and_unchanged(code, field, pk, call, **kwargs):
 # --- the happy path -----------------------------------------------------------------------------
 
 
-def test_loan_goes_pending_approved_active_closed(staff_user):
-    loan = book(acting_user=staff_user)
-    assert loan.status == LoanStatus.PENDING
-    assert loan.reference == f"LN{loan.pk:08d}"
-    assert loan.created_by == staff_user
-    assert loan.installments.count() == 0
-
-    loan = loan_approve(loan_id=loan.pk, acting_user=staff_user)
+def test_loan_is_booked_approved_then_active_then_closed(role_user, finance_user):
+    migrator = role_user(roles.ADMINISTRATOR, username="migrator")
+    loan = approved_loan(acting_user=migrator)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.APPROVED
-    assert loan.approved_by == staff_user
+    assert loan.origin == LoanOrigin.MIGRATED
+    assert loan.reference == f"LN{loan.pk:08d}"
+    assert loan.created_by == migrator
+    assert loan.approved_by == migrator
     assert loan.approved_at is not None
+    assert loan.installments.count() == 0
+    # Booked (pending) and approved in the one transaction: the trail shows both steps.
+    assert list(
+        AuditEvent.objects.filter(object_type="lending.loan", object_id=str(loan.pk))
+        .order_by("id")
+        .values_list("action", flat=True)
+    ) == ["loan.create", "loan.approve"]
 
-    loan_disburse(loan_id=loan.pk, disbursement_date=START, acting_user=staff_user)
+    loan_disburse(loan_id=loan.pk, disbursement_date=START, acting_user=finance_user)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.ACTIVE
     assert loan.start_date == START
@@ -116,9 +154,10 @@ def test_loan_goes_pending_approved_active_closed(staff_user):
     # Paid off on 2026-03-01: installment 1 in full (10,000 principal of which 766.80, 150.00
     # interest) + 9,233.20 principal + 14 days' interest 9,233.20 × 18 % × 14 / 360 = 64.63.
     result = repayment_post(
-        loan_id=loan.pk, amount="10214.63", value_date=date(2026, 3, 1), acting_user=staff_user
+        loan_id=loan.pk, amount="10214.63", value_date=date(2026, 3, 1), acting_user=finance_user
     )
     loan.refresh_from_db()
+    assert result.transaction.posted_by == finance_user
     assert result.closed is True
     assert loan.status == LoanStatus.CLOSED
     assert loan.closed_at is not None
@@ -128,7 +167,7 @@ def test_loan_goes_pending_approved_active_closed(staff_user):
 
 
 def test_rejected_loan_cannot_be_approved_or_disbursed():
-    loan = book()
+    loan = pending_loan()
     loan_reject(loan_id=loan.pk, reason="  income not verifiable  ", acting_user=SYSTEM)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.REJECTED
@@ -138,7 +177,7 @@ def test_rejected_loan_cannot_be_approved_or_disbursed():
         LendingErrorCode.ILLEGAL_TRANSITION,
         "status",
         loan.pk,
-        loan_approve,
+        approve,
         loan_id=loan.pk,
         acting_user=SYSTEM,
     )
@@ -164,7 +203,7 @@ def test_rejected_loan_cannot_be_approved_or_disbursed():
 
 @pytest.mark.parametrize("approve_first", [False, True], ids=["pending", "approved"])
 def test_pending_or_approved_loan_can_be_cancelled_and_then_nothing_else(approve_first):
-    loan = approved_loan() if approve_first else book()
+    loan = approved_loan() if approve_first else pending_loan()
     loan_cancel(loan_id=loan.pk, reason="borrower withdrew", acting_user=SYSTEM)
     loan.refresh_from_db()
     assert loan.status == LoanStatus.CANCELLED
@@ -182,7 +221,7 @@ def test_pending_or_approved_loan_can_be_cancelled_and_then_nothing_else(approve
         LendingErrorCode.ILLEGAL_TRANSITION,
         "status",
         loan.pk,
-        loan_approve,
+        approve,
         loan_id=loan.pk,
         acting_user=SYSTEM,
     )
@@ -190,7 +229,7 @@ def test_pending_or_approved_loan_can_be_cancelled_and_then_nothing_else(approve
 
 @pytest.mark.parametrize("call", [loan_reject, loan_cancel])
 def test_reject_or_cancel_needs_a_reason(call):
-    loan = book()
+    loan = pending_loan()
     assert_refused_and_unchanged(
         LendingErrorCode.REQUIRED,
         "reason",
@@ -203,7 +242,7 @@ def test_reject_or_cancel_needs_a_reason(call):
 
 
 def test_an_over_long_reason_is_refused_naming_the_field():
-    loan = book()
+    loan = pending_loan()
     assert_refused_and_unchanged(
         LendingErrorCode.INVALID,
         "reason",
@@ -219,7 +258,7 @@ def test_approved_loan_cannot_be_rejected_or_approved_again():
     loan = approved_loan()
     for call, kwargs in [
         (loan_reject, {"reason": "late doubt"}),
-        (loan_approve, {}),
+        (approve, {}),
     ]:
         assert_refused_and_unchanged(
             LendingErrorCode.ILLEGAL_TRANSITION,
@@ -233,7 +272,7 @@ def test_approved_loan_cannot_be_rejected_or_approved_again():
 
 
 def test_pending_loan_cannot_be_disbursed_without_approval():
-    loan = book()
+    loan = pending_loan()
     assert_refused_and_unchanged(
         LendingErrorCode.ILLEGAL_TRANSITION,
         "status",
@@ -266,7 +305,7 @@ def test_disbursing_twice_is_refused_and_keeps_one_schedule():
 @pytest.mark.parametrize(
     "call, kwargs",
     [
-        (loan_approve, {}),
+        (approve, {}),
         (loan_reject, {"reason": "too late"}),
         (loan_cancel, {"reason": "too late"}),
         (loan_write_off, {"reason": "again", "value_date": date(2026, 3, 1)}),
@@ -318,7 +357,7 @@ def test_closed_loan_cannot_be_written_off_or_cancelled():
 def test_active_loan_cannot_be_approved_rejected_or_cancelled():
     loan = active_loan()
     for call, kwargs in [
-        (loan_approve, {}),
+        (approve, {}),
         (loan_reject, {"reason": "x"}),
         (loan_cancel, {"reason": "x"}),
     ]:
@@ -406,7 +445,7 @@ def test_booking_works_at_any_time_on_postgresql(postgres, monkeypatch):
     microseconds did not end in 0, so PostgreSQL refused ~90 % of bookings."""
     moment = datetime(2026, 11, 29, 1, 30, 0, 123457, tzinfo=UTC)
     monkeypatch.setattr(loan_services, "timezone", FixedClock(moment))
-    loan = book()
+    loan = pending_loan()
     assert loan.reference == f"LN{loan.pk:08d}"
     assert Loan.objects.get(pk=loan.pk).status == LoanStatus.PENDING
 
@@ -469,7 +508,7 @@ def test_approval_refused_until_kyc_is_verified(kyc):
         LendingErrorCode.INVALID,
         "borrower",
         loan.pk,
-        loan_approve,
+        approve,
         loan_id=loan.pk,
         acting_user=SYSTEM,
     )
@@ -488,7 +527,7 @@ def test_approval_refused_when_borrower_was_blacklisted_after_booking():
         LendingErrorCode.BLACKLISTED,
         "borrower",
         loan.pk,
-        loan_approve,
+        approve,
         loan_id=loan.pk,
         acting_user=SYSTEM,
     )

@@ -254,7 +254,7 @@ def test_payment_goes_to_the_oldest_installment_in_arrears_first():
 # --- payoff -------------------------------------------------------------------------------------
 
 
-def test_exact_payoff_closes_the_loan_with_interest_only_to_that_date(staff_user):
+def test_exact_payoff_closes_the_loan_with_interest_only_to_that_date(finance_user):
     loan = active_loan()
     # On 2026-03-01: installment 1 in full (916.80) + 9,233.20 principal + interest for
     # 14 days of installment 2's period: 9,233.20 × 0.18 × 14 / 360 = 64.6324 → 64.63.
@@ -263,7 +263,7 @@ def test_exact_payoff_closes_the_loan_with_interest_only_to_that_date(staff_user
     assert quote_for(loan, MAR_1).amount == expected
 
     result = repayment_post(
-        loan_id=loan.pk, amount=expected, value_date=MAR_1, acting_user=staff_user
+        loan_id=loan.pk, amount=expected, value_date=MAR_1, acting_user=finance_user
     )
     assert result.closed is True
     loan.refresh_from_db()
@@ -278,7 +278,7 @@ def test_exact_payoff_closes_the_loan_with_interest_only_to_that_date(staff_user
     assert adjustment.interest == D("-786.98")  # 1,001.61 − 150.00 − 64.63, not earned
     assert adjustment.caused_by_id == result.transaction.pk
     audit = AuditEvent.objects.filter(action="repayment.post").get()
-    assert audit.actor == staff_user
+    assert audit.actor == finance_user
     assert "paid the loan off" in audit.summary
     assert_reconciles()
 
@@ -345,7 +345,7 @@ def test_payoff_overpayment_is_kept_as_credit_on_the_closed_loan():
 # --- credit balance -----------------------------------------------------------------------------
 
 
-def test_overpayment_is_kept_as_credit_and_used_when_the_next_installment_falls_due(staff_user):
+def test_overpayment_is_kept_as_credit_and_used_when_the_next_installment_falls_due(finance_user):
     loan = active_loan()
     result = pay(loan, "1000.00", FEB_15)
     assert result.transaction.credit == D("83.20")
@@ -358,7 +358,7 @@ def test_overpayment_is_kept_as_credit_and_used_when_the_next_installment_falls_
     loan.refresh_from_db()
     assert loan.credit_balance == D("83.20")
 
-    applied = loan_credit_apply(loan_id=loan.pk, as_of=MAR_15, acting_user=staff_user)
+    applied = loan_credit_apply(loan_id=loan.pk, as_of=MAR_15, acting_user=finance_user)
     assert applied.kind == TransactionKind.CREDIT_APPLIED
     assert applied.credit == D("-83.20")
     assert applied.amount == 0  # no new cash
@@ -366,7 +366,7 @@ def test_overpayment_is_kept_as_credit_and_used_when_the_next_installment_falls_
     loan.refresh_from_db()
     assert loan.credit_balance == 0
     assert loan.installments.get(seq=2).outstanding == D("833.60")
-    assert AuditEvent.objects.filter(action="credit.apply", actor=staff_user).count() == 1
+    assert AuditEvent.objects.filter(action="credit.apply", actor=finance_user).count() == 1
     assert_reconciles()
 
 
@@ -394,11 +394,11 @@ def test_credit_is_used_before_new_money_on_the_next_payment():
     assert lines_of(result.transaction) == {2: Parts(principal=D("44.70"), interest=D("55.30"))}
 
 
-def test_credit_refund_in_part_then_in_full(staff_user):
+def test_credit_refund_in_part_then_in_full(finance_user):
     loan = active_loan()
     pay(loan, "1000.00", FEB_15)  # 83.20 credit
     refund = loan_credit_refund(
-        loan_id=loan.pk, amount="50.00", acting_user=staff_user, note="by bank transfer"
+        loan_id=loan.pk, amount="50.00", acting_user=finance_user, note="by bank transfer"
     )
     assert (refund.kind, refund.amount, refund.credit) == (
         TransactionKind.REFUND,
@@ -409,7 +409,7 @@ def test_credit_refund_in_part_then_in_full(staff_user):
     assert refund.value_date == timezone.localdate()
     loan.refresh_from_db()
     assert loan.credit_balance == D("33.20")
-    rest = loan_credit_refund(loan_id=loan.pk, acting_user=staff_user)
+    rest = loan_credit_refund(loan_id=loan.pk, acting_user=finance_user)
     assert rest.amount == D("33.20")
     loan.refresh_from_db()
     assert loan.credit_balance == 0
@@ -534,7 +534,7 @@ def scenario_penalty(loan):
     ],
     ids=["partial", "overpayment", "spends-credit", "payoff", "payoff-with-credit", "penalty"],
 )
-def test_reversal_restores_every_balance_exactly(setup, amount, value_date, staff_user):
+def test_reversal_restores_every_balance_exactly(setup, amount, value_date, finance_user):
     loan = active_loan()
     if setup:
         setup(loan)
@@ -543,7 +543,7 @@ def test_reversal_restores_every_balance_exactly(setup, amount, value_date, staf
     assert snapshot(loan) != before
 
     reversal = repayment_reverse(
-        transaction_id=payment.pk, reason="bounced", acting_user=staff_user
+        transaction_id=payment.pk, reason="bounced", acting_user=finance_user
     )
     assert reversal.kind == TransactionKind.REVERSAL
     assert reversal.reverses_id == payment.pk
@@ -554,7 +554,7 @@ def test_reversal_restores_every_balance_exactly(setup, amount, value_date, staf
     # Everything posted with the payment (credit used, interest cancelled) is undone too.
     for companion in payment.consequences.all():
         assert Transaction.objects.filter(reverses=companion).exists()
-    assert AuditEvent.objects.filter(action="repayment.reverse", actor=staff_user).count() == 1
+    assert AuditEvent.objects.filter(action="repayment.reverse", actor=finance_user).count() == 1
     assert_reconciles()
 
 

@@ -2,7 +2,13 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lending.demo import DEFAULT_BORROWERS, DEFAULT_SEED, load_demo_book
+from lending.demo import (
+    DEFAULT_BORROWERS,
+    DEFAULT_SEED,
+    DemoRefused,
+    load_demo_book,
+    refuse_outside_debug,
+)
 from lending.errors import LendingError
 
 
@@ -15,10 +21,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
         parser.add_argument(
+            "--yes-this-is-a-demo",
+            action="store_true",
+            help="run with DEBUG off (a demo server); no demo password is set then",
+        )
+        parser.add_argument(
             "--borrowers", type=int, default=DEFAULT_BORROWERS, help="how many borrowers"
         )
 
     def handle(self, *args, **options):
+        try:
+            refuse_outside_debug(confirmed=options["yes_this_is_a_demo"])
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from None
         if options["borrowers"] < 1:
             raise CommandError("--borrowers must be at least 1")
         try:

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lending.demo import DEFAULT_SEED
+from lending.demo import DEFAULT_SEED, DemoRefused, refuse_outside_debug
 from lending.errors import LendingError
 from risk.demo import load_risk_demo
 
@@ -16,8 +16,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+        parser.add_argument(
+            "--yes-this-is-a-demo",
+            action="store_true",
+            help="run with DEBUG off (a demo server); no demo password is set then",
+        )
 
     def handle(self, *args, **options):
+        try:
+            refuse_outside_debug(confirmed=options["yes_this_is_a_demo"])
+        except DemoRefused as exc:
+            raise CommandError(str(exc)) from None
         try:
             load_risk_demo(seed=options["seed"], stdout=self.stdout)
         except LendingError as exc:
