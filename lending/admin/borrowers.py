@@ -33,6 +33,8 @@ class KeepCurrentPii:
         if not self.instance.pk:
             return
         for name in self.pii_inputs:
+            if name not in self.fields:  # read-only page: shown masked, not as an input
+                continue
             current = masked(name, getattr(self.instance, name))
             self.initial[name] = ""
             field = self.fields[name]
