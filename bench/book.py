@@ -199,7 +199,10 @@ def build_book(
                 origination_fee, fee_collection, start_date, first_due_date, maturity_date,
                 principal_outstanding, interest_outstanding, fee_outstanding,
                 penalty_outstanding, credit_balance, next_due_date, dpd, bucket, dpd_as_of,
-                status_reason, created_at, approved_at, disbursed_at, updated_at)
+                status_reason, created_at, approved_at, disbursed_at, updated_at,
+                grace_days, arrears_tolerance, allocation_order, penalty_base,
+                penalty_rate_type, penalty_rate_value, penalty_start, cost_cap_type,
+                cost_cap_value)
             SELECT x.id, 'BN' || lpad(x.id::text, 12, '0'), x.id, %(product)s, 'active',
                    'migrated', '',
                    'CNY', s1.principal_from, 0.12, 12, 'equal_installment', 'act360', 0, 'upfront',
@@ -209,7 +212,9 @@ def build_book(
                    b.code, CASE WHEN x.late THEN %(prev)s::date
                                 WHEN x.u > 1 THEN (x.start_date
                                     + make_interval(months => x.u - 1))::date END,
-                   '', now(), now(), now(), now()
+                   '', now(), now(), now(), now(),
+                   %(grace)s, 1.00, 'penalty,fee,interest,principal', 'overdue_principal',
+                   'contract_multiple', %(mult)s, 'due_date', 'fixed', 0.24
             FROM (
                 SELECT pl.*, nd.next_due,
                        CASE WHEN pl.late AND nd.next_due < %(prev)s::date
@@ -237,23 +242,22 @@ def build_book(
             """
             INSERT INTO lending_installment (loan_id, seq, period_start, due_date, principal_due,
                 interest_due, fee_due, penalty_due, principal_settled, interest_settled,
-                fee_settled, penalty_settled, settled_on, penalty_exact,
+                fee_settled, penalty_settled, settled_on, penalty_accrued,
                 penalty_accrued_through)
             SELECT pl.id, k.seq,
                    (pl.start_date + make_interval(months => k.seq - 1))::date,
-                   k.due, s.principal_due, s.interest_due, 0, round(k.exact, 2),
+                   k.due, s.principal_due, s.interest_due, 0, round(k.accrued / %(basis)s, 2),
                    CASE WHEN k.seq < pl.u THEN s.principal_due ELSE 0 END,
                    CASE WHEN k.seq < pl.u THEN s.interest_due ELSE 0 END, 0, 0,
-                   CASE WHEN k.seq < pl.u THEN k.due END, k.exact,
+                   CASE WHEN k.seq < pl.u THEN k.due END, k.accrued,
                    CASE WHEN k.seq >= pl.u AND %(prev)s::date - k.due > %(grace)s
                         THEN %(prev)s::date END
             FROM bench_plan pl
             CROSS JOIN LATERAL (
                 SELECT g.seq, g.due,
                        CASE WHEN g.seq >= pl.u AND %(prev)s::date - g.due > %(grace)s
-                            THEN round(sc.principal_due * %(rate)s * (%(prev)s::date - g.due)
-                                       / %(basis)s, 12)
-                            ELSE 0 END AS exact
+                            THEN sc.principal_due * %(rate)s * (%(prev)s::date - g.due)
+                            ELSE 0 END AS accrued
                 FROM (SELECT s AS seq, (pl.start_date + make_interval(months => s))::date AS due
                       FROM generate_series(1, 12) s) g
                 JOIN bench_sched sc ON sc.cls = pl.cls AND sc.seq = g.seq

@@ -25,10 +25,9 @@ FLAG_SQL = """
         SELECT c.id, c.old_bucket, c.new_dpd, b.code AS new_bucket, c.amount
         FROM (
             SELECT l.id, l.bucket AS old_bucket, coalesce(o.amount, 0) AS amount,
-                   CASE WHEN o.oldest IS NULL OR o.amount <= p.arrears_tolerance THEN 0
+                   CASE WHEN o.oldest IS NULL OR o.amount <= l.arrears_tolerance THEN 0
                         ELSE %(d)s::date - o.oldest END AS new_dpd
             FROM lending_loan l
-            JOIN lending_loanproduct p ON p.id = l.product_id
             LEFT JOIN (
                 SELECT loan_id, min(due_date) AS oldest,
                        sum(principal_due - principal_settled + interest_due - interest_settled
@@ -57,18 +56,17 @@ PENALTY_SQL = """
             SELECT l.id, l.start_date, l.maturity_date, l.principal, l.annual_rate, l.day_count,
                    CASE WHEN l.fee_collection = 'upfront' THEN l.origination_fee ELSE 0 END
                        AS upfront,
-                   p.penalty_base, p.grace_days, p.penalty_start,
-                   CASE WHEN p.penalty_rate_type = 'absolute' THEN p.penalty_rate_value
-                        ELSE l.annual_rate * p.penalty_rate_value END AS rate,
-                   CASE WHEN p.cost_cap_type = 'lpr_multiple'
-                        THEN p.cost_cap_value * (
+                   l.penalty_base, l.grace_days, l.penalty_start,
+                   CASE WHEN l.penalty_rate_type = 'absolute' THEN l.penalty_rate_value
+                        ELSE l.annual_rate * l.penalty_rate_value END AS rate,
+                   CASE WHEN l.cost_cap_type = 'lpr_multiple'
+                        THEN l.cost_cap_value * (
                             SELECT one_year_rate FROM lending_lprrate
                             WHERE effective_date <= l.start_date
                             ORDER BY effective_date DESC LIMIT 1)
-                        ELSE p.cost_cap_value END AS cap_rate
+                        ELSE l.cost_cap_value END AS cap_rate
             FROM floor_flag f
             JOIN lending_loan l ON l.id = f.id
-            JOIN lending_loanproduct p ON p.id = l.product_id
             WHERE f.new_dpd > 0
         ), costs AS (
             SELECT i.loan_id, sum(i.interest_due + i.fee_due + i.penalty_due) AS cost
@@ -81,12 +79,17 @@ PENALTY_SQL = """
                 - (costs.cost + loans.upfront)) AS headroom
             FROM loans JOIN costs ON costs.loan_id = loans.id
         ), days AS (
-            SELECT i.id, i.loan_id, i.due_date, i.penalty_exact, h.headroom,
+            SELECT i.id, i.loan_id, i.due_date, i.penalty_accrued, h.headroom, h.penalty_base,
                    CASE WHEN h.penalty_base = 'overdue_principal_interest'
                         THEN i.principal_due - i.principal_settled
                              + i.interest_due - i.interest_settled
                         ELSE i.principal_due - i.principal_settled END AS base,
                    h.rate, CASE WHEN h.day_count = 'act365f' THEN 365 ELSE 360 END AS basis,
+                   CASE WHEN h.penalty_start = 'due_date'
+                        THEN greatest(i.due_date, coalesce(i.penalty_accrued_through, i.due_date))
+                        ELSE greatest(i.due_date + h.grace_days,
+                                      coalesce(i.penalty_accrued_through, i.due_date))
+                        END AS since,
                    CASE WHEN %(d)s::date - i.due_date <= h.grace_days THEN 0
                         WHEN h.penalty_start = 'due_date'
                         THEN %(d)s::date - greatest(i.due_date,
@@ -98,11 +101,25 @@ PENALTY_SQL = """
             JOIN lending_installment i
               ON i.loan_id = h.id AND i.due_date < %(d)s AND i.settled_on IS NULL
             WHERE i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s
+        ), moved AS (
+            -- the base each earlier day had: postings valued inside the days, added back
+            SELECT d.id, sum((CASE WHEN t.effect = 'charge' THEN 1 ELSE -1 END)
+                       * (ln.principal + CASE WHEN d.penalty_base = 'overdue_principal_interest'
+                                              THEN ln.interest ELSE 0 END)
+                       * least(t.value_date - d.since - 1, d.days)) AS carried
+            FROM days d
+            JOIN lending_transaction t ON t.loan_id = d.loan_id
+             AND t.kind <> 'penalty_accrual' AND t.value_date > d.since + 1
+            JOIN lending_transactionline ln
+              ON ln.transaction_id = t.id AND ln.installment_id = d.id
+            WHERE d.days > 0
+            GROUP BY d.id
         ), raw AS (
-            SELECT d.*, d.base * d.rate * d.days / d.basis AS added,
-                   round(d.penalty_exact + d.base * d.rate * d.days / d.basis, 2)
-                   - round(d.penalty_exact, 2) AS raw_amount
-            FROM days d WHERE d.days > 0
+            SELECT d.*, (d.base * d.days - coalesce(m.carried, 0)) * d.rate AS added,
+                   round((d.penalty_accrued
+                          + (d.base * d.days - coalesce(m.carried, 0)) * d.rate) / d.basis, 2)
+                   - round(d.penalty_accrued / d.basis, 2) AS raw_amount
+            FROM days d LEFT JOIN moved m ON m.id = d.id WHERE d.days > 0
         ), room AS (
             SELECT r.*, greatest(0, r.headroom - coalesce(sum(r.raw_amount) OVER (
                 PARTITION BY r.loan_id ORDER BY r.due_date, r.id
@@ -111,8 +128,8 @@ PENALTY_SQL = """
         )
         SELECT id, loan_id, capped,
                CASE WHEN capped THEN remaining ELSE raw_amount END AS amount,
-               CASE WHEN capped THEN round(penalty_exact, 2) + remaining
-                    ELSE penalty_exact + added END AS exact
+               CASE WHEN capped THEN (round(penalty_accrued / basis, 2) + remaining) * basis
+                    ELSE penalty_accrued + added END AS accrued
         FROM (SELECT room.*, (raw_amount > remaining OR (added > 0 AND remaining <= 0)) AS capped
               FROM room) x
         """
@@ -137,7 +154,7 @@ ACCRUAL_POSTING_SQL = """
 
 INSTALLMENT_SQL = """
         UPDATE lending_installment i
-           SET penalty_exact = a.exact, penalty_due = i.penalty_due + a.amount,
+           SET penalty_accrued = a.accrued, penalty_due = i.penalty_due + a.amount,
                penalty_accrued_through = %(d)s
           FROM floor_accrual a WHERE i.id = a.id
         """
@@ -146,9 +163,8 @@ INSTALLMENT_SQL = """
 WITHIN_TOLERANCE_SQL = """
         UPDATE lending_installment i SET penalty_accrued_through = %(d)s
           FROM floor_flag f JOIN lending_loan l ON l.id = f.id
-          JOIN lending_loanproduct p ON p.id = l.product_id
          WHERE i.loan_id = f.id AND f.new_dpd = 0 AND i.due_date < %(d)s
-           AND i.settled_on IS NULL AND %(d)s::date - i.due_date > p.grace_days
+           AND i.settled_on IS NULL AND %(d)s::date - i.due_date > l.grace_days
            AND (i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s)
         """
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from lending.close_of_business.lending_steps import _cap, _terms, _upfront_fee
+from lending.close_of_business.lending_steps import base_changes_after, lpr_on, overdue_state
 from lending.delinquency import bucket_for, days_past_due
 from lending.models import (
     BucketChange,
@@ -24,7 +24,7 @@ from lending.models import (
 )
 from lending.models.transactions import Effect
 from lending.money import ZERO
-from lending.penalty import OverdueInstallment, accrue_loan
+from lending.penalty import accrue_loan
 from lending.services.delinquency import bucket_table
 
 
@@ -34,16 +34,14 @@ def _outstanding(i) -> Decimal:
 
 def naive_loan(loan_id: int, business_date: date, buckets, rates) -> None:
     with transaction.atomic():
-        loan = (
-            Loan.objects.select_for_update(of=("self",)).select_related("product").get(pk=loan_id)
-        )
+        loan = Loan.objects.select_for_update(of=("self",)).get(pk=loan_id)
         installments = list(loan.installments.order_by("seq"))
         late = [i for i in installments if i.due_date < business_date and i.settled_on is None]
         amount = sum((_outstanding(i) for i in late), ZERO)
         dpd = days_past_due(
             oldest_unpaid_due=min((i.due_date for i in late), default=None),
             overdue_amount=amount,
-            tolerance=loan.product.arrears_tolerance,
+            tolerance=loan.arrears_tolerance,
             as_of=business_date,
         )
         bucket = bucket_for(dpd, buckets)
@@ -61,28 +59,22 @@ def naive_loan(loan_id: int, business_date: date, buckets, rates) -> None:
         if not dpd:
             return
         cost = sum((i.interest_due + i.fee_due + i.penalty_due for i in installments), ZERO)
+        changes = base_changes_after(late, business_date, {loan.pk: loan})
         accrual = accrue_loan(
-            [
-                OverdueInstallment(
-                    installment_id=i.pk,
-                    due_date=i.due_date,
-                    principal_outstanding=i.principal_due - i.principal_settled,
-                    interest_outstanding=i.interest_due - i.interest_settled,
-                    penalty_exact=i.penalty_exact,
-                    accrued_through=i.penalty_accrued_through,
-                )
-                for i in late
-            ],
-            _terms(loan),
+            [overdue_state(i, changes.get(i.pk, ())) for i in late],
+            loan.penalty_terms(),
             business_date,
-            _cap(loan, rates).headroom(business_date, cost + _upfront_fee(loan)),
+            loan.cost_cap(lpr_on(rates, loan.start_date)).headroom(
+                business_date, cost + loan.upfront_fee
+            ),
+            loan.currency,
         )
         for i in late:
-            if i.pk in accrual.new_exact:
-                i.penalty_exact = accrual.new_exact[i.pk]
+            if i.pk in accrual.new_accrued:
+                i.penalty_accrued = accrual.new_accrued[i.pk]
                 i.penalty_due += accrual.posted.get(i.pk, ZERO)
                 i.penalty_accrued_through = business_date
-                i.save(update_fields=["penalty_exact", "penalty_due", "penalty_accrued_through"])
+                i.save(update_fields=["penalty_accrued", "penalty_due", "penalty_accrued_through"])
         if accrual.posted:
             txn = Transaction.objects.create(
                 loan=loan,

@@ -207,7 +207,7 @@ SELECT
     ON t.id = tl.transaction_id WHERE t.value_date = %(d)s {txn}),
   (SELECT count(*) FROM lending_installment WHERE penalty_accrued_through = %(d)s {rows}),
   (SELECT coalesce(sum(penalty_due), 0) FROM lending_installment WHERE true {rows}),
-  (SELECT round(coalesce(sum(penalty_exact), 0), 4) FROM lending_installment WHERE true {rows})
+  (SELECT round(coalesce(sum(penalty_accrued), 0), 4) FROM lending_installment WHERE true {rows})
 """
 DIGEST_KEYS = (
     "loans_dpd_as_of_d",
@@ -221,7 +221,7 @@ DIGEST_KEYS = (
     "accrual_lines",
     "installments_accrued",
     "installment_penalty_due",
-    "installment_penalty_exact",
+    "installment_penalty_accrued",
 )
 
 

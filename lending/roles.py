@@ -166,3 +166,52 @@ def sync_role_permissions(apps=global_apps, **_kwargs) -> None:
                 content_type__app_label=app_label, codename__in=codenames
             )
         group.permissions.set(wanted)
+
+
+# --- the role table in words (docs/roles.md) -----------------------------------------------
+
+
+def role_codenames(role: str, apps=global_apps) -> set[str]:
+    """The permissions ROLE_PERMISSIONS gives `role`, as "app_label.codename" (no database)."""
+    return {
+        f"{app_label}.{codename}"
+        for app_label, rule in ROLE_PERMISSIONS[role].items()
+        for codename in _codenames(app_label, rule, apps)
+    }
+
+
+def role_permission_rows(apps=global_apps) -> list[tuple[str, list[str]]]:
+    """One row per model of every app the table mentions: ("app_label.model", [the entries
+    each role in ROLES holds on it: view/add/change/delete, then the model's own permissions]).
+    """
+    app_labels = list(dict.fromkeys(label for rules in ROLE_PERMISSIONS.values() for label in rules))
+    held = {role: role_codenames(role, apps) for role in ROLES}
+    rows = []
+    for app_label in app_labels:
+        try:
+            models = apps.get_app_config(app_label).get_models()
+        except LookupError:
+            continue
+        for model in models:
+            name = model._meta.model_name
+            entries = [(e, f"{app_label}.{e}_{name}") for e in CRUD] + [
+                (codename, f"{app_label}.{codename}") for codename, _ in model._meta.permissions
+            ]
+            rows.append(
+                (
+                    f"{app_label}.{name}",
+                    [[e for e, perm in entries if perm in held[role]] for role in ROLES],
+                )
+            )
+    return [(label, [", ".join(cell) for cell in cells]) for label, cells in rows]
+
+
+def roles_markdown(apps=global_apps) -> str:
+    """The role table as a Markdown table (docs/roles.md embeds it; a test keeps them equal)."""
+    lines = [
+        "| Model | " + " | ".join(ROLES) + " |",
+        "|---|" + "---|" * len(ROLES),
+    ]
+    for label, cells in role_permission_rows(apps):
+        lines.append(f"| `{label}` | " + " | ".join(cell or "—" for cell in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -148,6 +148,13 @@ class ScheduledInstallment:
         return self.principal + self.interest + self.fee
 
 
+def regular_first_due_date(start_date: date, term_months: int, method: RepaymentMethod) -> date:
+    """The first due date when none is chosen: one month after the start, or for a single
+    payment the end of the term."""
+    months = term_months if RepaymentMethod(method) == RepaymentMethod.SINGLE_PAYMENT else 1
+    return add_months(start_date, months)
+
+
 def due_dates(terms: ScheduleTerms) -> list[date]:
     if terms.method == RepaymentMethod.SINGLE_PAYMENT:
         if terms.first_due_date is not None:

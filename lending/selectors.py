@@ -21,14 +21,24 @@ from lending.schedules import (
     quote,
 )
 from lending.services.ledger import loan_installments, payoff_for
-from lending.validation import check_loan_terms, parse_amount, parse_rate
+from lending.validation import (
+    DEFAULT_MAX_FIRST_PERIOD_DAYS,
+    check_date,
+    check_first_due_date,
+    check_loan_terms,
+    check_term,
+    check_what_if_rate,
+    parse_amount,
+    parse_rate,
+)
 
 
-def _quote(**terms) -> Quote:
+def _quote(*, fee_field: str = "fee", **terms) -> Quote:
     try:
         return quote(ScheduleTerms(**terms))
     except ScheduleError as exc:
-        raise LendingError(LendingErrorCode.INVALID, exc.message, field=exc.field) from None
+        field = fee_field if exc.field == "fee" else exc.field
+        raise LendingError(LendingErrorCode.INVALID, exc.message, field=field) from None
 
 
 def product_quote(
@@ -45,6 +55,14 @@ def product_quote(
     annual_rate = parse_rate(annual_rate, field="rate")
     check_loan_terms(
         product=product, principal=amount, annual_rate=annual_rate, term_months=term_months
+    )
+    check_date(start_date, field="start_date")
+    check_first_due_date(
+        first_due_date,
+        start_date=start_date,
+        term_months=term_months,
+        method=product.repayment_method,
+        max_first_period_days=product.max_first_period_days,
     )
     return _quote(
         principal=amount,
@@ -71,15 +89,38 @@ def what_if_quote(
     fee_rate=Decimal(0),
     first_due_date: date | None = None,
 ) -> Quote:
-    """A quote without a product: any method, day count and upfront percent fee."""
+    """A quote without a product: any method, day count and upfront percent fee, within the
+    bounds any loan keeps (validation: amount, term, a sanity ceiling on the rate, dates, the
+    default longest first period)."""
     amount = parse_amount(amount, field="amount")
-    annual_rate = parse_rate(annual_rate, field="rate")
+    annual_rate = check_what_if_rate(parse_rate(annual_rate, field="rate"), field="rate")
+    check_term(term_months, field="term")
     fee_rate = parse_rate(fee_rate, field="fee_rate")
+    if fee_rate >= 1:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"a fee of {fee_rate * 100:.2f} % leaves nothing to pay out: it must be below 1 "
+            "(0.02 = 2 %)",
+            field="fee_rate",
+        )
     try:
-        method, day_count = RepaymentMethod(method), DayCount(day_count)
+        method = RepaymentMethod(method)
     except ValueError as exc:
         raise LendingError(LendingErrorCode.INVALID, str(exc), field="method") from None
+    try:
+        day_count = DayCount(day_count)
+    except ValueError as exc:
+        raise LendingError(LendingErrorCode.INVALID, str(exc), field="day_count") from None
+    check_date(start_date, field="start_date")
+    check_first_due_date(
+        first_due_date,
+        start_date=start_date,
+        term_months=term_months,
+        method=method,
+        max_first_period_days=DEFAULT_MAX_FIRST_PERIOD_DAYS,
+    )
     return _quote(
+        fee_field="fee_rate",
         principal=amount,
         annual_rate=annual_rate,
         term_months=term_months,

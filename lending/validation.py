@@ -1,24 +1,60 @@
 """Checks on user input shared by services, selectors, the admin and commands."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.money import minor_unit, quantize_money
+from lending.schedules import RepaymentMethod, regular_first_due_date
+
+# What the book can hold (DESIGN §4, §10). Every amount column is DecimalField(max_digits=18,
+# decimal_places=2): anything larger cannot be stored, and 1e30 cannot even be rounded to the
+# cent in Decimal's default 28-digit context (decimal.InvalidOperation). Refused at the door.
+MAX_AMOUNT = Decimal("9999999999999999.99")
+# Dates a user may give. Python's dates end in 9999, and a schedule adds up to MAX_TERM_MONTHS
+# to its start (`schedules.add_months`), so 9999-12-31 overflows ("year 10000"). 2199 leaves
+# room for the longest schedule and is far beyond any real contract; 1900 is before any.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2199, 12, 31)
+# The longest term any schedule is built for: 30 years, a mortgage's; the products of this
+# book stop at a few years, and a what-if beyond it is a typing error, not a question.
+MAX_TERM_MONTHS = 360
+# A what-if quote has no product ceiling, so it gets a sanity ceiling of 100 % a year: China's
+# courts do not protect more than 4 × LPR (≈ 14 %) and the platform's own cap is 24 % / 36 %, so
+# a higher figure is almost always a percent typed as a fraction (18 instead of 0.18).
+WHAT_IF_MAX_RATE = Decimal("1")
+# Product defaults for the bounds a product sets (LoanProduct.max_first_period_days and
+# max_overpayment); what-if quotes, which have no product, use the first.
+DEFAULT_MAX_FIRST_PERIOD_DAYS = 62  # two months: a loan paid out just after a due day
+MAX_FIRST_PERIOD_DAYS = 366
+DEFAULT_MAX_OVERPAYMENT = Decimal("1000.00")
+
+
+def _decimal(value, *, field: str, what: str) -> Decimal:
+    """`value` as a finite Decimal, or a LendingError naming the field (NaN, inf, text)."""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        number = None
+    if number is None or not number.is_finite():
+        raise LendingError(LendingErrorCode.INVALID, f"{value!r} is not {what}", field=field)
+    return number
 
 
 def parse_amount(value, *, field: str, currency: str = "CNY") -> Decimal:
-    """A positive amount in whole minor units, or a LendingError naming the field."""
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise LendingError(
-            LendingErrorCode.INVALID, f"{value!r} is not an amount", field=field
-        ) from None
-    if not amount.is_finite() or amount <= 0:
+    """A positive amount in whole minor units, at most MAX_AMOUNT, or a LendingError naming
+    the field."""
+    amount = _decimal(value, field=field, what="an amount")
+    if amount <= 0:
         raise LendingError(LendingErrorCode.INVALID, "must be greater than zero", field=field)
+    if amount > MAX_AMOUNT:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"{amount} is more than the largest amount the book holds ({MAX_AMOUNT:,})",
+            field=field,
+        )
     if amount != quantize_money(amount, currency):
         raise LendingError(
             LendingErrorCode.INVALID,
@@ -38,6 +74,7 @@ def check_loan_terms(
             field=field,
         )
 
+    check_term(term_months, field="term")
     if not product.min_amount <= principal <= product.max_amount:
         raise out_of_range("amount", f"amount {principal}", product.min_amount, product.max_amount)
     if not product.min_rate <= annual_rate <= product.max_rate:
@@ -48,11 +85,108 @@ def check_loan_terms(
         )
 
 
+def check_date(value: date, *, field: str) -> date:
+    """A date within MIN_DATE–MAX_DATE: what schedules and day counts can compute with."""
+    if not isinstance(value, date):
+        raise LendingError(LendingErrorCode.INVALID, f"{value!r} is not a date", field=field)
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"{value} is outside the dates the book works with: dates must be on or after "
+            f"{MIN_DATE} and on or before {MAX_DATE}",
+            field=field,
+        )
+    return value
+
+
 def check_not_future(value: date, *, field: str) -> date:
     """Money is posted on dates that have happened: the business date is at most today."""
+    check_date(value, field=field)
     if value > timezone.localdate():
         raise LendingError(LendingErrorCode.INVALID, "is in the future", field=field)
     return value
+
+
+def check_first_due_date(
+    first_due_date: date | None,
+    *,
+    start_date: date,
+    term_months: int,
+    method: str,
+    max_first_period_days: int,
+    field: str = "first_due_date",
+) -> date | None:
+    """A chosen first due date lies after the start and at most `max_first_period_days` after
+    it — or, when the regular first due date is later still (a single payment over several
+    months), at most on that date: a long first period charges interest nobody priced. Call
+    with a start date and a term already checked (check_date, check_term)."""
+    if first_due_date is None:
+        return None
+    check_date(first_due_date, field=field)
+    if first_due_date <= start_date:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            f"{first_due_date} is not after the disbursement date {start_date}",
+            field=field,
+        )
+    regular = regular_first_due_date(start_date, term_months, RepaymentMethod(method))
+    latest = max(start_date + timedelta(days=max_first_period_days), regular)
+    if first_due_date > latest:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"{first_due_date} is too far after the disbursement date {start_date}: a first "
+            f"due date may be at most {max_first_period_days} days after it (at the latest "
+            f"{latest})",
+            field=field,
+        )
+    return first_due_date
+
+
+def check_term(value, *, field: str = "term", maximum: int = MAX_TERM_MONTHS) -> int:
+    """A whole number of months, 1 to `maximum`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise LendingError(
+            LendingErrorCode.INVALID, f"{value!r} is not a whole number of months", field=field
+        )
+    if not 1 <= value <= maximum:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"{value} months is outside 1–{maximum} months",
+            field=field,
+        )
+    return value
+
+
+def check_what_if_rate(rate: Decimal, *, field: str = "rate") -> Decimal:
+    """A what-if rate at most WHAT_IF_MAX_RATE (see there why)."""
+    if rate > WHAT_IF_MAX_RATE:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"{rate} is {rate * 100:.2f} % a year, above the {WHAT_IF_MAX_RATE * 100:.0f} % a "
+            "what-if quote allows (give rates as fractions: 0.18 for 18 %)",
+            field=field,
+        )
+    return rate
+
+
+def check_count(value, *, field: str, minimum: int = 1, maximum: int | None = None) -> int:
+    """A whole number within bounds (chunk sizes, how many borrowers a demo makes)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise LendingError(LendingErrorCode.INVALID, f"{value!r} is not a whole number", field=field)
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE, f"{value} is not allowed: must be {bound}", field=field
+        )
+    return value
+
+
+# Seeds feed scikit-learn and NumPy as well as `random`: they take 0 to 2**32 − 1.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(value, *, field: str = "seed") -> int:
+    return check_count(value, field=field, minimum=0, maximum=MAX_SEED)
 
 
 def clean_text(value: str, *, field: str, max_length: int, required: bool = False) -> str:
@@ -71,13 +205,8 @@ def clean_text(value: str, *, field: str, max_length: int, required: bool = Fals
 
 def parse_rate(value, *, field: str) -> Decimal:
     """An annual rate as a fraction (0.18 = 18 %), 0 ≤ rate < 10, at most six decimals."""
-    try:
-        rate = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise LendingError(
-            LendingErrorCode.INVALID, f"{value!r} is not a rate", field=field
-        ) from None
-    if not rate.is_finite() or rate < 0 or rate >= 10:
+    rate = _decimal(value, field=field, what="a rate")
+    if rate < 0 or rate >= 10:
         raise LendingError(
             LendingErrorCode.INVALID, "must be a fraction such as 0.18 for 18 %", field=field
         )

@@ -181,6 +181,17 @@ class LoanAdmin(admin.ModelAdmin):
             },
         ),
         (
+            _("Contract terms for arrears (fixed at booking)"),
+            {
+                "fields": (
+                    ("grace_days", "arrears_tolerance", "allocation_order"),
+                    ("penalty_base", "penalty_start"),
+                    ("penalty_rate_type", "penalty_rate_value"),
+                    ("cost_cap_type", "cost_cap_value"),
+                )
+            },
+        ),
+        (
             _("Balances"),
             {
                 "fields": (

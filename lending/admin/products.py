@@ -41,6 +41,7 @@ class LoanProductAdmin(admin.ModelAdmin):
                     "day_count",
                     ("fee_type", "fee_value", "fee_collection"),
                     "apr_ceiling",
+                    ("max_first_period_days", "max_overpayment"),
                 )
             },
         ),

@@ -30,8 +30,7 @@ from lending.models import (
 from lending.models.loans import INSTALLMENT_OUTSTANDING
 from lending.models.transactions import Effect
 from lending.money import ZERO
-from lending.penalty import CostCap, OverdueInstallment, PenaltyTerms, accrue_loan, penalty_rate
-from lending.schedules import DayCount, FeeCollection
+from lending.penalty import BaseChange, OverdueInstallment, accrue_loan, counted_from
 from lending.services.delinquency import bucket_table
 from lending.services.repayments import loan_credit_apply
 
@@ -79,8 +78,7 @@ def flag_overdue_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
         Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.ACTIVE)
         .order_by("pk")
         .select_for_update(of=("self",))
-        .select_related("product")
-        .only("pk", "dpd", "bucket", "dpd_as_of", "product__arrears_tolerance")
+        .only("pk", "dpd", "bucket", "dpd_as_of", "arrears_tolerance")
     )
     late = {
         row["loan_id"]: row
@@ -102,7 +100,7 @@ def flag_overdue_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
         dpd = days_past_due(
             oldest_unpaid_due=row.get("oldest"),
             overdue_amount=amount,
-            tolerance=loan.product.arrears_tolerance,
+            tolerance=loan.arrears_tolerance,
             as_of=business_date,
         )
         bucket = bucket_for(dpd, buckets)
@@ -155,9 +153,9 @@ def accrue_penalty_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
     _mark_within_tolerance(business_date, loan_ids)
     loans = {
         loan.pk: loan
-        for loan in Loan.objects.filter(pk__in=loan_ids, status=LoanStatus.ACTIVE, dpd__gt=0)
-        .select_related("product")
-        .order_by("pk")
+        for loan in Loan.objects.filter(
+            pk__in=loan_ids, status=LoanStatus.ACTIVE, dpd__gt=0
+        ).order_by("pk")
     }
     if not loans:
         return {"accruals_posted": 0, "accrual_total": ZERO, "loans_capped": 0}
@@ -178,18 +176,24 @@ def accrue_penalty_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
     postings: list[tuple[Loan, dict[int, Decimal]]] = []
     touched: list[Installment] = []
     capped = 0
+    changes = base_changes_after(
+        [i for rows in overdue.values() for i in rows], business_date, loans
+    )
     for loan_id, installments in overdue.items():
         loan = loans[loan_id]
         accrual = accrue_loan(
-            [_overdue_state(i) for i in installments],
-            _terms(loan),
+            [overdue_state(i, changes.get(i.pk, ())) for i in installments],
+            loan.penalty_terms(),
             business_date,
-            _cap(loan, rates).headroom(business_date, costs[loan_id] + _upfront_fee(loan)),
+            loan.cost_cap(lpr_on(rates, loan.start_date)).headroom(
+                business_date, costs[loan_id] + loan.upfront_fee
+            ),
+            loan.currency,
         )
         capped += accrual.capped
         for installment in installments:
-            if installment.pk in accrual.new_exact:
-                installment.penalty_exact = accrual.new_exact[installment.pk]
+            if installment.pk in accrual.new_accrued:
+                installment.penalty_accrued = accrual.new_accrued[installment.pk]
                 installment.penalty_due += accrual.posted.get(installment.pk, ZERO)
                 installment.penalty_accrued_through = business_date
                 touched.append(installment)
@@ -198,8 +202,8 @@ def accrue_penalty_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
     _post_accruals(business_date, postings)
     bulk_set(
         Installment,
-        [(i.pk, i.penalty_exact, i.penalty_due, i.penalty_accrued_through) for i in touched],
-        ["penalty_exact", "penalty_due", "penalty_accrued_through"],
+        [(i.pk, i.penalty_accrued, i.penalty_due, i.penalty_accrued_through) for i in touched],
+        ["penalty_accrued", "penalty_due", "penalty_accrued_through"],
     )
     total = sum((sum(posted.values(), ZERO) for _, posted in postings), ZERO)
     return {"accruals_posted": len(postings), "accrual_total": total, "loans_capped": capped}
@@ -217,7 +221,7 @@ def _mark_within_tolerance(business_date: date, loan_ids: list[int]) -> None:
     ).filter(Q(penalty_accrued_through__isnull=True) | Q(penalty_accrued_through__lt=business_date))
     past_grace = [
         pk
-        for pk, due, grace in rows.values_list("pk", "due_date", "loan__product__grace_days")
+        for pk, due, grace in rows.values_list("pk", "due_date", "loan__grace_days")
         if (business_date - due).days > grace
     ]
     Installment.objects.filter(pk__in=past_grace).update(penalty_accrued_through=business_date)
@@ -254,43 +258,43 @@ def _post_accruals(business_date: date, postings) -> None:
     )
 
 
-def _overdue_state(installment: Installment) -> OverdueInstallment:
+def base_changes_after(
+    installments: list[Installment], business_date: date, loans: dict[int, Loan]
+) -> dict[int, tuple[BaseChange, ...]]:
+    """Per installment, the postings that changed its principal or interest on a value date
+    inside the days the date accrues (one query for the chunk; older ones are left out)."""
+    if not installments:
+        return {}
+    earliest = min(
+        counted_from(i.due_date, i.penalty_accrued_through, loans[i.loan_id].penalty_terms())
+        for i in installments
+    )
+    found = defaultdict(list)
+    for installment_id, effect, value_date, principal, interest in (
+        TransactionLine.objects.filter(
+            installment__in=installments, transaction__value_date__gt=earliest
+        )
+        .exclude(transaction__kind=TransactionKind.PENALTY_ACCRUAL)
+        .values_list(
+            "installment_id",
+            "transaction__effect",
+            "transaction__value_date",
+            "principal",
+            "interest",
+        )
+    ):
+        sign = 1 if effect == Effect.CHARGE else -1
+        found[installment_id].append(BaseChange(value_date, sign * principal, sign * interest))
+    return {pk: tuple(rows) for pk, rows in found.items()}
+
+
+def overdue_state(installment: Installment, changes=()) -> OverdueInstallment:
     return OverdueInstallment(
         installment_id=installment.pk,
         due_date=installment.due_date,
         principal_outstanding=installment.principal_due - installment.principal_settled,
         interest_outstanding=installment.interest_due - installment.interest_settled,
-        penalty_exact=installment.penalty_exact,
+        penalty_accrued=installment.penalty_accrued,
         accrued_through=installment.penalty_accrued_through,
-    )
-
-
-def _terms(loan: Loan) -> PenaltyTerms:
-    product = loan.product
-    return PenaltyTerms(
-        base=product.penalty_base,
-        annual_rate=penalty_rate(
-            product.penalty_rate_type, product.penalty_rate_value, loan.annual_rate
-        ),
-        grace_days=product.grace_days,
-        start=product.penalty_start,
-        day_count=DayCount(loan.day_count),
-    )
-
-
-def _upfront_fee(loan: Loan) -> Decimal:
-    return loan.origination_fee if loan.fee_collection == FeeCollection.UPFRONT else ZERO
-
-
-def _cap(loan: Loan, rates) -> CostCap:
-    product = loan.product
-    if product.cost_cap_type == "lpr_multiple":
-        annual = product.cost_cap_value * lpr_on(rates, loan.start_date)
-    else:
-        annual = product.cost_cap_value
-    return CostCap(
-        amount_received=loan.principal - _upfront_fee(loan),
-        annual_rate=annual,
-        start_date=loan.start_date,
-        maturity_date=loan.maturity_date,
+        base_changes=changes,
     )

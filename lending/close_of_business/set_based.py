@@ -30,7 +30,8 @@ from lending.models.products import (
     PenaltyRateType,
     PenaltyStart,
 )
-from lending.models.transactions import EFFECT_OF_KIND
+from lending.models.transactions import EFFECT_OF_KIND, Effect
+from lending.money import MINOR_UNITS
 from lending.penalty import DAYS_PER_YEAR_FOR_CAP
 from lending.schedules import DAY_COUNT_BASIS
 
@@ -45,9 +46,12 @@ CONSTANTS = {
     "from_due_date": PenaltyStart.DUE_DATE.value,
     "accrual_kind": TransactionKind.PENALTY_ACCRUAL.value,
     "accrual_effect": EFFECT_OF_KIND[TransactionKind.PENALTY_ACCRUAL].value,
+    "charge": Effect.CHARGE.value,
     "cap_year": DAYS_PER_YEAR_FOR_CAP,
     "day_counts": [day_count.value for day_count in DAY_COUNT_BASIS],
     "day_count_basis": list(DAY_COUNT_BASIS.values()),
+    "currencies": list(MINOR_UNITS),
+    "minor_places": list(MINOR_UNITS.values()),
 }
 
 FLAG_SQL = """
@@ -56,10 +60,9 @@ SELECT c.id, c.old_dpd, c.old_bucket, c.dpd, b.code AS bucket, c.amount, c.newly
 FROM (
     SELECT l.id, l.dpd AS old_dpd, l.bucket AS old_bucket,
            coalesce(o.amount, 0) AS amount, coalesce(o.newly, 0) AS newly,
-           CASE WHEN o.oldest IS NULL OR o.amount <= p.arrears_tolerance THEN 0
+           CASE WHEN o.oldest IS NULL OR o.amount <= l.arrears_tolerance THEN 0
                 ELSE %(d)s::date - o.oldest END AS dpd
     FROM lending_loan l
-    JOIN lending_loanproduct p ON p.id = l.product_id
     LEFT JOIN (
         SELECT loan_id, min(due_date) AS oldest,
                count(*) FILTER (WHERE due_date = %(d)s::date - 1) AS newly,
@@ -98,9 +101,9 @@ FROM cob_flag
 # The LPR multiple needs the one-year LPR in force on the contract date; without one the cap
 # would silently come out at nothing, so a chunk that meets such a loan stops and says so.
 MISSING_LPR_SQL = """
-SELECT l.start_date FROM lending_loan l JOIN lending_loanproduct p ON p.id = l.product_id
+SELECT l.start_date FROM lending_loan l
 WHERE l.id = ANY(%(ids)s) AND l.status = %(active)s AND l.dpd > 0
-  AND p.cost_cap_type = %(lpr_multiple)s
+  AND l.cost_cap_type = %(lpr_multiple)s
   AND NOT EXISTS (SELECT 1 FROM lending_lprrate r WHERE r.effective_date <= l.start_date)
 ORDER BY l.start_date LIMIT 1
 """
@@ -114,25 +117,29 @@ LIMIT 1
 """
 
 # Per installment: the days the date adds (`lending.penalty.days_to_accrue`: 0 inside grace,
-# else every day since the last one accrued or since the penalty's start), the exact
-# penalty, the amount round(new exact) − round(old exact), and the cap applied oldest first: the
-# room left before an installment is the loan's headroom less what the earlier ones post.
+# else every day since the last one accrued or since the penalty's start), the exact accrual
+# added — each day on that day's base: today's base × days, less what each posting valued inside
+# the days changed it, times the days before it (`day_penalty_accrued`) — the amount
+# round(new ÷ basis) − round(old ÷ basis), and the cap applied oldest first: the room left
+# before an installment is the loan's headroom less what the earlier ones post. The postings are
+# found through the partial index on (loan, value date) that leaves out the nightly accruals.
 ACCRUAL_SQL = """
 CREATE TEMP TABLE cob_accrual ON COMMIT DROP AS
 WITH loans AS (
     SELECT l.id, l.start_date, l.maturity_date, l.principal, l.day_count,
            CASE WHEN l.fee_collection = %(upfront)s THEN l.origination_fee ELSE 0 END AS upfront,
-           p.penalty_base, p.grace_days, p.penalty_start,
-           CASE WHEN p.penalty_rate_type = %(absolute)s THEN p.penalty_rate_value
-                ELSE l.annual_rate * p.penalty_rate_value END AS rate,
-           CASE WHEN p.cost_cap_type = %(lpr_multiple)s
-                THEN p.cost_cap_value * (
+           mu.places AS minor_places, l.penalty_base, l.grace_days, l.penalty_start,
+           CASE WHEN l.penalty_rate_type = %(absolute)s THEN l.penalty_rate_value
+                ELSE l.annual_rate * l.penalty_rate_value END AS rate,
+           CASE WHEN l.cost_cap_type = %(lpr_multiple)s
+                THEN l.cost_cap_value * (
                     SELECT one_year_rate FROM lending_lprrate
                     WHERE effective_date <= l.start_date
                     ORDER BY effective_date DESC LIMIT 1)
-                ELSE p.cost_cap_value END AS cap_rate
+                ELSE l.cost_cap_value END AS cap_rate
     FROM lending_loan l
-    JOIN lending_loanproduct p ON p.id = l.product_id
+    JOIN unnest(%(currencies)s::text[], %(minor_places)s::int[]) AS mu(code, places)
+      ON mu.code = l.currency
     WHERE l.id = ANY(%(ids)s) AND l.status = %(active)s AND l.dpd > 0
 ), costs AS (
     SELECT i.loan_id, sum(i.interest_due + i.fee_due + i.penalty_due) AS cost
@@ -141,45 +148,61 @@ WITH loans AS (
 ), headroom AS (
     SELECT loans.*, greatest(0, round(
         (loans.principal - loans.upfront) * loans.cap_rate
-        * (greatest(%(d)s::date, loans.maturity_date) - loans.start_date) / %(cap_year)s, 2)
-        - (costs.cost + loans.upfront)) AS headroom
+        * (greatest(%(d)s::date, loans.maturity_date) - loans.start_date) / %(cap_year)s,
+        loans.minor_places) - (costs.cost + loans.upfront)) AS headroom
     FROM loans JOIN costs ON costs.loan_id = loans.id
 ), days AS (
-    SELECT i.id, i.loan_id, i.due_date, i.penalty_exact, h.headroom, h.rate,
+    SELECT i.id, i.loan_id, i.due_date, i.penalty_accrued, h.headroom, h.rate, h.penalty_base,
+           h.minor_places,
            CASE WHEN h.penalty_base = %(principal_and_interest)s
                 THEN i.principal_due - i.principal_settled + i.interest_due - i.interest_settled
                 ELSE i.principal_due - i.principal_settled END AS base,
-           dc.basis,
+           dc.basis, c.counted_from,
            CASE WHEN %(d)s::date - i.due_date <= h.grace_days THEN 0
-                ELSE %(d)s::date - greatest(coalesce(i.penalty_accrued_through, s.start), s.start)
-                END AS days
+                ELSE %(d)s::date - c.counted_from END AS days
     FROM headroom h
     JOIN lending_installment i
       ON i.loan_id = h.id AND i.due_date < %(d)s AND i.settled_on IS NULL
     JOIN unnest(%(day_counts)s::text[], %(day_count_basis)s::int[]) AS dc(code, basis)
       ON dc.code = h.day_count
     CROSS JOIN LATERAL (
-        SELECT CASE WHEN h.penalty_start = %(from_due_date)s THEN i.due_date
-                    ELSE i.due_date + h.grace_days END AS start
-    ) s
+        SELECT greatest(coalesce(i.penalty_accrued_through, s.start), s.start) AS counted_from
+        FROM (SELECT CASE WHEN h.penalty_start = %(from_due_date)s THEN i.due_date
+                          ELSE i.due_date + h.grace_days END AS start) s
+    ) c
     WHERE i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s
-), raw AS (
-    SELECT d.*, d.base * d.rate * d.days / d.basis AS added,
-           round(d.penalty_exact + d.base * d.rate * d.days / d.basis, 2)
-           - round(d.penalty_exact, 2) AS uncapped
+), changed AS (
+    SELECT d.id, sum(
+        CASE WHEN t.effect = %(charge)s THEN 1 ELSE -1 END
+        * (ln.principal + CASE WHEN d.penalty_base = %(principal_and_interest)s
+                               THEN ln.interest ELSE 0 END)
+        * least(t.value_date - d.counted_from - 1, d.days)) AS carried
     FROM days d
+    JOIN lending_transaction t
+      ON t.loan_id = d.loan_id AND t.kind <> %(accrual_kind)s
+     AND t.value_date > d.counted_from + 1
+    JOIN lending_transactionline ln ON ln.transaction_id = t.id AND ln.installment_id = d.id
+    WHERE d.days > 0
+    GROUP BY d.id
+), raw AS (
+    SELECT d.*, (d.base * d.days - coalesce(c.carried, 0)) * d.rate AS added
+    FROM days d LEFT JOIN changed c ON c.id = d.id
     WHERE d.days > 0  -- inside grace: untouched, its accrued-through date stays as it was
+), rounded AS (
+    SELECT r.*, round((r.penalty_accrued + r.added) / r.basis, r.minor_places)
+                - round(r.penalty_accrued / r.basis, r.minor_places) AS uncapped
+    FROM raw r
 ), room AS (
     SELECT r.*, greatest(0, r.headroom - coalesce(sum(r.uncapped) OVER (
         PARTITION BY r.loan_id ORDER BY r.due_date, r.id
         ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)) AS remaining
-    FROM raw r
+    FROM rounded r
 )
 SELECT id, loan_id, capped,
        CASE WHEN capped THEN remaining ELSE uncapped END AS amount,
        -- at the cap the exact figure is what was posted: no fraction past the cap carries on
-       CASE WHEN capped THEN round(penalty_exact, 2) + remaining
-            ELSE penalty_exact + added END AS exact
+       CASE WHEN capped THEN (round(penalty_accrued / basis, minor_places) + remaining) * basis
+            ELSE penalty_accrued + added END AS accrued
 FROM (SELECT room.*, (uncapped > remaining OR (added > 0 AND remaining <= 0)) AS capped
       FROM room) x
 """
@@ -204,7 +227,7 @@ WHERE a.amount > 0
 
 INSTALLMENT_PENALTY_SQL = """
 UPDATE lending_installment i
-   SET penalty_exact = a.exact, penalty_due = i.penalty_due + a.amount,
+   SET penalty_accrued = a.accrued, penalty_due = i.penalty_due + a.amount,
        penalty_accrued_through = %(d)s
   FROM cob_accrual a WHERE i.id = a.id
 """
@@ -220,9 +243,9 @@ UPDATE lending_loan l SET penalty_outstanding = l.penalty_outstanding + s.total
 # owe no penalty, so they count as accrued — a later catch-up starts after them.
 WITHIN_TOLERANCE_SQL = """
 UPDATE lending_installment i SET penalty_accrued_through = %(d)s
-  FROM lending_loan l JOIN lending_loanproduct p ON p.id = l.product_id
+  FROM lending_loan l
  WHERE i.loan_id = l.id AND l.id = ANY(%(ids)s) AND l.status = %(active)s AND l.dpd = 0
-   AND i.due_date < %(d)s AND i.settled_on IS NULL AND %(d)s::date - i.due_date > p.grace_days
+   AND i.due_date < %(d)s AND i.settled_on IS NULL AND %(d)s::date - i.due_date > l.grace_days
    AND (i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s)
 """
 

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -6,11 +8,16 @@ from django.utils.translation import gettext_lazy as _
 from lending.models.borrowers import Borrower
 from lending.models.fields import MoneyField, RateField
 from lending.models.products import (
+    CONTRACT_TERMS,
+    CostCapType,
     DayCountChoices,
     FeeCollectionChoices,
     LoanProduct,
     RepaymentMethodChoices,
 )
+from lending.money import ZERO
+from lending.penalty import CostCap, PenaltyTerms, penalty_rate
+from lending.schedules import DayCount, FeeCollection
 
 
 class LoanStatus(models.TextChoices):
@@ -21,6 +28,12 @@ class LoanStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
     WRITTEN_OFF = "written_off", _("Written off")
+
+
+def _contract_term(name: str) -> models.Field:
+    """The loan's own copy of a product field (same type, choices, default and help)."""
+    assert name in CONTRACT_TERMS
+    return LoanProduct._meta.get_field(name).clone()
 
 
 class LoanOrigin(models.TextChoices):
@@ -61,6 +74,15 @@ class Loan(models.Model):
     fee_collection = models.CharField(
         _("fee collected"), max_length=20, choices=FeeCollectionChoices.choices
     )
+    grace_days = _contract_term("grace_days")
+    arrears_tolerance = _contract_term("arrears_tolerance")
+    allocation_order = _contract_term("allocation_order")
+    penalty_base = _contract_term("penalty_base")
+    penalty_rate_type = _contract_term("penalty_rate_type")
+    penalty_rate_value = _contract_term("penalty_rate_value")
+    penalty_start = _contract_term("penalty_start")
+    cost_cap_type = _contract_term("cost_cap_type")
+    cost_cap_value = _contract_term("cost_cap_value")
 
     start_date = models.DateField(_("disbursement date"), null=True, blank=True)
     first_due_date = models.DateField(_("first due date"), null=True, blank=True)
@@ -146,6 +168,38 @@ class Loan(models.Model):
         return self.reference
 
     @property
+    def upfront_fee(self) -> Decimal:
+        """The fee deducted from the amount paid out (0 when collected with an installment)."""
+        return self.origination_fee if self.fee_collection == FeeCollection.UPFRONT else ZERO
+
+    def penalty_terms(self) -> PenaltyTerms:
+        """The penalty rules of this loan's contract (frozen at booking, DESIGN §5)."""
+        return PenaltyTerms(
+            base=self.penalty_base,
+            annual_rate=penalty_rate(
+                self.penalty_rate_type, self.penalty_rate_value, self.annual_rate
+            ),
+            grace_days=self.grace_days,
+            start=self.penalty_start,
+            day_count=DayCount(self.day_count),
+        )
+
+    def cost_cap(self, lpr: Decimal | None) -> CostCap:
+        """The all-in cost cap; `lpr` is the one-year LPR in force on the start date (used by
+        an LPR-multiple cap only)."""
+        if self.cost_cap_type == CostCapType.LPR_MULTIPLE:
+            annual = self.cost_cap_value * lpr
+        else:
+            annual = self.cost_cap_value
+        return CostCap(
+            amount_received=self.principal - self.upfront_fee,
+            annual_rate=annual,
+            start_date=self.start_date,
+            maturity_date=self.maturity_date,
+            currency=self.currency,
+        )
+
+    @property
     def total_outstanding(self):
         return (
             self.principal_outstanding
@@ -185,9 +239,10 @@ class Installment(models.Model):
     settled_on = models.DateField(
         _("settled on"), null=True, blank=True, help_text=_("Value date it was fully settled.")
     )
-    # Penalty accrued so far before rounding, and the last business date in it (DESIGN §4).
-    penalty_exact = models.DecimalField(
-        _("penalty accrued (exact)"), max_digits=30, decimal_places=12, default=0
+    # Penalty accrued so far, exactly: Σ base × annual rate × days (the penalty times the
+    # day-count basis; lending.penalty), and the last business date in it (DESIGN §4).
+    penalty_accrued = models.DecimalField(
+        _("penalty accrued (base × rate × days)"), max_digits=40, decimal_places=14, default=0
     )
     penalty_accrued_through = models.DateField(_("penalty accrued through"), null=True, blank=True)
 

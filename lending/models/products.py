@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +10,11 @@ from lending.allocation import parse_allocation_order
 from lending.models.fields import MoneyField, RateField
 from lending.pricing import origination_fee, pricing_ceiling_error
 from lending.schedules import DayCount, FeeCollection, RepaymentMethod
+from lending.validation import (
+    DEFAULT_MAX_FIRST_PERIOD_DAYS,
+    DEFAULT_MAX_OVERPAYMENT,
+    MAX_FIRST_PERIOD_DAYS,
+)
 
 
 class RepaymentMethodChoices(models.TextChoices):
@@ -56,6 +62,20 @@ class CostCapType(models.TextChoices):
 
 
 DEFAULT_ALLOCATION_ORDER = "penalty,fee,interest,principal"
+
+# Terms a loan freezes at booking besides its rate, term, method, day count and fee (DESIGN §5):
+# the loan holds its own copy of each of these fields, so a product edit reprices no loan.
+CONTRACT_TERMS = (
+    "grace_days",
+    "arrears_tolerance",
+    "allocation_order",
+    "penalty_base",
+    "penalty_rate_type",
+    "penalty_rate_value",
+    "penalty_start",
+    "cost_cap_type",
+    "cost_cap_value",
+)
 
 
 class LoanProduct(models.Model):
@@ -149,6 +169,26 @@ class LoanProduct(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Input bounds (issue 9): how far a chosen first due date may lie from the disbursement, and
+    # how much more than the payoff a repayment may bring (the rest becomes a credit balance).
+    max_first_period_days = models.PositiveSmallIntegerField(
+        _("longest first period (days)"),
+        default=DEFAULT_MAX_FIRST_PERIOD_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_FIRST_PERIOD_DAYS)],
+        help_text=_(
+            "A first due date chosen at disbursement may be at most this many days after it "
+            "(a single payment: also up to its regular due date)."
+        ),
+    )
+    max_overpayment = MoneyField(
+        _("overpayment limit"),
+        default=DEFAULT_MAX_OVERPAYMENT,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text=_(
+            "A repayment may exceed the payoff on its value date by at most this amount (kept "
+            "as a credit balance); 0 refuses any overpayment."
+        ),
+    )
 
     class Meta:
         verbose_name = _("loan product")

@@ -97,6 +97,15 @@ class Transaction(models.Model):
             ("reverse_transaction", _("Can reverse a posted repayment")),
             ("refund_credit", _("Can refund a credit balance")),
         ]
+        indexes = [
+            # A catch-up charges each day on that day's base: the night finds the postings
+            # valued inside the days it accrues here, without reading the nightly accruals.
+            models.Index(
+                fields=["loan", "value_date"],
+                condition=~Q(kind="penalty_accrual"),
+                name="txn_loan_value_date_posted",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "idempotency_key"],

@@ -71,7 +71,7 @@ def loan_refresh_delinquency(
     dpd = days_past_due(
         oldest_unpaid_due=oldest,
         overdue_amount=amount,
-        tolerance=loan.product.arrears_tolerance,
+        tolerance=loan.arrears_tolerance,
         as_of=as_of,
     )
     try:

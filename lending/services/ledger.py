@@ -164,7 +164,7 @@ def loan_installments(loan: Loan) -> list[Installment]:
 
 
 def allocation_order(loan: Loan) -> tuple[str, ...]:
-    return parse_allocation_order(loan.product.allocation_order)
+    return parse_allocation_order(loan.allocation_order)
 
 
 def apply_credit(loan, installments, as_of: date, acting_user, *, whole_loan: bool):

@@ -13,6 +13,7 @@ from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, Installment, Loan, LoanProduct, LoanStatus, TransactionKind
 from lending.models.borrowers import KycStatus
 from lending.models.loans import LoanOrigin
+from lending.models.products import CONTRACT_TERMS
 from lending.money import ZERO
 from lending.schedules import (
     DayCount,
@@ -31,6 +32,7 @@ from lending.services.ledger import (
     post_transaction,
 )
 from lending.validation import (
+    check_first_due_date,
     check_loan_terms,
     check_not_future,
     clean_text,
@@ -122,6 +124,7 @@ def _book_pending(
         day_count=product.day_count,
         origination_fee=product.origination_fee_for(principal),
         fee_collection=product.fee_collection,
+        **{name: getattr(product, name) for name in CONTRACT_TERMS},
         created_by=stored_user(acting_user),
     )
     loan.reference = f"LN{loan.pk:08d}"
@@ -239,6 +242,7 @@ def loan_disburse(
     borrower is locked first (the order underwriting takes), then the loan's state and the
     registered checks (risk: the credit limit) are read again under that lock."""
     require(acting_user, Perm.DISBURSE_LOAN, to="disburse loans")
+    check_not_future(disbursement_date, field="disbursement_date")
     borrower_id = Loan.objects.filter(pk=loan_id).values_list("borrower_id", flat=True).first()
     if borrower_id is None:
         raise LendingError(LendingErrorCode.NOT_FOUND, "no such loan", field="loan")
@@ -251,7 +255,13 @@ def loan_disburse(
         )
     for check in DISBURSEMENT_CHECKS:
         check(loan)
-    check_not_future(disbursement_date, field="disbursement_date")
+    check_first_due_date(
+        first_due_date,
+        start_date=disbursement_date,
+        term_months=loan.term_months,
+        method=loan.repayment_method,
+        max_first_period_days=loan.product.max_first_period_days,
+    )
     rows = build_schedule(schedule_terms_for(loan, disbursement_date, first_due_date))
     installments = Installment.objects.bulk_create(
         Installment(loan=loan, seq=row.seq, period_start=row.period_start, due_date=row.due_date)
@@ -311,6 +321,14 @@ def loan_write_off(*, loan_id: int, reason: str, value_date: date, acting_user) 
     check_not_future(value_date, field="value_date")
     loan = lock_loan(loan_id)
     transition(loan, LoanStatus.WRITTEN_OFF)
+    if value_date < loan.start_date:
+        # Before the money went out there was nothing to write off; such a date would also
+        # cancel interest already due as "unearned".
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"{value_date} is before the loan was disbursed ({loan.start_date})",
+            field="value_date",
+        )
     installments = loan_installments(loan)
     cancel_unearned_interest(loan, installments, value_date, acting_user)
     # Money the borrower already paid in reduces what is lost.

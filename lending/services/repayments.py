@@ -48,6 +48,19 @@ def _check_value_date(loan: Loan, value_date: date) -> None:
         )
 
 
+def _check_overpayment(loan: Loan, amount: Decimal, payoff: Decimal, value_date: date) -> None:
+    """A payment may exceed the payoff by at most the product's overpayment limit: beyond it is
+    far more likely a typing error (an extra digit) than money the borrower meant to park."""
+    limit = loan.product.max_overpayment
+    if amount > payoff + limit:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"{amount} is more than the payoff on {value_date} ({payoff}) plus the product's "
+            f"overpayment limit ({limit}); at most {payoff + limit} can be posted",
+            field="amount",
+        )
+
+
 def _require_active(loan: Loan, what: str) -> None:
     if loan.status != LoanStatus.ACTIVE:
         raise LendingError(
@@ -110,6 +123,7 @@ def repayment_post(
     _check_value_date(loan, value_date)
     installments = loan_installments(loan)
     quote = payoff_for(loan, installments, value_date)
+    _check_overpayment(loan, amount, quote.amount, value_date)
     is_payoff = amount >= quote.amount
     companions = []
     if is_payoff:

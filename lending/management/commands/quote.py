@@ -12,6 +12,10 @@ from lending.schedules import DayCount, RepaymentMethod
 from lending.selectors import product_quote, what_if_quote
 
 
+# The option each service field comes from (the rest are spelled alike).
+FLAGS = {"start_date": "--start", "first_due_date": "--first-due", "annual_rate": "--rate"}
+
+
 class Command(BaseCommand):
     help = "Quote a loan on a product (--product) or as a what-if (--method)."
 
@@ -58,8 +62,8 @@ class Command(BaseCommand):
                     first_due_date=first_due,
                 )
         except LendingError as exc:
-            flag = (exc.field or "input").replace("_", "-")
-            raise CommandError(f"--{flag}: {exc.message}") from None
+            flag = FLAGS.get(exc.field, f"--{(exc.field or 'input').replace('_', '-')}")
+            raise CommandError(f"{flag}: {exc.message}") from None
         if options["json"]:
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
             return
