@@ -272,7 +272,7 @@ def scorecard_history(
         .filter(Q(settled_on__isnull=True) | Q(settled_on__gt=F("due_date")))
         .annotate(
             left=INSTALLMENT_OUTSTANDING,
-            tolerance=F("loan__product__arrears_tolerance"),
+            tolerance=F("loan__arrears_tolerance"),
         )
         .values_list("loan_id", "due_date", "settled_on", "left", "tolerance")
     )  # fmt: skip
