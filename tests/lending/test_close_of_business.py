@@ -201,6 +201,9 @@ def test_an_arrear_within_the_tolerance_is_not_overdue():
     left_080 = active_loan(start=SEP_15, product=product)
     left_100 = active_loan(start=SEP_15, product=product)
     left_101 = active_loan(start=SEP_15, product=product)
+    # The product drops its tolerance after booking: the loans keep the one they were booked with.
+    product.arrears_tolerance = D("0.00")
+    product.save()
     for loan, paid in ((left_080, "916.00"), (left_100, "915.80"), (left_101, "915.79")):
         repayment_post(loan_id=loan.pk, amount=paid, value_date=DUE, acting_user=SYSTEM)
 
@@ -210,16 +213,17 @@ def test_an_arrear_within_the_tolerance_is_not_overdue():
     for loan in (left_080, left_100):
         loan.refresh_from_db()
         assert (loan.dpd, loan.bucket, loan.dpd_as_of) == (0, "M0", oct_(16))
-        assert first_installment(loan).penalty_exact == 0
+        assert first_installment(loan).penalty_accrued == 0
     left_101.refresh_from_db()
     assert (left_101.dpd, left_101.bucket) == (1, "M1")
     change = BucketChange.objects.get()
     assert (change.loan_id, change.overdue_amount) == (left_101.pk, D("1.01"))
     assert (run.loans_examined, run.loans_newly_overdue, run.bucket_moves) == (3, 1, 1)
     assert run.installments_newly_overdue == 1
-    # Penalty on 1.01 principal: 1.01 × 0.27 / 360 = 0.0007575, kept exactly, rounds to 0.00.
+    # Penalty on 1.01 principal: 1.01 × 0.27 / 360 = 0.0007575, kept exactly (as the penalty
+    # × 360: 1.01 × 0.27 × 1 day = 0.2727), rounds to 0.00.
     installment = first_installment(left_101)
-    assert installment.penalty_exact == D("0.0007575")
+    assert installment.penalty_accrued == D("0.2727")
     assert installment.penalty_due == D("0.00")
     assert installment.penalty_accrued_through == oct_(16)
     assert accruals(left_101) == []
@@ -229,21 +233,22 @@ def test_an_arrear_within_the_tolerance_is_not_overdue():
 # 2. Penalty, by hand to the cent -------------------------------------------------------------
 
 
-# Installment 1: principal 766.80, interest 150.00, due 2026-10-15; contract rate 18 %.
+# Installment 1: principal 766.80, interest 150.00, due 2026-10-15; contract rate 18 %; ACT/360.
+# The last figure is the exact accrual kept, Σ base × rate × days (the penalty × 360).
 PENALTY_CASES = {
     # 1.5 × 18 % = 27 %: 766.80 × 0.27 / 360 = 0.5751 a day from the due date.
     # exact 0.5751, 1.1502, 1.7253, 2.3004, 2.8755 → rounded 0.58, 1.15, 1.73, 2.30, 2.88.
     "contract_multiple": (
         {},
         {16: "0.58", 17: "0.57", 18: "0.58", 19: "0.57", 20: "0.58"},
-        "2.8755",
+        "1035.18",  # 766.80 × 0.27 × 5 days (2.8755 × 360)
     ),
     # Base principal + interest: 916.80 × 0.27 / 360 = 0.6876 a day:
     # exact 0.6876, 1.3752, 2.0628, 2.7504, 3.4380 → 0.69, 1.38, 2.06, 2.75, 3.44.
     "principal_and_interest": (
         {"penalty_base": "overdue_principal_interest"},
         {16: "0.69", 17: "0.69", 18: "0.68", 19: "0.69", 20: "0.69"},
-        "3.438",
+        "1237.68",  # 916.80 × 0.27 × 5 days (3.438 × 360)
     ),
     # Absolute 36 %: 766.80 × 0.36 / 360 = 0.7668 a day; 3 days' grace, counted from the due
     # date once exceeded: nothing on the 16th–18th, on the 19th 4 days (3.0672 → 3.07),
@@ -256,7 +261,7 @@ PENALTY_CASES = {
             "penalty_start": "due_date",
         },
         {19: "3.07", 20: "0.76"},
-        "3.834",
+        "1380.24",  # 766.80 × 0.36 × 5 days (3.834 × 360)
     ),
     # The same counted from the end of grace: 0.7668 → 0.77, then 1.5336 → 1.53, i.e. 0.76.
     "grace_from_grace_end": (
@@ -267,7 +272,7 @@ PENALTY_CASES = {
             "penalty_start": "grace_end",
         },
         {19: "0.77", 20: "0.76"},
-        "1.5336",
+        "552.096",  # 766.80 × 0.36 × 2 days (1.5336 × 360)
     ),
 }
 
@@ -279,13 +284,13 @@ def test_penalty_is_accrued_to_the_cent_once_per_loan_and_day():
     }
     runs = close_each(DUE, oct_(20))
 
-    for name, (_, expected, exact) in PENALTY_CASES.items():
+    for name, (_, expected, accrued) in PENALTY_CASES.items():
         loan = loans[name]
         posted = {day: D(amount) for day, amount in expected.items()}
         assert accruals(loan) == [(oct_(day), amount) for day, amount in posted.items()], name
         total = sum(posted.values(), D(0))
         installment = first_installment(loan)
-        assert installment.penalty_exact == D(exact), name
+        assert installment.penalty_accrued == D(accrued), name
         assert installment.penalty_due == total, name
         assert installment.penalty_accrued_through == oct_(20), name
         loan.refresh_from_db()
@@ -309,27 +314,40 @@ def test_penalty_is_accrued_to_the_cent_once_per_loan_and_day():
     assert_reconciles()
 
 
-def test_penalty_stops_at_the_all_in_cost_cap():
-    loan = active_loan(start=SEP_15)
+def test_penalty_stops_at_the_all_in_cost_cap_the_loan_was_booked_with():
+    product = ProductFactory(cost_cap_value=D("0.100261"))
+    loan = active_loan(start=SEP_15, product=product)
     interest = Installment.objects.filter(loan=loan).aggregate(s=Sum("interest_due"))["s"]
     assert interest == D("1001.61")
     # Cap 10,000 × 10.0261 % × 365/365 = 1002.61: exactly 1.00 left for penalty.
-    loan.product.cost_cap_value = D("0.100261")
-    loan.product.save()
+    # The product is edited after booking (a 36 % cap): the loan keeps the cap it was booked
+    # with (DESIGN §5); only a loan booked after the edit has the room of the new one.
+    product.cost_cap_value = D("0.36")
+    product.save()
+    booked_after = active_loan(start=SEP_15, product=product)
+    loan.refresh_from_db()
+    assert (loan.cost_cap_type, loan.cost_cap_value) == ("fixed", D("0.100261"))
+    assert booked_after.cost_cap_value == D("0.36")
 
     close(DUE)
     first, second, third = close(oct_(16)), close(oct_(17)), close(oct_(18))
 
     # 0.58 fits; the next 0.57 does not: only the 0.42 left is posted, then nothing.
     assert accruals(loan) == [(oct_(16), D("0.58")), (oct_(17), D("0.42"))]
+    assert accruals(booked_after) == [
+        (oct_(16), D("0.58")),
+        (oct_(17), D("0.57")),
+        (oct_(18), D("0.58")),
+    ]
     assert [(r.accruals_posted, r.loans_capped) for r in (first, second, third)] == [
-        (1, 0),
+        (2, 0),
+        (2, 1),
         (1, 1),
-        (0, 1),
     ]
     installment = first_installment(loan)
     assert installment.penalty_due == D("1.00")
-    assert installment.penalty_exact == D("1.00")  # no fraction carried past the cap
+    # no fraction carried past the cap: the accrual is what was posted, 1.00 × 360
+    assert installment.penalty_accrued == D("360.00")
     loan.refresh_from_db()
     assert loan.penalty_outstanding == D("1.00")
     assert_reconciles()
@@ -349,7 +367,7 @@ def test_rerunning_a_closed_date_posts_nothing_and_says_so():
             Transaction.objects.count(),
             BucketChange.objects.count(),
             list(BusinessDayRun.objects.values_list("business_date", "status", "attempts")),
-            list(Installment.objects.values_list("pk", "penalty_exact", "penalty_due")),
+            list(Installment.objects.values_list("pk", "penalty_accrued", "penalty_due")),
             (loan.dpd, loan.bucket, loan.dpd_as_of, loan.penalty_outstanding),
         )
 
@@ -416,7 +434,8 @@ def test_skipping_ahead_is_refused_but_catch_up_closes_day_by_day():
         (oct_(18), D("0.58")),
         (oct_(19), D("0.57")),
     ]
-    assert first_installment(loan).penalty_exact == D("2.3004")  # 4 × 0.5751
+    # 766.80 × 0.27 × 4 days = 828.144 (the penalty 4 × 0.5751 = 2.3004, × 360)
+    assert first_installment(loan).penalty_accrued == D("828.144")
 
 
 def test_a_date_that_has_not_ended_or_a_second_start_is_refused():
@@ -460,7 +479,7 @@ def book_snapshot() -> dict:
         "installments": sorted(
             Installment.objects.values_list(
                 "pk",
-                "penalty_exact",
+                "penalty_accrued",
                 "penalty_due",
                 "penalty_settled",
                 "penalty_accrued_through",
@@ -626,7 +645,7 @@ def test_a_chunk_that_keeps_failing_fails_the_date_and_a_retry_posts_it_once(tem
     assert (broken_loan.dpd, broken_loan.bucket, broken_loan.dpd_as_of) == (0, "M0", DUE)
     assert accruals(broken_loan) == []
     assert not BucketChange.objects.filter(loan=broken_loan).exists()
-    assert first_installment(broken_loan).penalty_exact == 0
+    assert first_installment(broken_loan).penalty_accrued == 0
     for loan in (first, third):
         assert accruals(loan) == [(oct_(16), D("0.58"))]
         loan.refresh_from_db()
@@ -710,7 +729,8 @@ def test_a_repayment_after_accrual_pays_penalty_first_and_clearing_arrears_cures
     assert (night.loans_examined, night.loans_cured, night.bucket_moves) == (1, 0, 0)
     assert BucketChange.objects.filter(loan=loan).count() == 2
     assert [day for day, _ in accruals(loan)] == [oct_(day) for day in range(16, 21)]
-    assert accruals(still_late)[-1] == (oct_(21), D("0.57"))  # exact 3.4506 → 3.45 − 2.88
+    # 766.80 × 0.27 × 6 days = 1,242.216; / 360 = 3.4506 → 3.45 − 2.88
+    assert accruals(still_late)[-1] == (oct_(21), D("0.57"))
     loan.refresh_from_db()
     assert (loan.dpd, loan.bucket, loan.penalty_outstanding) == (0, "M0", D("0.00"))
     assert_one_accrual_per_loan_day()
@@ -768,7 +788,7 @@ def test_nights_within_the_arrears_tolerance_owe_no_penalty_when_the_loan_falls_
     repayment_post(loan_id=loan.pk, amount="916.00", value_date=DUE, acting_user=SYSTEM)
     close_each(DUE, date(2026, 11, 15))
     installment = first_installment(loan)
-    assert (installment.penalty_exact, installment.penalty_accrued_through) == (
+    assert (installment.penalty_accrued, installment.penalty_accrued_through) == (
         D("0"),
         date(2026, 11, 15),  # 31 nights counted, none of them owed penalty
     )
@@ -778,8 +798,69 @@ def test_nights_within_the_arrears_tolerance_owe_no_penalty_when_the_loan_falls_
     loan.refresh_from_db()
     assert loan.dpd == 32
     installment = first_installment(loan)
-    # One day on the 0.80 (0.80 × 27 % / 360), not 32: the tolerated nights stay free.
-    assert installment.penalty_exact == D("0.0006")
+    # One day on the 0.80 (0.80 × 27 % / 360 = 0.0006, kept × 360: 0.80 × 0.27 × 1 = 0.216),
+    # not 32: the tolerated nights stay free.
+    assert installment.penalty_accrued == D("0.216")
+    assert_one_accrual_per_loan_day()
+    assert_reconciles()
+
+
+def test_a_partial_payment_inside_grace_is_charged_from_its_value_date_in_the_catch_up():
+    # Absolute 36 %, 3 days' grace counted from the due date (15 October).
+    product = ProductFactory(
+        penalty_rate_type="absolute",
+        penalty_rate_value=D("0.36"),
+        grace_days=3,
+        penalty_start="due_date",
+    )
+    loan = active_loan(start=SEP_15, product=product)
+    # Edited after booking: no grace, from its end. The loan keeps the grace it was booked with.
+    product.grace_days, product.penalty_start = 0, "grace_end"
+    product.save()
+    close(oct_(14))
+    close_each(DUE, oct_(16))
+    # 500.00 with value 17 October, inside grace: interest 150.00, then principal 350.00;
+    # 416.80 of principal is left.
+    repayment_post(loan_id=loan.pk, amount="500.00", value_date=oct_(17), acting_user=SYSTEM)
+    close_each(oct_(17), oct_(20))
+
+    # Nothing inside grace (16th–18th); the 19th catches up 4 days, each on its own base:
+    #   16th on 766.80, 17th–19th on 416.80: 0.36 × (766.80 + 3 × 416.80) = 0.36 × 2,017.20
+    #   = 726.192 → / 360 = 2.0172 → 2.02. (Charging every day on the 19th's 416.80 gave
+    #   0.36 × 4 × 416.80 / 360 = 1.6672 → 1.67: the catch-up now uses each day's base.)
+    # The 20th: + 416.80 × 0.36 = 150.048 → 876.24 / 360 = 2.434 → 2.43, i.e. 0.41 more.
+    assert accruals(loan) == [(oct_(19), D("2.02")), (oct_(20), D("0.41"))]
+    installment = first_installment(loan)
+    assert installment.principal_due - installment.principal_settled == D("416.80")
+    assert installment.penalty_accrued == D("876.240")
+    assert installment.penalty_due == D("2.43")
+    assert_one_accrual_per_loan_day()
+    assert_reconciles()
+
+
+def test_a_payment_valued_after_the_date_being_closed_leaves_that_nights_base_alone():
+    # 27 % (1.5 × 18 %): 766.80 × 0.27 = 207.036 a day (0.5751 of penalty).
+    loan, twin = active_loan(start=SEP_15), active_loan(start=SEP_15)
+    close_each(DUE, oct_(16))
+    # The 17th is closed late, after 500.00 with value 18 October came in: penalty 0.58,
+    # interest 150.00, principal 349.42 — 417.38 of principal left from the 18th.
+    repayment_post(loan_id=loan.pk, amount="500.00", value_date=oct_(18), acting_user=SYSTEM)
+    close_each(oct_(17), oct_(19))
+
+    # 16th: 207.036 → 0.5751 → 0.58. 17th, still on 766.80: 414.072 → 1.1502 → 1.15, 0.57 more
+    # — as on the twin nobody paid (on today's base it was 319.7286 → 0.89, i.e. 0.31: the
+    # catch-up day now uses that day's base). 18th on 417.38: + 112.6926 = 526.7646 → 1.4632…
+    # → 1.46, 0.31 more; 19th: 639.4572 → 1.7762… → 1.78, 0.32 more.
+    assert accruals(loan) == [
+        (oct_(16), D("0.58")),
+        (oct_(17), D("0.57")),
+        (oct_(18), D("0.31")),
+        (oct_(19), D("0.32")),
+    ]
+    assert accruals(twin)[:2] == accruals(loan)[:2]
+    installment = first_installment(loan)
+    assert installment.principal_due - installment.principal_settled == D("417.38")
+    assert installment.penalty_accrued == D("639.4572")
     assert_one_accrual_per_loan_day()
     assert_reconciles()
 

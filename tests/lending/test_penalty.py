@@ -1,33 +1,44 @@
 """Tests for lending.penalty: penalty interest on overdue installments and the all-in cost cap.
 
-Every expected figure is worked out by hand in a comment next to it (DESIGN §4, §6): amounts are
-ROUND_HALF_UP to the cent, posted by cumulative rounding (round(new exact) − round(old exact)).
-The LPR look-up and the glue that turns a product into terms and a cap live in the nightly step
-(`lending.close_of_business.lending_steps`); importing it needs Django settings (pytest-django
-sets them) but no database: the model instances below are never saved.
+Every expected figure is worked out by hand in a comment next to it (DESIGN §4, §6). The exact
+penalty is kept as `penalty_accrued` = Σ base × annual rate × days — the penalty times the
+day-count basis (360 or 365), a finite decimal — and divided by the basis only to round: amounts
+are ROUND_HALF_UP to the cent, posted by cumulative rounding (round(new ÷ basis) − round(old ÷
+basis)). Each day of a catch-up is charged on that day's base (`base_changes`).
+The LPR look-up lives in the nightly step (`lending.close_of_business.lending_steps`); the terms
+and the cap come from the loan's own frozen copy of its contract (`Loan.penalty_terms`,
+`Loan.cost_cap`). Importing them needs Django settings (pytest-django sets them) but no
+database: the model instances below are never saved.
 """
 
+import math
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lending.close_of_business.lending_steps import _cap, _terms, _upfront_fee, lpr_on
+from lending.close_of_business.lending_steps import lpr_on
 from lending.models import Loan, LoanProduct
+from lending.models.products import CONTRACT_TERMS
 from lending.penalty import (
+    BaseChange,
     CostCap,
     LoanAccrual,
     OverdueInstallment,
     PenaltyTerms,
     accrue_loan,
-    day_penalty,
+    counted_from,
+    day_penalty_accrued,
+    days_before,
     days_to_accrue,
+    penalty_of,
     penalty_rate,
+    penalty_start_date,
 )
-from lending.schedules import DayCount, FeeCollection
+from lending.schedules import DAY_COUNT_BASIS, DayCount, FeeCollection
 
 D = Decimal
 P = "overdue_principal"
@@ -54,16 +65,20 @@ def inst(
     due: date = DUE,
     principal: str = "10000.00",
     interest: str = "150.00",
-    exact: str = "0",
+    accrued: str = "0",
     through: date | None = None,
+    changes: tuple[BaseChange, ...] = (),
 ) -> OverdueInstallment:
+    """`accrued` is Σ base × rate × days so far (the penalty × the basis); `principal` and
+    `interest` are what is outstanding today; `changes` the postings valued since."""
     return OverdueInstallment(
         installment_id=installment_id,
         due_date=due,
         principal_outstanding=D(principal),
         interest_outstanding=D(interest),
-        penalty_exact=D(exact),
+        penalty_accrued=D(accrued),
         accrued_through=through,
+        base_changes=changes,
     )
 
 
@@ -75,7 +90,7 @@ def run_days(
     headroom=None,
 ) -> list[LoanAccrual]:
     """Run the nightly accrual for `days` consecutive business dates from `first`, carrying each
-    installment's exact figure and accrued-through date forward as the nightly step does.
+    installment's exact accrual and accrued-through date forward as the nightly step does.
     `headroom` is None (no cap) or a callable(as_of, posted so far) -> headroom."""
     results = []
     posted_so_far = D("0")
@@ -84,8 +99,8 @@ def run_days(
         room = None if headroom is None else headroom(as_of, posted_so_far)
         result = accrue_loan(installments, t, as_of, room)
         for installment in installments:
-            if installment.installment_id in result.new_exact:
-                installment.penalty_exact = result.new_exact[installment.installment_id]
+            if installment.installment_id in result.new_accrued:
+                installment.penalty_accrued = result.new_accrued[installment.installment_id]
                 installment.accrued_through = as_of
         posted_so_far += result.total
         results.append(result)
@@ -106,8 +121,15 @@ def test_penalty_rate_contract_multiple_is_contract_rate_times_multiplier():
     assert penalty_rate("contract_multiple", D("2"), D("0.12")) == D("0.24")
 
 
-def test_terms_from_a_product_use_the_effective_rate():
-    # The nightly step's _terms: a contract-multiple product on an 18 % loan accrues at 27 %.
+def booked(product: LoanProduct, **loan_fields) -> Loan:
+    """A loan booked under `product`: it copies the contract terms, as booking does."""
+    return Loan(
+        product=product, **{name: getattr(product, name) for name in CONTRACT_TERMS}, **loan_fields
+    )
+
+
+def test_terms_of_a_loan_use_the_effective_rate_and_its_booked_terms():
+    # Loan.penalty_terms: a contract-multiple product on an 18 % loan accrues at 27 %.
     product = LoanProduct(
         penalty_base=PI,
         penalty_rate_type="contract_multiple",
@@ -115,13 +137,18 @@ def test_terms_from_a_product_use_the_effective_rate():
         grace_days=3,
         penalty_start="grace_end",
     )
-    loan = Loan(product=product, annual_rate=D("0.18"), day_count=DayCount.ACT_365F.value)
-    built = _terms(loan)
-    assert built == PenaltyTerms(
+    loan = booked(product, annual_rate=D("0.18"), day_count=DayCount.ACT_365F.value)
+    expected = PenaltyTerms(
         base=PI, annual_rate=D("0.27"), grace_days=3, start="grace_end", day_count=DayCount.ACT_365F
     )
+    assert loan.penalty_terms() == expected
+    # A product edit after booking changes nothing for the loan (DESIGN §5: terms are frozen).
     product.penalty_rate_type, product.penalty_rate_value = "absolute", D("0.24")
-    assert _terms(loan).annual_rate == D("0.24")
+    product.penalty_base, product.grace_days, product.penalty_start = P, 0, "due_date"
+    assert loan.penalty_terms() == expected
+    # The loan's own terms decide: an absolute 24 % on the loan is 24 %.
+    loan.penalty_rate_type, loan.penalty_rate_value = "absolute", D("0.24")
+    assert loan.penalty_terms().annual_rate == D("0.24")
 
 
 # ----------------------------------------------------------------------------- base
@@ -133,7 +160,7 @@ def test_base_overdue_principal_one_day():
     t = terms(base=P, rate=str(penalty_rate("contract_multiple", D("1.5"), D("0.18"))))
     result = accrue_loan([inst()], t, DUE + timedelta(days=1), None)
     assert result.posted == {1: D("7.50")}
-    assert result.new_exact == {1: D("7.5")}
+    assert result.new_accrued == {1: D("2700.00")}  # 10,000 × 0.27 × 1 day (= 7.50 × 360)
     assert result.capped is False
 
 
@@ -141,15 +168,15 @@ def test_base_overdue_principal_plus_interest_one_day():
     # (10,000.00 + 150.00) × 0.27 / 360 × 1 = 2,740.50 / 360 = 7.6125 exact → posts 7.61.
     result = accrue_loan([inst()], terms(base=PI), DUE + timedelta(days=1), None)
     assert result.posted == {1: D("7.61")}
-    assert result.new_exact[1] == D("7.6125")
+    assert result.new_accrued[1] == D("2740.50")  # 10,150 × 0.27 × 1 day
 
 
 def test_base_principal_plus_interest_second_day_posts_the_rounding_catch_up():
     # Day 2: exact 7.6125 × 2 = 15.225 → round 15.23; posts 15.23 − 7.61 = 7.62.
-    installment = inst(exact="7.6125", through=DUE + timedelta(days=1))
+    installment = inst(accrued="2740.50", through=DUE + timedelta(days=1))
     result = accrue_loan([installment], terms(base=PI), DUE + timedelta(days=2), None)
     assert result.posted == {1: D("7.62")}
-    assert result.new_exact[1] == D("15.2250")
+    assert result.new_accrued[1] == D("5481.00")  # 10,150 × 0.27 × 2 days (15.225 × 360)
 
 
 def test_base_principal_ignores_interest_only_remainder():
@@ -188,7 +215,7 @@ def test_grace_three_days_counted_from_the_due_date():
     installment = inst()
     results = run_days([installment], terms(grace=3, start="due_date"), DUE + timedelta(1), 5)
     assert [r.total for r in results] == [D("0"), D("0"), D("0"), D("30.00"), D("7.50")]
-    assert installment.penalty_exact == D("37.5")
+    assert installment.penalty_accrued == D("13500.00")  # 10,000 × 0.27 × 5 days (37.50 × 360)
 
 
 def test_grace_three_days_counted_from_the_end_of_grace():
@@ -196,7 +223,7 @@ def test_grace_three_days_counted_from_the_end_of_grace():
     installment = inst()
     results = run_days([installment], terms(grace=3, start="grace_end"), DUE + timedelta(1), 5)
     assert [r.total for r in results] == [D("0"), D("0"), D("0"), D("7.50"), D("7.50")]
-    assert installment.penalty_exact == D("15.0")
+    assert installment.penalty_accrued == D("5400.00")  # 10,000 × 0.27 × 2 days (15.00 × 360)
 
 
 @pytest.mark.parametrize(
@@ -241,31 +268,222 @@ def test_no_grace_first_day_is_one_day_either_way():
 
 
 def test_grace_catch_up_rerun_posts_nothing():
-    # 14 Mar already accrued (the 4-day catch-up, exact 30): re-running 14 Mar posts nothing.
-    installment = inst(exact="30", through=DUE + timedelta(days=4))
+    # 14 Mar already accrued (the 4-day catch-up, 30.00: accrued 10,000 × 0.27 × 4 = 10,800):
+    # re-running 14 Mar posts nothing.
+    installment = inst(accrued="10800", through=DUE + timedelta(days=4))
     result = accrue_loan([installment], terms(grace=3), DUE + timedelta(days=4), None)
     assert result.posted == {}
-    assert result.new_exact == {}
+    assert result.new_accrued == {}
+
+
+@pytest.mark.parametrize(
+    ("start", "through", "begins", "counted"),
+    [
+        # Due 10 Mar, grace 3: from the due date the penalty starts on 10 Mar, from the end of
+        # grace on 13 Mar; a date charges the days after the one counted from.
+        ("due_date", None, DUE, DUE),
+        ("grace_end", None, DUE + timedelta(days=3), DUE + timedelta(days=3)),
+        # Accrued through a date inside grace (a tolerated night): the start still wins.
+        ("grace_end", DUE + timedelta(days=2), DUE + timedelta(days=3), DUE + timedelta(days=3)),
+        # Accrued through a later date: counting goes on from there.
+        ("due_date", DUE + timedelta(days=5), DUE, DUE + timedelta(days=5)),
+        ("grace_end", DUE + timedelta(days=5), DUE + timedelta(days=3), DUE + timedelta(days=5)),
+    ],
+)
+def test_penalty_start_and_the_day_counted_from(start, through, begins, counted):
+    t = terms(grace=3, start=start)
+    assert penalty_start_date(DUE, t) == begins
+    assert counted_from(DUE, through, t) == counted
+
+
+# ----------------------------------------------------------------------------- each day's base
+
+
+@pytest.mark.parametrize(
+    ("value_date", "before"),
+    [
+        # Counted from 10 Mar, 4 days (11–14 Mar): how many of them precede the posting's value
+        # date, i.e. were charged on the base without it. A posting valued on a day changes that
+        # day's base.
+        (date(2025, 3, 9), 0),
+        (date(2025, 3, 10), 0),
+        (date(2025, 3, 11), 0),  # the first day charged is already on the new base
+        (date(2025, 3, 12), 1),
+        (date(2025, 3, 14), 3),
+        (date(2025, 3, 15), 4),  # valued after the night: none of its days had it
+        (date(2025, 3, 30), 4),
+    ],
+)
+def test_days_before_a_change(value_date, before):
+    assert days_before(BaseChange(value_date, D("-1")), DUE, 4) == before
+
+
+def test_a_partial_payment_inside_grace_is_charged_from_its_value_date_only():
+    # Due 10 Mar, grace 3 counted from the due date; 4,000.00 of principal paid with value
+    # 12 Mar (inside grace), so 6,000.00 is outstanding when 14 Mar catches up 4 days:
+    #   11 Mar on 10,000 and 12–14 Mar on 6,000: 0.27 × (10,000 + 3 × 6,000) = 0.27 × 28,000
+    #   = 7,560 → 7,560 / 360 = 21.00 (today's base on all four days would give 18.00).
+    paid = (BaseChange(date(2025, 3, 12), D("-4000.00")),)
+    installment = inst(principal="6000.00", changes=paid)
+    t = terms(grace=3, start="due_date")
+    result = accrue_loan([installment], t, DUE + timedelta(days=4), None)
+    assert result.new_accrued == {1: D("7560.00")}
+    assert result.posted == {1: D("21.00")}
+    # From the end of grace only 14 Mar is charged, on the 6,000 of that day: 6,000 × 0.27 × 1
+    # = 1,620 → 4.50.
+    result = accrue_loan([installment], terms(grace=3, start="grace_end"), DUE + timedelta(4), None)
+    assert result.new_accrued == {1: D("1620.00")}
+    assert result.posted == {1: D("4.50")}
+
+
+def test_a_change_of_interest_moves_the_principal_and_interest_base_only():
+    # Same catch-up; the payment (value 12 Mar) settled the 150.00 interest and 3,850.00
+    # principal: 6,150.00 principal and no interest are left.
+    paid = (BaseChange(date(2025, 3, 12), D("-3850.00"), D("-150.00")),)
+    installment = inst(principal="6150.00", interest="0.00", changes=paid)
+    as_of = DUE + timedelta(days=4)
+    # Principal and interest: 0.27 × (10,150 + 3 × 6,150) = 0.27 × 28,600 = 7,722 → 21.45.
+    result = accrue_loan([installment], terms(base=PI, grace=3), as_of, None)
+    assert result.new_accrued == {1: D("7722.00")}
+    assert result.posted == {1: D("21.45")}
+    # Principal only: 0.27 × (10,000 + 3 × 6,150) = 0.27 × 28,450 = 7,681.5 → 21.3375 → 21.34.
+    result = accrue_loan([installment], terms(base=P, grace=3), as_of, None)
+    assert result.new_accrued == {1: D("7681.50")}
+    assert result.posted == {1: D("21.34")}
+
+
+def test_a_payment_valued_after_the_night_does_not_lower_that_nights_base():
+    # Accrued through 12 Mar (2 days: 5,400 = 15.00). 4,000.00 paid with value 14 Mar is posted
+    # before the night of 13 Mar runs (a late night): 13 Mar is still charged on 10,000.
+    paid = (BaseChange(date(2025, 3, 14), D("-4000.00")),)
+    installment = inst(principal="6000.00", accrued="5400", through=date(2025, 3, 12), changes=paid)
+    late = accrue_loan([installment], terms(), date(2025, 3, 13), None)
+    # 5,400 + 10,000 × 0.27 = 8,100 → 22.50: posts 7.50, as if the payment had not come yet.
+    assert late.new_accrued == {1: D("8100.00")}
+    assert late.posted == {1: D("7.50")}
+    installment.penalty_accrued, installment.accrued_through = (
+        late.new_accrued[1],
+        date(2025, 3, 13),
+    )
+    # 14 Mar, the payment's value date, is on 6,000: 8,100 + 1,620 = 9,720 → 27.00, posts 4.50.
+    on_the_day = accrue_loan([installment], terms(), date(2025, 3, 14), None)
+    assert on_the_day.new_accrued == {1: D("9720.00")}
+    assert on_the_day.posted == {1: D("4.50")}
+    # Both nights caught up at once come to the same: 4,320 more → 9,720, posts 12.00.
+    at_once = inst(principal="6000.00", accrued="5400", through=date(2025, 3, 12), changes=paid)
+    both = accrue_loan([at_once], terms(), date(2025, 3, 14), None)
+    assert both.new_accrued == {1: D("9720.00")}
+    assert both.posted == {1: D("12.00")}
+
+
+def test_a_reversed_payment_and_changes_before_the_days_change_nothing():
+    # A payment of 4,000.00 valued 12 Mar and its reversal (same value date): the base is
+    # 10,000 on every day, 4 days × 2,700 = 10,800 → 30.00. Changes valued on or before the
+    # first day charged (10, 11 Mar) are already in every day's base.
+    changes = (
+        BaseChange(date(2025, 3, 12), D("-4000.00")),
+        BaseChange(date(2025, 3, 12), D("4000.00")),
+        BaseChange(date(2025, 3, 10), D("-2500.00")),
+        BaseChange(date(2025, 3, 11), D("2500.00")),
+    )
+    installment = inst(changes=changes)
+    result = accrue_loan([installment], terms(grace=3), DUE + timedelta(days=4), None)
+    assert result.new_accrued == {1: D("10800.00")}
+    assert result.posted == {1: D("30.00")}
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    bases=st.lists(
+        st.tuples(
+            st.decimals(min_value=D("0"), max_value=D("50000"), places=2),
+            st.decimals(min_value=D("0"), max_value=D("2000"), places=2),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    later=st.lists(
+        st.tuples(
+            st.integers(1, 5),
+            st.decimals(min_value=D("-5000"), max_value=D("5000"), places=2),
+            st.decimals(min_value=D("-200"), max_value=D("200"), places=2),
+        ),
+        max_size=3,
+    ),
+    earlier=st.lists(
+        st.tuples(
+            st.integers(-5, 1),
+            st.decimals(min_value=D("-5000"), max_value=D("5000"), places=2),
+        ),
+        max_size=3,
+    ),
+    rate=st.decimals(min_value=D("0.000001"), max_value=D("0.6"), places=6),
+    base=st.sampled_from([P, PI]),
+    day_count=st.sampled_from(list(DayCount)),
+)
+def test_a_catch_up_charges_each_day_on_that_days_base(
+    bases, later, earlier, rate, base, day_count
+):
+    # `bases[k]` is the (principal, interest) outstanding on day k + 1 of a catch-up counted from
+    # the due date; today's outstanding also holds postings valued after the night (`later`) and
+    # the catch-up sees postings valued on or before its first day (`earlier`).
+    t = terms(base=base, rate=str(rate), day_count=day_count)
+    days = len(bases)
+    as_of = DUE + timedelta(days=days)
+    changes = [
+        BaseChange(DUE + timedelta(days=k + 1), p - bases[k - 1][0], i - bases[k - 1][1])
+        for k, (p, i) in enumerate(bases)
+        if k
+    ]
+    changes += [BaseChange(as_of + timedelta(days=n), p, i) for n, p, i in later]
+    changes += [BaseChange(DUE + timedelta(days=n), p) for n, p in earlier]
+    principal, interest = bases[-1]
+    principal += sum((p for _, p, _ in later), D("0"))
+    interest += sum((i for _, _, i in later), D("0"))
+    catch_up = inst(principal=str(principal), interest=str(interest), changes=tuple(changes))
+
+    def base_of(p, i):
+        return p + i if base == PI else p
+
+    expected = sum((base_of(p, i) * rate for p, i in bases), D("0"))
+    assert day_penalty_accrued(catch_up, t, as_of) == expected
+    at_once = accrue_loan([catch_up], t, as_of, None)
+    assert at_once.new_accrued.get(1, D("0")) == expected
+    # … the same as closing each night on the outstanding of that day, to the cent.
+    one_by_one = [inst(principal=str(p), interest=str(i)) for p, i in bases]
+    accrued, through, posted = D("0"), None, D("0")
+    for day, nightly in enumerate(one_by_one, start=1):
+        nightly.penalty_accrued, nightly.accrued_through = accrued, through
+        result = accrue_loan([nightly], t, DUE + timedelta(days=day), None)
+        accrued, through = result.new_accrued[1], DUE + timedelta(days=day)
+        posted += result.total
+    assert accrued == expected
+    assert at_once.total == posted == penalty_of(expected, day_count, "CNY")
+    basis = DAY_COUNT_BASIS[day_count]
+    assert Fraction(posted) == half_up_to_the_cent(Fraction(expected) / basis)
 
 
 # ----------------------------------------------------------------------------- day count
 
 
 @pytest.mark.parametrize(
-    ("day_count", "exact", "posted"),
+    ("day_count", "posted"),
     [
         # 10,000 × 0.27 / 360 = 7.50
-        (DayCount.ACT_360, D("7.5"), D("7.50")),
+        (DayCount.ACT_360, D("7.50")),
         # 10,000 × 0.27 / 365 = 2,700 / 365 = 7.39726… → 7.40
-        (DayCount.ACT_365F, D(2700) / D(365), D("7.40")),
+        (DayCount.ACT_365F, D("7.40")),
         # 30/360 divides by 360 too: 7.50
-        (DayCount.THIRTY_360, D("7.5"), D("7.50")),
+        (DayCount.THIRTY_360, D("7.50")),
     ],
 )
-def test_day_count_one_day(day_count, exact, posted):
+def test_day_count_one_day(day_count, posted):
     result = accrue_loan([inst()], terms(day_count=day_count), DUE + timedelta(days=1), None)
     assert result.posted == {1: posted}
-    assert result.new_exact[1] == exact
+    # The accrual is 10,000 × 0.27 × 1 day = 2,700 whatever the basis: the basis only enters
+    # when it is rounded (2,700 / 365 is no finite decimal; 2,700 is).
+    assert result.new_accrued[1] == D("2700.00")
+    assert penalty_of(result.new_accrued[1], day_count, "CNY") == posted
 
 
 @pytest.mark.parametrize(
@@ -299,29 +517,50 @@ def test_thirty_days_cumulative_rounding_on_principal_plus_interest():
     posted = [r.total for r in results]
     assert posted[:4] == [D("7.61"), D("7.62"), D("7.61"), D("7.61")]
     assert sum(posted, D("0")) == D("228.38")
-    assert installment.penalty_exact == D("228.375")
+    assert installment.penalty_accrued == D("82215.00")  # 10,150 × 0.27 × 30 (228.375 × 360)
+
+
+def test_a_half_cent_tie_rounds_up_night_by_night_and_caught_up():
+    # 1,002.00 × 0.10 / 360 = 0.27833… a day; three days are exactly 0.835, which rounds up to
+    # 0.84. Kept as the penalty × 360 the accrual is 300.6 exactly; the old figure, divided and
+    # kept to 12 places, was 0.834999999999 and posted 0.83 (issue 9).
+    t = terms(rate="0.10")
+    nightly = inst(principal="1002.00", interest="0")
+    results = run_days([nightly], t, DUE + timedelta(days=1), 3)
+    # exact 0.2783…, 0.5566…, 0.835 → rounded 0.28, 0.56, 0.84
+    assert [r.total for r in results] == [D("0.28"), D("0.28"), D("0.28")]
+    assert nightly.penalty_accrued == D("300.600")  # 1,002 × 0.10 × 3 days
+    caught_up = accrue_loan([inst(principal="1002.00", interest="0")], t, DUE + timedelta(3), None)
+    assert caught_up.new_accrued == {1: D("300.600")}
+    assert caught_up.posted == {1: D("0.84")}
 
 
 def test_rerun_of_an_accrued_date_posts_nothing():
     # accrued_through = the date: nothing twice; a later accrued_through likewise.
     as_of = DUE + timedelta(days=5)
     for through in (as_of, as_of + timedelta(days=1)):
-        installment = inst(exact="37.5", through=through)
+        installment = inst(accrued="13500", through=through)  # 5 days: 10,000 × 0.27 × 5
         result = accrue_loan([installment], terms(), as_of, None)
         assert result.posted == {}
         assert result.total == D("0")
-        assert result.new_exact == {}
-        assert day_penalty(installment, terms(), as_of) == D("0")
+        assert result.new_accrued == {}
+        assert day_penalty_accrued(installment, terms(), as_of) == D("0")
 
 
 def test_rerun_in_a_multi_installment_loan_only_accrues_the_missing_one():
     # Installment 1 already has 16 Mar; installment 2 (due 12 Mar) does not: only 2 posts 7.50.
+    # Accrued so far: 1 = 6 days × 2,700 = 16,200 (45.00); 2 = 3 days × 2,700 = 8,100 (22.50).
     as_of = date(2025, 3, 16)
-    first = inst(1, exact="45", through=as_of)
-    second = inst(2, due=date(2025, 3, 12), exact="22.5", through=as_of - timedelta(days=1))
+    first = inst(1, accrued="16200", through=as_of)
+    second = inst(2, due=date(2025, 3, 12), accrued="8100", through=as_of - timedelta(days=1))
     result = accrue_loan([first, second], terms(), as_of, None)
     assert result.posted == {2: D("7.50")}
-    assert result.new_exact == {2: D("30.0")}
+    assert result.new_accrued == {2: D("10800.00")}  # 10,000 × 0.27 × 4 days (30.00 × 360)
+
+
+def half_up_to_the_cent(value: Fraction) -> Fraction:
+    """A non-negative exact amount rounded half up to the cent (0.835 → 0.84)."""
+    return Fraction(math.floor(value * 100 + Fraction(1, 2)), 100)
 
 
 @settings(max_examples=120, deadline=None)
@@ -333,29 +572,54 @@ def test_rerun_in_a_multi_installment_loan_only_accrues_the_missing_one():
     base=st.sampled_from([P, PI]),
     day_count=st.sampled_from(list(DayCount)),
 )
+# The tie of issue 9: 1,002.00 × 0.10 / 360 = 0.27833… a day, three days exactly 0.835. Kept
+# divided to 12 places the sum was 0.834999999999 and posted 0.83; kept × 360 it is 300.6 → 0.84.
+@example(
+    principal=D("1002.00"),
+    interest=D("0"),
+    rate=D("0.1"),
+    days=3,
+    base=P,
+    day_count=DayCount.ACT_360,
+)
+# A tie on ACT/365F: 1,219.10 × 0.25 × 1 day = 304.775 = 0.835 × 365 → 0.84.
+@example(
+    principal=D("1219.10"),
+    interest=D("0"),
+    rate=D("0.25"),
+    days=1,
+    base=P,
+    day_count=DayCount.ACT_365F,
+)
 def test_cumulative_rounding_never_drifts(principal, interest, rate, days, base, day_count):
     installment = inst(principal=str(principal), interest=str(interest))
     t = terms(base=base, rate=str(rate), day_count=day_count)
     first = DUE + timedelta(days=1)
-    exact_sum = D("0")
+    accrued_sum = D("0")
     posted_sum = D("0")
     for offset in range(days):
         as_of = first + timedelta(days=offset)
-        exact_sum += day_penalty(installment, t, as_of)
+        added = day_penalty_accrued(installment, t, as_of)
+        accrued_sum += added
         result = accrue_loan([installment], t, as_of, None)
-        # posting the day moves the exact figure by exactly that day's exact penalty
-        installment.penalty_exact = result.new_exact[1]
+        # posting the day moves the accrual by exactly that day's base × rate × 1 day
+        assert result.new_accrued[1] == installment.penalty_accrued + added
+        installment.penalty_accrued = result.new_accrued[1]
         installment.accrued_through = as_of
         assert result.total >= 0
         posted_sum += result.total
         # re-running the same day posts nothing
         assert accrue_loan([installment], t, as_of, None).total == 0
-    assert posted_sum == exact_sum.quantize(D("0.01"), rounding=ROUND_HALF_UP)
-    # … and is within half a cent of the true amount, base × rate × days / basis
     basis = {DayCount.ACT_360: 360, DayCount.ACT_365F: 365, DayCount.THIRTY_360: 360}[day_count]
     amount = Fraction(principal) + (Fraction(interest) if base == PI else 0)
+    # The accrual kept is exact — base × rate × days, not a digit lost …
+    assert Fraction(installment.penalty_accrued) == amount * Fraction(rate) * days
+    assert installment.penalty_accrued == accrued_sum
+    # … and what was posted is the true penalty, base × rate × days / basis, rounded half up to
+    # the cent: exactly, not merely within half a cent of it.
     true = amount * Fraction(rate) * days / basis
-    assert abs(Fraction(posted_sum) - true) <= Fraction(1, 200)
+    assert Fraction(posted_sum) == half_up_to_the_cent(true)
+    assert posted_sum == penalty_of(installment.penalty_accrued, day_count, "CNY")
 
 
 # ----------------------------------------------------------------------------- cost cap
@@ -396,23 +660,27 @@ def test_fixed_cap_headroom():
     assert cap.headroom(date(2025, 3, 11), D("1200.00")) == D("0")
 
 
-def test_cap_uses_the_amount_received_from_the_product_and_loan():
-    # The nightly step's _cap: principal 10,000 − upfront fee 500 = 9,500 received; a fee owed
-    # with the first installment is not deducted (10,000 received).
+def test_cap_uses_the_amount_received_and_the_loans_booked_cap():
+    # Loan.cost_cap: principal 10,000 − upfront fee 500 = 9,500 received; a fee owed with the
+    # first installment is not deducted (10,000 received). A fixed cap needs no LPR.
     product = LoanProduct(cost_cap_type="fixed", cost_cap_value=D("0.24"))
-    loan = Loan(
-        product=product,
+    loan = booked(
+        product,
         principal=D("10000.00"),
         origination_fee=D("500.00"),
         fee_collection=FeeCollection.UPFRONT.value,
         start_date=CAP_START,
         maturity_date=CAP_MATURITY,
+        currency="CNY",
     )
-    assert _upfront_fee(loan) == D("500.00")
-    assert _cap(loan, []) == fixed_cap()
+    assert loan.upfront_fee == D("500.00")
+    assert loan.cost_cap(None) == fixed_cap()
+    # A product edit after booking changes nothing for the loan: its cap was frozen at booking.
+    product.cost_cap_type, product.cost_cap_value = "lpr_multiple", D("4")
+    assert loan.cost_cap(None) == fixed_cap()
     loan.fee_collection = FeeCollection.FIRST_INSTALLMENT.value
-    assert _upfront_fee(loan) == D("0")
-    assert _cap(loan, []).amount_received == D("10000.00")
+    assert loan.upfront_fee == D("0")
+    assert loan.cost_cap(None).amount_received == D("10000.00")
 
 
 def test_cap_reached_mid_month_posts_exactly_the_headroom_then_nothing():
@@ -433,19 +701,20 @@ def test_cap_reached_mid_month_posts_exactly_the_headroom_then_nothing():
     assert [r.total for r in results] == [D("7.50"), D("3.13"), D("0")]
     assert [r.capped for r in results] == [False, True, True]
     # the exact figure stops at what was posted: no fraction past the cap is carried forward
-    assert installment.penalty_exact == D("10.63")
+    assert installment.penalty_accrued == D("3826.80")  # 10.63 posted × 360
 
 
 def test_headroom_below_one_day_posts_exactly_the_headroom():
     # 7.50 due, 0.37 of headroom → posts 0.37, capped; exact = 0.00 + 0.37.
     result = accrue_loan([inst()], terms(), DUE + timedelta(days=1), D("0.37"))
     assert result.posted == {1: D("0.37")}
-    assert result.new_exact == {1: D("0.37")}
+    assert result.new_accrued == {1: D("133.20")}  # 0.37 × 360
     assert result.capped is True
 
 
 def test_zero_headroom_posts_nothing_and_flags_capped():
-    result = accrue_loan([inst(exact="7.5")], terms(), DUE + timedelta(days=2), D("0"))
+    # One day accrued before (7.50 = 2,700 / 360); the second finds no headroom.
+    result = accrue_loan([inst(accrued="2700")], terms(), DUE + timedelta(days=2), D("0"))
     assert result.posted == {}
     assert result.total == D("0")
     assert result.capped is True
@@ -453,18 +722,20 @@ def test_zero_headroom_posts_nothing_and_flags_capped():
 
 def test_at_the_cap_a_fraction_of_a_cent_is_not_carried_forward():
     # 1.00 × 0.36 / 365 = 0.000986… a day: nothing to post, but with no headroom left the loan is
-    # at its cap, and the exact figure is cut back to what was posted (0.004 → 0.00).
-    installment = inst(principal="1.00", interest="0", exact="0.004", through=DUE)
+    # at its cap, and the exact figure is cut back to what was posted (0.004 → 0.00; kept × 365:
+    # 1.46 → 0.00).
+    installment = inst(principal="1.00", interest="0", accrued="1.46", through=DUE)
     t = terms(rate="0.36", day_count=DayCount.ACT_365F)
     result = accrue_loan([installment], t, DUE + timedelta(days=1), D("0"))
     assert result.posted == {}
     assert result.capped is True
-    assert result.new_exact == {1: D("0.00")}
+    assert result.new_accrued == {1: D("0.00")}
     # with headroom the fraction keeps accumulating: 0.004 + 0.000986… = 0.004986… → still 0.00
+    # (kept × 365: 1.46 + 1.00 × 0.36 × 1 day = 1.82, exactly)
     free = accrue_loan([installment], t, DUE + timedelta(days=1), D("1.00"))
     assert free.posted == {}
     assert free.capped is False
-    assert free.new_exact[1] == D("0.004") + D("0.36") / D(365)
+    assert free.new_accrued[1] == D("1.82")
 
 
 def test_headroom_exactly_one_day_posts_it_uncapped():
@@ -478,18 +749,20 @@ def test_multi_installment_cap_fills_the_oldest_first():
     # Two overdue installments of 10,000 principal each, 7.50 a day each; headroom 10.00.
     # Oldest (due 10 Feb) takes 7.50, the next (due 10 Mar) the remaining 2.50.
     # Ids and list order deliberately disagree with due dates: the due date decides.
-    older = inst(7, due=date(2025, 2, 10), exact="210", through=date(2025, 3, 10))
+    # The older one has accrued 28 days (10 Feb → 10 Mar): 210.00, i.e. 28 × 2,700 = 75,600.
+    older = inst(7, due=date(2025, 2, 10), accrued="75600", through=date(2025, 3, 10))
     newer = inst(3, due=date(2025, 3, 10))
     result = accrue_loan([newer, older], terms(), date(2025, 3, 11), D("10.00"))
     assert result.posted == {7: D("7.50"), 3: D("2.50")}
     assert result.total == D("10.00")
     assert result.capped is True
-    assert result.new_exact == {7: D("217.5"), 3: D("2.50")}
+    # 7: 29 days × 2,700 = 78,300 (217.50 × 360); 3: cut to what was posted, 2.50 × 360 = 900.
+    assert result.new_accrued == {7: D("78300.00"), 3: D("900.00")}
 
 
 def test_multi_installment_cap_smaller_than_the_oldest_share():
     # Headroom 5.00 < 7.50: the oldest gets 5.00, the newer nothing.
-    older = inst(1, due=date(2025, 2, 10), exact="210", through=date(2025, 3, 10))
+    older = inst(1, due=date(2025, 2, 10), accrued="75600", through=date(2025, 3, 10))
     newer = inst(2, due=date(2025, 3, 10))
     result = accrue_loan([older, newer], terms(), date(2025, 3, 11), D("5.00"))
     assert result.posted == {1: D("5.00")}
@@ -564,15 +837,16 @@ def test_lpr_cap_four_times_the_lpr():
     # Contract 1 May 2024: LPR 3.45 %, cap 4 × 3.45 % = 13.8 %.
     # 10,000 received for 365 days (1 May 2024 → 1 May 2025): 10,000 × 0.138 × 365 / 365 = 1,380.00.
     product = LoanProduct(cost_cap_type="lpr_multiple", cost_cap_value=D("4"))
-    loan = Loan(
-        product=product,
+    loan = booked(
+        product,
         principal=D("10000.00"),
         origination_fee=D("0.00"),
         fee_collection=FeeCollection.UPFRONT.value,
         start_date=date(2024, 5, 1),
         maturity_date=date(2025, 5, 1),
+        currency="CNY",
     )
-    cap = _cap(loan, LPR_RATES)
+    cap = loan.cost_cap(lpr_on(LPR_RATES, loan.start_date))
     assert cap.annual_rate == D("0.1380")
     assert cap.allowed_cost(date(2024, 9, 1)) == D("1380.00")
     # cost so far 1,375.00 → headroom 5.00; 7.50 of penalty due → 5.00 posted, capped.
@@ -587,14 +861,18 @@ def test_lpr_cap_uses_the_rate_in_force_on_the_contract_date_not_today():
     # Contract 1 Aug 2024 (LPR 3.35 %) → 4 × 3.35 % = 13.4 %; 10,000 × 0.134 × 365 / 365 = 1,340.00
     # even though 3.10 % is in force on the business date.
     product = LoanProduct(cost_cap_type="lpr_multiple", cost_cap_value=D("4"))
-    loan = Loan(
-        product=product,
+    loan = booked(
+        product,
         principal=D("10000.00"),
         origination_fee=D("0.00"),
         fee_collection=FeeCollection.UPFRONT.value,
         start_date=date(2024, 8, 1),
         maturity_date=date(2025, 8, 1),
+        currency="CNY",
     )
-    cap = _cap(loan, LPR_RATES)
+    cap = loan.cost_cap(lpr_on(LPR_RATES, loan.start_date))
     assert cap.annual_rate == D("0.1340")
     assert cap.allowed_cost(date(2025, 1, 15)) == D("1340.00")
+    # Raising the product's multiple after booking leaves the loan's cap at 4 × the LPR.
+    product.cost_cap_value = D("6")
+    assert loan.cost_cap(lpr_on(LPR_RATES, loan.start_date)).annual_rate == D("0.1340")

@@ -2,8 +2,11 @@
 
 The portable path is the pure `lending.delinquency` and `lending.penalty` rules applied row by
 row; the SQL must write exactly what it writes — dpd, buckets and their moves, every accrual and
-line, the exact and posted penalty, the loans' cached balances — for any mix of penalty options,
-partial payments, grace, cap kinds and catch-up nights.
+line, the exact accrual (Σ base × rate × days) and posted penalty, the loans' cached balances —
+for any mix of penalty options, partial payments, grace, cap kinds and catch-up nights. Each day
+of a catch-up is charged on that day's base, so payments are valued on the due date, inside
+grace (a catch-up counted from the due date crosses them) and after the dates being closed (a
+late night), and both paths close every date, the first included.
 """
 
 from datetime import date, timedelta
@@ -35,6 +38,10 @@ loan_specs = st.fixed_dictionaries(
         "rate": st.sampled_from([D("0.08"), D("0.1499"), D("0.18")]),
         "day_count": st.sampled_from(["act360", "act365f", "30_360"]),
         "paid": st.sampled_from([None, "1.00", "333.33", "900.00"]),
+        # Valued on the due date; two days after it (inside grace when there are 2 days or more,
+        # and inside the first night's catch-up from the due date either way); or after the
+        # first two nights closed (posted before them: each is a late night for it).
+        "paid_on": st.sampled_from(["due", "in_grace", "late"]),
         # The payment bounces after the missed stretch: the penalty of the days it stood is due.
         "reversed": st.booleans(),
         "tolerance": st.sampled_from([D("0.00"), D("1.00"), D("50.00")]),
@@ -64,6 +71,7 @@ def spec(**changes) -> dict:
         "rate": D("0.18"),
         "day_count": "act365f",
         "paid": None,
+        "paid_on": "due",
         "reversed": False,
         "tolerance": D("1.00"),
         "grace_days": 3,
@@ -105,11 +113,35 @@ def spec(**changes) -> dict:
     catch_up_days=15,
     late_nights=3,
 )
+# Each day's base on both paths: a partial payment inside grace that ends after the first night
+# (due 28 September, grace 3: the 2nd of October catches up 4 days across the payment of the
+# 30th), one inside the first night's catch-up under each base, one bounced, and one valued on
+# 2 October, posted before the nights of 30 September and 1 October are closed.
+@example(
+    specs=[
+        spec(start_day=28, paid="333.33", paid_on="in_grace"),
+        spec(
+            start_day=5,
+            paid="333.33",
+            paid_on="in_grace",
+            penalty_base="overdue_principal_interest",
+        ),
+        spec(start_day=12, paid="333.33", paid_on="in_grace", grace_days=5, reversed=True),
+        spec(start_day=20, paid="333.33", paid_on="late", grace_days=0, day_count="act360"),
+    ],
+    catch_up_days=1,
+    late_nights=3,
+)
 def test_the_sql_night_writes_what_the_pure_rules_write(
     postgres, monkeypatch, specs, catch_up_days, late_nights
 ):
     first_night = date(2026, 9, 30)
     caught_up = first_night + timedelta(days=catch_up_days)
+    value_dates = {
+        "due": lambda loan: loan.first_due_date,
+        "in_grace": lambda loan: loan.first_due_date + timedelta(days=2),
+        "late": lambda loan: first_night + timedelta(days=2),
+    }
 
     def example():
         bounced = []
@@ -133,17 +165,19 @@ def test_the_sql_night_writes_what_the_pure_rules_write(
                 payment = repayment_post(
                     loan_id=loan.pk,
                     amount=spec["paid"],
-                    value_date=loan.first_due_date,
+                    value_date=value_dates[spec["paid_on"]](loan),
                     acting_user=SYSTEM,
                 ).transaction
                 # 900.00 can exceed the installment at 8 %: its leftover credit is spent by the
                 # night, and such a payment is not reversible (tested in test_repayments).
                 if spec["reversed"] and spec["paid"] != "900.00":
                     bounced.append(payment.pk)
-        close(first_night)  # the first close of a book takes any date; then day by day
 
         def nights(set_based):
             monkeypatch.setattr(lending_steps, "set_based_sql", lambda: set_based)
+            # The first close of a book takes any date (each loan catches up from its due date:
+            # the payments inside grace fall in it); then day by day.
+            close(first_night)
             close_business_days(until=caught_up, acting_user=SYSTEM)  # a missed stretch at once
             for payment_id in bounced:
                 repayment_reverse(transaction_id=payment_id, reason="bounced", acting_user=SYSTEM)
