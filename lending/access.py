@@ -38,7 +38,6 @@ class Perm(StrEnum):
     EDIT_POLICY = "risk.change_creditpolicy"
     ADD_POLICY = "risk.add_creditpolicy"
     ACTIVATE_POLICY = "risk.activate_policy"
-    CHANGE_LIMIT = "risk.change_creditlimit"
     PROPOSE_LIMIT_INCREASE = "risk.add_limitincreaseproposal"
     APPROVE_LIMIT_PROPOSAL = "risk.approve_limitincreaseproposal"
 
@@ -89,11 +88,8 @@ def stored_user(acting_user):
     return acting_user if getattr(acting_user, "pk", None) else None
 
 
-def require_other_person(maker, acting_user, *, what: str, field: str) -> None:
-    """Four eyes: the checker is never the maker (`maker` a user id or None)."""
+def require_other_person(maker, acting_user, *, what: str, checker: str, field: str) -> None:
+    """Four eyes: the checker is never the maker (`maker` a user id or None). `what` says what
+    the maker did, `checker` who must act instead: "another credit officer must review it"."""
     if maker is not None and maker == getattr(acting_user, "pk", None):
-        raise LendingError(
-            LendingErrorCode.SAME_PERSON,
-            f"you {what}; another person must check it",
-            field=field,
-        )
+        raise LendingError(LendingErrorCode.SAME_PERSON, f"you {what}; {checker}", field=field)

@@ -883,7 +883,9 @@ def plan_loans(*, seed: int, profiles: list[BorrowerProfile], today: date) -> li
             reason = KYC_REJECT_REASON if kyc_rejected else rng.choice(REJECT_REASONS)
             plan.add(plan.applied, DECIDE, "reject", reason=reason)
         elif plan.scenario == CANCELLED:  # approved, then withdrawn before disbursement
-            plan.add(plan.applied, DECIDE, "approve")
+            # (a borrower whose KYC never cleared withdrew an application: no loan)
+            if profiles[plan.borrower].kyc_status == KycStatus.VERIFIED:
+                plan.add(plan.applied, DECIDE, "approve")
             plan.add(
                 plan.applied + timedelta(days=rng.randint(0, 5)),
                 DECIDE,
@@ -1070,6 +1072,8 @@ class _Runner:
         pass
 
     def cancel(self, plan, when, reason):
+        if plan.index not in self.loan_ids:
+            return  # withdrawn before any approval: the application left no loan
         loan_cancel(
             loan_id=self.loan_ids[plan.index],
             reason=reason,

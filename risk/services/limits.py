@@ -178,7 +178,11 @@ def limit_increase_approve(
     note = clean_text(note, field="note", max_length=255)
     proposal, limit = _lock_proposal(proposal_id, acting_user)
     require_other_person(
-        proposal.proposed_by_id, acting_user, what="proposed this increase", field="approver"
+        proposal.proposed_by_id,
+        acting_user,
+        what="proposed this increase",
+        checker="another risk analyst must approve it",
+        field="approver",
     )
     _check_open(limit)
     if limit.amount != proposal.current_amount:

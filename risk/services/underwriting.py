@@ -210,6 +210,7 @@ def application_review(
         application.submitted_by_id,
         acting_user,
         what="submitted this application",
+        checker="another credit officer must review it",
         field="reviewer",
     )
     Borrower.objects.select_for_update().get(pk=application.borrower_id)

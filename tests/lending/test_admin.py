@@ -1,13 +1,19 @@
-"""The admin as a credit officer uses it: borrower → quote → book → approve → disburse → repay."""
+"""The admin as the back office uses it: borrower → quote; then, on a loan approved through its
+application or a book migration (no admin page books or approves one), finance disburses, takes
+repayments and writes off — each operation behind its own permission."""
 
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
+from lending import roles
+from lending.access import SYSTEM
 from lending.identity import generate_national_id
 from lending.models import AuditEvent, Borrower, Loan, LoanStatus, Transaction
+from lending.models.loans import LoanOrigin
+from lending.services.loans import loan_book_approved
 from tests.factories import BorrowerFactory, ProductFactory
 from tests.lending.loan_helpers import active_loan
 
@@ -72,14 +78,14 @@ def test_bad_national_id_is_shown_on_the_field_and_nothing_is_saved(admin_client
     assert not Borrower.objects.exists()
 
 
-def test_borrower_list_masks_id_and_phone_but_search_finds_the_full_number(admin_client):
+def test_borrower_list_masks_id_and_phone_and_the_posted_find_gets_the_full_number(admin_client):
     borrower = BorrowerFactory(mobile="13812345678")
     page = admin_client.get(reverse("admin:lending_borrower_changelist"))
     html = page.content.decode()
     assert borrower.national_id not in html
     assert "138****5678" in html
-    found = admin_client.get(reverse("admin:lending_borrower_changelist"), {"q": "13812345678"})
-    assert borrower.full_name in found.content.decode()
+    found = admin_client.post(reverse("admin:lending_borrower_find"), {"identifier": "13812345678"})
+    assert found.url == reverse("admin:lending_borrower_change", args=[borrower.pk])
 
 
 def test_quote_page_shows_schedule_and_apr(admin_client):
@@ -115,28 +121,37 @@ def test_quote_page_names_the_field_for_an_out_of_range_rate(admin_client):
     assert "outside product phone12" in page.context["form"].errors["rate"][0]
 
 
-def test_full_loan_journey_moves_every_balance_to_the_cent(admin_client):
-    borrower = BorrowerFactory()
-    product = ProductFactory(code="std")
-    response = admin_client.post(
-        reverse("admin:lending_loan_add"),
-        {
-            "borrower": borrower.pk,
-            "product": product.pk,
-            "amount": "10000.00",
-            "rate": "0.18",
-            "term": "12",
-            "purpose": "phone",
-        },
+def test_no_admin_page_books_or_approves_a_loan(admin_client):
+    """Even a superuser: a loan is approved only through its application or a book migration."""
+    assert admin_client.get(reverse("admin:lending_loan_add")).status_code == 403
+    with pytest.raises(NoReverseMatch):
+        reverse("admin:lending_loan_approve", args=[1])
+    changelist = admin_client.get(reverse("admin:lending_loan_changelist"))
+    assert "approve_selected" not in changelist.content.decode()
+
+
+def test_full_loan_journey_moves_every_balance_to_the_cent(client, finance_user):
+    loan = loan_book_approved(
+        borrower=BorrowerFactory(),
+        product=ProductFactory(code="std"),
+        principal="10000.00",
+        annual_rate="0.18",
+        term_months=12,
+        purpose="phone",
+        origin=LoanOrigin.MIGRATED,
+        acting_user=SYSTEM,
     )
-    loan = Loan.objects.get()
-    assert response.status_code == 302 and loan.status == LoanStatus.PENDING
-
-    admin_client.post(reverse("admin:lending_loan_approve", args=[loan.pk]))
-    loan.refresh_from_db()
     assert loan.status == LoanStatus.APPROVED
+    client.force_login(finance_user)
 
-    admin_client.post(
+    page = client.get(reverse("admin:lending_loan_change", args=[loan.pk]))
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False  # read-only: operations only
+    html = page.content.decode()
+    assert reverse("admin:lending_loan_disburse", args=[loan.pk]) in html
+    assert reverse("admin:lending_loan_cancel", args=[loan.pk]) not in html  # not finance's
+
+    client.post(
         reverse("admin:lending_loan_disburse", args=[loan.pk]),
         {"disbursement_date": "2026-01-15"},
     )
@@ -145,13 +160,15 @@ def test_full_loan_journey_moves_every_balance_to_the_cent(admin_client):
     assert loan.principal_outstanding == Decimal("10000.00")
     assert loan.interest_outstanding == Decimal("1001.61")
 
-    page = admin_client.get(reverse("admin:lending_loan_change", args=[loan.pk]))
+    page = client.get(reverse("admin:lending_loan_change", args=[loan.pk]))
     html = page.content.decode()
     assert "916.80" in html and "2026-02-15" in html.replace("Feb. 15, 2026", "2026-02-15")
+    assert reverse("admin:lending_loan_repay", args=[loan.pk]) in html
+    assert reverse("admin:lending_loan_write_off", args=[loan.pk]) in html
 
-    repay = admin_client.get(reverse("admin:lending_loan_repay", args=[loan.pk]))
+    repay = client.get(reverse("admin:lending_loan_repay", args=[loan.pk]))
     assert repay.context["preview"].amount > Decimal("10000")
-    admin_client.post(
+    client.post(
         reverse("admin:lending_loan_repay", args=[loan.pk]),
         {"amount": "916.80", "value_date": "2026-02-15", "idempotency_key": "pay-1"},
     )
@@ -161,11 +178,50 @@ def test_full_loan_journey_moves_every_balance_to_the_cent(admin_client):
     assert loan.next_due_date == date(2026, 3, 15)
 
     # The same payment submitted again (a double click) is recorded once.
-    admin_client.post(
+    client.post(
         reverse("admin:lending_loan_repay", args=[loan.pk]),
         {"amount": "916.80", "value_date": "2026-02-15", "idempotency_key": "pay-1"},
     )
     assert Transaction.objects.filter(kind="repayment").count() == 1
+
+    client.post(
+        reverse("admin:lending_loan_write_off", args=[loan.pk]),
+        {"reason": "fraud confirmed", "value_date": "2026-03-01"},
+    )
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.WRITTEN_OFF
+    assert loan.total_outstanding == Decimal("0.00")
+    write_off = loan.transactions.get(kind="write_off")
+    # 10,000.00 − 766.80 principal; 9,233.20 × 18 % × 14 / 360 = 64.63 interest earned.
+    assert (write_off.principal, write_off.interest) == (Decimal("9233.20"), Decimal("64.63"))
+    assert {t.posted_by for t in loan.transactions.all()} == {finance_user}
+
+
+@pytest.mark.parametrize(
+    "role, forbidden",
+    [
+        (roles.CREDIT_OFFICER, ["disburse", "repay", "write_off", "reverse"]),
+        (roles.FINANCE, ["cancel", "reject"]),
+        (roles.AUDITOR, ["cancel", "reject", "disburse", "repay", "write_off", "reverse"]),
+    ],
+)
+def test_loan_operations_are_forbidden_without_their_permission(client, role_user, role, forbidden):
+    loan = active_loan()
+    payment = loan.transactions.get()
+    client.force_login(role_user(role))
+    before = Transaction.objects.count(), Loan.objects.values().get(pk=loan.pk)
+    for operation in forbidden:
+        args = [loan.pk, payment.pk] if operation == "reverse" else [loan.pk]
+        url = reverse(f"admin:lending_loan_{operation}", args=args)
+        assert client.get(url).status_code == 403, operation
+        forged = {
+            "reason": "x",
+            "amount": "100.00",
+            "value_date": "2026-02-15",
+            "disbursement_date": "2026-01-20",
+        }
+        assert client.post(url, forged).status_code == 403, operation
+    assert (Transaction.objects.count(), Loan.objects.values().get(pk=loan.pk)) == before
 
 
 def test_repayment_error_is_shown_and_nothing_is_written(admin_client):

@@ -7,10 +7,13 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from lending.access import SYSTEM
 from lending.demo import (
+    DEFAULT_BORROWERS,
+    DEFAULT_SEED,
     DEMO_LOGINS,
     DEMO_PRODUCT_CODES,
     demo_borrower_profiles,
@@ -30,6 +33,8 @@ from lending.models import (
     Transaction,
     TransactionKind,
 )
+from lending.models.borrowers import KycStatus
+from lending.models.loans import LoanOrigin
 from lending.services.reconcile import reconcile_loans
 
 SMALL = 40
@@ -52,6 +57,9 @@ def book_counts() -> dict[str, int]:
 @pytest.fixture
 def demo_book(db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    # The demo is loaded where DEBUG is on (`make run`): only there are the published demo
+    # passwords set. pytest-django turns DEBUG off, so turn it back on for the demo book.
+    settings.DEBUG = True
     return load_demo_book(borrowers=SMALL)
 
 
@@ -59,7 +67,18 @@ def demo_book(db, settings):
 def test_every_loan_state_is_in_the_book(demo_book):
     today = timezone.localdate()
     statuses = set(Loan.objects.values_list("status", flat=True))
-    assert statuses == set(LoanStatus.values)
+    # The demo book predates the platform's applications: its loans are migrated, born approved
+    # (pending and rejected applications are risk's and leave no loan, see load_risk_demo), and a
+    # cancelled loan was approved first.
+    assert statuses == {
+        LoanStatus.APPROVED,
+        LoanStatus.ACTIVE,
+        LoanStatus.CLOSED,
+        LoanStatus.CANCELLED,
+        LoanStatus.WRITTEN_OFF,
+    }
+    assert set(Loan.objects.values_list("origin", flat=True)) == {LoanOrigin.MIGRATED}
+    assert not Loan.objects.filter(approved_at__isnull=True).exists(), "a loan never approved"
     active = Loan.objects.filter(status=LoanStatus.ACTIVE)
     assert active.filter(next_due_date__lt=today).exists(), "no overdue active loan"
     assert active.exclude(next_due_date__lt=today).exists(), "no current active loan"
@@ -132,6 +151,31 @@ def test_demo_logins_exist_in_their_groups(demo_book):
         assert user.check_password(login.password)
         assert user.groups.filter(name=login.group).exists()
     assert set(LoanProduct.objects.values_list("code", flat=True)) == set(DEMO_PRODUCT_CODES)
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_outside_debug_and_writes_nothing(settings):
+    settings.DEBUG = False
+    before = book_counts()
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("load_demo", borrowers=SMALL, stdout=StringIO())
+    assert book_counts() == before
+
+
+def test_the_default_plan_approves_loans_only_for_verified_borrowers():
+    """A loan is approved only for a borrower whose KYC is verified (the service refuses the
+    rest), so a plan that approves one for anybody else cannot be loaded: `make run` fails."""
+    profiles = demo_borrower_profiles(
+        seed=DEFAULT_SEED, count=DEFAULT_BORROWERS, today=date(2026, 11, 29)
+    )
+    plans = plan_loans(seed=DEFAULT_SEED, profiles=profiles, today=date(2026, 11, 29))
+    unverified = [
+        (plan.index, plan.scenario, profiles[plan.borrower].kyc_status)
+        for plan in plans
+        if any(kind == "approve" for _, _, kind, _ in plan.events)
+        and profiles[plan.borrower].kyc_status != KycStatus.VERIFIED
+    ]
+    assert unverified == []
 
 
 def test_the_plan_is_deterministic_for_a_seed():

@@ -381,12 +381,35 @@ def test_active_loan_cannot_be_approved_rejected_or_cancelled():
     [("100.00", "0.05", 1), ("200000.00", "0.18", 36), ("5000", "0.1", 6)],
 )
 def test_booking_accepts_the_edges_of_the_product_range(principal, rate, term):
-    loan = book(principal=principal, rate=rate, term=term)
+    loan = approved_loan(principal=principal, rate=rate, term=term)
     loan.refresh_from_db()
-    assert loan.status == LoanStatus.PENDING
+    assert loan.status == LoanStatus.APPROVED
     assert loan.principal == D(principal)
     assert loan.annual_rate == D(rate)
     assert loan.term_months == term
+
+
+def book_refused(code, field, *, origin=LoanOrigin.MIGRATED, acting_user=SYSTEM, **terms):
+    """`loan_book_approved` refuses, and neither the pending record it starts from nor any
+    audit event is left behind."""
+    counts = footprint()
+    error = refused(
+        code,
+        field,
+        loan_book_approved,
+        **{
+            "borrower": terms.pop("borrower", None) or BorrowerFactory(),
+            "product": terms.pop("product", None) or ProductFactory(),
+            "principal": "1000.00",
+            "annual_rate": "0.10",
+            "term_months": 12,
+            **terms,
+        },
+        origin=origin,
+        acting_user=acting_user,
+    )
+    assert footprint() == counts
+    return error
 
 
 @pytest.mark.parametrize(
@@ -410,20 +433,7 @@ def test_booking_accepts_the_edges_of_the_product_range(principal, rate, term):
     ],
 )
 def test_booking_refuses_terms_outside_the_product(principal, rate, term, code, field):
-    borrower, product = BorrowerFactory(), ProductFactory()
-    counts = footprint()
-    refused(
-        code,
-        field,
-        loan_create,
-        borrower=borrower,
-        product=product,
-        principal=principal,
-        annual_rate=rate,
-        term_months=term,
-        acting_user=SYSTEM,
-    )
-    assert footprint() == counts
+    book_refused(code, field, principal=principal, annual_rate=rate, term_months=term)
 
 
 class FixedClock:
@@ -445,50 +455,30 @@ def test_booking_works_at_any_time_on_postgresql(postgres, monkeypatch):
     microseconds did not end in 0, so PostgreSQL refused ~90 % of bookings."""
     moment = datetime(2026, 11, 29, 1, 30, 0, 123457, tzinfo=UTC)
     monkeypatch.setattr(loan_services, "timezone", FixedClock(moment))
-    loan = pending_loan()
+    loan = approved_loan()
     assert loan.reference == f"LN{loan.pk:08d}"
-    assert Loan.objects.get(pk=loan.pk).status == LoanStatus.PENDING
+    assert Loan.objects.get(pk=loan.pk).status == LoanStatus.APPROVED
 
 
-def test_booking_refuses_a_blacklisted_borrower():
+ROUTES = pytest.mark.parametrize("origin", list(LoanOrigin))
+
+
+@ROUTES
+def test_booking_refuses_a_blacklisted_borrower(origin):
     borrower = BorrowerFactory(is_blacklisted=True, blacklist_reason="fraud ring")
-    product = ProductFactory()
-    counts = footprint()
-    error = refused(
-        LendingErrorCode.BLACKLISTED,
-        "borrower",
-        loan_create,
-        borrower=borrower,
-        product=product,
-        principal="1000.00",
-        annual_rate="0.10",
-        term_months=12,
-        acting_user=SYSTEM,
-    )
+    error = book_refused(LendingErrorCode.BLACKLISTED, "borrower", borrower=borrower, origin=origin)
     assert "fraud ring" in error.message
-    assert footprint() == counts
 
 
-def test_booking_refuses_an_inactive_product():
-    borrower, product = BorrowerFactory(), ProductFactory(is_active=False)
-    counts = footprint()
-    refused(
-        LendingErrorCode.INVALID,
-        "product",
-        loan_create,
-        borrower=borrower,
-        product=product,
-        principal="1000.00",
-        annual_rate="0.10",
-        term_months=12,
-        acting_user=SYSTEM,
-    )
-    assert footprint() == counts
+@ROUTES
+def test_booking_refuses_an_inactive_product(origin):
+    product = ProductFactory(is_active=False)
+    book_refused(LendingErrorCode.INVALID, "product", product=product, origin=origin)
 
 
 def test_booking_copies_the_contract_terms_so_product_edits_do_not_reprice():
     product = ProductFactory(fee_type="percent", fee_value=D("0.02"), day_count="act365f")
-    loan = book(product=product, principal="5000.00", rate="0.12", term=6)
+    loan = approved_loan(product=product, principal="5000.00", rate="0.12", term=6)
     product.fee_value = D("0.05")
     product.day_count = "act360"
     product.save()
@@ -501,9 +491,51 @@ def test_booking_copies_the_contract_terms_so_product_edits_do_not_reprice():
 # --- approval -----------------------------------------------------------------------------------
 
 
+def test_approval_has_one_route():
+    """No service books a pending loan or approves one by itself any more (DESIGN §10)."""
+    public = {name for name in dir(loan_services) if not name.startswith("_")}
+    assert "loan_book_approved" in public
+    assert not public & {"loan_create", "loan_approve"}
+
+
+@pytest.mark.parametrize(
+    "role, origin",
+    [
+        (None, LoanOrigin.APPLICATION),  # a plain staff user
+        (None, LoanOrigin.MIGRATED),
+        (roles.FINANCE, LoanOrigin.APPLICATION),  # moves money, never approves
+        (roles.FINANCE, LoanOrigin.MIGRATED),
+        (roles.RISK_ANALYST, LoanOrigin.APPLICATION),  # writes policy, decides no loan
+        (roles.CREDIT_OFFICER, LoanOrigin.MIGRATED),  # migration is its own permission
+    ],
+)
+def test_booking_an_approved_loan_needs_the_routes_permission(role, origin, role_user, staff_user):
+    user = role_user(role) if role else staff_user
+    error = book_refused(LendingErrorCode.PERMISSION_DENIED, None, origin=origin, acting_user=user)
+    assert error.message.startswith("you do not have permission to")
+
+
+def test_a_migrated_loan_is_booked_by_an_administrator(role_user):
+    administrator = role_user(roles.ADMINISTRATOR)
+    loan = approved_loan(acting_user=administrator)
+    assert (loan.status, loan.origin) == (LoanStatus.APPROVED, LoanOrigin.MIGRATED)
+    assert (loan.created_by, loan.approved_by) == (administrator, administrator)
+
+
+@ROUTES
 @pytest.mark.parametrize("kyc", [KycStatus.PENDING, KycStatus.REJECTED])
-def test_approval_refused_until_kyc_is_verified(kyc):
-    loan = book(borrower=BorrowerFactory(kyc_status=kyc))
+def test_approval_refused_until_kyc_is_verified(kyc, origin):
+    error = book_refused(
+        LendingErrorCode.INVALID,
+        "borrower",
+        borrower=BorrowerFactory(kyc_status=kyc),
+        origin=origin,
+    )
+    assert "KYC is not verified" in error.message
+
+
+def test_a_legacy_pending_loan_is_not_approved_until_kyc_is_verified():
+    loan = pending_loan(borrower=BorrowerFactory(kyc_status=KycStatus.PENDING))
     assert_refused_and_unchanged(
         LendingErrorCode.INVALID,
         "borrower",
@@ -515,22 +547,6 @@ def test_approval_refused_until_kyc_is_verified(kyc):
     loan.refresh_from_db()
     assert loan.status == LoanStatus.PENDING
     assert loan.approved_at is None
-
-
-def test_approval_refused_when_borrower_was_blacklisted_after_booking():
-    borrower = BorrowerFactory()
-    loan = book(borrower=borrower)
-    borrower.is_blacklisted = True
-    borrower.blacklist_reason = "identity theft"
-    borrower.save()
-    assert_refused_and_unchanged(
-        LendingErrorCode.BLACKLISTED,
-        "borrower",
-        loan.pk,
-        approve,
-        loan_id=loan.pk,
-        acting_user=SYSTEM,
-    )
 
 
 # --- disbursement -------------------------------------------------------------------------------
@@ -728,7 +744,7 @@ def test_write_off_dated_in_the_future_is_refused():
 # --- audit trail --------------------------------------------------------------------------------
 
 
-def test_every_lifecycle_service_writes_an_audit_event(staff_user):
+def test_every_lifecycle_service_writes_an_audit_event(role_user, finance_user):
     def events(loan):
         return list(
             AuditEvent.objects.filter(object_type="lending.loan", object_id=str(loan.pk))
@@ -736,33 +752,88 @@ def test_every_lifecycle_service_writes_an_audit_event(staff_user):
             .values_list("action", "actor")
         )
 
-    loan = book(acting_user=staff_user)
-    loan_approve(loan_id=loan.pk, acting_user=staff_user)
-    loan_disburse(loan_id=loan.pk, disbursement_date=START, acting_user=staff_user)
+    migrator = role_user(roles.ADMINISTRATOR, username="migrator")
+    officer = role_user(roles.CREDIT_OFFICER, username="officer-b")
+    loan = approved_loan(acting_user=migrator)
+    loan_disburse(loan_id=loan.pk, disbursement_date=START, acting_user=finance_user)
     loan_write_off(
-        loan_id=loan.pk, reason="fraud", value_date=date(2026, 3, 1), acting_user=staff_user
+        loan_id=loan.pk, reason="fraud", value_date=date(2026, 3, 1), acting_user=finance_user
     )
     assert events(loan) == [
-        ("loan.create", staff_user.pk),
-        ("loan.approve", staff_user.pk),
-        ("loan.disburse", staff_user.pk),
-        ("loan.write_off", staff_user.pk),
+        ("loan.create", migrator.pk),
+        ("loan.approve", migrator.pk),
+        ("loan.disburse", finance_user.pk),
+        ("loan.write_off", finance_user.pk),
     ]
+    assert AuditEvent.objects.get(action="loan.create").data["origin"] == "migrated"
     write_off = loan.transactions.get(kind=TransactionKind.WRITE_OFF)
     assert AuditEvent.objects.get(action="loan.write_off").data == {"transaction": write_off.pk}
-    assert all(t.posted_by == staff_user for t in loan.transactions.all())
+    assert all(t.posted_by == finance_user for t in loan.transactions.all())
 
-    rejected = book(acting_user=staff_user)
-    loan_reject(loan_id=rejected.pk, reason="thin file", acting_user=staff_user)
-    cancelled = book(acting_user=staff_user)
-    loan_cancel(loan_id=cancelled.pk, reason="withdrawn", acting_user=staff_user)
-    assert events(rejected)[-1] == ("loan.rejected", staff_user.pk)
-    assert events(cancelled)[-1] == ("loan.cancelled", staff_user.pk)
+    rejected = pending_loan()
+    loan_reject(loan_id=rejected.pk, reason="thin file", acting_user=officer)
+    cancelled = approved_loan(acting_user=migrator)
+    loan_cancel(loan_id=cancelled.pk, reason="withdrawn", acting_user=officer)
+    assert events(rejected)[-1] == ("loan.rejected", officer.pk)
+    assert events(cancelled)[-1] == ("loan.cancelled", officer.pk)
     assert AuditEvent.objects.get(action="loan.rejected").summary == "thin file"
 
 
-def test_services_accept_no_acting_user_and_record_none():
-    loan = active_loan()
+def test_the_platforms_own_work_acts_as_system_and_records_no_one():
+    loan = active_loan()  # booked and disbursed as SYSTEM
     assert set(
         AuditEvent.objects.filter(object_id=str(loan.pk)).values_list("action", "actor")
     ) == {("loan.create", None), ("loan.approve", None), ("loan.disburse", None)}
+    assert (loan.created_by, loan.approved_by) == (None, None)
+    assert loan.transactions.get().posted_by is None
+
+
+# --- permissions --------------------------------------------------------------------------------
+
+OPERATIONS = {
+    "disburse": (loan_disburse, "approved", {"disbursement_date": START}),
+    "cancel": (loan_cancel, "approved", {"reason": "withdrawn"}),
+    "reject": (loan_reject, "pending", {"reason": "thin file"}),
+    "write_off": (loan_write_off, "active", {"reason": "fraud", "value_date": date(2026, 3, 1)}),
+}
+
+
+def refused_for(actor, operations):
+    loans = {"approved": approved_loan(), "pending": pending_loan(), "active": active_loan()}
+    for name in operations:
+        call, state, kwargs = OPERATIONS[name]
+        pk = loans[state].pk
+        error = assert_refused_and_unchanged(
+            LendingErrorCode.PERMISSION_DENIED,
+            None,
+            pk,
+            call,
+            loan_id=pk,
+            acting_user=actor,
+            **kwargs,
+        )
+        assert error.message.startswith("you do not have permission to"), name
+
+
+def test_a_lost_user_is_refused_not_waved_through():
+    """A door that passes no user is refused: the platform acts as SYSTEM, never as None."""
+    refused_for(None, OPERATIONS)
+    for origin in LoanOrigin:
+        book_refused(LendingErrorCode.PERMISSION_DENIED, None, origin=origin, acting_user=None)
+
+
+def test_a_staff_user_without_a_role_may_do_nothing(staff_user):
+    refused_for(staff_user, OPERATIONS)
+
+
+@pytest.mark.parametrize(
+    "role, operations",
+    [
+        (roles.CREDIT_OFFICER, ["disburse", "write_off"]),
+        (roles.FINANCE, ["cancel", "reject"]),
+        (roles.COLLECTIONS_MANAGER, ["write_off", "cancel", "disburse"]),
+        (roles.AUDITOR, list(OPERATIONS)),
+    ],
+)
+def test_each_role_is_refused_what_is_not_its_job(role_user, role, operations):
+    refused_for(role_user(role), operations)

@@ -18,12 +18,14 @@ from io import StringIO
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from lending import roles
 from lending.access import SYSTEM
 from lending.demo import load_demo_book
 from lending.models import AuditEvent, BucketChange, Installment
@@ -57,6 +59,15 @@ def ensure_active_policy() -> CreditPolicy:
         draft = policy_create(name="Default", definition=DEFAULT_POLICY, acting_user=SYSTEM)
         active = policy_activate(policy_id=draft.pk, acting_user=SYSTEM)
     return active
+
+
+def ensure_roles() -> None:
+    """The migration makes the role groups; a transactional test run earlier flushes them (and
+    post_migrate then finds no group to give permissions to). The demo acts as its logins, in
+    their roles: its finance login must hold disburse_loan, as on a migrated database."""
+    for role in roles.ROLES:
+        Group.objects.get_or_create(name=role)
+    roles.sync_role_permissions()
 
 
 @pytest.fixture
@@ -220,6 +231,7 @@ def demo_fit(django_db_setup, django_db_blocker):
         transaction.atomic(),
     ):
         active = ensure_active_policy()
+        ensure_roles()
         load_demo_book(today=DEMO_DAY)
         out = StringIO()
         call_command("fit_scorecard", "--json", "--as-of", DEMO_DAY.isoformat(), stdout=out)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from lending.access import SYSTEM
-from lending.services.loans import loan_create
+from lending.services.loans import loan_book_approved
 from risk.models import CreditLimit, LimitStatus
 from risk.selectors import exposure, with_available
 from risk.services.limits import credit_limit_change
@@ -37,7 +37,7 @@ def test_available_is_the_limit_less_what_is_owed_or_approved_and_nothing_when_f
     # waiting counts whole. Limit 30,000 → 17,000 available.
     loan = active_loan(start=date(2026, 1, 15))
     borrower = loan.borrower
-    loan_create(
+    waiting = loan_book_approved(
         borrower=borrower,
         product=loan.product,
         principal=D("3000.00"),
@@ -45,6 +45,7 @@ def test_available_is_the_limit_less_what_is_owed_or_approved_and_nothing_when_f
         term_months=6,
         acting_user=SYSTEM,
     )
+    assert waiting.status == "approved"
     limit_for(borrower, "30000.00")
     frozen = limit_for(BorrowerFactory(), "5000.00", status=LimitStatus.FROZEN)
 

@@ -5,6 +5,7 @@ import copy
 import pytest
 from django.urls import reverse
 
+from lending import roles
 from lending.access import SYSTEM
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import AuditEvent
@@ -54,6 +55,55 @@ def test_a_retired_version_comes_back_only_as_a_copy():
         policy_activate(policy_id=v1.pk, acting_user=SYSTEM)
     copy_of_v1 = policy_copy(policy_id=v1.pk, acting_user=SYSTEM)
     assert copy_of_v1.definition == v1.definition and copy_of_v1.version == 3
+
+
+def test_whoever_wrote_or_edited_a_version_cannot_activate_it(role_user):
+    """Four eyes: the analyst who wrote a version and any who edited it are makers; another
+    analyst (or an administrator) activates it."""
+    writer, editor, checker = (
+        role_user(roles.RISK_ANALYST, username=name) for name in ("writer", "editor", "checker")
+    )
+    draft = policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=writer)
+    policy_update(policy_id=draft.pk, acting_user=editor, notes="tightened DTI")
+    for maker in (writer, editor):
+        with pytest.raises(LendingError) as refused:
+            policy_activate(policy_id=draft.pk, acting_user=maker)
+        assert (refused.value.code, refused.value.field) == (
+            LendingErrorCode.SAME_PERSON,
+            "activated_by",
+        )
+        assert "you wrote or edited version 2" in refused.value.message
+    statuses = dict(CreditPolicy.objects.values_list("version", "status"))
+    assert statuses == {1: PolicyStatus.ACTIVE, 2: PolicyStatus.DRAFT}
+    assert not AuditEvent.objects.filter(action="policy.activate").exists()
+
+    policy_activate(policy_id=draft.pk, acting_user=checker)
+    draft.refresh_from_db()
+    assert (draft.status, draft.activated_by) == (PolicyStatus.ACTIVE, checker)
+    assert AuditEvent.objects.get(action="policy.activate").actor == checker
+
+
+@pytest.mark.parametrize("role", [roles.CREDIT_OFFICER, roles.FINANCE, roles.AUDITOR])
+def test_only_analysts_and_administrators_write_or_activate_policy(role_user, role):
+    user = role_user(role)
+    draft = policy_create(name="v2", definition=DEFAULT_POLICY, acting_user=SYSTEM)
+    for call, kwargs in [
+        (policy_create, {"name": "v3", "definition": DEFAULT_POLICY}),
+        (policy_update, {"policy_id": draft.pk, "notes": "mine"}),
+        (policy_activate, {"policy_id": draft.pk}),
+    ]:
+        with pytest.raises(LendingError) as refused:
+            call(acting_user=user, **kwargs)
+        assert (refused.value.code, refused.value.field) == (
+            LendingErrorCode.PERMISSION_DENIED,
+            None,
+        )
+    assert list(CreditPolicy.objects.order_by("version").values_list("version", "status")) == [
+        (1, PolicyStatus.ACTIVE),
+        (2, PolicyStatus.DRAFT),
+    ]
+    draft.refresh_from_db()
+    assert draft.notes == ""
 
 
 def test_invalid_definition_is_refused_naming_the_rule_and_nothing_is_saved():

@@ -68,6 +68,12 @@ D = Decimal
 INCOME = D("30000.00")
 
 
+@pytest.fixture(autouse=True)
+def demo_server(settings):
+    """The demo loaders run where DEBUG is on (`make run`); pytest-django turns it off."""
+    settings.DEBUG = True
+
+
 def run(**options) -> str:
     out = StringIO()
     call_command("load_risk_demo", stdout=out, **options)
@@ -329,6 +335,14 @@ def test_the_same_seed_gives_the_same_applications(book):
         return rows
 
     assert load() == load()
+
+
+def test_it_refuses_outside_debug_and_writes_nothing(book, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        run()
+    assert not LoanApplication.objects.exists()
+    assert not CreditLimit.objects.exists()
 
 
 def test_it_needs_the_demo_book_first(db):

@@ -41,7 +41,7 @@ from lending.access import SYSTEM
 from lending.close_of_business.lending_steps import flag_overdue
 from lending.identity import generate_national_id
 from lending.models import AuditEvent, BucketChange, Installment, Loan
-from lending.services.loans import loan_cancel, loan_create
+from lending.services.loans import loan_book_approved, loan_cancel
 from lending.services.repayments import repayment_post
 from risk.models import CreditLimit, CreditLimitChange, CreditPolicy, Decision, LoanApplication
 from risk.policy import DEFAULT_POLICY
@@ -109,7 +109,7 @@ def book():
     )
     person("Frank")
     gina = person("Gina")
-    pending = loan_create(
+    approved = loan_book_approved(
         borrower=gina,
         product=product,
         principal=D("1000.00"),
@@ -117,7 +117,7 @@ def book():
         term_months=6,
         acting_user=SYSTEM,
     )
-    loan_cancel(loan_id=pending.pk, reason="changed her mind", acting_user=SYSTEM)
+    loan_cancel(loan_id=approved.pk, reason="changed her mind", acting_user=SYSTEM)
     policy_create(name="Stricter", definition=candidate_definition(), acting_user=SYSTEM)
     return {"alice": alice, "bob": bob, "carol": carol, "dave": dave, "erin": erin}
 

@@ -17,13 +17,15 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
+from lending import roles
 from lending.access import SYSTEM
 from lending.close_of_business.lending_steps import flag_overdue
 from lending.errors import LendingError, LendingErrorCode
 from lending.identity import generate_national_id
 from lending.models import AuditEvent, BucketChange, Installment, Loan, LoanStatus
+from lending.models.loans import LoanOrigin
 from lending.selectors import loan_payoff_quote
-from lending.services.loans import loan_approve, loan_create, loan_disburse, loan_write_off
+from lending.services.loans import loan_book_approved, loan_disburse, loan_write_off
 from lending.services.repayments import repayment_post
 from risk.models import (
     ApplicationStatus,
@@ -86,15 +88,17 @@ def policy_v1():
 
 
 @pytest.fixture
-def officers(django_user_model):
-    make = django_user_model.objects.create_user
+def officers(role_user):
+    """Two credit officers: they submit applications and decide referrals (never their own)."""
     return (
-        make(username="submitter", password="pw-submit-1", is_staff=True),
-        make(username="reviewer", password="pw-review-1", is_staff=True),
+        role_user(roles.CREDIT_OFFICER, username="submitter"),
+        role_user(roles.CREDIT_OFFICER, username="reviewer"),
     )
 
 
-def submit(borrower, product, amount, term=6, user=None, **kwargs):
+def submit(borrower, product, amount, term=6, user=SYSTEM, **kwargs):
+    """Submitted by the platform unless a test names the officer (who submitted is not what
+    most tests look at)."""
     return application_submit(
         borrower_id=borrower.pk,
         product=product,
@@ -205,7 +209,8 @@ def test_first_application_over_the_decided_limit_is_declined_after_the_limit_is
     assert CreditLimit.objects.get(borrower=borrower).amount == GOOD_LIMIT
 
 
-def test_a_limit_set_by_hand_is_not_replaced_by_the_decision(product, staff_user):
+def test_a_limit_set_by_hand_is_not_replaced_by_the_decision(product, role_user):
+    administrator = role_user(roles.ADMINISTRATOR)  # the role holding risk.change_creditlimit
     borrower = good_borrower()
     credit_limit_change(
         borrower=borrower,
@@ -213,7 +218,7 @@ def test_a_limit_set_by_hand_is_not_replaced_by_the_decision(product, staff_user
         amount=D("8000.00"),
         status=LimitStatus.ACTIVE,
         reason="starter limit agreed by the credit committee",
-        acting_user=staff_user,
+        acting_user=administrator,
     )
 
     over = submit(borrower, product, "8000.01")
@@ -227,7 +232,7 @@ def test_a_limit_set_by_hand_is_not_replaced_by_the_decision(product, staff_user
     limit = CreditLimit.objects.get(borrower=borrower)
     assert limit.amount == D("8000.00")
     [change] = limit.history.all()
-    assert change.changed_by == staff_user and change.policy is None
+    assert change.changed_by == administrator and change.policy is None
 
 
 def test_a_frozen_limit_declines(product):
@@ -317,7 +322,8 @@ def test_the_submitter_cannot_review_their_own_application(referral, officers):
         application_review(
             application_id=referral.pk, approve=True, note="fine", acting_user=submitter
         )
-    assert (own.value.code, own.value.field) == (LendingErrorCode.INVALID, "reviewer")
+    assert (own.value.code, own.value.field) == (LendingErrorCode.SAME_PERSON, "reviewer")
+    assert "you submitted this application" in own.value.message
     referral.refresh_from_db()
     assert referral.status == ApplicationStatus.REFERRED and referral.loan_id is None
     assert not Loan.objects.filter(borrower=referral.borrower).exists()
@@ -340,6 +346,8 @@ def test_another_officer_approves_at_the_applications_rate_and_sets_the_limit(
     assert reviewed.review_note == "payslips seen in branch"
     loan = reviewed.loan
     assert loan.status == LoanStatus.APPROVED
+    assert loan.origin == LoanOrigin.APPLICATION
+    assert (loan.created_by, loan.approved_by) == (reviewer, reviewer)
     assert (loan.borrower_id, loan.principal, loan.term_months) == (borrower.pk, D("5000.00"), 6)
     assert loan.annual_rate == D("0.10") and str(loan.annual_rate) == "0.100000"
     assert loan.annual_rate == reviewed.annual_rate
@@ -358,6 +366,27 @@ def test_another_officer_approves_at_the_applications_rate_and_sets_the_limit(
     assert again.value.code == LendingErrorCode.ILLEGAL_TRANSITION
     assert Loan.objects.filter(borrower=borrower).count() == 1
     assert limit.history.count() == 1
+
+
+@pytest.mark.parametrize("role", [roles.RISK_ANALYST, roles.FINANCE, roles.AUDITOR])
+def test_only_credit_officers_and_administrators_decide_applications(referral, role_user, role):
+    with pytest.raises(LendingError) as refused:
+        application_review(
+            application_id=referral.pk, approve=True, note="fine", acting_user=role_user(role)
+        )
+    assert (refused.value.code, refused.value.field) == (LendingErrorCode.PERMISSION_DENIED, None)
+    referral.refresh_from_db()
+    assert referral.status == ApplicationStatus.REFERRED and referral.reviewed_by is None
+    assert not Loan.objects.filter(borrower=referral.borrower).exists()
+
+
+def test_an_administrator_may_decide_a_referral(referral, role_user):
+    administrator = role_user(roles.ADMINISTRATOR)
+    reviewed = application_review(
+        application_id=referral.pk, approve=True, note="checked", acting_user=administrator
+    )
+    assert reviewed.status == ApplicationStatus.APPROVED
+    assert reviewed.loan.approved_by == administrator
 
 
 def test_an_officer_can_decline_a_referral(referral, officers):
@@ -586,7 +615,7 @@ def test_platform_history_from_the_books(product):
     ).closed
 
     # Loan C: approved, not paid out: no outstanding principal with us yet.
-    loan_c = loan_create(
+    loan_book_approved(
         borrower=borrower,
         product=product,
         principal=D("3000.00"),
@@ -594,7 +623,6 @@ def test_platform_history_from_the_books(product):
         term_months=6,
         acting_user=SYSTEM,
     )
-    loan_approve(loan_id=loan_c.pk, acting_user=SYSTEM)
 
     profile = profile_for(borrower, date(2026, 4, 20))
     # Due before 04-20: A #1 #2 #3 and B #1; on time: A #1, A #3, B #1.
