@@ -137,6 +137,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The same backend, reading back the largest amounts the columns hold (config/sqlite3).
+    DATABASES["default"]["ENGINE"] = "config.sqlite3"
+    # Tests keep Django's in-memory SQLite (pytest-django recognises it by this name only).
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -2,5 +2,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from config.startup import APP_LOAD_ERROR, settings_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+with settings_or_exit(APP_LOAD_ERROR):
+    application = get_wsgi_application()

@@ -26,7 +26,8 @@ ROLES = [
 
 # role -> {app_label: rule}. A rule is "view" (every model read-only), "all" (every model's
 # view/add/change/delete and its own permissions), or {model: entries} where an entry is one of
-# view/add/change/delete or a permission the model declares (approve_loan, view_pii, ...).
+# view/add/change/delete or a permission the model declares (approve_loan, view_pii, ...); the
+# key "*" gives the models not listed "all" or "view".
 # Least privilege (docs/roles.md): credit officers and administrators decide applications;
 # analysts write and simulate policy (activation by a second person) but decide no application;
 # finance moves money on approved loans but never approves; auditors read everything.
@@ -58,6 +59,8 @@ _READ_RISK = {
     "creditlimitchange": ("view",),
     "limitincreaseproposal": ("view",),
 }
+
+_RECORDS = {"auditevent": ("view",), "bucketchange": ("view",)}
 
 ROLE_PERMISSIONS = {
     CREDIT_OFFICER: {
@@ -110,10 +113,32 @@ ROLE_PERMISSIONS = {
             "loanproduct": ("view", "add", "change"),
         },
     },
-    AUDITOR: {"lending": "view", "risk": "view", "collections": "view"},
+    # Auditors also read who holds which access, and the login record, for access reviews.
+    AUDITOR: {
+        "lending": "view",
+        "risk": "view",
+        "collections": "view",
+        "auth": "view",
+        "axes": "view",
+    },
+    # Everything, but the ledgers and records stay read-only even for administrators: the
+    # services post them, and on PostgreSQL the database refuses edits of the ledger anyway.
     ADMINISTRATOR: {
-        "lending": "all",
-        "risk": "all",
+        "lending": {
+            "*": "all",
+            **_READ_LEDGER,
+            **_RECORDS,
+            "loan": (
+                "view",
+                "approve_loan",
+                "migrate_loan",
+                "cancel_loan",
+                "disburse_loan",
+                "write_off_loan",
+            ),
+            "transaction": ("view", "post_repayment", "reverse_transaction", "refund_credit"),
+        },
+        "risk": {"*": "all", "decision": ("view",), "creditlimitchange": ("view",)},
         "collections": "all",
         "auth": "all",
         "authtoken": "all",
@@ -141,7 +166,9 @@ def _codenames(app_label: str, rule, apps) -> set[str]:
         elif isinstance(rule, tuple):
             entries = tuple(e for e in rule if e in CRUD or e in own)
         else:
-            entries = rule.get(name, ())
+            entries = rule.get(name, rule.get("*", ()))
+            if entries in ("all", "view"):  # "*": the rule for models not listed
+                entries = (*CRUD, *own) if entries == "all" else ("view",)
             unknown = set(entries) - set(CRUD) - set(own)
             if unknown:  # a typo would silently withhold a permission
                 raise ValueError(f"{app_label}.{name} declares no permission {sorted(unknown)}")
@@ -184,7 +211,9 @@ def role_permission_rows(apps=global_apps) -> list[tuple[str, list[str]]]:
     """One row per model of every app the table mentions: ("app_label.model", [the entries
     each role in ROLES holds on it: view/add/change/delete, then the model's own permissions]).
     """
-    app_labels = list(dict.fromkeys(label for rules in ROLE_PERMISSIONS.values() for label in rules))
+    app_labels = list(
+        dict.fromkeys(label for rules in ROLE_PERMISSIONS.values() for label in rules)
+    )
     held = {role: role_codenames(role, apps) for role in ROLES}
     rows = []
     for app_label in app_labels:

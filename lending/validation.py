@@ -22,12 +22,14 @@ MAX_DATE = date(2199, 12, 31)
 # book stop at a few years, and a what-if beyond it is a typing error, not a question.
 MAX_TERM_MONTHS = 360
 # A what-if quote has no product ceiling, so it gets a sanity ceiling of 100 % a year: China's
-# courts do not protect more than 4 × LPR (≈ 14 %) and the platform's own cap is 24 % / 36 %, so
-# a higher figure is almost always a percent typed as a fraction (18 instead of 0.18).
+# courts do not protect more than 4 × the one-year LPR (about 12 %) and the platform's own caps are
+# 24 % / 36 % all-in, so a higher figure is almost always a percent typed as a fraction (18 for
+# 0.18). Between 36 % and 100 % the quote still answers: it shows what an illegal price costs.
 WHAT_IF_MAX_RATE = Decimal("1")
 # Product defaults for the bounds a product sets (LoanProduct.max_first_period_days and
 # max_overpayment); what-if quotes, which have no product, use the first.
-DEFAULT_MAX_FIRST_PERIOD_DAYS = 62  # two months: a loan paid out just after a due day
+# Two months: room for a loan paid out just after the borrower's chosen due day of the month.
+DEFAULT_MAX_FIRST_PERIOD_DAYS = 62
 MAX_FIRST_PERIOD_DAYS = 366
 DEFAULT_MAX_OVERPAYMENT = Decimal("1000.00")
 
@@ -172,7 +174,9 @@ def check_what_if_rate(rate: Decimal, *, field: str = "rate") -> Decimal:
 def check_count(value, *, field: str, minimum: int = 1, maximum: int | None = None) -> int:
     """A whole number within bounds (chunk sizes, how many borrowers a demo makes)."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise LendingError(LendingErrorCode.INVALID, f"{value!r} is not a whole number", field=field)
+        raise LendingError(
+            LendingErrorCode.INVALID, f"{value!r} is not a whole number", field=field
+        )
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
         raise LendingError(

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, Loan, LoanStatus
 from lending.money import ZERO, money_str, quantize_money
+from lending.validation import check_not_future
 from risk.models import CreditPolicy, PolicyStatus
 from risk.policy import GRADES, OUTCOMES, Policy, evaluate
 from risk.policy import RiskProfile as ProfileData
@@ -177,12 +178,13 @@ class Simulation:
 
 def simulate_policy(*, version: int, as_of: date | None = None, chunk: int = CHUNK) -> Simulation:
     """Evaluate `version` and the active version over every borrower on the book."""
+    # The book's history as of a day that has happened: a later one is the same book as today.
+    as_of = check_not_future(as_of or timezone.localdate(), field="as_of")
     record = CreditPolicy.objects.filter(version=version).first()
     if record is None:
         raise LendingError(
             LendingErrorCode.NOT_FOUND, f"no credit policy version {version}", field="version"
         )
-    as_of = as_of or timezone.localdate()
     candidate = _Tally(record, policy_parse(record.definition))
     active_record = CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).first()
     active = (

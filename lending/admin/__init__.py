@@ -6,5 +6,6 @@ from lending.admin import (  # noqa: F401 - importing registers the admins
     borrowers,
     close_of_business,
     loans,
+    logins,
     products,
 )

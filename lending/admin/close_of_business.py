@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
@@ -134,6 +135,8 @@ class DelinquencyBucketAdmin(admin.ModelAdmin):
         return bool(errors)
 
     def delete_view(self, request, object_id, extra_context=None):
+        if request.method == "POST" and not self.has_delete_permission(request):
+            raise PermissionDenied  # before the table check: it must not answer a forged POST
         if request.method == "POST" and self._left_unusable(request, [object_id]):
             return redirect("admin:lending_delinquencybucket_changelist")
         return super().delete_view(request, object_id, extra_context)

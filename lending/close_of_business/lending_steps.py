@@ -31,7 +31,7 @@ from lending.models.loans import INSTALLMENT_OUTSTANDING
 from lending.models.transactions import Effect
 from lending.money import ZERO
 from lending.penalty import BaseChange, OverdueInstallment, accrue_loan, counted_from
-from lending.services.delinquency import bucket_table
+from lending.services.delinquency import bucket_move, bucket_table
 from lending.services.repayments import loan_credit_apply
 
 
@@ -112,16 +112,7 @@ def flag_overdue_by_rows(*, business_date: date, loan_ids: list[int]) -> dict:
         if dpd:
             counts["installments_newly_overdue"] += row.get("newly") or 0
         if bucket != loan.bucket:
-            changes.append(
-                BucketChange(
-                    loan=loan,
-                    business_date=business_date,
-                    from_bucket=loan.bucket,
-                    to_bucket=bucket,
-                    dpd=dpd,
-                    overdue_amount=amount if dpd else ZERO,
-                )
-            )
+            changes.append(bucket_move(loan, business_date, bucket, dpd, amount))
         loan.dpd, loan.bucket, loan.dpd_as_of = dpd, bucket, business_date
     bulk_set(
         Loan,
@@ -292,8 +283,8 @@ def overdue_state(installment: Installment, changes=()) -> OverdueInstallment:
     return OverdueInstallment(
         installment_id=installment.pk,
         due_date=installment.due_date,
-        principal_outstanding=installment.principal_due - installment.principal_settled,
-        interest_outstanding=installment.interest_due - installment.interest_settled,
+        principal_outstanding=installment.outstanding_of("principal"),
+        interest_outstanding=installment.outstanding_of("interest"),
         penalty_accrued=installment.penalty_accrued,
         accrued_through=installment.penalty_accrued_through,
         base_changes=changes,

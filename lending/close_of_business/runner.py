@@ -5,6 +5,7 @@ the Celery tasks (chunks as a chord across workers). Each chunk runs every chunk
 transaction and records its counts there, so a crashed or repeated chunk posts nothing twice.
 """
 
+import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,7 +32,7 @@ from lending.models import (
 from lending.money import money_str, quantize_money
 from lending.services.audit import audit_log
 from lending.services.delinquency import may_be_late
-from lending.validation import clean_text
+from lending.validation import check_count, check_date, clean_text
 
 # Run columns filled from the steps' counts (the rest stay in the per-step rows).
 RUN_COUNTS = (
@@ -115,6 +116,9 @@ def business_day_begin(
 ) -> BusinessDayRun:
     """Open the run for a date (or reopen a failed one) and cut its loans into chunks."""
     require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to="run the close of business")
+    if chunk_size is not None:
+        check_count(chunk_size, field="chunk_size")
+    check_date(business_date, field="business_date")
     existing = BusinessDayRun.objects.select_for_update().filter(business_date=business_date)
     run = existing.first()
     if run and run.status == RunStatus.DONE:
@@ -294,9 +298,25 @@ def close_business_days(
     acting_user,
     chunk_size: int | None = None,
     on_chunk: Callable[[BusinessDayRun, BusinessDayChunk], None] | None = None,
+    on_date: Callable[[BusinessDayRun], None] | None = None,
     retries: int = 1,
 ) -> list[BusinessDayRun]:
-    """Close every date up to `until` in order, synchronously; stop at the first failure."""
+    """Close every date up to `until` in order, synchronously; stop at the first failure.
+    `on_date` hears of each date as soon as it is finished (done or failed), so a caller that
+    is stopped later has still reported what was closed."""
+    require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to="run the close of business")
+    if chunk_size is not None:
+        check_count(chunk_size, field="chunk_size")
+    check_date(until, field="business_date")
+    if until >= timezone.localdate():
+        # Refused before anything runs: otherwise the missed dates before it would be closed
+        # first and the request refused only on reaching today.
+        raise LendingError(
+            LendingErrorCode.OUT_OF_ORDER,
+            f"{until} has not ended yet; the latest date that can close is "
+            f"{timezone.localdate() - timedelta(days=1)}",
+            field="business_date",
+        )
     runs = []
     last = last_closed_date()
     if last is not None and until <= last:
@@ -312,28 +332,96 @@ def close_business_days(
         run = business_day_begin(
             business_date=business_date, acting_user=acting_user, chunk_size=chunk_size
         )
-        for chunk in run.chunks.exclude(status=ChunkStatus.DONE).order_by("number"):
-            for attempt in range(retries + 1):
-                try:
-                    business_day_run_chunk(chunk_id=chunk.pk)
-                    break
-                except Exception as exc:
-                    business_day_fail_chunk(
-                        chunk_id=chunk.pk, error=repr(exc), final=attempt == retries
-                    )
-            if on_chunk:
-                on_chunk(run, chunk)
-        run = business_day_finish(run_id=run.pk)
+        with working_on(run):
+            for chunk in run.chunks.exclude(status=ChunkStatus.DONE).order_by("number"):
+                for attempt in range(retries + 1):
+                    try:
+                        business_day_run_chunk(chunk_id=chunk.pk)
+                        break
+                    except Exception as exc:
+                        business_day_fail_chunk(
+                            chunk_id=chunk.pk, error=repr(exc), final=attempt == retries
+                        )
+                if on_chunk:
+                    on_chunk(run, chunk)
+            run = business_day_finish(run_id=run.pk)
         runs.append(run)
+        if on_date:
+            on_date(run)
         if run.status != RunStatus.DONE:
             break
     return runs
 
 
+# --------------------------------------------------------------------------- stuck runs
+#
+# A run stays "running" if the process working on it dies. Before it is marked failed (and so
+# may be retried), `business_day_abandon` makes sure nobody is still on it (PostgreSQL):
+# - a chunk being worked on is locked FOR UPDATE by `business_day_run_chunk` for the whole of
+#   its transaction (Celery workers and the command alike): the run's unfinished chunks are
+#   locked here with NOWAIT, which fails at once if a worker holds one;
+# - between chunks the command holds no row lock, so `close_business_days` also holds a
+#   session advisory lock on (RUN_LOCK_CLASS, run id) while it works on a run, released when
+#   it is done or when its process dies and its connection with it; it is looked up in pg_locks.
+# A lost Celery chord holds neither. On SQLite (the single-machine demo) a live close keeps the
+# database write-locked, so the abandon fails with "database is locked" instead.
+
+RUN_LOCK_CLASS = 0x434F42  # "COB": the first key of the two-key advisory lock
+
+
+@contextlib.contextmanager
+def working_on(run: BusinessDayRun):
+    """Hold the run's advisory lock for the duration (PostgreSQL; a no-op elsewhere)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_CLASS, run.pk])
+        taken = cursor.fetchone()[0]
+    try:
+        yield
+    finally:
+        if taken:
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_CLASS, run.pk])
+
+
+def running_business_day() -> BusinessDayRun | None:
+    """The run in progress, if any (at most one: dates close one at a time)."""
+    return BusinessDayRun.objects.filter(status=RunStatus.RUNNING).first()
+
+
+def business_day_worker(run: BusinessDayRun) -> str | None:
+    """Who is still working on `run`, in words, or None when nobody is (see above)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid = %s AND objid = %s AND objsubid = 2 AND pid <> pg_backend_pid()",
+                [RUN_LOCK_CLASS, run.pk],
+            )
+            row = cursor.fetchone()
+        if row:
+            return f"the process of database session {row[0]} is closing it"
+    try:
+        with transaction.atomic():
+            list(
+                BusinessDayChunk.objects.select_for_update(nowait=True, of=("self",))
+                .filter(run_id=run.pk)
+                .exclude(status=ChunkStatus.DONE)
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+    except DatabaseError:  # PostgreSQL: lock not available
+        return "a worker holds one of its chunks"
+    return None
+
+
 @transaction.atomic
 def business_day_abandon(*, run_id: int, reason: str, acting_user) -> BusinessDayRun:
     """Mark a run stuck in 'running' (its worker died) as failed, so it can be retried.
-    Committed chunks stay done; the retry runs only the rest."""
+    Committed chunks stay done; the retry runs only the rest. Refused while a worker is still
+    on it (business_day_worker)."""
     require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to="run the close of business")
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     run = BusinessDayRun.objects.select_for_update().get(pk=run_id)
@@ -341,6 +429,14 @@ def business_day_abandon(*, run_id: int, reason: str, acting_user) -> BusinessDa
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
             f"the close of {run.business_date} is {run.get_status_display().lower()}, not running",
+            field="status",
+        )
+    worker = business_day_worker(run)
+    if worker:
+        raise LendingError(
+            LendingErrorCode.RUN_IN_PROGRESS,
+            f"the close of {run.business_date} is not stuck: {worker}. Wait for it to finish, "
+            "or stop that process first",
             field="status",
         )
     run.status = RunStatus.FAILED

@@ -149,6 +149,8 @@ class DelinquencyBucket(models.Model):
 
     def clean(self) -> None:
         """The table as it would be with this row saved must still be usable."""
+        if self.min_dpd is None:
+            return  # the field's own "required" error says it; a table check needs the value
         others = DelinquencyBucket.objects.exclude(pk=self.pk)
         table = [Bucket(b.code, b.min_dpd, b.max_dpd) for b in others]
         table.append(Bucket(self.code, self.min_dpd, self.max_dpd))

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from lending.allocation import COMPONENTS
 from lending.models.borrowers import Borrower
 from lending.models.fields import MoneyField, RateField
 from lending.models.products import (
@@ -210,7 +211,6 @@ class Loan(models.Model):
 
 
 # What is left to pay on an installment, as a query expression: `Installment.outstanding` in SQL.
-COMPONENTS = ("principal", "interest", "fee", "penalty")
 INSTALLMENT_OUTSTANDING = sum(
     (F(f"{part}_due") - F(f"{part}_settled") for part in COMPONENTS[1:]),
     F("principal_due") - F("principal_settled"),
@@ -283,3 +283,7 @@ class Installment(models.Model):
     @property
     def outstanding(self):
         return self.total_due - self.total_settled
+
+    def outstanding_of(self, component: str) -> Decimal:
+        """What is left of one component ("principal", "interest", "fee", "penalty")."""
+        return getattr(self, f"{component}_due") - getattr(self, f"{component}_settled")

@@ -45,6 +45,21 @@ def may_be_late(business_date: date) -> Q:
     return Q(next_due_date__lt=business_date) | Q(bucket__in=delinquent_bucket_codes())
 
 
+def bucket_move(
+    loan: Loan, business_date: date, to_bucket: str, dpd: int, overdue: Decimal
+) -> BucketChange:
+    """The record of a loan leaving its bucket (unsaved: the night inserts them in bulk). Roll
+    rates and vintage curves are built from these rows."""
+    return BucketChange(
+        loan=loan,
+        business_date=business_date,
+        from_bucket=loan.bucket,
+        to_bucket=to_bucket,
+        dpd=dpd,
+        overdue_amount=overdue if dpd else ZERO,
+    )
+
+
 def overdue_position(installments: list[Installment], as_of: date) -> tuple[date | None, Decimal]:
     """The oldest unpaid due date before `as_of`, and everything overdue on it."""
     late = [i for i in installments if i.due_date < as_of and i.outstanding > 0]
@@ -82,14 +97,8 @@ def loan_refresh_delinquency(
         bucket = loan.bucket
     change = None
     if bucket != loan.bucket:
-        change = BucketChange.objects.create(
-            loan=loan,
-            business_date=recorded_on,
-            from_bucket=loan.bucket,
-            to_bucket=bucket,
-            dpd=dpd,
-            overdue_amount=amount if dpd else ZERO,
-        )
+        change = bucket_move(loan, recorded_on, bucket, dpd, amount)
+        change.save()
     if (dpd, bucket, as_of) != (loan.dpd, loan.bucket, loan.dpd_as_of):
         loan.dpd, loan.bucket, loan.dpd_as_of = dpd, bucket, as_of
         loan.save(update_fields=["dpd", "bucket", "dpd_as_of", "updated_at"])

@@ -133,7 +133,7 @@ def refresh_loan_balances(loan: Loan, installments: list[Installment]) -> None:
         setattr(
             loan,
             f"{c}_outstanding",
-            sum((getattr(i, f"{c}_due") - getattr(i, f"{c}_settled") for i in installments), ZERO),
+            sum((i.outstanding_of(c) for i in installments), ZERO),
         )
     unsettled = [i.due_date for i in installments if i.outstanding > 0]
     loan.next_due_date = min(unsettled) if unsettled else None

@@ -333,10 +333,7 @@ def loan_write_off(*, loan_id: int, reason: str, value_date: date, acting_user) 
     cancel_unearned_interest(loan, installments, value_date, acting_user)
     # Money the borrower already paid in reduces what is lost.
     apply_credit(loan, installments, value_date, acting_user, whole_loan=True)
-    remaining = {
-        i.seq: Parts(*(getattr(i, f"{c}_due") - getattr(i, f"{c}_settled") for c in COMPONENTS))
-        for i in installments
-    }
+    remaining = {i.seq: Parts(*(i.outstanding_of(c) for c in COMPONENTS)) for i in installments}
     write_off = post_transaction(
         loan=loan,
         kind=TransactionKind.WRITE_OFF,

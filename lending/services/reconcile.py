@@ -16,6 +16,7 @@ from lending.models import Installment, Loan, Transaction, TransactionLine
 from lending.models.transactions import Effect
 from lending.money import ZERO, quantize_money
 from lending.services.audit import audit_log
+from lending.validation import check_count
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ def reconcile_loans(
     progress=None,
 ) -> ReconcileReport:
     """Compare every loan's caches with its transactions; optionally write the rebuilt values."""
+    # A chunk size below 1 would compare nothing and report a clean book.
+    check_count(chunk_size, field="chunk_size")
     report = ReconcileReport(repaired=repair)
     ids = Loan.objects.order_by("pk").values_list("pk", flat=True)
     if loan_ids is not None:

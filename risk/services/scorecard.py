@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.services.audit import audit_log
-from lending.validation import check_not_future
+from lending.validation import check_not_future, check_seed
 from risk.models import CreditPolicy, PolicyStatus
 from risk.scorecard import BASE_ODDS, BASE_SCORE, PDO, FitResult, ScorecardError, fit_scorecard
 from risk.selectors import BAD_DPD, OUTCOME_WINDOW_DAYS, active_policy, scorecard_history
@@ -92,6 +92,7 @@ def scorecard_fit(
     """Fit on every loan with a full 6-month outcome as of `as_of` (default today) and write
     the candidate version. Too little or one-sided history raises LendingError (field
     "history") and writes nothing."""
+    check_seed(seed, field="seed")
     if not 0 < test_size < 1:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,

@@ -37,6 +37,7 @@ from lending.models import (
 )
 from lending.models.transactions import Effect
 from lending.schedules import DayCount, RepaymentMethod
+from lending.selectors import loan_payoff_quote
 from lending.services.ledger import (
     installment_states,
     loan_installments,
@@ -170,6 +171,12 @@ class LedgerMachine(RuleBasedStateMachine):
                 code = LendingErrorCode.IDEMPOTENCY_CONFLICT
         elif status != LoanStatus.ACTIVE:
             code = LendingErrorCode.LOAN_NOT_ACTIVE
+        else:
+            # Beyond the payoff plus the product's overpayment limit is refused (a typing
+            # error far more often than money the borrower meant to park).
+            loan = Loan.objects.select_related("product").get(pk=pk)
+            if amount > loan_payoff_quote(loan, value_date).amount + loan.product.max_overpayment:
+                code = LendingErrorCode.OUT_OF_RANGE
         counts = footprint()
         result = self.expect(
             code,

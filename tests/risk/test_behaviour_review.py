@@ -460,7 +460,9 @@ def test_an_analyst_cannot_approve_their_own_proposal(analysts):
     with pytest.raises(LendingError) as refused:
         limit_increase_approve(proposal_id=proposal.pk, acting_user=first)
     assert (refused.value.code, refused.value.field) == (LendingErrorCode.SAME_PERSON, "approver")
-    assert refused.value.message == "you proposed this increase; another risk analyst must approve it"
+    assert refused.value.message == (
+        "you proposed this increase; another risk analyst must approve it"
+    )
     assert limit_of(borrower).amount == START
 
     limit_increase_approve(proposal_id=proposal.pk, acting_user=second)

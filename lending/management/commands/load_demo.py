@@ -10,6 +10,10 @@ from lending.demo import (
     refuse_outside_debug,
 )
 from lending.errors import LendingError
+from lending.validation import check_count, check_seed
+
+# A demo, not a load test: beyond this the single transaction it loads in runs for hours.
+MAX_BORROWERS = 100_000
 
 
 class Command(BaseCommand):
@@ -31,11 +35,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
+            check_seed(options["seed"], field="seed")
+            check_count(options["borrowers"], field="borrowers", maximum=MAX_BORROWERS)
+        except LendingError as exc:
+            raise CommandError(f"--{exc.field}: {exc.message}") from None
+        try:
             refuse_outside_debug(confirmed=options["yes_this_is_a_demo"])
         except DemoRefused as exc:
             raise CommandError(str(exc)) from None
-        if options["borrowers"] < 1:
-            raise CommandError("--borrowers must be at least 1")
         try:
             load_demo_book(seed=options["seed"], borrowers=options["borrowers"], stdout=self.stdout)
         except LendingError as exc:

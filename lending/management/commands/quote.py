@@ -11,7 +11,6 @@ from lending.money import money_str
 from lending.schedules import DayCount, RepaymentMethod
 from lending.selectors import product_quote, what_if_quote
 
-
 # The option each service field comes from (the rest are spelled alike).
 FLAGS = {"start_date": "--start", "first_due_date": "--first-due", "annual_rate": "--rate"}
 
@@ -38,7 +37,7 @@ class Command(BaseCommand):
         start = date_option(options["start"], "--start")
         first_due = date_option(options["first_due"], "--first-due")
         try:
-            if options["product"]:
+            if options["product"] is not None:
                 product = LoanProduct.objects.filter(code=options["product"]).first()
                 if product is None:
                     raise CommandError(f"--product: no product with code {options['product']!r}")

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from lending.access import SYSTEM
+from lending.errors import LendingError
 from lending.models import Loan
 from lending.services.reconcile import reconcile_loans
 
@@ -30,13 +31,17 @@ class Command(BaseCommand):
         with tqdm(
             total=total, unit="loan", disable=options["verbosity"] == 0, file=self.stderr._out
         ) as bar:
-            report = reconcile_loans(
-                acting_user=SYSTEM,
-                repair=options["repair"],
-                loan_ids=loan_ids,
-                chunk_size=options["chunk_size"],
-                progress=bar.update,
-            )
+            try:
+                report = reconcile_loans(
+                    acting_user=SYSTEM,
+                    repair=options["repair"],
+                    loan_ids=loan_ids,
+                    chunk_size=options["chunk_size"],
+                    progress=bar.update,
+                )
+            except LendingError as exc:
+                flag = "--chunk-size" if exc.field == "chunk_size" else exc.field or "error"
+                raise CommandError(f"{flag}: {exc.message}; nothing was compared") from None
         for difference in report.differences:
             self.stdout.write(str(difference))
         summary = (

@@ -99,7 +99,7 @@ class Command(BaseCommand):
             )
         except LendingError as exc:
             field = (exc.field or "").replace("_", "-")
-            where = f"--{field}" if field in ("test-size", "as-of") else exc.field or "error"
+            where = f"--{field}" if field in ("seed", "test-size", "as-of") else field or "error"
             raise CommandError(f"{where}: {exc.message}; nothing was written") from None
         for line in report(fit):
             self.stdout.write(line)

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from lending.demo import DEFAULT_SEED, DemoRefused, refuse_outside_debug
 from lending.errors import LendingError
+from lending.validation import check_seed
 from risk.demo import load_risk_demo
 
 
@@ -23,6 +24,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        try:
+            check_seed(options["seed"], field="seed")
+        except LendingError as exc:
+            raise CommandError(f"--{exc.field}: {exc.message}") from None
         try:
             refuse_outside_debug(confirmed=options["yes_this_is_a_demo"])
         except DemoRefused as exc:

@@ -38,7 +38,8 @@ class Command(BaseCommand):
         try:
             result = simulate_policy(version=options["version"], as_of=as_of)
         except LendingError as exc:
-            raise CommandError(f"{exc.field or 'version'}: {exc.message}") from None
+            where = "--as-of" if exc.field == "as_of" else exc.field or "version"
+            raise CommandError(f"{where}: {exc.message}") from None
         self.stdout.write(
             f"Policy simulation as of {result.as_of}: {result.borrowers} borrowers on the book; "
             f"bad = any loan ever {BAD_DPD}+ dpd"
