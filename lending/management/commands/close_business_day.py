@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from lending.access import SYSTEM
 from lending.close_of_business.runner import (
+    RUN_COUNTS,
     AlreadyClosed,
     business_day_abandon,
     close_business_days,
@@ -135,14 +136,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 style(f"{run.business_date}: {run.status} in {summary['seconds']:.1f} s")
             )
-            for key in (
-                "loans_examined",
-                "loans_newly_overdue",
-                "loans_cured",
-                "bucket_moves",
-                "accruals_posted",
-                "accrual_total",
-                "loans_capped",
-            ):
+            for key in RUN_COUNTS:
                 self.stdout.write(f"  {key.replace('_', ' ')}: {summary[key]}")
         self.stdout.flush()
