@@ -87,7 +87,15 @@ def build_book(
     d = business_date
     prev = d - timedelta(days=1)
     penalty_rate = RATE * PENALTY_MULTIPLE
-    p = {"n": loans, "step": step, "overdue": overdue, "d": d, "prev": prev}
+    p = {
+        "n": loans,
+        "step": step,
+        "overdue": overdue,
+        "d": d,
+        "prev": prev,
+        "grace": GRACE_DAYS,
+        "mult": PENALTY_MULTIPLE,
+    }
     with conn.cursor() as cur:
         # FK triggers off for the load (all ids are generated consistently below); the check
         # constraints still hold every row. Plenty of memory for the sorts and index builds.
@@ -106,11 +114,11 @@ def build_book(
                 fee_type, fee_value, fee_collection, grace_days, arrears_tolerance,
                 allocation_order, penalty_base, penalty_rate_type, penalty_rate_value,
                 penalty_start, cost_cap_type, cost_cap_value, apr_ceiling, write_off_dpd,
-                is_active, created_at, updated_at)
+                is_active, created_at, updated_at, max_first_period_days, max_overpayment)
             VALUES ('bench-12m', 'Benchmark 12-month cash loan', 'CNY', 'equal_installment',
                 0.05, 0.24, 1, 36, 'act360', 500, 50000, 'none', 0, 'upfront', %(grace)s, 1.00,
                 'penalty,fee,interest,principal', 'overdue_principal', 'contract_multiple',
-                %(mult)s, 'due_date', 'fixed', 0.24, 0.24, 180, true, now(), now())
+                %(mult)s, 'due_date', 'fixed', 0.24, 0.24, 180, true, now(), now(), 62, 1000)
             RETURNING id
             """,
             {"grace": GRACE_DAYS, "mult": PENALTY_MULTIPLE},

@@ -268,6 +268,9 @@ def night_in_worker(
     env = dict(os.environ)
     env["DEBUG"] = "1" if debug else "0"
     env.setdefault("SECRET_KEY", "bench-not-a-secret-not-for-production-use-at-all-0123456789")
+    # The worker runs with DEBUG off like production, so it needs the keys this process has.
+    env.setdefault("PII_ENCRYPTION_KEYS", ",".join(settings.PII_ENCRYPTION_KEYS))
+    env.setdefault("PII_HASH_KEY", settings.PII_HASH_KEY)
     command = [
         sys.executable,
         "-m",
