@@ -29,7 +29,6 @@ class Perm(StrEnum):
     POST_REPAYMENT = "lending.post_repayment"
     REVERSE_TRANSACTION = "lending.reverse_transaction"
     REFUND_CREDIT = "lending.refund_credit"
-    QUOTE = "lending.view_loanproduct"
     RUN_CLOSE_OF_BUSINESS = "lending.run_close_of_business"
     # risk
     EDIT_RISK_PROFILE = "risk.change_riskprofile"
