@@ -21,6 +21,17 @@ def require_service(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware activates it
+    and nothing deactivates it in tests): every test starts from the configured language."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def postgres():
     """Request it before any database fixture: it only looks at the configured backend."""

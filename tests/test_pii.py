@@ -293,3 +293,65 @@ def test_a_demo_loaded_with_debug_off_has_no_published_password(settings, django
     admin = django_user_model.objects.get(username="admin")
     assert not admin.has_usable_password()
     assert not django_user_model.objects.filter(username="officer").get().has_usable_password()
+
+
+# --- emergency contacts change through the services, audited ------------------------------------
+
+
+def test_contact_edits_and_removals_go_through_the_service_audited_and_masked(
+    client, login, borrower
+):
+    from lending.services.borrowers import emergency_contact_remove, emergency_contact_update
+
+    contact = borrower.emergency_contacts.get()
+    with pytest.raises(LendingError) as excinfo:
+        emergency_contact_update(
+            contact_id=contact.pk,
+            name="王强",
+            relation="sibling",
+            phone=MOBILE,
+            acting_user=SYSTEM,
+        )
+    assert (excinfo.value.field, excinfo.value.message) == ("phone", "is the borrower's own number")
+    emergency_contact_update(
+        contact_id=contact.pk,
+        name="王强",
+        relation="friend",
+        phone="13700000001",
+        acting_user=SYSTEM,
+    )
+    event = AuditEvent.objects.get(action="borrower.contact_update")
+    assert event.data["changes"] == {
+        "relation": ["sibling", "friend"],
+        "phone": ["137****4321", "137****0001"],
+    }
+    emergency_contact_remove(contact_id=contact.pk, acting_user=SYSTEM)
+    assert not borrower.emergency_contacts.exists()
+    removed = AuditEvent.objects.get(action="borrower.contact_remove")
+    assert removed.data["phone"] == "137****0001"
+    assert not shows_pii(str(list(AuditEvent.objects.values_list("data", flat=True))))
+
+
+def test_a_collector_cannot_edit_a_contact(borrower, django_user_model):
+    from lending.services.borrowers import emergency_contact_update
+
+    collector = django_user_model.objects.create_user(username="c", password="pw-c-12345")
+    collector.groups.add(Group.objects.get(name=roles.COLLECTOR))
+    contact = borrower.emergency_contacts.get()
+    with pytest.raises(LendingError) as excinfo:
+        emergency_contact_update(
+            contact_id=contact.pk,
+            name="x",
+            relation="friend",
+            phone="13700000002",
+            acting_user=collector,
+        )
+    assert excinfo.value.code == LendingErrorCode.PERMISSION_DENIED
+    assert borrower.emergency_contacts.get().phone == CONTACT_PHONE
+
+
+def test_saving_only_the_mobile_keeps_its_keyed_hash_current(borrower):
+    borrower.mobile = "13900000007"
+    borrower.save(update_fields=["mobile"])
+    assert Borrower.objects.filter(mobile_digest=pii_digest("13900000007")).get() == borrower
+    assert not Borrower.objects.filter(mobile_digest=pii_digest(MOBILE)).exists()

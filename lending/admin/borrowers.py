@@ -20,6 +20,8 @@ from lending.services.borrowers import (
     borrower_reveal_pii,
     borrower_update,
     emergency_contact_add,
+    emergency_contact_remove,
+    emergency_contact_update,
 )
 
 
@@ -277,7 +279,13 @@ class BorrowerAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         for contact in formset.save(commit=False):
             if contact.pk:
-                contact.save()
+                emergency_contact_update(
+                    contact_id=contact.pk,
+                    name=contact.name,
+                    relation=contact.relation,
+                    phone=contact.phone,
+                    acting_user=request.user,
+                )
             else:
                 emergency_contact_add(
                     borrower=form.instance,
@@ -287,4 +295,4 @@ class BorrowerAdmin(admin.ModelAdmin):
                     acting_user=request.user,
                 )
         for contact in formset.deleted_objects:
-            contact.delete()
+            emergency_contact_remove(contact_id=contact.pk, acting_user=request.user)

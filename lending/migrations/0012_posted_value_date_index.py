@@ -12,7 +12,19 @@ CREATE = (
 
 
 def forwards(apps, schema_editor):
-    concurrently = "CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
+    concurrently = ""
+    if schema_editor.connection.vendor == "postgresql":
+        concurrently = "CONCURRENTLY"
+        # A concurrent build that failed leaves an invalid index of this name behind, which
+        # IF NOT EXISTS would keep: drop it first, so a re-run builds it.
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = %s AND NOT i.indisvalid",
+                [NAME],
+            )
+            if cursor.fetchone():
+                schema_editor.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{NAME}"')
     schema_editor.execute(CREATE.format(concurrently).replace("  ", " "))
 
 

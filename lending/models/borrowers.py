@@ -17,6 +17,9 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
+DIGESTED = {"national_id", "mobile"}  # fields found by keyed hash: each has a `<name>_digest`
+
+
 class Borrower(models.Model):
     full_name = models.CharField(_("full name"), max_length=100)
     # Personal data is encrypted at rest and found through its keyed hash (lending/pii.py).
@@ -58,6 +61,15 @@ class Borrower(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.masked_national_id})"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # A save of only the national ID or mobile must write its keyed hash too, or lookups
+        # and uniqueness would go by the old value. (queryset.update and bulk_update bypass
+        # this: the services never write borrowers that way.)
+        if update_fields is not None:
+            update_fields = set(update_fields)
+            update_fields |= {f"{name}_digest" for name in DIGESTED & update_fields}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def masked_national_id(self) -> str:

@@ -42,7 +42,7 @@ def limit_check_at_disbursement(loan: Loan) -> None:
         return  # contracted elsewhere and migrated: no limit of ours approved it
     limit = CreditLimit.objects.select_for_update().filter(borrower_id=loan.borrower_id).first()
     if limit is None or limit.status != LimitStatus.ACTIVE:
-        state = limit.get_status_display().lower() if limit else "not set"
+        state = limit.status if limit else "not set"  # the stable word, whatever the language
         raise LendingError(
             LendingErrorCode.LIMIT_NOT_ACTIVE,
             f"the borrower's credit limit is {state}; {loan.reference} cannot be disbursed",
