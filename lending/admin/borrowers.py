@@ -19,6 +19,7 @@ from lending.services.borrowers import (
     borrower_create,
     borrower_reveal_pii,
     borrower_update,
+    contact_fields,
     emergency_contact_add,
     emergency_contact_remove,
     emergency_contact_update,
@@ -103,9 +104,25 @@ class EmergencyContactForm(KeepCurrentPii, forms.ModelForm):
             raise ValidationError(exc.message) from None
 
 
+class EmergencyContactFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """The service's rules on each contact (e.g. not the borrower's own number), shown on the
+        field instead of failing the save; `self.instance` carries the mobile being saved."""
+        super().clean()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data.get("phone") or data.get("DELETE"):
+                continue
+            try:
+                contact_fields(self.instance, data.get("name") or "", data["phone"])
+            except LendingError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
 class EmergencyContactInline(admin.TabularInline):
     model = EmergencyContact
     form = EmergencyContactForm
+    formset = EmergencyContactFormSet
     extra = 1
 
     def get_fields(self, request, obj=None):

@@ -140,7 +140,9 @@ def borrower_update(*, borrower_id: int, acting_user, **changes) -> Borrower:
     return borrower
 
 
-def _contact_fields(borrower: Borrower, name: str, phone: str) -> tuple[str, str]:
+def contact_fields(borrower: Borrower, name: str, phone: str) -> tuple[str, str]:
+    """An emergency contact's name and phone as stored, or the LendingError naming the field
+    (the admin's inline calls it to show the error on the field before anything is saved)."""
     if not name.strip():
         raise LendingError(LendingErrorCode.REQUIRED, "is required", field="name")
     try:
@@ -167,7 +169,7 @@ def emergency_contact_add(
     *, borrower: Borrower, name: str, relation: str, phone: str, acting_user
 ) -> EmergencyContact:
     require(acting_user, Perm.CHANGE_BORROWER, to="change borrowers")
-    name, phone = _contact_fields(borrower, name, phone)
+    name, phone = contact_fields(borrower, name, phone)
     contact = EmergencyContact.objects.create(
         borrower=borrower, name=name, relation=relation, phone=phone
     )
@@ -184,7 +186,7 @@ def emergency_contact_update(
     contact = (
         EmergencyContact.objects.select_for_update().select_related("borrower").get(pk=contact_id)
     )
-    name, phone = _contact_fields(contact.borrower, name, phone)
+    name, phone = contact_fields(contact.borrower, name, phone)
     before = (contact.name, contact.relation, masked("phone", contact.phone))
     contact.name, contact.relation, contact.phone = name, relation, phone
     contact.save()
