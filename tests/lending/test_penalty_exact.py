@@ -2,6 +2,7 @@
 close (on SQLite the portable row path, on PostgreSQL the set-based SQL): each must post to the
 cent. Plus the contract's terms frozen at booking."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -131,4 +132,9 @@ def test_the_loan_page_shows_the_frozen_terms(admin_client):
     loan = grace_from_due_date_loan()
     page = admin_client.get(f"/admin/lending/loan/{loan.pk}/change/").content.decode()
     assert "Contract terms for arrears (fixed at booking)" in page
-    assert "Multiple of the contract rate" in page or "contract" in page.lower()
+    # The booked terms, not the product's after an edit: grace 3 and the 1.5 × multiple.
+    loan.product.grace_days = 9
+    product_save(product=loan.product, acting_user=SYSTEM)
+    page = admin_client.get(f"/admin/lending/loan/{loan.pk}/change/").content.decode()
+    assert re.search(r"Grace days:</label>\s*<div class=\"readonly\">3</div>", page)
+    assert "1.500000" in page
