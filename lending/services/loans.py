@@ -24,6 +24,7 @@ from lending.schedules import (
     build_schedule,
 )
 from lending.services.audit import audit_log
+from lending.services.hooks import money_moved
 from lending.services.ledger import (
     apply_credit,
     loan_installments,
@@ -353,4 +354,5 @@ def loan_write_off(*, loan_id: int, reason: str, value_date: date, acting_user) 
         summary=f"wrote off {Parts.sum(remaining.values()).total}: {reason}",
         data={"transaction": write_off.pk},
     )
+    money_moved(loan, acting_user=acting_user)
     return loan

@@ -18,6 +18,7 @@ from lending.errors import LendingError, LendingErrorCode
 from lending.models import Loan, LoanStatus, Transaction, TransactionKind
 from lending.services.audit import audit_log
 from lending.services.delinquency import loan_refresh_delinquency
+from lending.services.hooks import money_moved
 from lending.services.ledger import (
     allocation_order,
     apply_credit,
@@ -167,6 +168,7 @@ def repayment_post(
         summary=f"repayment {amount} on {value_date}" + (" paid the loan off" if closed else ""),
         data={"transaction": payment.pk, "credit_added": str(left)},
     )
+    money_moved(loan, acting_user=acting_user)
     return RepaymentResult(payment, closed=closed)
 
 
@@ -283,4 +285,5 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
         summary=f"reversed repayment {original.amount} of {original.value_date}: {reason}",
         data={"transaction": original.pk, "reversal": reversal.pk},
     )
+    money_moved(loan, acting_user=acting_user)
     return reversal

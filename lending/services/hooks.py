@@ -1,0 +1,26 @@
+"""What other apps are told when money moves on a loan during the day.
+
+Collections keeps its case current on every repayment, reversal and write-off; lending must not
+import it (DESIGN §3.2), so collections registers a function here in its AppConfig.ready — the
+same pattern as `register_disbursement_check` and the nightly steps' registry. A hook runs in
+the posting's transaction after the loan's balances, dpd and bucket are current; if it raises,
+the posting is undone with it.
+"""
+
+from collections.abc import Callable
+
+from lending.models import Loan
+
+MoneyMovedHook = Callable[..., None]  # hook(*, loan: Loan, acting_user) -> None
+
+_hooks: list[MoneyMovedHook] = []
+
+
+def register_money_moved(hook: MoneyMovedHook) -> None:
+    if hook not in _hooks:
+        _hooks.append(hook)
+
+
+def money_moved(loan: Loan, *, acting_user) -> None:
+    for hook in list(_hooks):
+        hook(loan=loan, acting_user=acting_user)
