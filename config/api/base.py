@@ -1,0 +1,85 @@
+"""Base classes of the API's views and input serializers (HackSoft style: one view per
+operation, small input/output serializers, the view calls a service or a selector)."""
+
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import serializers
+from rest_framework.filters import OrderingFilter
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.views import APIView
+
+from config.api.errors import PROBLEM_CONTENT_TYPE
+from config.api.pagination import CursorPage
+from config.api.permissions import HasReadPermission
+
+
+class ApiView(APIView):
+    """`read_permission` ("app.view_model") is what a user needs to see the resource at all;
+    a write's own permission is checked by the service it calls. `error_fields` renames a
+    service's field names to this view's input names in error responses."""
+
+    permission_classes = [HasReadPermission]
+    read_permission: str | None = None
+    error_fields: dict[str, str] = {}
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        renderer = getattr(response, "accepted_renderer", None)
+        if getattr(response, "problem", False) and getattr(renderer, "format", "") == "json":
+            response.content_type = PROBLEM_CONTENT_TYPE
+        return response
+
+
+class InputSerializer(serializers.Serializer):
+    """Input: only the declared fields. Anything else — a typo, or a field the caller may not
+    set such as `status` or `approved_by` — is refused naming it, never silently dropped
+    (mass assignment)."""
+
+    def __init_subclass__(cls, **kwargs):
+        # Each view's nested `Input` gets its own schema component ("RepaymentInput"), not
+        # one "Input" shared by every view.
+        super().__init_subclass__(**kwargs)
+        name = cls.__qualname__.replace(".", "")
+        cls._spectacular_annotation = {**getattr(cls, "_spectacular_annotation", {})}
+        cls._spectacular_annotation["component_name"] = name
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            # DRF's own message for a body that is not an object
+            return super().to_internal_value(data)
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: [serializers.ErrorDetail(_("unknown field"), code="unknown_field")]
+                    for name in unknown
+                }
+            )
+        return super().to_internal_value(data)
+
+
+def Money(**kwargs) -> serializers.DecimalField:
+    """An amount in the book's shape (DESIGN §4: 18 digits, 2 places), as a string."""
+    kwargs.setdefault("max_digits", 18)
+    kwargs.setdefault("decimal_places", 2)
+    return serializers.DecimalField(coerce_to_string=True, **kwargs)
+
+
+def Rate(**kwargs) -> serializers.DecimalField:
+    """An annual rate as a fraction (0.180000 = 18 %), as a string."""
+    kwargs.setdefault("max_digits", 9)
+    kwargs.setdefault("decimal_places", 6)
+    return serializers.DecimalField(coerce_to_string=True, **kwargs)
+
+
+class ListView(ApiView, ListAPIView):
+    """A read-only list: `filterset_class` or `filterset_fields`, `ordering_fields`, cursor
+    pagination unless the view says otherwise."""
+
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    pagination_class = CursorPage
+    ordering = ["-id"]
+
+
+class DetailView(ApiView, RetrieveAPIView):
+    pass

@@ -1,0 +1,123 @@
+"""Output shapes of the risk endpoints."""
+
+from rest_framework import serializers
+
+from risk.models import CreditLimit, CreditLimitChange, CreditPolicy, Decision, LoanApplication
+
+
+class DecisionOutput(serializers.ModelSerializer):
+    policy_version = serializers.IntegerField(source="policy.version", read_only=True)
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "outcome",
+            "score",
+            "grade",
+            "limit",
+            "reasons",
+            "trace",
+            "policy_version",
+            "created_at",
+        ]
+
+
+class ApplicationOutput(serializers.ModelSerializer):
+    product = serializers.CharField(source="product.code", read_only=True)
+    loan = serializers.CharField(source="loan.reference", default=None, read_only=True)
+    submitted_by = serializers.CharField(
+        source="submitted_by.username", default=None, read_only=True
+    )
+    reviewed_by = serializers.CharField(source="reviewed_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = LoanApplication
+        fields = [
+            "id",
+            "borrower",
+            "product",
+            "amount",
+            "term_months",
+            "annual_rate",
+            "purpose",
+            "status",
+            "loan",
+            "submitted_by",
+            "submitted_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+        ]
+
+
+class ApplicationDetailOutput(ApplicationOutput):
+    decision = DecisionOutput(read_only=True)
+
+    class Meta(ApplicationOutput.Meta):
+        fields = [*ApplicationOutput.Meta.fields, "decision"]
+
+
+class CreditLimitOutput(serializers.ModelSerializer):
+    exposure = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+    available = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = CreditLimit
+        fields = [
+            "id",
+            "borrower",
+            "amount",
+            "status",
+            "review_hold",
+            "review_on",
+            "exposure",
+            "available",
+            "updated_at",
+        ]
+
+
+class LimitChangeOutput(serializers.ModelSerializer):
+    policy_version = serializers.IntegerField(source="policy.version", default=None, read_only=True)
+    changed_by = serializers.CharField(source="changed_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = CreditLimitChange
+        fields = [
+            "id",
+            "kind",
+            "from_amount",
+            "to_amount",
+            "from_status",
+            "to_status",
+            "reason",
+            "adverse_action",
+            "policy_version",
+            "changed_by",
+            "changed_at",
+        ]
+
+
+class PolicyOutput(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username", default=None, read_only=True)
+    activated_by = serializers.CharField(
+        source="activated_by.username", default=None, read_only=True
+    )
+
+    class Meta:
+        model = CreditPolicy
+        fields = [
+            "version",
+            "name",
+            "status",
+            "notes",
+            "created_at",
+            "created_by",
+            "activated_at",
+            "activated_by",
+        ]
+
+
+class PolicyDetailOutput(PolicyOutput):
+    class Meta(PolicyOutput.Meta):
+        fields = [*PolicyOutput.Meta.fields, "definition"]
