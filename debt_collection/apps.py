@@ -8,3 +8,18 @@ class CollectionsConfig(AppConfig):
     name = "debt_collection"
     label = "collections"
     verbose_name = _("Collections")
+
+    def ready(self) -> None:
+        from debt_collection.services.cases import case_money_moved
+        from debt_collection.services.nightly import collection_cases
+        from debt_collection.services.promises import promise_check
+        from lending.close_of_business.registry import register_step
+        from lending.services.hooks import register_money_moved
+
+        # After lending's flagging (20) and accrual (30), before risk's limit review (300).
+        # Cases per chunk; promises book-level: a promise's loan may be paid up and out of the
+        # night's chunks (services.promises says more).
+        register_step("collection_cases", collection_cases, position=100)
+        register_step("promise_check", promise_check, position=110, chunked=False)
+        # Every repayment, reversal and write-off keeps the loan's open case current.
+        register_money_moved(case_money_moved)

@@ -61,6 +61,13 @@ _READ_RISK = {
 }
 
 _RECORDS = {"auditevent": ("view",), "bucketchange": ("view",)}
+# Collections: reading every case, not only one's own, is a permission of its own.
+_READ_ALL_CASES = {"*": "view", "case": ("view", "view_all_cases")}
+_COLLECTOR_WORK = {
+    "case": ("view", "log_contact", "record_promise"),
+    "contactattempt": ("view", "add"),
+    "promisetopay": ("view", "add"),
+}
 
 ROLE_PERMISSIONS = {
     CREDIT_OFFICER: {
@@ -98,7 +105,9 @@ ROLE_PERMISSIONS = {
             "emergencycontact": ("view",),
             **_READ_LEDGER,
         },
-        "collections": ("view", "add", "change"),
+        # Collectors work their own cases (the services and admin narrow every read to them):
+        # they log contacts and record promises; queues, policies and holds are read-only.
+        "collections": {"*": "view", **_COLLECTOR_WORK},
     },
     COLLECTIONS_MANAGER: {
         "lending": {**_READ_BOOK, "emergencycontact": ("view",), "bucketchange": ("view",)},
@@ -112,12 +121,13 @@ ROLE_PERMISSIONS = {
             "transaction": ("view", "post_repayment", "reverse_transaction", "refund_credit"),
             "loanproduct": ("view", "add", "change"),
         },
+        "collections": _READ_ALL_CASES,
     },
     # Auditors also read who holds which access, and the login record, for access reviews.
     AUDITOR: {
         "lending": "view",
         "risk": "view",
-        "collections": "view",
+        "collections": _READ_ALL_CASES,
         "auth": "view",
         "axes": "view",
     },

@@ -1,0 +1,39 @@
+"""Who may do what in collections, and which cases a user may see at all.
+
+Permissions are declared in the models' Meta (like lending's) and checked in the services with
+`lending.access.require`. Collectors see their own cases only: a case of someone else is
+answered as not found (never "forbidden", which would confirm it exists, DESIGN §8).
+"""
+
+from enum import StrEnum
+
+from lending.access import SYSTEM, may
+from lending.errors import LendingError, LendingErrorCode
+
+
+class CollectionsPerm(StrEnum):
+    VIEW_CASE = "collections.view_case"
+    VIEW_ALL_CASES = "collections.view_all_cases"
+    LOG_CONTACT = "collections.log_contact"
+    RECORD_PROMISE = "collections.record_promise"
+    REASSIGN_CASE = "collections.reassign_case"
+    MANAGE_COMPLIANCE_POLICY = "collections.manage_compliance_policy"
+    MANAGE_HOLD = "collections.manage_contact_hold"
+
+
+def sees_all_cases(acting_user) -> bool:
+    return acting_user is SYSTEM or may(acting_user, CollectionsPerm.VIEW_ALL_CASES)
+
+
+def visible_cases(queryset, acting_user):
+    """The cases of `queryset` the user may see: all for managers, auditors and finance; a
+    collector's own; nothing for anyone without the view permission."""
+    if sees_all_cases(acting_user):
+        return queryset
+    if not may(acting_user, CollectionsPerm.VIEW_CASE):
+        return queryset.none()
+    return queryset.filter(collector_id=getattr(acting_user, "pk", None))
+
+
+def case_not_found(case_id) -> LendingError:
+    return LendingError(LendingErrorCode.NOT_FOUND, f"no case {case_id}", field="case")

@@ -1,0 +1,55 @@
+"""Reads the services and the admin share."""
+
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from debt_collection import priority
+from debt_collection.models import Case, CompliancePolicy, PolicyStatus
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import Installment
+from lending.models.loans import INSTALLMENT_OUTSTANDING
+from lending.money import ZERO
+
+
+def active_policy() -> CompliancePolicy:
+    policy = CompliancePolicy.objects.filter(status=PolicyStatus.ACTIVE).first()
+    if policy is None:  # the data migration ships one; only a hand edit can remove it
+        raise LendingError(
+            LendingErrorCode.NOT_FOUND,
+            "no compliance policy is active; a manager must activate one before contacts",
+            field="policy",
+        )
+    return policy
+
+
+def days_since(moment: datetime | None, as_of: date) -> int | None:
+    return None if moment is None else (as_of - timezone.localdate(moment)).days
+
+
+def case_priority(case: Case, as_of: date) -> priority.Priority:
+    return priority.priority(
+        dpd=case.dpd,
+        overdue_amount=case.overdue_amount,
+        broken_promises=case.broken_promises,
+        days_since_contact=days_since(case.last_contact_at, as_of),
+    )
+
+
+def overdue_amounts(loan_ids, as_of: date) -> dict[int, object]:
+    """Everything overdue per loan as of a date (installments due before it, unsettled)."""
+    rows = (
+        Installment.objects.filter(
+            loan_id__in=loan_ids, due_date__lt=as_of, settled_on__isnull=True
+        )
+        .values("loan_id")
+        .annotate(amount=_sum())
+        .values_list("loan_id", "amount")
+    )
+    return {loan_id: amount or ZERO for loan_id, amount in rows}
+
+
+def _sum():
+    from django.db.models import Sum
+
+    return Sum(INSTALLMENT_OUTSTANDING)

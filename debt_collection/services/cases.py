@@ -1,0 +1,175 @@
+"""Keeping a case current when money moves, and managers' reassignment."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from debt_collection import assignment
+from debt_collection.access import CollectionsPerm
+from debt_collection.models import Case, CaseAssignment, CaseStatus, CloseReason, Queue
+from debt_collection.selectors import case_priority, overdue_amounts
+from debt_collection.services.common import lock_case
+from lending.access import require, stored_user
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import Loan, LoanStatus
+from lending.services.audit import audit_log
+from lending.validation import clean_text
+
+
+def close_reason_for(status: str, dpd: int) -> str | None:
+    """Why a case closes, from its loan (None: it stays open)."""
+    if status == LoanStatus.CLOSED:
+        return CloseReason.PAID_OFF
+    if status == LoanStatus.WRITTEN_OFF:
+        return CloseReason.WRITTEN_OFF
+    if status != LoanStatus.ACTIVE or dpd == 0:
+        return CloseReason.CURED
+    return None
+
+
+def case_money_moved(*, loan: Loan, acting_user) -> None:
+    """lending's money-moved hook: inside the posting's transaction, with the loan locked and
+    its dpd current. Closes the loan's open case (paid off, written off, cured) or brings its
+    figures up to date. Cases are opened only by the nightly run."""
+    case = Case.objects.select_for_update().filter(loan=loan, status=CaseStatus.OPEN).first()
+    if case is None:
+        return
+    today = timezone.localdate()
+    reason = close_reason_for(loan.status, loan.dpd)
+    if reason:
+        case.status, case.close_reason, case.closed_on = CaseStatus.CLOSED, reason, today
+        case.save(update_fields=["status", "close_reason", "closed_on"])
+        audit_log(
+            actor=acting_user,
+            action="case.close",
+            obj=case,
+            summary=str(reason),
+            data={"loan": loan.pk},
+        )
+        return
+    as_of = loan.dpd_as_of or today
+    case.dpd, case.bucket = loan.dpd, loan.bucket
+    case.overdue_amount = overdue_amounts([loan.pk], as_of).get(loan.pk, case.overdue_amount)
+    case.total_outstanding = loan.total_outstanding
+    score = case_priority(case, as_of)
+    case.priority, case.priority_parts = score.score, score.parts
+    case.save(
+        update_fields=[
+            "dpd",
+            "bucket",
+            "overdue_amount",
+            "total_outstanding",
+            "priority",
+            "priority_parts",
+        ]
+    )
+
+
+def member_loads(member_ids: Iterable[int]) -> dict[int, assignment.Member]:
+    """Each collector's open cases and latest assignment (two reads, whatever the count)."""
+    ids = list(member_ids)
+    loads = dict(
+        Case.objects.filter(status=CaseStatus.OPEN, collector_id__in=ids)
+        .values("collector_id")
+        .annotate(n=Count("pk"))
+        .values_list("collector_id", "n")
+    )
+    latest = dict(
+        CaseAssignment.objects.filter(collector_id__in=ids)
+        .values("collector_id")
+        .annotate(at=Max("assigned_at"))
+        .values_list("collector_id", "at")
+    )
+    return {i: assignment.Member(i, loads.get(i, 0), latest.get(i)) for i in ids}
+
+
+@transaction.atomic
+def case_reassign(
+    *, case_ids: list[int], reason: str, acting_user, queue_id=None, collector_id=None
+) -> list[CaseAssignment]:
+    """Hand cases to another queue and/or collector (a manager's work). Without a collector the
+    queue's member with the fewest open cases takes each one. Every hand-out is recorded."""
+    require(acting_user, CollectionsPerm.REASSIGN_CASE, to=_("reassign cases"))
+    reason = clean_text(reason, field="reason", max_length=255, required=True)
+    if not case_ids:
+        raise LendingError(LendingErrorCode.REQUIRED, _("select at least one case"), field="case")
+    queue = None
+    if queue_id is not None:
+        queue = Queue.objects.filter(pk=queue_id, active=True).first()
+        if queue is None:
+            raise LendingError(
+                LendingErrorCode.NOT_FOUND, _("no active queue %s") % queue_id, field="queue"
+            )
+    cases = [lock_case(pk, acting_user) for pk in sorted(set(case_ids))]
+    collector = None
+    if collector_id is not None:
+        collector = get_user_model().objects.filter(pk=collector_id, is_active=True).first()
+        if collector is None:
+            raise LendingError(
+                LendingErrorCode.NOT_FOUND,
+                _("no active user %s") % collector_id,
+                field="collector",
+            )
+    now = timezone.now()
+    records = []
+    pending = []  # cases whose collector the workload rule picks
+    for case in cases:
+        target = queue or case.queue
+        if collector is not None and (
+            target is None or not target.members.filter(pk=collector.pk).exists()
+        ):
+            raise LendingError(
+                LendingErrorCode.INVALID,
+                _("%(user)s is not a member of queue %(queue)s")
+                % {"user": collector, "queue": target or "—"},
+                field="collector",
+            )
+        if collector is None:
+            pending.append((case, target))
+        else:
+            records.append(_hand_out(case, target, collector.pk, now, reason, acting_user))
+    by_queue: dict = {}
+    for case, target in pending:
+        by_queue.setdefault(target, []).append(case)
+    for target, group in by_queue.items():
+        members = list(target.members.filter(is_active=True).values_list("pk", flat=True))
+        if not members:
+            raise LendingError(
+                LendingErrorCode.INVALID,
+                _("queue %s has no collectors; choose a collector") % target,
+                field="collector",
+            )
+        chosen = assignment.assign([c.pk for c in group], list(member_loads(members).values()))
+        for case in group:
+            records.append(_hand_out(case, target, chosen[case.pk], now, reason, acting_user))
+    return records
+
+
+def _hand_out(case: Case, queue, collector_id, now, reason, acting_user) -> CaseAssignment:
+    record = CaseAssignment.objects.create(
+        case=case,
+        queue=queue,
+        collector_id=collector_id,
+        from_collector_id=case.collector_id,
+        assigned_by=stored_user(acting_user),
+        assigned_at=now,
+        reason=reason,
+    )
+    case.queue, case.collector_id, case.assigned_at = queue, collector_id, now
+    case.save(update_fields=["queue", "collector", "assigned_at"])
+    audit_log(
+        actor=acting_user,
+        action="case.reassign",
+        obj=case,
+        summary=reason,
+        data={
+            "queue": getattr(queue, "pk", None),
+            "collector": collector_id,
+            "from_collector": record.from_collector_id,
+        },
+    )
+    return record
