@@ -92,7 +92,7 @@ def test_a_partial_payment_keeps_the_case_open_with_its_figures_current():
 
 def test_paid_off_and_written_off_close_with_their_reason():
     paid, lost = overdue_loans(2)
-    from lending.services.ledger import payoff_for, loan_installments, lock_loan
+    from lending.services.ledger import loan_installments, lock_loan, payoff_for
 
     quote = payoff_for(lock_loan(paid.pk), loan_installments(paid), FIRST_LATE_NIGHT)
     repayment_post(
