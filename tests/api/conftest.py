@@ -60,9 +60,7 @@ def administrator(client_for):
 def assert_problem(response, status: int, code: str, field: str | None = None) -> dict:
     """The response is problem details with this status and code (and names `field`)."""
     assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json"), response[
-        "Content-Type"
-    ]
+    assert response["Content-Type"].startswith("application/problem+json"), response["Content-Type"]
     body = response.json()
     assert set(body) >= {"type", "title", "status", "detail", "code", "errors"}
     assert body["status"] == status

@@ -31,9 +31,7 @@ def test_a_wrong_method_is_405(finance):
 
 
 def test_a_body_that_is_not_json_is_a_parse_error(finance):
-    response = finance.post(
-        API + "quotes/", data="{not json", content_type="application/json"
-    )
+    response = finance.post(API + "quotes/", data="{not json", content_type="application/json")
     assert_problem(response, 400, "parse_error")
 
 
