@@ -1,0 +1,254 @@
+"""The work list: a collector's own cases by priority (managers see all), each with its
+priority explained, last contact and promise state, and the case's one-click operations (log a
+contact, record a promise) that call the services and show a refusal on the field it names."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from debt_collection.access import CollectionsPerm, visible_cases
+from debt_collection.admin.common import ScopedAdmin
+from debt_collection.admin.forms import ContactForm, PromiseForm, ReassignForm
+from debt_collection.models import Case, PromiseState, PromiseToPay
+from debt_collection.services.cases import case_reassign
+from debt_collection.services.contacts import contact_log
+from debt_collection.services.promises import promise_record
+from lending.access import may
+from lending.admin.forms import attach_error
+from lending.errors import LendingError
+
+PART_NAMES = {
+    "dpd": _("days past due"),
+    "amount": _("overdue amount"),
+    "broken_promises": _("broken promises"),
+    "no_contact": _("days without contact"),
+}
+
+
+def explain(parts: dict) -> str:
+    return " + ".join(f"{PART_NAMES.get(k, k)} {v}" for k, v in parts.items() if v) or "0"
+
+
+@admin.register(Case)
+class CaseAdmin(ScopedAdmin):
+    case_path = ""
+    list_display = (
+        "id",
+        "loan",
+        "borrower",
+        "bucket",
+        "dpd",
+        "overdue_amount",
+        "priority",
+        "priority_explained",
+        "last_contact_at",
+        "promise",
+        "collector",
+        "queue",
+        "status",
+    )
+    list_display_links = ("id", "loan")
+    list_filter = ("status", "bucket", "queue")
+    list_select_related = ("loan", "borrower", "collector", "queue")
+    ordering = ("-priority", "id")
+    search_fields = ("loan__reference", "borrower__full_name")
+    actions = ["reassign"]
+    fields = (
+        "loan",
+        "borrower",
+        "masked_mobile",
+        "status",
+        "close_reason",
+        "opened_on",
+        "closed_on",
+        "dpd",
+        "bucket",
+        "overdue_amount",
+        "total_outstanding",
+        "time_zone",
+        "priority",
+        "priority_explained",
+        "broken_promises",
+        "last_contact_at",
+        "queue",
+        "collector",
+        "assigned_at",
+        "operations",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        latest = PromiseToPay.objects.filter(case=OuterRef("pk")).order_by("-recorded_at", "-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                promise_state=Subquery(latest.values("state")[:1]),
+                promise_for=Subquery(latest.values("promised_for")[:1]),
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False  # the nightly run opens cases
+
+    def has_change_permission(self, request, obj=None):
+        return False  # cases change through their operations
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_reassign_permission(self, request):
+        return may(request.user, CollectionsPerm.REASSIGN_CASE)
+
+    @admin.display(description=_("priority explained"))
+    def priority_explained(self, obj):
+        return explain(obj.priority_parts or {})
+
+    @admin.display(description=_("promise"))
+    def promise(self, obj):
+        state = getattr(obj, "promise_state", None)
+        if not state:
+            return "—"
+        return f"{PromiseState(state).label} ({obj.promise_for})"
+
+    @admin.display(description=_("mobile phone"))
+    def masked_mobile(self, obj):
+        return obj.borrower.masked_mobile
+
+    @admin.display(description=_("operations"))
+    def operations(self, obj):
+        links = []
+        if obj.status == "open":
+            for name, label in (
+                ("contact", _("Log a contact")),
+                ("promise", _("Record a promise")),
+            ):
+                url = reverse(f"admin:collections_case_{name}", args=[obj.pk])
+                links.append((url, label))
+        return format_html_join(" · ", '<a class="button" href="{}">{}</a>', links) or "—"
+
+    # --- operations ---------------------------------------------------------------------
+
+    def get_urls(self):
+        def view(func, suffix):
+            return path(
+                f"<int:case_id>/{suffix}/",
+                self.admin_site.admin_view(func),
+                name=f"collections_case_{suffix}",
+            )
+
+        return [
+            view(self.contact_view, "contact"),
+            view(self.promise_view, "promise"),
+            *super().get_urls(),
+        ]
+
+    def _case(self, request, case_id, perm) -> Case:
+        if not may(request.user, perm):
+            raise PermissionDenied
+        case = visible_cases(Case.objects.select_related("loan", "borrower"), request.user)
+        case = case.filter(pk=case_id).first()
+        if case is None:
+            raise Http404
+        return case
+
+    def _run(self, request, case, form, title, operation, done):
+        if request.method == "POST" and form.is_valid():
+            try:
+                operation(form.cleaned_data)
+            except LendingError as exc:
+                attach_error(form, exc)
+            else:
+                messages.success(request, done)
+                return HttpResponseRedirect(
+                    reverse("admin:collections_case_change", args=[case.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "case": case,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/collections/case/operation.html", context)
+
+    def contact_view(self, request, case_id):
+        case = self._case(request, case_id, CollectionsPerm.LOG_CONTACT)
+        data = request.POST if request.method == "POST" else None
+        form = ContactForm(data, case=case)
+        return self._run(
+            request,
+            case,
+            form,
+            _t("Log a contact on %s") % case,
+            lambda d: contact_log(
+                case_id=case.pk,
+                channel=d["channel"],
+                party=d["party"],
+                contacted_at=d["contacted_at"],
+                connected=d["connected"],
+                outcome=d["outcome"],
+                note=d["note"],
+                acting_user=request.user,
+                emergency_contact_id=getattr(d["emergency_contact"], "pk", None),
+            ),
+            _t("Contact logged."),
+        )
+
+    def promise_view(self, request, case_id):
+        case = self._case(request, case_id, CollectionsPerm.RECORD_PROMISE)
+        form = PromiseForm(request.POST if request.method == "POST" else None)
+        return self._run(
+            request,
+            case,
+            form,
+            _t("Record a promise on %s") % case,
+            lambda d: promise_record(
+                case_id=case.pk,
+                amount=d["amount"],
+                promised_for=d["promised_for"],
+                acting_user=request.user,
+            ),
+            _t("Promise recorded."),
+        )
+
+    @admin.action(description=_("Reassign the selected cases"), permissions=["reassign"])
+    def reassign(self, request, queryset):
+        applying = "apply" in request.POST
+        form = ReassignForm(request.POST if applying else None)
+        if applying and form.is_valid():
+            d = form.cleaned_data
+            try:
+                done = case_reassign(
+                    case_ids=list(queryset.values_list("pk", flat=True)),
+                    queue_id=getattr(d["queue"], "pk", None),
+                    collector_id=getattr(d["collector"], "pk", None),
+                    reason=d["reason"],
+                    acting_user=request.user,
+                )
+            except LendingError as exc:
+                attach_error(form, exc)
+            else:
+                messages.success(request, _t("%s cases reassigned.") % len(done))
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _t("Reassign cases"),
+            "form": form,
+            "cases": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/collections/case/reassign.html", context)
+
+
+def link(obj) -> str:
+    return format_html(
+        '<a href="{}">{}</a>', reverse("admin:collections_case_change", args=[obj.pk]), obj
+    )

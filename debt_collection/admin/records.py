@@ -1,0 +1,60 @@
+"""Read-only records: contact attempts, promises, assignment history, compliance refusals —
+each narrowed to the cases the user may see (a collector: their own)."""
+
+from django.contrib import admin
+
+from debt_collection.access import sees_all_cases
+from debt_collection.admin.common import ReadOnlyAdmin
+from debt_collection.models import CaseAssignment, ComplianceRefusal, ContactAttempt, PromiseToPay
+
+
+@admin.register(ContactAttempt)
+class ContactAttemptAdmin(ReadOnlyAdmin):
+    list_display = (
+        "contacted_at",
+        "case",
+        "channel",
+        "party",
+        "emergency_contact",
+        "connected",
+        "outcome",
+        "agent",
+    )
+    list_filter = ("channel", "party", "connected", "outcome")
+    list_select_related = ("case__loan", "emergency_contact", "agent")
+    exclude = ("borrower",)
+
+
+@admin.register(PromiseToPay)
+class PromiseToPayAdmin(ReadOnlyAdmin):
+    list_display = ("case", "amount", "promised_for", "state", "paid", "resolved_on", "recorded_by")
+    list_filter = ("state",)
+    list_select_related = ("case__loan", "recorded_by")
+
+
+@admin.register(CaseAssignment)
+class CaseAssignmentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "assigned_at",
+        "case",
+        "queue",
+        "from_collector",
+        "collector",
+        "assigned_by",
+        "reason",
+    )
+    list_filter = ("queue",)
+    list_select_related = ("case__loan", "queue", "collector", "from_collector", "assigned_by")
+
+
+@admin.register(ComplianceRefusal)
+class ComplianceRefusalAdmin(ReadOnlyAdmin):
+    list_display = ("refused_at", "collector", "rule", "case", "message")
+    list_filter = ("rule", "collector")
+    list_select_related = ("case__loan", "collector")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_all_cases(request.user):
+            return queryset
+        return queryset.filter(collector_id=request.user.pk)  # one's own refusals
