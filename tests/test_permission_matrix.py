@@ -68,9 +68,24 @@ from django_celery_beat.models import (
 )
 from rest_framework.authtoken.models import Token, TokenProxy
 
+from debt_collection.access import CollectionsPerm
+from debt_collection.models import (
+    Case,
+    CaseAssignment,
+    CompliancePolicy,
+    ComplianceRefusal,
+    ContactAttempt,
+    ContactHold,
+    PromiseToPay,
+    Queue,
+)
+from debt_collection.services.cases import case_reassign
+from debt_collection.services.contacts import contact_hold_place, contact_log
+from debt_collection.services.promises import promise_record
 from lending.access import SYSTEM, Perm, may
 from lending.admin.loans import OPERATION_PERMISSIONS
 from lending.close_of_business.runner import close_business_days
+from lending.errors import LendingError
 from lending.identity import generate_national_id
 from lending.models import (
     AuditEvent,
@@ -83,7 +98,7 @@ from lending.models import (
     LprRate,
     Transaction,
 )
-from lending.roles import CREDIT_OFFICER, ROLES
+from lending.roles import COLLECTOR, CREDIT_OFFICER, ROLES
 from lending.services.repayments import repayment_post
 from risk.models import (
     CreditLimit,
@@ -127,6 +142,9 @@ ACTION_PERMISSIONS = {
     ("lending.businessdayrun", "run"): Perm.RUN_CLOSE_OF_BUSINESS,
     ("risk.creditpolicy", "activate"): Perm.ACTIVATE_POLICY,
     ("risk.limitincreaseproposal", "approve"): Perm.APPROVE_LIMIT_PROPOSAL,
+    ("collections.case", "reassign"): CollectionsPerm.REASSIGN_CASE,
+    ("collections.compliancepolicy", "activate"): CollectionsPerm.MANAGE_COMPLIANCE_POLICY,
+    ("collections.contacthold", "manage"): CollectionsPerm.MANAGE_HOLD,
 }
 
 # (role, target, method) -> what goes wrong: real bugs, kept visible (module docstring).
@@ -256,7 +274,9 @@ def _build_world() -> World:
         dpd=1,
         overdue_amount=Decimal("1.00"),
     )
+    collections = _collections_world(loan, users[COLLECTOR])
     objects = {
+        **collections,
         Group: group,
         User: victim,
         TokenProxy: TokenProxy.objects.get(pk=token.pk),
@@ -303,6 +323,60 @@ def _build_world() -> World:
         draft_policy=draft,
         victim=victim,
     )
+
+
+def _collections_world(loan: Loan, collector) -> dict:
+    """The night opened the loan's case; it is the matrix collector's, with a contact, a
+    promise, a refused contact and a hold (on another borrower, so contacts stay possible)."""
+    case = Case.objects.get(loan=loan, status="open")
+    queue = Queue.objects.get(name="M1 early reminders")
+    queue.members.add(collector)
+    case_reassign(
+        case_ids=[case.pk], collector_id=collector.pk, reason="matrix", acting_user=SYSTEM
+    )
+    at = timezone.make_aware(timezone.datetime(2026, 10, 16, 12))
+    contact = contact_log(
+        case_id=case.pk,
+        channel="sms",
+        party="borrower",
+        contacted_at=at,
+        connected=False,
+        outcome="no_answer",
+        acting_user=SYSTEM,
+    )
+    with contextlib.suppress(LendingError):
+        contact_log(
+            case_id=case.pk,
+            channel="call",
+            party="borrower",
+            connected=False,
+            contacted_at=at.replace(hour=23),
+            outcome="no_answer",
+            acting_user=collector,
+        )
+    promise = promise_record(
+        case_id=case.pk,
+        amount=Decimal("50.00"),
+        promised_for=timezone.localdate(),
+        acting_user=SYSTEM,
+    )
+    hold = contact_hold_place(
+        borrower_id=BorrowerFactory().pk, kind="dispute", reason="matrix", acting_user=SYSTEM
+    )
+    return {
+        Case: case,
+        Queue: queue,
+        CaseAssignment: CaseAssignment.objects.filter(case=case).first(),
+        ContactAttempt: contact,
+        PromiseToPay: promise,
+        ComplianceRefusal: ComplianceRefusal.objects.get(case=case),
+        ContactHold: hold,
+        CompliancePolicy: CompliancePolicy.objects.get(version=2),  # a draft
+    }
+
+
+def _case_operation(perm, body):
+    return Custom((GET, POST), lambda w: [w.objects[Case].pk], _perm(perm), lambda w: body)
 
 
 @contextlib.contextmanager
@@ -521,6 +595,18 @@ CUSTOM_VIEWS: dict[str, Custom] = {
     ),
     "risk_creditpolicy_simulate": Custom(
         (GET,), lambda w: [w.draft_policy.pk], _viewer_of("risk.creditpolicy")
+    ),
+    "collections_case_contact": _case_operation(
+        CollectionsPerm.LOG_CONTACT,
+        {
+            "channel": "sms",
+            "party": "borrower",
+            "contacted_at": "2026-10-16 12:30:00",
+            "outcome": "no_answer",
+        },
+    ),
+    "collections_case_promise": _case_operation(
+        CollectionsPerm.RECORD_PROMISE, {"amount": "10.00", "promised_for": "2026-12-31"}
     ),
     "auth_user_password_change": Custom(
         (GET, POST),

@@ -13,6 +13,8 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
+        if not self.has_view_or_change_permission(request):
+            return queryset  # Django refuses them every page (403) before showing a row
         if not self.case_path:
             return visible_cases(queryset, request.user)
         return queryset.filter(
@@ -21,7 +23,9 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
-        if obj is None:
+        # Someone who may read these pages is told "not found" (not Django's redirect); someone
+        # who may not gets Django's 403, whatever the id.
+        if obj is None and self.has_view_or_change_permission(request):
             raise Http404
         return obj
 

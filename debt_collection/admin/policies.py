@@ -18,30 +18,36 @@ from lending.access import may
 from lending.errors import LendingError
 
 
-def _service_form(model, fields, call):
-    """A ModelForm whose clean runs the service's checks by calling it inside the admin's
-    transaction: a refusal lands on its field; success is saved by the same call."""
+class ServiceForm(forms.ModelForm):
+    """A ModelForm whose clean runs the service (`call`, set per request by the admin) inside
+    the admin's transaction: a refusal lands on the field it names; success is saved by that
+    same call, so the admin saves nothing itself."""
 
-    class Form(forms.ModelForm):
-        class Meta:
-            pass
+    call = None
 
-        def clean(self):
-            data = super().clean()
-            if self.errors:
-                return data
-            try:
-                self.saved = call(self, data)
-            except LendingError as exc:
-                field = exc.field if exc.field in self.fields else None
-                raise forms.ValidationError({field or "__all__": exc.message}) from None
+    def clean(self):
+        data = super().clean()
+        if self.errors:
             return data
-
-    Form.Meta.model, Form.Meta.fields = model, fields
-    return Form
+        try:
+            self.saved = type(self).call(data)
+        except LendingError as exc:
+            field = exc.field if exc.field in self.fields else None
+            raise forms.ValidationError({field or "__all__": exc.message}) from None
+        return data
 
 
 class _Saved:
+    form = ServiceForm
+
+    def service_call(self, request, obj):
+        raise NotImplementedError
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.call = staticmethod(self.service_call(request, obj))
+        return form
+
     def save_model(self, request, obj, form, change):
         obj.pk = form.saved.pk
         obj.refresh_from_db()
@@ -76,13 +82,11 @@ class CompliancePolicyAdmin(_Saved, admin.ModelAdmin):
     actions = ["activate"]
     readonly_fields = ("version", "status", "activated_at", "activated_by")
 
-    def get_form(self, request, obj=None, **kwargs):
-        user, pk = request.user, getattr(obj, "pk", None)
-        return _service_form(
-            CompliancePolicy,
-            list(EDITABLE_FIELDS),
-            lambda form, data: compliance_policy_save(values=data, policy_id=pk, acting_user=user),
-        )
+    fields = ("version", "status", *EDITABLE_FIELDS, "activated_at", "activated_by")
+
+    def service_call(self, request, obj):
+        pk = getattr(obj, "pk", None)
+        return lambda d: compliance_policy_save(values=d, policy_id=pk, acting_user=request.user)
 
     def has_add_permission(self, request):
         return super().has_add_permission(request) and self.has_activate_permission(request)
@@ -118,14 +122,17 @@ class ContactHoldAdmin(_Saved, admin.ModelAdmin):
     raw_id_fields = ("borrower",)
     actions = ["lift"]
 
-    def get_form(self, request, obj=None, **kwargs):
-        user = request.user
-        return _service_form(
-            ContactHold,
-            ["borrower", "kind", "reason"],
-            lambda form, d: contact_hold_place(
-                borrower_id=d["borrower"].pk, kind=d["kind"], reason=d["reason"], acting_user=user
-            ),
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("borrower", "kind", "reason")
+        return ("borrower", "kind", "reason", "placed_at", "placed_by", "lifted_at", "lifted_by")
+
+    def service_call(self, request, obj):
+        return lambda d: contact_hold_place(
+            borrower_id=d["borrower"].pk,
+            kind=d["kind"],
+            reason=d["reason"],
+            acting_user=request.user,
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -162,15 +169,12 @@ class QueueAdmin(_Saved, admin.ModelAdmin):
     list_display = ("name", "from_bucket", "to_bucket", "outside_agency", "active", "collectors")
     filter_horizontal = ("members",)
 
-    def get_form(self, request, obj=None, **kwargs):
-        user, pk = request.user, getattr(obj, "pk", None)
-        fields = ["name", "from_bucket", "to_bucket", "outside_agency", "active", "members"]
-        return _service_form(
-            Queue,
-            fields,
-            lambda form, d: queue_save(
-                values=d, members=list(d.get("members") or []), queue_id=pk, acting_user=user
-            ),
+    fields = ("name", "from_bucket", "to_bucket", "outside_agency", "active", "members")
+
+    def service_call(self, request, obj):
+        pk = getattr(obj, "pk", None)
+        return lambda d: queue_save(
+            values=d, members=list(d.get("members") or []), queue_id=pk, acting_user=request.user
         )
 
     def has_delete_permission(self, request, obj=None):

@@ -55,6 +55,6 @@ class ComplianceRefusalAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if sees_all_cases(request.user):
+        if sees_all_cases(request.user) or not self.has_view_or_change_permission(request):
             return queryset
         return queryset.filter(collector_id=request.user.pk)  # one's own refusals
