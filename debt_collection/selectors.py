@@ -1,7 +1,9 @@
 """Reads the services and the admin share."""
 
+import json
 from datetime import date, datetime
 
+from django.db import connection
 from django.utils import timezone
 
 from debt_collection import priority
@@ -10,6 +12,11 @@ from lending.errors import LendingError, LendingErrorCode
 from lending.models import Installment
 from lending.models.loans import INSTALLMENT_OUTSTANDING
 from lending.money import ZERO
+
+
+def jsonish(value):
+    """A JSON value as lending's bulk_set takes it: text cast to jsonb on PostgreSQL."""
+    return json.dumps(value, sort_keys=True) if connection.vendor == "postgresql" else value
 
 
 def active_policy() -> CompliancePolicy:

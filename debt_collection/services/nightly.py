@@ -15,7 +15,6 @@ For each chunk of due-or-overdue loans, in the chunk's transaction:
 Re-running a date finds every case as the first run left it and changes nothing.
 """
 
-import json
 from datetime import date
 
 from django.conf import settings
@@ -24,7 +23,7 @@ from django.utils import timezone
 
 from debt_collection import assignment, set_based
 from debt_collection.models import Case, CaseAssignment, CaseStatus, Queue
-from debt_collection.selectors import case_priority, overdue_amounts
+from debt_collection.selectors import case_priority, jsonish, overdue_amounts
 from debt_collection.services.cases import close_reason_for, member_loads
 from lending.close_of_business.bulk import bulk_set
 from lending.models import Loan
@@ -35,11 +34,6 @@ NIGHTLY_REASON = "nightly: bucket %(bucket)s → queue %(queue)s"
 
 def set_based_sql() -> bool:
     return connection.vendor == "postgresql"
-
-
-def jsonish(value):
-    """A JSON value as bulk_set's PostgreSQL statement takes it (text cast to jsonb)."""
-    return json.dumps(value, sort_keys=True) if connection.vendor == "postgresql" else value
 
 
 def collection_cases(*, business_date: date, loan_ids: list[int]) -> dict:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from debt_collection.access import CollectionsPerm
 from debt_collection.models import Case, ContactAttempt, PromiseState, PromiseToPay
-from debt_collection.selectors import active_policy, case_priority
+from debt_collection.selectors import active_policy, case_priority, jsonish
 from debt_collection.services.common import lock_case
 from lending.access import require, stored_user
 from lending.close_of_business.bulk import bulk_set
@@ -135,7 +135,7 @@ def promise_check(*, business_date: date) -> dict:
         case.priority, case.priority_parts = score.score, score.parts
     bulk_set(
         Case,
-        [(c.pk, c.broken_promises, c.priority, c.priority_parts) for c in cases],
+        [(c.pk, c.broken_promises, c.priority, jsonish(c.priority_parts)) for c in cases],
         ["broken_promises", "priority", "priority_parts"],
     )
     AuditEvent.objects.bulk_create(events)
