@@ -39,7 +39,7 @@ from lending.services.repayments import (
     repayment_post,
     repayment_reverse,
 )
-from tests.lending.loan_helpers import active_loan
+from tests.lending.loan_helpers import active_loan, lines_of
 
 pytestmark = pytest.mark.django_db
 
@@ -86,14 +86,6 @@ def footprint():
         "transactions": Transaction.objects.count(),
         "lines": TransactionLine.objects.count(),
         "audit": AuditEvent.objects.count(),
-    }
-
-
-def lines_of(txn):
-    """{installment seq: Parts} of a transaction, as the borrower's statement would show it."""
-    return {
-        line.installment.seq: Parts(line.principal, line.interest, line.fee, line.penalty)
-        for line in txn.lines.select_related("installment")
     }
 
 
