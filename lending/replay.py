@@ -103,22 +103,12 @@ class Flag:
     overdue: Decimal
 
 
-@dataclass(frozen=True)
-class PaymentEffect:
-    charged: dict[int, Parts]  # installment seq → parts added to what is owed
-    settled: dict[int, Parts]  # installment seq → parts settled
-    credit: Decimal  # the change in the credit balance
-
-
 @dataclass
 class Replay:
     installments: dict[int, InstallmentRecord]  # by seq
     credit: Decimal = ZERO
     closed_on: date | None = None
     allocations: dict[object, tuple[dict[int, Parts], Decimal]] = field(default_factory=dict)
-    # Everything a payment did, companions included (credit it let pay, interest a payoff
-    # cancelled): what taking it out undoes.
-    effects: dict[object, "PaymentEffect"] = field(default_factory=dict)
     flags: dict[date, Flag] = field(default_factory=dict)  # the night's dpd and bucket
     # Everything settled, by value date and installment seq: a correction is dated like the
     # settlements it corrects, so a later catch-up reads each day's base where it changed.
@@ -200,19 +190,8 @@ def _spend_credit(state: Replay, on: date, terms: ReplayTerms, *, whole_loan: bo
 def _post(state: Replay, event: Event, terms: ReplayTerms) -> None:
     if isinstance(event, Fixed):
         _post_fixed(state, event)
-        return
-    before = {seq: (i.due, i.settled) for seq, i in state.installments.items()}
-    credit = state.credit
-    _post_payment(state, event, terms)
-    moved = {
-        seq: (i.due - before[seq][0], i.settled - before[seq][1])
-        for seq, i in state.installments.items()
-    }
-    state.effects[event.key] = PaymentEffect(
-        charged={seq: d for seq, (d, _) in moved.items() if not d.is_zero()},
-        settled={seq: s for seq, (_, s) in moved.items() if not s.is_zero()},
-        credit=state.credit - credit,
-    )
+    else:
+        _post_payment(state, event, terms)
 
 
 def _post_fixed(state: Replay, event: Fixed) -> None:

@@ -37,7 +37,6 @@ from lending.services.reprocess import (
     needs_reprocess,
     post_difference,
     relive,
-    undone,
 )
 from lending.validation import check_not_future, clean_text, parse_amount
 
@@ -300,13 +299,6 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
             f"loan {loan.reference} is {LoanStatus(loan.status).label.lower()}",
             field="transaction",
         )
-    if loan.credit_balance < original.credit:
-        raise LendingError(
-            LendingErrorCode.NOT_REVERSIBLE,
-            "the credit this payment left has since been applied to installments or refunded, "
-            "so it can no longer be reversed",
-            field="transaction",
-        )
     installments = loan_installments(loan)
     relived = relive(loan, installments, value_date=original.value_date, reversing=original)
     seq_of = {i.pk: i.seq for i in installments}
@@ -338,7 +330,6 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
         own=rows,
         caused_by=reversal,
         acting_user=acting_user,
-        own_effect=undone(relived.before.effects[original.pk]),
     )
     correct_bucket_history(loan, relived, original.value_date)
     if loan.status == LoanStatus.CLOSED and loan.total_outstanding > 0:

@@ -41,7 +41,6 @@ from lending.money import ZERO
 from lending.replay import (
     Fixed,
     Payment,
-    PaymentEffect,
     Replay,
     ReplayError,
     ReplayTerms,
@@ -192,11 +191,11 @@ def penalty_nights_behind(
     return day_before
 
 
-def _relive(history: History, events, through: date | None) -> Replay:
+def _relive(history: History, events, through: date | None, field: str) -> Replay:
     try:
         return replay(history.rows, events, history.terms, nights=night_range(history, through))
     except ReplayError as exc:
-        raise LendingError(LendingErrorCode.NOT_REVERSIBLE, str(exc), field="value_date") from None
+        raise LendingError(LendingErrorCode.NOT_REVERSIBLE, str(exc), field=field) from None
 
 
 @dataclass
@@ -204,6 +203,7 @@ class Relived:
     before: Replay
     after: Replay
     flagged_through: date | None  # the last night that measured the loan's dpd
+    field: str = "value_date"  # the input a refusal names
 
     def moved(self, seq: int, side: str) -> Parts:
         return getattr(self.after.installments[seq], side) - getattr(
@@ -231,13 +231,22 @@ def relive(
     else:
         events = [e for e in history.events if getattr(e, "key", None) != reversing.pk]
         after_through = through
-    before = _relive(history, history.events, through)
-    after = _relive(history, events, after_through)
-    return Relived(before, after, through)
+    field = "value_date" if payment is not None else "transaction"
+    before = _relive(history, history.events, through, field)
+    after = _relive(history, events, after_through, field)
+    return Relived(before, after, through, field)
 
 
-def _sum_lines(txns: list[Transaction], installments: list[Installment]) -> PaymentEffect:
-    """What posted rows add up to, as the replay would say it."""
+@dataclass(frozen=True)
+class Posted:
+    """What rows add up to per installment seq, on each side, and to the credit balance."""
+
+    charged: dict[int, Parts]
+    settled: dict[int, Parts]
+    credit: Decimal
+
+
+def _sum_lines(txns: list[Transaction], installments: list[Installment]) -> Posted:
     seq_of = {i.pk: i.seq for i in installments}
     sides = {Effect.CHARGE: {}, Effect.SETTLE: {}}
     for txn in txns:
@@ -246,16 +255,7 @@ def _sum_lines(txns: list[Transaction], installments: list[Installment]) -> Paym
             seq = seq_of[line.installment_id]
             side[seq] = side.get(seq, Parts()) + Parts(*(getattr(line, c) for c in COMPONENTS))
     credit = sum((t.credit for t in txns), ZERO)
-    return PaymentEffect(sides[Effect.CHARGE], sides[Effect.SETTLE], credit)
-
-
-def undone(effect: PaymentEffect) -> PaymentEffect:
-    """What taking a payment out does, as the replay sees it."""
-    return PaymentEffect(
-        {seq: -p for seq, p in effect.charged.items()},
-        {seq: -p for seq, p in effect.settled.items()},
-        -effect.credit,
-    )
+    return Posted(sides[Effect.CHARGE], sides[Effect.SETTLE], credit)
 
 
 def _minus(a: dict[int, Parts], b: dict[int, Parts]) -> dict[int, Parts]:
@@ -272,13 +272,10 @@ def post_difference(
     own: list[Transaction],
     caused_by: Transaction,
     acting_user,
-    own_effect: PaymentEffect | None = None,
 ) -> None:
     """Post what the re-lived history changes beyond what the rows in `own` (written already)
-    do — `own_effect`: what the replay says they do, when it differs from what they post (a
-    reversal undoes the lines as posted) — and move the caches by every row posted."""
-    posted = _sum_lines(own, installments)
-    own_effect = own_effect or posted
+    post, and move the caches by every row: by exactly the difference between the histories."""
+    own_effect = _sum_lines(own, installments)
     rows = list(own)
     charges = _minus(
         {seq: relived.moved(seq, "due") for seq in relived.after.installments},
@@ -330,7 +327,7 @@ def _settlements_moved(relived: Relived, own: dict[int, Parts], value_date: date
     return moved
 
 
-def _move_caches(loan, installments, relived: Relived, rows: PaymentEffect, value_date) -> None:
+def _move_caches(loan, installments, relived: Relived, rows: Posted, value_date) -> None:
     """The caches move by exactly the rows posted; the accrual state follows the replay."""
     for installment in installments:
         before = relived.before.installments[installment.seq]
@@ -354,7 +351,7 @@ def _move_caches(loan, installments, relived: Relived, rows: PaymentEffect, valu
                     LendingErrorCode.NOT_REVERSIBLE,
                     f"installment {installment.seq} would hold {settled} of {due} {c} settled; "
                     "the loan's history cannot be re-lived from this date",
-                    field="value_date",
+                    field=relived.field,
                 )
     Installment.objects.bulk_update(
         installments,
@@ -370,7 +367,7 @@ def _move_caches(loan, installments, relived: Relived, rows: PaymentEffect, valu
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
             "the credit balance would go below zero",
-            field="value_date",
+            field=relived.field,
         )
     refresh_loan_balances(loan, installments)
 
