@@ -18,6 +18,10 @@ class TransactionKind(models.TextChoices):
     WAIVER = "waiver", _("Waiver")
     WRITE_OFF = "write_off", _("Write-off")
     REVERSAL = "reversal", _("Reversal")
+    # A posting valued before nights already closed re-lives the loan (lending.replay): what
+    # that changes in penalty and cancelled interest, and in what other money paid.
+    REACCRUAL = "reaccrual", _("Penalty re-accrued")
+    REALLOCATION = "reallocation", _("Payments re-allocated")
 
 
 class Effect(models.TextChoices):
@@ -38,6 +42,8 @@ EFFECT_OF_KIND = {
     TransactionKind.WAIVER: Effect.SETTLE,
     TransactionKind.WRITE_OFF: Effect.SETTLE,
     TransactionKind.REFUND: Effect.NONE,
+    TransactionKind.REACCRUAL: Effect.CHARGE,
+    TransactionKind.REALLOCATION: Effect.SETTLE,
 }
 
 

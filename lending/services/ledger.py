@@ -73,6 +73,58 @@ def post_transaction(
     """
     by_seq = {i.seq: i for i in installments}
     effect = effect or EFFECT_OF_KIND[kind]
+    txn = write_transaction(
+        loan=loan,
+        kind=kind,
+        effect=effect,
+        value_date=value_date,
+        lines=lines,
+        installments=installments,
+        acting_user=acting_user,
+        amount=amount,
+        credit=credit,
+        **fields,
+    )
+    suffix = {Effect.CHARGE: "due", Effect.SETTLE: "settled"}.get(effect)
+    for seq, parts in lines.items():
+        if suffix is None or parts.is_zero():
+            continue
+        installment = by_seq[seq]
+        for c in COMPONENTS:
+            setattr(
+                installment,
+                f"{c}_{suffix}",
+                getattr(installment, f"{c}_{suffix}") + getattr(parts, c),
+            )
+        installment.settled_on = _settled_on(installment, value_date)
+        installment.save(update_fields=[*(f"{c}_{suffix}" for c in COMPONENTS), "settled_on"])
+    loan.credit_balance += credit
+    if loan.credit_balance < 0:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            "the loan's credit balance cannot go below zero",
+            field="amount",
+        )
+    refresh_loan_balances(loan, installments)
+    return txn
+
+
+def write_transaction(
+    *,
+    loan: Loan,
+    kind: TransactionKind,
+    effect: Effect,
+    value_date: date,
+    lines: dict[int, Parts],
+    installments: list[Installment],
+    acting_user,
+    amount: Decimal = ZERO,
+    credit: Decimal = ZERO,
+    **fields,
+) -> Transaction:
+    """The transaction row and its lines only; the caller moves the caches (post_transaction
+    does, one transaction at a time; a re-processing sets them once for several)."""
+    by_seq = {i.seq: i for i in installments}
     total = Parts.sum(lines.values())
     txn = Transaction.objects.create(
         loan=loan,
@@ -97,27 +149,6 @@ def post_transaction(
         for seq, parts in sorted(lines.items())
         if not parts.is_zero()
     )
-    suffix = {Effect.CHARGE: "due", Effect.SETTLE: "settled"}.get(effect)
-    for seq, parts in lines.items():
-        if suffix is None or parts.is_zero():
-            continue
-        installment = by_seq[seq]
-        for c in COMPONENTS:
-            setattr(
-                installment,
-                f"{c}_{suffix}",
-                getattr(installment, f"{c}_{suffix}") + getattr(parts, c),
-            )
-        installment.settled_on = _settled_on(installment, value_date)
-        installment.save(update_fields=[*(f"{c}_{suffix}" for c in COMPONENTS), "settled_on"])
-    loan.credit_balance += credit
-    if loan.credit_balance < 0:
-        raise LendingError(
-            LendingErrorCode.INVALID,
-            "the loan's credit balance cannot go below zero",
-            field="amount",
-        )
-    refresh_loan_balances(loan, installments)
     return txn
 
 

@@ -16,6 +16,7 @@ from lending.allocation import (
 )
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Loan, LoanStatus, Transaction, TransactionKind
+from lending.models.transactions import Effect
 from lending.services.audit import audit_log
 from lending.services.delinquency import loan_refresh_delinquency
 from lending.services.hooks import money_moved
@@ -27,8 +28,16 @@ from lending.services.ledger import (
     lock_loan,
     payoff_for,
     post_transaction,
+    write_transaction,
 )
 from lending.services.loans import cancel_unearned_interest, transition
+from lending.services.reprocess import (
+    NEW,
+    correct_bucket_history,
+    needs_reprocess,
+    post_difference,
+    relive,
+)
 from lending.validation import check_not_future, clean_text, parse_amount
 
 
@@ -125,6 +134,43 @@ def repayment_post(
     installments = loan_installments(loan)
     quote = payoff_for(loan, installments, value_date)
     _check_overpayment(loan, amount, quote.amount, value_date)
+    posting = dict(
+        amount=amount,
+        acting_user=acting_user,
+        idempotency_key=key,
+        external_reference=external_reference,
+        channel=channel,
+        note=note,
+    )
+    try:
+        with transaction.atomic():
+            if needs_reprocess(loan, installments, value_date):
+                payment, left = _post_relived(loan, installments, value_date, **posting)
+            else:
+                payment, left = _post_directly(loan, installments, value_date, quote, **posting)
+    except IntegrityError:
+        if not key:
+            raise
+        raise LendingError(
+            LendingErrorCode.IDEMPOTENCY_CONFLICT,
+            f"key {key!r} is being used by another payment",
+            field="idempotency_key",
+        ) from None
+    closed = _close_if_paid(loan)
+    loan_refresh_delinquency(loan, installments, recorded_on=value_date)
+    audit_log(
+        actor=acting_user,
+        action="repayment.post",
+        obj=loan,
+        summary=f"repayment {amount} on {value_date}" + (" paid the loan off" if closed else ""),
+        data={"transaction": payment.pk, "credit_added": str(left)},
+    )
+    money_moved(loan, acting_user=acting_user)
+    return RepaymentResult(payment, closed=closed)
+
+
+def _post_directly(loan, installments, value_date, quote, *, amount, acting_user, **fields):
+    """Nothing valued later was posted or accrued: the waterfall over what is due today."""
     is_payoff = amount >= quote.amount
     companions = []
     if is_payoff:
@@ -135,41 +181,50 @@ def repayment_post(
     states = installment_states(installments)
     targets = states if is_payoff else due_installments(states, value_date)
     lines, left = allocate(amount, targets, allocation_order(loan))
-    try:
-        with transaction.atomic():
-            payment = post_transaction(
-                loan=loan,
-                kind=TransactionKind.REPAYMENT,
-                value_date=value_date,
-                lines=lines,
-                installments=installments,
-                amount=amount,
-                credit=left,
-                acting_user=acting_user,
-                idempotency_key=key,
-                external_reference=external_reference,
-                channel=channel,
-                note=note,
-            )
-    except IntegrityError:
-        raise LendingError(
-            LendingErrorCode.IDEMPOTENCY_CONFLICT,
-            f"key {key!r} is being used by another payment",
-            field="idempotency_key",
-        ) from None
+    payment = post_transaction(
+        loan=loan,
+        kind=TransactionKind.REPAYMENT,
+        value_date=value_date,
+        lines=lines,
+        installments=installments,
+        amount=amount,
+        credit=left,
+        acting_user=acting_user,
+        **fields,
+    )
     linked = [t.pk for t in companions if isinstance(t, Transaction)]
     Transaction.objects.filter(pk__in=linked).update(caused_by=payment)
-    closed = _close_if_paid(loan)
-    loan_refresh_delinquency(loan, installments, recorded_on=timezone.localdate())
-    audit_log(
-        actor=acting_user,
-        action="repayment.post",
-        obj=loan,
-        summary=f"repayment {amount} on {value_date}" + (" paid the loan off" if closed else ""),
-        data={"transaction": payment.pk, "credit_added": str(left)},
+    return payment, left
+
+
+def _post_relived(loan, installments, value_date, *, amount, acting_user, **fields):
+    """Valued before nights already closed, or before money already posted: allocated as the
+    history re-lived with it says, and the difference it makes posted with it."""
+    relived = relive(loan, installments, value_date=value_date, payment=amount)
+    lines, left = relived.after.allocations[NEW]
+    payment = write_transaction(
+        loan=loan,
+        kind=TransactionKind.REPAYMENT,
+        effect=Effect.SETTLE,
+        value_date=value_date,
+        lines=lines,
+        installments=installments,
+        amount=amount,
+        credit=left,
+        acting_user=acting_user,
+        **fields,
     )
-    money_moved(loan, acting_user=acting_user)
-    return RepaymentResult(payment, closed=closed)
+    post_difference(
+        loan=loan,
+        installments=installments,
+        relived=relived,
+        value_date=value_date,
+        own=[payment],
+        caused_by=payment,
+        acting_user=acting_user,
+    )
+    correct_bucket_history(loan, relived, value_date)
+    return payment, left
 
 
 @transaction.atomic
@@ -244,27 +299,19 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
             f"loan {loan.reference} is {LoanStatus(loan.status).label.lower()}",
             field="transaction",
         )
-    if loan.credit_balance < original.credit:
-        raise LendingError(
-            LendingErrorCode.NOT_REVERSIBLE,
-            "the credit this payment left has since been applied to installments or refunded, "
-            "so it can no longer be reversed",
-            field="transaction",
-        )
     installments = loan_installments(loan)
+    relived = relive(loan, installments, value_date=original.value_date, reversing=original)
     seq_of = {i.pk: i.seq for i in installments}
-    reversal = None
-    for txn in [original, *original.consequences.order_by("-id")]:
-        lines = {
-            seq_of[line.installment_id]: -Parts(*(getattr(line, c) for c in COMPONENTS))
-            for line in txn.lines.all()
-        }
-        posted = post_transaction(
+    rows = [
+        write_transaction(
             loan=loan,
             kind=TransactionKind.REVERSAL,
             effect=txn.effect,
             value_date=txn.value_date,
-            lines=lines,
+            lines={
+                seq_of[line.installment_id]: -Parts(*(getattr(line, c) for c in COMPONENTS))
+                for line in txn.lines.all()
+            },
             installments=installments,
             amount=txn.amount,
             credit=-txn.credit,
@@ -272,12 +319,25 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
             reverses=txn,
             note=reason,
         )
-        reversal = reversal or posted
+        for txn in [original, *original.consequences.order_by("-id")]
+    ]
+    reversal = rows[0]
+    post_difference(
+        loan=loan,
+        installments=installments,
+        relived=relived,
+        value_date=original.value_date,
+        own=rows,
+        caused_by=reversal,
+        acting_user=acting_user,
+    )
+    correct_bucket_history(loan, relived, original.value_date)
     if loan.status == LoanStatus.CLOSED and loan.total_outstanding > 0:
         transition(loan, LoanStatus.ACTIVE)
         loan.closed_at = None
         loan.save(update_fields=["status", "closed_at", "updated_at"])
-    loan_refresh_delinquency(loan, installments, recorded_on=timezone.localdate())
+    _close_if_paid(loan)
+    loan_refresh_delinquency(loan, installments, recorded_on=original.value_date)
     audit_log(
         actor=acting_user,
         action="repayment.reverse",

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from lending.access import SYSTEM
+from lending.allocation import Parts
 from lending.models.loans import LoanOrigin
 from lending.services.loans import loan_book_approved, loan_disburse
 from tests.factories import BorrowerFactory, ProductFactory
@@ -37,3 +38,11 @@ def active_loan(
     )
     loan.refresh_from_db()
     return loan
+
+
+def lines_of(txn):
+    """{installment seq: Parts} of a transaction, as the borrower's statement would show it."""
+    return {
+        line.installment.seq: Parts(line.principal, line.interest, line.fee, line.penalty)
+        for line in txn.lines.select_related("installment")
+    }

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lending.access import SYSTEM
+from lending.allocation import Parts
 from lending.close_of_business import registry
 from lending.close_of_business.registry import register_step
 from lending.close_of_business.runner import (
@@ -45,7 +46,7 @@ from lending.models import (
 from lending.services.reconcile import reconcile_loans
 from lending.services.repayments import repayment_post, repayment_reverse
 from tests.factories import ProductFactory
-from tests.lending.loan_helpers import active_loan
+from tests.lending.loan_helpers import active_loan, lines_of
 
 pytestmark = pytest.mark.django_db
 
@@ -752,16 +753,19 @@ def test_a_payment_reversed_on_a_loan_the_night_skipped_makes_it_overdue_at_once
     loan.refresh_from_db()
     # As of the last closed date (18 October) the installment due on the 15th is 3 days late.
     assert (loan.dpd, loan.bucket, loan.dpd_as_of) == (3, "M1", oct_(18))
+    # The history says when it went late: the night of the 16th, one day past due — a move
+    # dated by that night, appended now.
     move = BucketChange.objects.get(loan=loan)
-    assert (move.from_bucket, move.to_bucket, move.dpd, move.overdue_amount) == (
+    assert (move.business_date, move.from_bucket, move.to_bucket, move.dpd) == (
+        oct_(16),
         "M0",
         "M1",
-        3,
-        FIRST_INSTALLMENT,
+        1,
     )
+    assert move.overdue_amount == FIRST_INSTALLMENT
 
 
-def test_the_penalty_of_the_days_a_bounced_payment_stood_is_charged_the_next_night():
+def test_the_penalty_of_the_days_a_bounced_payment_stood_is_charged_with_the_reversal():
     bounced, never_paid = active_loan(start=SEP_15), active_loan(start=SEP_15)
     close(oct_(14))
     payment = repayment_post(
@@ -771,12 +775,18 @@ def test_the_penalty_of_the_days_a_bounced_payment_stood_is_charged_the_next_nig
     repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=SYSTEM)
     close(oct_(19))
 
-    # The twin accrued night by night (16th to 19th); the bounced loan gets the same four days
-    # in one posting the night after the reversal, to the cent.
+    # The twin accrued night by night (16th to 19th). The reversal re-lives the bounced loan
+    # from the 15th: the three days the payment stood are charged with the reversal, the 19th
+    # by its night — the same penalty to the cent.
     twin_days = accruals(never_paid)
     assert [day for day, _ in twin_days] == [oct_(16), oct_(17), oct_(18), oct_(19)]
-    assert accruals(bounced) == [(oct_(19), sum((amount for _, amount in twin_days), D(0)))]
+    assert accruals(bounced) == [twin_days[-1]]
+    (charged,) = Transaction.objects.filter(loan=bounced, kind=TransactionKind.REACCRUAL)
+    assert charged.penalty == sum((amount for _, amount in twin_days[:3]), D(0))
     assert first_installment(bounced).penalty_due == first_installment(never_paid).penalty_due
+    assert (
+        first_installment(bounced).penalty_accrued == first_installment(never_paid).penalty_accrued
+    )
     assert_one_accrual_per_loan_day()
     assert_reconciles()
 
@@ -838,29 +848,34 @@ def test_a_partial_payment_inside_grace_is_charged_from_its_value_date_in_the_ca
     assert_reconciles()
 
 
-def test_a_payment_valued_after_the_date_being_closed_leaves_that_nights_base_alone():
+def test_a_payment_valued_after_a_night_not_yet_closed_pays_that_nights_penalty_first():
     # 27 % (1.5 × 18 %): 766.80 × 0.27 = 207.036 a day (0.5751 of penalty).
     loan, twin = active_loan(start=SEP_15), active_loan(start=SEP_15)
     close_each(DUE, oct_(16))
-    # The 17th is closed late, after 500.00 with value 18 October came in: penalty 0.58,
-    # interest 150.00, principal 349.42 — 417.38 of principal left from the 18th.
-    repayment_post(loan_id=loan.pk, amount="500.00", value_date=oct_(18), acting_user=SYSTEM)
+    # The 17th is still open when 500.00 with value 18 October comes in. The penalty owed
+    # through the day before is charged with it and paid first: 16th 207.036 → 0.58; 17th on
+    # the same 766.80, 414.072 → 1.1502 → 1.15, 0.57 more. Then interest 150.00 and principal
+    # 348.85 — 417.95 of principal left from the 18th.
+    payment = repayment_post(
+        loan_id=loan.pk, amount="500.00", value_date=oct_(18), acting_user=SYSTEM
+    ).transaction
+    assert lines_of(payment)[1] == Parts(D("348.85"), D("150.00"), D("0"), D("1.15"))
+    (charged,) = Transaction.objects.filter(loan=loan, kind=TransactionKind.REACCRUAL)
+    assert (charged.value_date, charged.penalty, charged.caused_by) == (
+        oct_(18),
+        D("0.57"),
+        payment,
+    )
     close_each(oct_(17), oct_(19))
 
-    # 16th: 207.036 → 0.5751 → 0.58. 17th, still on 766.80: 414.072 → 1.1502 → 1.15, 0.57 more
-    # — as on the twin nobody paid (on today's base it was 319.7286 → 0.89, i.e. 0.31: the
-    # catch-up day now uses that day's base). 18th on 417.38: + 112.6926 = 526.7646 → 1.4632…
-    # → 1.46, 0.31 more; 19th: 639.4572 → 1.7762… → 1.78, 0.32 more.
-    assert accruals(loan) == [
-        (oct_(16), D("0.58")),
-        (oct_(17), D("0.57")),
-        (oct_(18), D("0.31")),
-        (oct_(19), D("0.32")),
-    ]
-    assert accruals(twin)[:2] == accruals(loan)[:2]
+    # The night of the 17th finds that day accrued and posts nothing; 18th on 417.95:
+    # + 112.8465 = 526.9185 → 1.4636… → 1.46, 0.31 more; 19th: 639.765 → 1.7771 → 1.78, 0.32.
+    assert accruals(loan) == [(oct_(16), D("0.58")), (oct_(18), D("0.31")), (oct_(19), D("0.32"))]
+    assert accruals(twin)[:2] == [(oct_(16), D("0.58")), (oct_(17), D("0.57"))]
     installment = first_installment(loan)
-    assert installment.principal_due - installment.principal_settled == D("417.38")
-    assert installment.penalty_accrued == D("639.4572")
+    assert installment.principal_due - installment.principal_settled == D("417.95")
+    assert installment.penalty_accrued == D("639.7650")
+    assert installment.penalty_due == D("1.78")
     assert_one_accrual_per_loan_day()
     assert_reconciles()
 

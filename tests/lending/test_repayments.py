@@ -39,7 +39,8 @@ from lending.services.repayments import (
     repayment_post,
     repayment_reverse,
 )
-from tests.lending.loan_helpers import active_loan
+from tests.lending.loan_helpers import active_loan, lines_of
+from tests.lending.test_close_of_business import close_each
 
 pytestmark = pytest.mark.django_db
 
@@ -86,14 +87,6 @@ def footprint():
         "transactions": Transaction.objects.count(),
         "lines": TransactionLine.objects.count(),
         "audit": AuditEvent.objects.count(),
-    }
-
-
-def lines_of(txn):
-    """{installment seq: Parts} of a transaction, as the borrower's statement would show it."""
-    return {
-        line.installment.seq: Parts(line.principal, line.interest, line.fee, line.penalty)
-        for line in txn.lines.select_related("installment")
     }
 
 
@@ -519,7 +512,9 @@ def scenario_payoff(loan):
 
 
 def scenario_penalty(loan):
-    add_penalty(loan, {1: "7.77"}, date(2026, 2, 20))
+    # The nights of 16–19 February charge penalty on the late first installment (2.30).
+    close_each(FEB_15, date(2026, 2, 19))
+    assert Installment.objects.get(loan=loan, seq=1).penalty_due == D("2.30")
 
 
 @pytest.mark.parametrize(
