@@ -22,6 +22,8 @@ class LendingErrorCode(StrEnum):
     SAME_PERSON = "same_person"
     LIMIT_EXCEEDED = "limit_exceeded"
     LIMIT_NOT_ACTIVE = "limit_not_active"
+    KYC_NOT_VERIFIED = "kyc_not_verified"
+    PRODUCT_NOT_ACTIVE = "product_not_active"
 
 
 class LendingError(Exception):

@@ -62,6 +62,8 @@ STATUS_OF_CODE: dict[str, int] = {
     LendingErrorCode.SAME_PERSON: 409,
     LendingErrorCode.LIMIT_EXCEEDED: 409,
     LendingErrorCode.LIMIT_NOT_ACTIVE: 409,
+    LendingErrorCode.KYC_NOT_VERIFIED: 409,
+    LendingErrorCode.PRODUCT_NOT_ACTIVE: 409,
     LendingErrorCode.IDEMPOTENCY_CONFLICT: 422,
     ApiErrorCode.UNKNOWN_FIELD: 400,
     ApiErrorCode.PARSE_ERROR: 400,

@@ -106,7 +106,9 @@ def _book_pending(
         )
     if not product.is_active:
         raise LendingError(
-            LendingErrorCode.INVALID, f"product {product.code} is not active", field="product"
+            LendingErrorCode.PRODUCT_NOT_ACTIVE,
+            f"product {product.code} is not active",
+            field="product",
         )
     check_loan_terms(
         product=product, principal=principal, annual_rate=annual_rate, term_months=term_months
@@ -148,7 +150,7 @@ def _book_pending(
 def _approve(loan: Loan, acting_user) -> None:
     if loan.borrower.kyc_status != KycStatus.VERIFIED:
         raise LendingError(
-            LendingErrorCode.INVALID,
+            LendingErrorCode.KYC_NOT_VERIFIED,
             "the borrower's KYC is not verified; verify it before approving",
             field="borrower",
         )

@@ -223,7 +223,12 @@ def application_review(
             acting_user,
         )
         if refusal:
-            raise LendingError(LendingErrorCode.OUT_OF_RANGE, refusal[1], field="amount")
+            code = (
+                LendingErrorCode.LIMIT_EXCEEDED
+                if refusal[0] == LIMIT_EXCEEDED
+                else LendingErrorCode.LIMIT_NOT_ACTIVE
+            )
+            raise LendingError(code, refusal[1], field="amount")
         _book(application, application.annual_rate, acting_user)
     else:
         application.status = ApplicationStatus.DECLINED

@@ -473,7 +473,7 @@ def test_booking_refuses_a_blacklisted_borrower(origin):
 @ROUTES
 def test_booking_refuses_an_inactive_product(origin):
     product = ProductFactory(is_active=False)
-    book_refused(LendingErrorCode.INVALID, "product", product=product, origin=origin)
+    book_refused(LendingErrorCode.PRODUCT_NOT_ACTIVE, "product", product=product, origin=origin)
 
 
 def test_booking_copies_the_contract_terms_so_product_edits_do_not_reprice():
@@ -526,7 +526,7 @@ def test_a_migrated_loan_is_booked_by_an_administrator(role_user):
 @pytest.mark.parametrize("kyc", [KycStatus.PENDING, KycStatus.REJECTED])
 def test_approval_refused_until_kyc_is_verified(kyc, origin):
     error = book_refused(
-        LendingErrorCode.INVALID,
+        LendingErrorCode.KYC_NOT_VERIFIED,
         "borrower",
         borrower=BorrowerFactory(kyc_status=kyc),
         origin=origin,
@@ -537,7 +537,7 @@ def test_approval_refused_until_kyc_is_verified(kyc, origin):
 def test_a_legacy_pending_loan_is_not_approved_until_kyc_is_verified():
     loan = pending_loan(borrower=BorrowerFactory(kyc_status=KycStatus.PENDING))
     assert_refused_and_unchanged(
-        LendingErrorCode.INVALID,
+        LendingErrorCode.KYC_NOT_VERIFIED,
         "borrower",
         loan.pk,
         approve,

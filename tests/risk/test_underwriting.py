@@ -297,6 +297,35 @@ def test_a_blank_review_note_is_refused(referral, officers):
     assert referral.status == ApplicationStatus.REFERRED and referral.loan_id is None
 
 
+@pytest.mark.parametrize(
+    "limit, code",
+    [
+        ({"kind": "freeze", "status": LimitStatus.FROZEN}, LendingErrorCode.LIMIT_NOT_ACTIVE),
+        (
+            {"kind": "set", "amount": D("4999.99"), "status": LimitStatus.ACTIVE},
+            LendingErrorCode.LIMIT_EXCEEDED,
+        ),
+    ],
+    ids=["frozen", "one-fen-short"],
+)
+def test_a_review_approval_the_limit_no_longer_covers_is_refused_by_its_rule(
+    referral, officers, limit, code
+):
+    # Between referral and review the limit was frozen, or set below the amount: approving is
+    # refused by the limit rule (409 at the API), not as bad input, and nothing is booked.
+    _, reviewer = officers
+    credit_limit_change(
+        borrower=referral.borrower, reason="changed while in review", acting_user=SYSTEM, **limit
+    )
+    with pytest.raises(LendingError) as refused:
+        application_review(
+            application_id=referral.pk, approve=True, note="fine", acting_user=reviewer
+        )
+    assert (refused.value.code, refused.value.field) == (code, "amount")
+    referral.refresh_from_db()
+    assert referral.status == ApplicationStatus.REFERRED and referral.loan_id is None
+
+
 def test_submission_and_review_are_in_the_audit_trail(referral, officers):
     submitter, reviewer = officers
     application_review(
