@@ -721,9 +721,13 @@ def test_a_repayment_after_accrual_pays_penalty_first_and_clearing_arrears_cures
     moves = list(
         BucketChange.objects.filter(loan=loan)
         .order_by("id")
-        .values_list("from_bucket", "to_bucket", "dpd", "overdue_amount")
+        .values_list("business_date", "from_bucket", "to_bucket", "dpd", "overdue_amount")
     )
-    assert moves == [("M0", "M1", 1, FIRST_INSTALLMENT), ("M1", "M0", 0, D("0.00"))]
+    # The cure is dated by the payment's value date, not by the day it was keyed in.
+    assert moves == [
+        (oct_(16), "M0", "M1", 1, FIRST_INSTALLMENT),
+        (oct_(21), "M1", "M0", 0, D("0.00")),
+    ]
 
     night = close(oct_(21))
     # The loan was already cured by the payment: the night does not count or record it again.
