@@ -47,15 +47,22 @@ def close_business_days_task(until: str | None = None, requested_by: int | None 
     except LendingError as exc:
         logger.warning("close of business not started: %s", exc.message)
         return exc.message
+    chunks = queue_run(run, until=last_date)
+    return f"closing {run.business_date} in {chunks} chunk(s)"
+
+
+def queue_run(run, *, until: date) -> int:
+    """A begun run's unfinished chunks to the workers as a chord, its finish as the callback
+    (which goes on to the next date up to `until`). Call after the run's row is committed."""
     chunk_ids = list(
         run.chunks.exclude(status=ChunkStatus.DONE).order_by("number").values_list("pk", flat=True)
     )
-    finish = finish_business_day_task.si(run.pk, last_date.isoformat())
+    finish = finish_business_day_task.si(run.pk, until.isoformat())
     if chunk_ids:
         chord(run_chunk_task.si(chunk_id) for chunk_id in chunk_ids)(finish)
     else:
         finish.delay()
-    return f"closing {run.business_date} in {len(chunk_ids)} chunk(s)"
+    return len(chunk_ids)
 
 
 @shared_task(

@@ -9,7 +9,6 @@ stretch is closed date by date, or with `manage.py close_business_day`.
 
 from datetime import date
 
-from celery import chord
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -22,23 +21,11 @@ from config.api.pagination import NumberedPage
 from config.api.schema import problem_responses
 from lending.api.serializers import RunDetailOutput, RunOutput
 from lending.close_of_business.runner import business_day_begin
-from lending.models import BusinessDayRun, ChunkStatus
-from lending.tasks import finish_business_day_task, run_chunk_task
+from lending.models import BusinessDayRun
+from lending.tasks import queue_run
 
 TAGS = ["close of business"]
 RUN_READ = "lending.view_businessdayrun"
-
-
-def queue_run(run: BusinessDayRun) -> None:
-    """The run's unfinished chunks to the workers, then its finish (after the commit)."""
-    chunk_ids = list(
-        run.chunks.exclude(status=ChunkStatus.DONE).order_by("number").values_list("pk", flat=True)
-    )
-    finish = finish_business_day_task.si(run.pk, run.business_date.isoformat())
-    if chunk_ids:
-        chord(run_chunk_task.si(chunk_id) for chunk_id in chunk_ids)(finish)
-    else:
-        finish.delay()
 
 
 class Runs(ListView):
@@ -78,7 +65,7 @@ class Runs(ListView):
             run = business_day_begin(
                 business_date=data.validated_data["business_date"], acting_user=request.user
             )
-            transaction.on_commit(lambda: queue_run(run))
+            transaction.on_commit(lambda: queue_run(run, until=run.business_date))
         run.refresh_from_db()
         return Response(RunDetailOutput(run).data, status=status.HTTP_202_ACCEPTED)
 
