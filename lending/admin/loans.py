@@ -365,6 +365,20 @@ class LoanAdmin(admin.ModelAdmin):
             )
             if result.duplicate:
                 messages.warning(request, _("This payment was posted before; nothing new."))
+            elif result.corrections:
+                messages.info(
+                    request,
+                    _(
+                        "Valued %(date)s, before nights already closed: the loan was re-lived "
+                        "from that date; penalty changed by %(penalty)s, %(count)d correction(s) "
+                        "posted with the payment."
+                    )
+                    % {
+                        "date": data["value_date"],
+                        "penalty": result.penalty_change,
+                        "count": len(result.corrections),
+                    },
+                )
 
         return self._run(
             request,

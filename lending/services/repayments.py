@@ -17,6 +17,7 @@ from lending.allocation import (
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Loan, LoanStatus, Transaction, TransactionKind
 from lending.models.transactions import Effect
+from lending.money import ZERO
 from lending.services.audit import audit_log
 from lending.services.delinquency import loan_refresh_delinquency
 from lending.services.hooks import money_moved
@@ -46,6 +47,15 @@ class RepaymentResult:
     transaction: Transaction
     duplicate: bool = False  # the idempotency key had been posted already: nothing new
     closed: bool = False  # the payment paid the loan off
+    # Valued before nights already closed: the loan was re-lived and these corrections posted
+    # with the payment (re-accrued penalty, re-allocated payments).
+    corrections: tuple[Transaction, ...] = ()
+
+    @property
+    def penalty_change(self) -> Decimal:
+        return sum(
+            (t.penalty for t in self.corrections if t.kind == TransactionKind.REACCRUAL), ZERO
+        )
 
 
 def _check_value_date(loan: Loan, value_date: date) -> None:
@@ -166,7 +176,12 @@ def repayment_post(
         data={"transaction": payment.pk, "credit_added": str(left)},
     )
     money_moved(loan, acting_user=acting_user)
-    return RepaymentResult(payment, closed=closed)
+    corrections = tuple(
+        payment.consequences.filter(
+            kind__in=[TransactionKind.REACCRUAL, TransactionKind.REALLOCATION]
+        ).order_by("id")
+    )
+    return RepaymentResult(payment, closed=closed, corrections=corrections)
 
 
 def _post_directly(loan, installments, value_date, quote, *, amount, acting_user, **fields):

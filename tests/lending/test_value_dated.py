@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.urls import reverse
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -98,9 +99,13 @@ def test_a_statement_arriving_late_re_accrues_the_penalty_from_its_value_date():
     # and 17th (414.072 → 1.15) first, then interest 150.00 and principal 348.85: 417.95 left.
     # The 18th to the 25th are charged on 417.95: 8 × 112.8465 = 902.772; in all
     # 1,316.844 / 360 = 3.6579 → 3.66, so 2.09 of the 5.75 posted is taken back.
-    payment = pay(loan, "500.00", oct_(18))
+    result = repayment_post(
+        loan_id=loan.pk, amount="500.00", value_date=oct_(18), acting_user=SYSTEM
+    )
+    payment = result.transaction
 
     assert lines_of(payment) == {1: Parts(D("348.85"), D("150.00"), D("0"), D("1.15"))}
+    assert result.penalty_change == D("-2.09")
     (reaccrual,) = Transaction.objects.filter(loan=loan, kind=TransactionKind.REACCRUAL)
     assert (reaccrual.value_date, reaccrual.penalty, reaccrual.caused_by) == (
         oct_(18),
@@ -266,3 +271,15 @@ def posting_order_changes_nothing(payments, product):
     assert state(late) == state(reference)
     assert [bucket_on(late, day) for day in days] == [bucket_on(reference, day) for day in days]
     assert_reconciles()
+
+
+def test_the_admin_says_a_late_payment_re_lived_the_loan(admin_client):
+    loan = active_loan(start=SEP_15)
+    close_each(DUE, oct_(25))
+    page = admin_client.post(
+        reverse("admin:lending_loan_repay", args=[loan.pk]),
+        {"amount": "500.00", "value_date": "2026-10-18"},
+        follow=True,
+    )
+    shown = [str(m) for m in page.context["messages"]]
+    assert any("re-lived" in m and "-2.09" in m for m in shown), shown
