@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "lending",
     "risk",
     "debt_collection",
+    "apikeys",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +212,8 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# Idempotency-Key rows are kept this long (docs/api.md); `purge_idempotency_keys` deletes older.
+API_IDEMPOTENCY_KEY_HOURS = max(24, env.int("API_IDEMPOTENCY_KEY_HOURS", default=24))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lending back office API",
     "DESCRIPTION": "Loans, repayments, borrowers, applications, credit limits, policies and the "
@@ -231,6 +234,14 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "risk.models.ApplicationStatus",
         "LimitStatusEnum": "risk.models.LimitStatus",
         "PolicyStatusEnum": "risk.models.PolicyStatus",
+        "CaseStatusEnum": "debt_collection.models.CaseStatus",
+        "CloseReasonEnum": "debt_collection.models.CloseReason",
+        "ContactChannelEnum": "debt_collection.models.Channel",
+        "ContactPartyEnum": "debt_collection.models.Party",
+        "ContactOutcomeEnum": "debt_collection.models.Outcome",
+        "PromiseStateEnum": "debt_collection.models.PromiseState",
+        "HoldKindEnum": "debt_collection.models.HoldKind",
+        "CompliancePolicyStatusEnum": "debt_collection.models.PolicyStatus",
     },
 }
 

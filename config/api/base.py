@@ -1,6 +1,7 @@
 """Base classes of the API's views and input serializers (HackSoft style: one view per
 operation, small input/output serializers, the view calls a service or a selector)."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
@@ -83,3 +84,22 @@ class ListView(ApiView, ListAPIView):
 
 class DetailView(ApiView, RetrieveAPIView):
     pass
+
+
+class AwareDateTime(serializers.DateTimeField):
+    """An RFC 3339 date-time with its offset ("2026-11-10T21:59:59+08:00"). Without an offset
+    the moment is ambiguous — whose 22:00? — so it is refused, never guessed; so is a year
+    before 1901, where zones such as Asia/Shanghai only had a local mean time (+08:05:43) that
+    RFC 3339 cannot carry."""
+
+    default_error_messages = {
+        "naive": _("needs its offset, e.g. 2026-11-10T21:59:59+08:00"),
+        "too_early": _("is before 1901"),
+    }
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        if value.year < 1901:
+            self.fail("too_early")
+        return super().enforce_timezone(value)

@@ -8,10 +8,11 @@ throttling, 404, 405, validation) and the URL resolver's 404 — leaves as
      "detail": "loan LN00000001 is closed; ...", "code": "loan_not_active",
      "errors": {"loan": ["loan LN00000001 is closed; ..."]}}
 
-`code` is stable: a service's LendingErrorCode unchanged, or one of the few API codes below for
-what only the HTTP door can refuse. The status says which kind of refusal it is: 400 the input,
-401/403 who is asking, 404 what was asked for, 409 a rule (state, limit, four eyes), 422 an
-idempotency key reused for another request, 429 too many requests.
+`code` is stable: a service's LendingErrorCode (or CollectionsErrorCode) unchanged, or one of
+the few API codes below for what only the HTTP door can refuse. The status says which kind of
+refusal it is: 400 the input, 401/403 who is asking, 404 what was asked for, 409 a rule (state,
+limit, four eyes, the compliance guard), 422 an idempotency key reused for another request, 429
+too many requests.
 """
 
 from enum import StrEnum
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from debt_collection.errors import CollectionsErrorCode
 from lending.errors import LendingError, LendingErrorCode
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -65,6 +67,14 @@ STATUS_OF_CODE: dict[str, int] = {
     LendingErrorCode.KYC_NOT_VERIFIED: 409,
     LendingErrorCode.PRODUCT_NOT_ACTIVE: 409,
     LendingErrorCode.IDEMPOTENCY_CONFLICT: 422,
+    # Collections: the compliance guard's refusals and a closed case are rules (409).
+    CollectionsErrorCode.CONTACT_OUTSIDE_HOURS: 409,
+    CollectionsErrorCode.CONTACT_DAILY_LIMIT: 409,
+    CollectionsErrorCode.CONTACT_WEEKLY_LIMIT: 409,
+    CollectionsErrorCode.CONTACT_HOLD: 409,
+    CollectionsErrorCode.CONTACT_PARTY_NOT_ALLOWED: 409,
+    CollectionsErrorCode.CONTACT_EMERGENCY_TOO_EARLY: 409,
+    CollectionsErrorCode.CASE_CLOSED: 409,
     ApiErrorCode.UNKNOWN_FIELD: 400,
     ApiErrorCode.PARSE_ERROR: 400,
     ApiErrorCode.INVALID_CREDENTIALS: 400,
@@ -77,7 +87,7 @@ STATUS_OF_CODE: dict[str, int] = {
     ApiErrorCode.THROTTLED: 429,
     ApiErrorCode.SERVER_ERROR: 500,
 }
-ALL_CODES = [str(code) for code in (*LendingErrorCode, *ApiErrorCode)]
+ALL_CODES = [str(code) for code in (*LendingErrorCode, *CollectionsErrorCode, *ApiErrorCode)]
 
 # DRF's exception classes and their codes (the validation codes are mapped one by one below).
 _DRF_CODES = {

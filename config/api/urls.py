@@ -10,4 +10,5 @@ urlpatterns = [
     path("auth/token/", TokenLogin.as_view(), name="token"),
     path("", include("lending.api.urls")),
     path("", include("risk.api.urls")),
+    path("", include("debt_collection.api.urls")),
 ]

@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from config.api.base import ApiView, InputSerializer, Money
+from config.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from config.api.schema import problem_responses
 from lending.api.idempotency import replay_or_conflict
 from lending.api.loans import loan_or_404
@@ -17,7 +18,8 @@ from lending.services.repayments import loan_credit_refund, repayment_post, repa
 
 TAGS = ["loan operations"]
 LOAN_READ = "lending.view_loan"
-REFUSALS = problem_responses(400, 403, 404, 409)
+# The operations below keep an Idempotency-Key (config/api/idempotency.py): 422 on reuse.
+REFUSALS = problem_responses(400, 403, 404, 409, 422)
 
 
 def _valid(view, request) -> dict:
@@ -44,8 +46,10 @@ class Cancel(ApiView):
         description="Needs `lending.cancel_loan`. Only a pending or approved loan.",
         request=Input,
         responses={200: LoanOutput, **REFUSALS},
+        parameters=[IDEMPOTENCY_KEY],
         tags=TAGS,
     )
+    @idempotent
     def post(self, request, reference: str):
         data = _valid(self, request)
         loan = loan_or_404(reference)
@@ -67,8 +71,10 @@ class Disburse(ApiView):
         "a 409 `illegal_transition`.",
         request=Input,
         responses={200: LoanOutput, **REFUSALS},
+        parameters=[IDEMPOTENCY_KEY],
         tags=TAGS,
     )
+    @idempotent
     def post(self, request, reference: str):
         data = _valid(self, request)
         loan = loan_or_404(reference)
@@ -87,8 +93,10 @@ class WriteOff(ApiView):
         description="Needs `lending.write_off_loan`. Interest only to the write-off date.",
         request=Input,
         responses={200: LoanOutput, **REFUSALS},
+        parameters=[IDEMPOTENCY_KEY],
         tags=TAGS,
     )
+    @idempotent
     def post(self, request, reference: str):
         data = _valid(self, request)
         loan = loan_or_404(reference)
@@ -172,8 +180,10 @@ class Reverse(ApiView):
         "what was posted with it; a closed loan it had paid off reopens.",
         request=Input,
         responses={201: TransactionOutput, **REFUSALS},
+        parameters=[IDEMPOTENCY_KEY],
         tags=TAGS,
     )
+    @idempotent
     def post(self, request, reference: str, transaction_id: int):
         data = _valid(self, request)
         loan = loan_or_404(reference)
@@ -196,8 +206,10 @@ class CreditRefund(ApiView):
         description="Needs `lending.refund_credit`. All of the credit unless `amount` says less.",
         request=Input,
         responses={201: TransactionOutput, **REFUSALS},
+        parameters=[IDEMPOTENCY_KEY],
         tags=TAGS,
     )
+    @idempotent
     def post(self, request, reference: str):
         data = _valid(self, request)
         loan = loan_or_404(reference)
