@@ -22,6 +22,8 @@ class LendingErrorCode(StrEnum):
     SAME_PERSON = "same_person"
     LIMIT_EXCEEDED = "limit_exceeded"
     LIMIT_NOT_ACTIVE = "limit_not_active"
+    LOAN_NOT_WRITTEN_OFF = "loan_not_written_off"
+    SETTLEMENT_NOT_PAID = "settlement_not_paid"
 
 
 class LendingError(Exception):
