@@ -27,9 +27,9 @@ from lending.models import AuditEvent, LoanStatus
 from lending.money import ZERO, money_str
 from lending.services.audit import audit_log
 from lending.services.concessions import (
-    optional_amount,
     concession_value_date,
     loan_settle,
+    optional_amount,
     received_between,
     waiver_post,
 )
