@@ -19,6 +19,11 @@ class CollectionsPerm(StrEnum):
     REASSIGN_CASE = "collections.reassign_case"
     MANAGE_COMPLIANCE_POLICY = "collections.manage_compliance_policy"
     MANAGE_HOLD = "collections.manage_contact_hold"
+    PROPOSE_WAIVER = "collections.propose_waiver"
+    DECIDE_WAIVER = "collections.decide_waiver"
+    PROPOSE_SETTLEMENT = "collections.propose_settlement"
+    DECIDE_SETTLEMENT = "collections.decide_settlement"
+    DECIDE_WRITE_OFF = "collections.decide_write_off"
 
 
 def sees_all_cases(acting_user) -> bool:

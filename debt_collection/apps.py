@@ -11,6 +11,7 @@ class CollectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from debt_collection.services.cases import case_money_moved
+        from debt_collection.services.concessions import settlement_check, write_off_proposals
         from debt_collection.services.nightly import collection_cases
         from debt_collection.services.promises import promise_check
         from lending.close_of_business.registry import register_step
@@ -21,5 +22,8 @@ class CollectionsConfig(AppConfig):
         # night's chunks (services.promises says more).
         register_step("collection_cases", collection_cases, position=100)
         register_step("promise_check", promise_check, position=110, chunked=False)
+        # Settlements settle or lapse, then the write-off list is drawn up (docs/collections.md).
+        register_step("settlement_check", settlement_check, position=170, chunked=False)
+        register_step("write_off_proposals", write_off_proposals, position=180, chunked=False)
         # Every repayment, reversal and write-off keeps the loan's open case current.
         register_money_moved(case_money_moved)

@@ -16,3 +16,4 @@ class CollectionsErrorCode(StrEnum):
     CONTACT_PARTY_NOT_ALLOWED = "contact_party_not_allowed"
     CONTACT_EMERGENCY_TOO_EARLY = "contact_emergency_too_early"
     CASE_CLOSED = "case_closed"
+    PROPOSAL_DECIDED = "proposal_decided"

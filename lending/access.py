@@ -29,6 +29,9 @@ class Perm(StrEnum):
     POST_REPAYMENT = "lending.post_repayment"
     REVERSE_TRANSACTION = "lending.reverse_transaction"
     REFUND_CREDIT = "lending.refund_credit"
+    WAIVE_CHARGES = "lending.waive_charges"
+    SETTLE_LOAN = "lending.settle_loan"
+    POST_RECOVERY = "lending.post_recovery"
     RUN_CLOSE_OF_BUSINESS = "lending.run_close_of_business"
     # risk
     EDIT_RISK_PROFILE = "risk.change_riskprofile"

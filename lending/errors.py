@@ -24,6 +24,8 @@ class LendingErrorCode(StrEnum):
     LIMIT_NOT_ACTIVE = "limit_not_active"
     KYC_NOT_VERIFIED = "kyc_not_verified"
     PRODUCT_NOT_ACTIVE = "product_not_active"
+    LOAN_NOT_WRITTEN_OFF = "loan_not_written_off"
+    SETTLEMENT_NOT_PAID = "settlement_not_paid"
 
 
 class LendingError(Exception):

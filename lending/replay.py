@@ -65,13 +65,17 @@ class Payment:
 
 @dataclass(frozen=True)
 class Fixed:
-    """A posting the replay keeps as it is (disbursement, fee, waiver, refund): its lines and
-    credit land on its value date whatever came before."""
+    """A posting the replay keeps as it is (disbursement, fee, waiver, settlement discount,
+    refund, recovery): its lines and credit land on its value date whatever came before."""
 
     value_date: date
     charge: bool  # True: the lines add to what is owed; False: they settle it
     lines: dict[int, Parts] = field(default_factory=dict)  # installment seq → parts
     credit: Decimal = ZERO
+    # A waiver or settlement discount forgives what is owed, never more: re-lived after money
+    # valued earlier that paid part of it, it settles only what is left (the rest of its lines
+    # is moved back by the re-allocation), instead of refusing the earlier money.
+    capped: bool = False
 
 
 Event = Payment | Fixed
@@ -196,12 +200,26 @@ def _post(state: Replay, event: Event, terms: ReplayTerms) -> None:
 
 def _post_fixed(state: Replay, event: Fixed) -> None:
     on = event.value_date
-    _apply(state, event.lines, on, charge=event.charge)
+    lines = _capped(state, event.lines) if event.capped else event.lines
+    _apply(state, lines, on, charge=event.charge)
     state.credit += event.credit
     if state.credit < 0:
         raise ReplayError(f"the credit refunded on {on} would not have been there")
     if state.closed_on is not None and _total_outstanding(state) > 0:
         state.closed_on = None
+    if not event.charge and lines:
+        _close_if_paid(state, on)  # a waiver or discount that leaves nothing owed closes it
+
+
+def _capped(state: Replay, lines: dict[int, Parts]) -> dict[int, Parts]:
+    """Each line's parts, at most what its installment still owes of each."""
+    capped = {}
+    for seq, parts in lines.items():
+        left = state.installments[seq].outstanding
+        capped[seq] = Parts(
+            *(min(getattr(parts, c), max(ZERO, getattr(left, c))) for c in COMPONENTS)
+        )
+    return capped
 
 
 def _post_payment(state: Replay, event: Payment, terms: ReplayTerms) -> None:

@@ -67,6 +67,15 @@ _COLLECTOR_WORK = {
     "case": ("view", "log_contact", "record_promise"),
     "contactattempt": ("view", "add"),
     "promisetopay": ("view", "add"),
+    # Concessions: collectors propose on their own cases; a manager decides (maker-checker).
+    "waiverproposal": ("view", "add", "propose_waiver"),
+    "settlementproposal": ("view", "add", "propose_settlement"),
+}
+# Write-offs are finance's decision; the night draws up the proposals.
+_FINANCE_COLLECTIONS = {
+    **_READ_ALL_CASES,
+    "writeoffproposal": ("view", "decide_write_off"),
+    "recovery": ("view",),
 }
 
 ROLE_PERMISSIONS = {
@@ -110,18 +119,36 @@ ROLE_PERMISSIONS = {
         "collections": {"*": "view", **_COLLECTOR_WORK},
     },
     COLLECTIONS_MANAGER: {
-        "lending": {**_READ_BOOK, "emergencycontact": ("view",), "bucketchange": ("view",)},
-        "collections": "all",
+        # Managers decide waivers and settlements, which post through lending's services.
+        "lending": {
+            **_READ_BOOK,
+            "emergencycontact": ("view",),
+            "bucketchange": ("view",),
+            "loan": ("view", "settle_loan"),
+            "transaction": ("view", "waive_charges"),
+        },
+        # Everything in collections but write-offs (finance decides) and posting recoveries.
+        "collections": {
+            "*": "all",
+            "writeoffproposal": ("view",),
+            "recovery": ("view",),
+        },
     },
     FINANCE: {
         "lending": {
             **_READ_BOOK,
             **_READ_NIGHT,
             "loan": ("view", "disburse_loan", "write_off_loan"),
-            "transaction": ("view", "post_repayment", "reverse_transaction", "refund_credit"),
+            "transaction": (
+                "view",
+                "post_repayment",
+                "reverse_transaction",
+                "refund_credit",
+                "post_recovery",
+            ),
             "loanproduct": ("view", "add", "change"),
         },
-        "collections": _READ_ALL_CASES,
+        "collections": _FINANCE_COLLECTIONS,
     },
     # Auditors also read who holds which access, and the login record, for access reviews.
     AUDITOR: {
@@ -145,8 +172,16 @@ ROLE_PERMISSIONS = {
                 "cancel_loan",
                 "disburse_loan",
                 "write_off_loan",
+                "settle_loan",
             ),
-            "transaction": ("view", "post_repayment", "reverse_transaction", "refund_credit"),
+            "transaction": (
+                "view",
+                "post_repayment",
+                "reverse_transaction",
+                "refund_credit",
+                "waive_charges",
+                "post_recovery",
+            ),
         },
         "risk": {"*": "all", "decision": ("view",), "creditlimitchange": ("view",)},
         "collections": "all",

@@ -78,6 +78,10 @@ from debt_collection.models import (
     ContactHold,
     PromiseToPay,
     Queue,
+    Recovery,
+    SettlementProposal,
+    WaiverProposal,
+    WriteOffProposal,
 )
 from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_hold_place, contact_log
@@ -99,6 +103,8 @@ from lending.models import (
     Transaction,
 )
 from lending.roles import COLLECTOR, CREDIT_OFFICER, ROLES
+from lending.services.concessions import recovery_post
+from lending.services.loans import loan_write_off
 from lending.services.repayments import repayment_post
 from risk.models import (
     CreditLimit,
@@ -145,6 +151,9 @@ ACTION_PERMISSIONS = {
     ("collections.case", "reassign"): CollectionsPerm.REASSIGN_CASE,
     ("collections.compliancepolicy", "activate"): CollectionsPerm.MANAGE_COMPLIANCE_POLICY,
     ("collections.contacthold", "manage"): CollectionsPerm.MANAGE_HOLD,
+    ("collections.waiverproposal", "decide"): CollectionsPerm.DECIDE_WAIVER,
+    ("collections.settlementproposal", "decide"): CollectionsPerm.DECIDE_SETTLEMENT,
+    ("collections.writeoffproposal", "decide"): CollectionsPerm.DECIDE_WRITE_OFF,
 }
 
 # (role, target, method) -> what goes wrong: real bugs, kept visible (module docstring).
@@ -372,6 +381,44 @@ def _collections_world(loan: Loan, collector) -> dict:
         ComplianceRefusal: ComplianceRefusal.objects.get(case=case),
         ContactHold: hold,
         CompliancePolicy: CompliancePolicy.objects.get(version=2),  # a draft
+        **_concessions_world(case, collector),
+    }
+
+
+def _concessions_world(case: Case, collector) -> dict:
+    """A waiver and a settlement the matrix collector proposed on their case, a write-off
+    proposal the night could have drawn up, and a recovery on another loan, written off."""
+    lost = active_loan(start=LOAN_START)
+    loan_write_off(loan_id=lost.pk, reason="matrix", value_date=CLOSED_UNTIL, acting_user=SYSTEM)
+    Case.objects.create(  # the collector's case that ended in the write-off: their recovery
+        loan=lost,
+        borrower=lost.borrower,
+        status="closed",
+        close_reason="written_off",
+        opened_on=CLOSED_UNTIL,
+        closed_on=CLOSED_UNTIL,
+        bucket="M6",
+        queue=case.queue,
+        collector=collector,
+    )
+    recovery = recovery_post(
+        loan_id=lost.pk, amount=Decimal("50.00"), value_date=CLOSED_UNTIL, acting_user=SYSTEM
+    )
+    return {
+        WaiverProposal: WaiverProposal.objects.create(
+            case=case, penalty=Decimal("0.01"), reason="matrix", proposed_by=collector
+        ),
+        SettlementProposal: SettlementProposal.objects.create(
+            case=case,
+            amount=Decimal("10.00"),
+            due_by=date(2199, 1, 1),
+            reason="matrix",
+            proposed_by=collector,
+        ),
+        WriteOffProposal: WriteOffProposal.objects.create(
+            case=case, dpd=180, outstanding=Decimal("1.00"), reason="matrix"
+        ),
+        Recovery: Recovery.objects.get(pk=recovery.pk),
     }
 
 
@@ -607,6 +654,23 @@ CUSTOM_VIEWS: dict[str, Custom] = {
     ),
     "collections_case_promise": _case_operation(
         CollectionsPerm.RECORD_PROMISE, {"amount": "10.00", "promised_for": "2026-12-31"}
+    ),
+    "collections_waiverproposal_propose": _case_operation(
+        CollectionsPerm.PROPOSE_WAIVER, {"penalty": "0.01", "reason": "forged"}
+    ),
+    "collections_settlementproposal_propose": _case_operation(
+        CollectionsPerm.PROPOSE_SETTLEMENT,
+        {"amount": "10.00", "due_by": "2026-12-31", "reason": "forged"},
+    ),
+    "collections_recovery_post": Custom(
+        (GET, POST),
+        lambda w: [],
+        _perm(Perm.POST_RECOVERY),
+        lambda w: {
+            "loan": w.objects[Recovery].loan.reference,
+            "amount": "1.00",
+            "value_date": CLOSED_UNTIL.isoformat(),
+        },
     ),
     "auth_user_password_change": Custom(
         (GET, POST),

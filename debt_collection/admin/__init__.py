@@ -1,1 +1,1 @@
-from debt_collection.admin import cases, policies, records  # noqa: F401  (registers them)
+from debt_collection.admin import cases, concessions, policies, records  # noqa: F401  (registers them)

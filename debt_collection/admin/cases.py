@@ -131,6 +131,12 @@ class CaseAdmin(ScopedAdmin):
             ):
                 url = reverse(f"admin:collections_case_{name}", args=[obj.pk])
                 links.append((url, label))
+            for name, label in (  # admin/concessions.py: a manager decides them
+                ("waiverproposal", _("Propose a waiver")),
+                ("settlementproposal", _("Propose a settlement")),
+            ):
+                url = reverse(f"admin:collections_{name}_propose", args=[obj.pk])
+                links.append((url, label))
         return format_html_join(" · ", '<a class="button" href="{}">{}</a>', links) or "—"
 
     # --- operations ---------------------------------------------------------------------

@@ -6,6 +6,13 @@ from debt_collection.models.cases import (
     Queue,
     default_time_zone,
 )
+from debt_collection.models.concessions import (
+    ProposalState,
+    Recovery,
+    SettlementProposal,
+    WaiverProposal,
+    WriteOffProposal,
+)
 from debt_collection.models.contacts import (
     Channel,
     ComplianceRefusal,
@@ -35,6 +42,11 @@ __all__ = [
     "PolicyStatus",
     "PromiseState",
     "PromiseToPay",
+    "ProposalState",
     "Queue",
+    "Recovery",
+    "SettlementProposal",
+    "WaiverProposal",
+    "WriteOffProposal",
     "default_time_zone",
 ]

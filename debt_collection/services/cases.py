@@ -20,10 +20,11 @@ from lending.services.audit import audit_log
 from lending.validation import clean_text
 
 
-def close_reason_for(status: str, dpd: int) -> str | None:
+def close_reason_for(status: str, dpd: int, status_reason: str = "") -> str | None:
     """Why a case closes, from its loan (None: it stays open)."""
     if status == LoanStatus.CLOSED:
-        return CloseReason.PAID_OFF
+        # lending.services.concessions.SETTLED: closed by a paid settlement.
+        return CloseReason.SETTLED if status_reason == "settled" else CloseReason.PAID_OFF
     if status == LoanStatus.WRITTEN_OFF:
         return CloseReason.WRITTEN_OFF
     if status != LoanStatus.ACTIVE or dpd == 0:
@@ -39,7 +40,7 @@ def case_money_moved(*, loan: Loan, acting_user) -> None:
     if case is None:
         return
     today = timezone.localdate()
-    reason = close_reason_for(loan.status, loan.dpd)
+    reason = close_reason_for(loan.status, loan.dpd, loan.status_reason)
     if reason:
         case.status, case.close_reason, case.closed_on = CaseStatus.CLOSED, reason, today
         case.save(update_fields=["status", "close_reason", "closed_on"])

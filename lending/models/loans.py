@@ -146,6 +146,7 @@ class Loan(models.Model):
             ("cancel_loan", _("Can cancel an approved loan before disbursement")),
             ("disburse_loan", _("Can disburse an approved loan")),
             ("write_off_loan", _("Can write off a loan")),
+            ("settle_loan", _("Can forgive the rest of a loan whose settlement was paid")),
         ]
         indexes = [
             # The night's candidates: active loans due or overdue by the business date.

@@ -22,6 +22,10 @@ class TransactionKind(models.TextChoices):
     # that changes in penalty and cancelled interest, and in what other money paid.
     REACCRUAL = "reaccrual", _("Penalty re-accrued")
     REALLOCATION = "reallocation", _("Payments re-allocated")
+    # Concessions (lending.services.concessions): what a paid settlement forgives, and money
+    # received after a write-off (kept off the installments: the loan owes nothing any more).
+    SETTLEMENT_DISCOUNT = "settlement_discount", _("Settlement discount")
+    RECOVERY = "recovery", _("Recovery after write-off")
 
 
 class Effect(models.TextChoices):
@@ -44,6 +48,8 @@ EFFECT_OF_KIND = {
     TransactionKind.REFUND: Effect.NONE,
     TransactionKind.REACCRUAL: Effect.CHARGE,
     TransactionKind.REALLOCATION: Effect.SETTLE,
+    TransactionKind.SETTLEMENT_DISCOUNT: Effect.SETTLE,
+    TransactionKind.RECOVERY: Effect.NONE,
 }
 
 
@@ -102,6 +108,8 @@ class Transaction(models.Model):
             ("post_repayment", _("Can post repayments")),
             ("reverse_transaction", _("Can reverse a posted repayment")),
             ("refund_credit", _("Can refund a credit balance")),
+            ("waive_charges", _("Can waive penalty and interest owed")),
+            ("post_recovery", _("Can post money recovered on a written-off loan")),
         ]
         indexes = [
             # A catch-up charges each day on that day's base: the night finds the postings

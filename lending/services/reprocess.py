@@ -58,13 +58,18 @@ DERIVED = {
     TransactionKind.REACCRUAL,
     TransactionKind.REALLOCATION,
 }
-# What lands as it was posted, whatever came before it.
+# What lands as it was posted, whatever came before it. A recovery has no lines and no credit
+# (the loan was written off): it lands as nothing, and is listed so the replay knows it.
 FIXED = {
     TransactionKind.DISBURSEMENT,
     TransactionKind.FEE,
     TransactionKind.WAIVER,
     TransactionKind.REFUND,
+    TransactionKind.SETTLEMENT_DISCOUNT,
+    TransactionKind.RECOVERY,
 }
+# Forgiveness lands as posted but never settles more than is owed when it lands (replay.Fixed).
+CAPPED = {TransactionKind.WAIVER, TransactionKind.SETTLEMENT_DISCOUNT}
 NEW = "new"  # the key of a payment not yet posted
 
 
@@ -132,7 +137,15 @@ def load_history(loan: Loan, installments: list[Installment], *, leave_out=()) -
             events.append(Payment(txn.pk, txn.value_date, txn.amount))
         elif txn.kind in FIXED:
             charge = txn.effect == Effect.CHARGE
-            events.append(Fixed(txn.value_date, charge, lines.get(txn.pk, {}), txn.credit))
+            events.append(
+                Fixed(
+                    txn.value_date,
+                    charge,
+                    lines.get(txn.pk, {}),
+                    txn.credit,
+                    capped=txn.kind in CAPPED,
+                )
+            )
         else:
             raise LendingError(
                 LendingErrorCode.NOT_REVERSIBLE,

@@ -1,0 +1,38 @@
+"""Reads for concessions: recoveries after write-off, credited to the collector and queue of
+the case that ended in the write-off (the work that came before the money)."""
+
+from datetime import date
+
+from django.db.models import OuterRef, Subquery, Sum
+
+from debt_collection.models import Case, CloseReason, Recovery
+
+
+def written_off_case(field: str) -> Subquery:
+    """`field` of the loan's last case closed as written off (annotation on Recovery)."""
+    cases = Case.objects.filter(loan=OuterRef("loan"), close_reason=CloseReason.WRITTEN_OFF)
+    return Subquery(cases.order_by("-pk").values(field)[:1])
+
+
+def recoveries_with_case():
+    return Recovery.objects.annotate(
+        case_id=written_off_case("pk"),
+        collector_id=written_off_case("collector"),
+        queue_id=written_off_case("queue"),
+    )
+
+
+def recoveries_by(
+    group: str, *, start: date | None = None, end: date | None = None
+) -> dict[int | None, object]:
+    """Recovered amount per collector (`group="collector"`) or queue (`"queue"`), valued from
+    `start` to `end` (both optional); None: no case (a loan written off without collections)."""
+    if group not in ("collector", "queue"):
+        raise ValueError("group by collector or queue")
+    rows = recoveries_with_case()
+    if start:
+        rows = rows.filter(value_date__gte=start)
+    if end:
+        rows = rows.filter(value_date__lte=end)
+    key = f"{group}_id"
+    return dict(rows.values(key).annotate(total=Sum("amount")).values_list(key, "total"))

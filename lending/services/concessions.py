@@ -1,0 +1,332 @@
+"""Concessions on a loan: waivers, settlements, and money recovered after a write-off.
+
+Waivers and settlement discounts are `Fixed` postings for the replay (lending.replay): they
+land as posted, never settling more than is owed when they land. They are valued on the day
+after the last night the loan went through (`concession_value_date`): the penalty they forgive
+was charged by those nights, and a posting valued on a day lands before that day's night.
+A recovery has no installment lines and moves no credit (effect none): the written-off loan owes
+nothing, so its balances — and `reconcile` — are untouched; the cash is in its `amount`.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from lending.access import Perm, require
+from lending.allocation import COMPONENTS, Parts
+from lending.errors import LendingError, LendingErrorCode
+from lending.models import Installment, Loan, LoanStatus, Transaction, TransactionKind
+from lending.money import ZERO, money_str
+from lending.services.audit import audit_log
+from lending.services.delinquency import loan_refresh_delinquency
+from lending.services.hooks import money_moved
+from lending.services.ledger import (
+    installment_states,
+    loan_installments,
+    lock_loan,
+    post_transaction,
+)
+from lending.services.loans import transition
+from lending.services.reprocess import FIXED, processed_through
+from lending.validation import check_date, check_not_future, clean_text, parse_amount
+from lending.waivers import waivable, waiver_lines
+
+SETTLED = "settled"  # the status reason of a loan closed by a paid settlement
+
+
+def _require_status(loan: Loan, status: LoanStatus, code: LendingErrorCode, what: str) -> None:
+    if loan.status != status:
+        raise LendingError(
+            code,
+            f"loan {loan.reference} is {LoanStatus(loan.status).label.lower()}; {what}",
+            field="loan",
+        )
+
+
+def optional_amount(value, *, field: str, currency: str) -> Decimal:
+    """Zero (or empty) means "none of it"; anything else must be a valid positive amount."""
+    try:
+        if value is None or str(value).strip() == "" or Decimal(str(value).strip()) == 0:
+            return ZERO
+    except (InvalidOperation, ValueError, TypeError):
+        pass  # parse_amount names the problem
+    return parse_amount(value, field=field, currency=currency)
+
+
+def concession_value_date(loan: Loan, installments: list[Installment]) -> date:
+    """The day after the last night the loan went through (today when no night has run)."""
+    through = processed_through(loan, installments)
+    day = through + timedelta(days=1) if through else timezone.localdate()
+    day = max(day, loan.start_date)
+    later = loan.transactions.filter(
+        value_date__gt=day, kind__in=[TransactionKind.REPAYMENT, *FIXED]
+    ).exists()
+    if later:
+        # Only a posting valued ahead of the nights can be there; forgiving before it would
+        # re-live the loan around money it does not know yet.
+        raise LendingError(
+            LendingErrorCode.OUT_OF_ORDER,
+            f"the loan holds postings valued after {day}; wait until the nights reach them",
+            field="loan",
+        )
+    return day
+
+
+def _close_if_nothing_owed(loan: Loan, reason: str = "") -> bool:
+    if loan.status == LoanStatus.ACTIVE and loan.total_outstanding == 0:
+        transition(loan, LoanStatus.CLOSED)
+        loan.closed_at = timezone.now()
+        loan.status_reason = reason or loan.status_reason
+        loan.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
+        return True
+    return False
+
+
+@transaction.atomic
+def waiver_post(
+    *, loan_id: int, reason: str, acting_user, penalty=ZERO, interest=ZERO
+) -> Transaction:
+    """Forgive penalty (and interest fallen due) owed on an active loan: a WAIVER transaction
+    settling them oldest installment first. Never more than is owed of each."""
+    require(acting_user, Perm.WAIVE_CHARGES, to="waive penalty or interest")
+    reason = clean_text(reason, field="reason", max_length=255, required=True)
+    loan = lock_loan(loan_id)
+    penalty = optional_amount(penalty, field="penalty", currency=loan.currency)
+    interest = optional_amount(interest, field="interest", currency=loan.currency)
+    if not penalty and not interest:
+        raise LendingError(
+            LendingErrorCode.REQUIRED, "give the penalty or interest to waive", field="penalty"
+        )
+    _require_status(
+        loan, LoanStatus.ACTIVE, LendingErrorCode.LOAN_NOT_ACTIVE, "only active loans are waived"
+    )
+    installments = loan_installments(loan)
+    value_date = concession_value_date(loan, installments)
+    states = installment_states(installments)
+    owed = waivable(states, value_date)
+    for field, asked, limit in (
+        ("penalty", penalty, owed.penalty),
+        ("interest", interest, owed.interest),
+    ):
+        if asked > limit:
+            raise LendingError(
+                LendingErrorCode.OUT_OF_RANGE,
+                f"{money_str(asked)} is more than the {money_str(limit)} {field} owed",
+                field=field,
+            )
+    lines = waiver_lines(states, value_date, penalty=penalty, interest=interest)
+    waiver = post_transaction(
+        loan=loan,
+        kind=TransactionKind.WAIVER,
+        value_date=value_date,
+        lines=lines,
+        installments=installments,
+        acting_user=acting_user,
+        note=reason,
+    )
+    closed = _close_if_nothing_owed(loan)
+    loan_refresh_delinquency(loan, installments, recorded_on=value_date)
+    audit_log(
+        actor=acting_user,
+        action="loan.waiver",
+        obj=loan,
+        summary=f"waived penalty {penalty} and interest {interest} on {value_date}: {reason}",
+        data={
+            "transaction": waiver.pk,
+            "penalty": str(penalty),
+            "interest": str(interest),
+            "closed": closed,
+        },
+    )
+    money_moved(loan, acting_user=acting_user)
+    return waiver
+
+
+def received_between(loan: Loan, start: date, end: date) -> Decimal:
+    """Repayments valued from `start` to `end`, reversed ones left out."""
+    total = Transaction.objects.filter(
+        loan=loan,
+        kind=TransactionKind.REPAYMENT,
+        reversed_by__isnull=True,
+        value_date__gte=start,
+        value_date__lte=end,
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or ZERO
+
+
+@transaction.atomic
+def loan_settle(
+    *, loan_id: int, amount, agreed_on: date, due_by: date, acting_user, reference: str = ""
+) -> Transaction:
+    """Close a loan by its settlement: payments valued from `agreed_on` to `due_by` reached
+    `amount`, so the rest is forgiven — a SETTLEMENT_DISCOUNT settling everything still
+    outstanding — and the loan closes, reason "settled". Credit the borrower holds is used
+    first, in the same row (its `credit`), so the replay finds it where it was."""
+    require(acting_user, Perm.SETTLE_LOAN, to="close loans by settlement")
+    reference = clean_text(reference, field="reference", max_length=100)
+    check_date(agreed_on, field="agreed_on")
+    check_date(due_by, field="due_by")
+    if due_by < agreed_on:
+        raise LendingError(
+            LendingErrorCode.INVALID, f"is before the agreement ({agreed_on})", field="due_by"
+        )
+    loan = lock_loan(loan_id)
+    amount = parse_amount(amount, field="amount", currency=loan.currency)
+    _require_status(
+        loan, LoanStatus.ACTIVE, LendingErrorCode.LOAN_NOT_ACTIVE, "only active loans are settled"
+    )
+    received = received_between(loan, agreed_on, due_by)
+    if received < amount:
+        raise LendingError(
+            LendingErrorCode.SETTLEMENT_NOT_PAID,
+            f"payments from {agreed_on} to {due_by} add up to {money_str(received)} of the "
+            f"{money_str(amount)} agreed",
+            field="amount",
+        )
+    installments = loan_installments(loan)
+    value_date = concession_value_date(loan, installments)
+    remaining = {i.seq: Parts(*(i.outstanding_of(c) for c in COMPONENTS)) for i in installments}
+    remaining = {seq: parts for seq, parts in remaining.items() if not parts.is_zero()}
+    total = Parts.sum(remaining.values()).total
+    used = min(loan.credit_balance, total)
+    discount = post_transaction(
+        loan=loan,
+        kind=TransactionKind.SETTLEMENT_DISCOUNT,
+        value_date=value_date,
+        lines=remaining,
+        installments=installments,
+        credit=-used,
+        acting_user=acting_user,
+        external_reference=reference,
+        note=f"settled for {money_str(amount)} paid by {due_by}; credit used {money_str(used)}",
+    )
+    _close_if_nothing_owed(loan, SETTLED)
+    loan_refresh_delinquency(loan, installments, recorded_on=value_date)
+    audit_log(
+        actor=acting_user,
+        action="loan.settle",
+        obj=loan,
+        summary=f"settled: {received} received, {total - used} forgiven on {value_date}",
+        data={
+            "transaction": discount.pk,
+            "received": str(received),
+            "forgiven": str(total - used),
+            "credit_used": str(used),
+        },
+    )
+    money_moved(loan, acting_user=acting_user)
+    return discount
+
+
+def written_off_amount(loan: Loan) -> Decimal:
+    row = Transaction.objects.filter(loan=loan, kind=TransactionKind.WRITE_OFF).aggregate(
+        *(Sum(c) for c in COMPONENTS)
+    )
+    return sum((v or ZERO for v in row.values()), ZERO)
+
+
+def recovered_amount(loan: Loan) -> Decimal:
+    total = Transaction.objects.filter(loan=loan, kind=TransactionKind.RECOVERY).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return total or ZERO
+
+
+def _existing_recovery(key: str, loan: Loan, amount: Decimal) -> Transaction | None:
+    existing = Transaction.objects.filter(kind=TransactionKind.RECOVERY, idempotency_key=key)
+    existing = existing.select_related("loan").first()
+    if existing and (existing.loan_id != loan.pk or existing.amount != amount):
+        raise LendingError(
+            LendingErrorCode.IDEMPOTENCY_CONFLICT,
+            f"key {key!r} was already used for a recovery of {existing.amount} "
+            f"on loan {existing.loan.reference}",
+            field="idempotency_key",
+        )
+    return existing
+
+
+@transaction.atomic
+def recovery_post(
+    *,
+    loan_id: int,
+    amount,
+    value_date: date,
+    acting_user,
+    idempotency_key: str = "",
+    external_reference: str = "",
+    channel: str = "",
+    note: str = "",
+) -> Transaction:
+    """Record money received on a written-off loan: a RECOVERY with no installment lines and
+    no credit (the loan owes nothing any more), at most what was written off less what was
+    recovered already. A retried request with the same key posts once."""
+    require(acting_user, Perm.POST_RECOVERY, to="post recoveries")
+    loan = lock_loan(loan_id)
+    amount = parse_amount(amount, field="amount", currency=loan.currency)
+    key = clean_text(idempotency_key, field="idempotency_key", max_length=100)
+    external_reference = clean_text(external_reference, field="external_reference", max_length=100)
+    channel = clean_text(channel, field="channel", max_length=32)
+    note = clean_text(note, field="note", max_length=255)
+    if key and (existing := _existing_recovery(key, loan, amount)):
+        return existing
+    _require_status(
+        loan,
+        LoanStatus.WRITTEN_OFF,
+        LendingErrorCode.LOAN_NOT_WRITTEN_OFF,
+        "recoveries are posted to written-off loans (post a repayment to an active one)",
+    )
+    check_not_future(value_date, field="value_date")
+    written_off_on = (
+        loan.transactions.filter(kind=TransactionKind.WRITE_OFF)
+        .values_list("value_date", flat=True)
+        .first()
+    )
+    if written_off_on and value_date < written_off_on:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"is before the write-off ({written_off_on}); money before it was a repayment",
+            field="value_date",
+        )
+    left = written_off_amount(loan) - recovered_amount(loan)
+    if amount > left:
+        raise LendingError(
+            LendingErrorCode.OUT_OF_RANGE,
+            f"{money_str(amount)} is more than the {money_str(left)} written off and not yet "
+            "recovered",
+            field="amount",
+        )
+    try:
+        with transaction.atomic():
+            recovery = post_transaction(
+                loan=loan,
+                kind=TransactionKind.RECOVERY,
+                value_date=value_date,
+                lines={},
+                installments=loan_installments(loan),
+                amount=amount,
+                acting_user=acting_user,
+                idempotency_key=key,
+                external_reference=external_reference,
+                channel=channel,
+                note=note,
+            )
+    except IntegrityError:
+        if not key:
+            raise
+        raise LendingError(
+            LendingErrorCode.IDEMPOTENCY_CONFLICT,
+            f"key {key!r} is being used by another recovery",
+            field="idempotency_key",
+        ) from None
+    audit_log(
+        actor=acting_user,
+        action="loan.recovery",
+        obj=loan,
+        summary=f"recovered {amount} on {value_date}",
+        data={"transaction": recovery.pk, "left_to_recover": str(left - amount)},
+    )
+    money_moved(loan, acting_user=acting_user)
+    return recovery
