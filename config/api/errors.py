@@ -65,6 +65,8 @@ STATUS_OF_CODE: dict[str, int] = {
     LendingErrorCode.LIMIT_EXCEEDED: 409,
     LendingErrorCode.LIMIT_NOT_ACTIVE: 409,
     LendingErrorCode.KYC_NOT_VERIFIED: 409,
+    LendingErrorCode.LOAN_NOT_WRITTEN_OFF: 409,
+    LendingErrorCode.SETTLEMENT_NOT_PAID: 409,
     LendingErrorCode.PRODUCT_NOT_ACTIVE: 409,
     LendingErrorCode.IDEMPOTENCY_CONFLICT: 422,
     # Collections: the compliance guard's refusals and a closed case are rules (409).
