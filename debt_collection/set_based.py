@@ -60,7 +60,7 @@ def priority_parts_sql(dpd: str, amount: str, broken: str, contact: str) -> dict
     the project's time zone, as `selectors.days_since` does."""
     quiet = (
         f"CASE WHEN {contact} IS NULL THEN %(quiet_full)s "
-        f"ELSE least(greatest(%(d)s::date - ({contact} AT TIME ZONE %(tz)s)::date, 0), "
+        f"ELSE least(greatest(%(d)s::date - ({contact} AT TIME ZONE %(tz)s::text)::date, 0), "
         "%(quiet_full)s) END"
     )
     return {
@@ -130,7 +130,7 @@ WITH figures AS (
     INSERT INTO collections_case
         (loan_id, borrower_id, status, close_reason, opened_on, dpd, bucket, overdue_amount,
          total_outstanding, time_zone, priority, priority_parts, broken_promises, updated_on)
-    SELECT loan_id, borrower_id, %(open)s, '', %(d)s, dpd, bucket, overdue, total, %(tz)s,
+    SELECT loan_id, borrower_id, %(open)s, '', %(d)s, dpd, bucket, overdue, total, %(tz)s::text,
            {_OPEN_SCORE}, {_OPEN_PARTS}, 0, %(d)s
     FROM figures
     WHERE delinquent AND loan_id NOT IN (SELECT loan_id FROM synced)
