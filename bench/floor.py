@@ -7,8 +7,11 @@ unpaid due date before D, overdue amount above the product's tolerance), the sam
 bucket-change rows, the same penalty (days to accrue with grace, counted from the last day
 accrued or the penalty's start, exact cumulative amount, post round(new) − round(old)), the
 same all-in cost cap applied oldest installment first, one penalty_accrual transaction per
-loan with its lines, and the same cached fields. Run bookkeeping (run, chunk and step rows) is
-left out: it is a handful of rows.
+loan with its lines, and the same cached fields. Then collections' cases step for the same
+loans: close the cases of loans no longer past due, bring every other open case's figures and
+priority up to date, open a case for each newly delinquent loan, and hand out the new and
+re-queued cases with their assignment rows (promise_check has no promises to judge on this book).
+Run bookkeeping (run, chunk and step rows) is left out: it is a handful of rows.
 
 Where the project takes two passes the floor takes one: each loan row is written once (dpd,
 bucket and penalty together) rather than once per step, the temporary tables are analyzed so the
