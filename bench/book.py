@@ -13,6 +13,11 @@ The book as it stands after the close of the date before the benchmark date D:
   the installments from the first unpaid one on are unsettled, and each carries the penalty the
   earlier nights accrued (exact and rounded, through D − 1), so the loan's penalty_outstanding,
   dpd, bucket and bucket-change history are those the nights before would have left;
+- the collections book the nights before would have left: a few collector users, members of the
+  shipped default queues (four each), and for every loan already past due on D − 1 one open
+  case with that night's dpd, bucket, overdue and total amounts and priority (never contacted,
+  no promises), in the queue its bucket routes to, with a collector (evenly spread), and one
+  CaseAssignment row for each queue the case went through on its way there;
 - a BusinessDayRun for D − 1 marked done, so D is the next date to close.
 
 Not generated: the transaction ledger (disbursements, repayments, past accruals). The night never
@@ -23,12 +28,14 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
+from debt_collection import priority
 from lending.schedules import DayCount, RepaymentMethod, ScheduleTerms, build_schedule
 
 RATE = Decimal("0.12")
 TERM = 12
 PRINCIPAL_CLASSES = [Decimal(1000 * (c + 1)) for c in range(20)]
 GRACE_DAYS = 3
+COLLECTORS_PER_QUEUE = 4
 PENALTY_MULTIPLE = Decimal("1.5")
 BASIS = 360  # ACT/360
 
@@ -305,6 +312,7 @@ def build_book(
             ORDER BY 2, 1
             """,
         )
+        _seed_collections(cur, p, say)
         cur.execute(
             """
             INSERT INTO lending_businessdayrun (business_date, status, started_at, finished_at,
@@ -324,3 +332,158 @@ def build_book(
         late_before, total = cur.fetchone()
     conn.commit()
     return {"loans": total, "overdue_loans": overdue, "late_as_of_previous_night": late_before}
+
+
+# The first active in-house queue (by name) whose bucket range holds each bucket, as
+# `debt_collection.services.nightly.queue_for` routes (buckets ranked by their first dpd).
+ROUTE_SQL = """
+CREATE TEMP TABLE bench_route AS
+WITH b AS (SELECT code, min_dpd, row_number() OVER (ORDER BY min_dpd) AS r
+           FROM lending_delinquencybucket)
+SELECT DISTINCT ON (b.code) b.code, b.min_dpd, q.id AS queue_id, q.name
+FROM b
+JOIN collections_queue q ON q.active AND NOT q.outside_agency AND q.from_bucket <> ''
+JOIN b lo ON lo.code = q.from_bucket
+LEFT JOIN b hi ON hi.code = q.to_bucket
+WHERE b.r >= lo.r AND (q.to_bucket = '' OR b.r <= hi.r)
+ORDER BY b.code, q.name, q.id
+"""
+
+
+def _seed_collections(cur, p: dict, say) -> None:
+    """Collectors, queue members, the open cases and their assignment history as of D − 1."""
+    from django.conf import settings
+
+    q = p | {
+        "tz": settings.TIME_ZONE,
+        "per_queue": COLLECTORS_PER_QUEUE,
+        "dpd_full": priority.DPD_FULL,
+        "dpd_points": priority.DPD_POINTS,
+        "amount_full": priority.AMOUNT_FULL,
+        "amount_points": priority.AMOUNT_POINTS,
+        # never contacted: the full no-contact points; no promises
+        "quiet_points": priority.QUIET_FULL * priority.QUIET_POINTS // priority.QUIET_FULL,
+    }
+    cur.execute(ROUTE_SQL)
+    cur.execute(
+        """
+        CREATE TEMP TABLE bench_queue AS
+        SELECT id, row_number() OVER (ORDER BY name, id) AS n FROM collections_queue
+        WHERE active AND NOT outside_agency AND from_bucket <> ''
+        """
+    )
+    _step(
+        say,
+        "collectors",
+        cur,
+        """
+        INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email,
+            is_staff, is_active, date_joined)
+        SELECT '!', false, 'bench-collector-' || g, 'Bench', 'Collector ' || g, '', false,
+               true, now()
+        FROM generate_series(1, %(per_queue)s * (SELECT count(*) FROM bench_queue)) g
+        """,
+        q,
+    )
+    cur.execute(
+        """
+        INSERT INTO collections_queue_members (queue_id, user_id)
+        SELECT bq.id, u.id FROM bench_queue bq
+        JOIN (SELECT id, row_number() OVER (ORDER BY id) AS n FROM auth_user
+              WHERE username LIKE 'bench-collector-%%') u
+          ON (u.n - 1) / %(per_queue)s = bq.n - 1
+        """,
+        q,
+    )
+    cur.execute(
+        """
+        CREATE TEMP TABLE bench_member AS
+        SELECT queue_id, user_id,
+               row_number() OVER (PARTITION BY queue_id ORDER BY user_id) - 1 AS k,
+               count(*) OVER (PARTITION BY queue_id) AS size
+        FROM collections_queue_members
+        """
+    )
+    # Each late loan's stay in each queue: entered the night its dpd reached the queue's first
+    # bucket; the current stay's collector round-robin (even loads), earlier ones by hash.
+    _step(
+        say,
+        "queue stays",
+        cur,
+        """
+        CREATE TEMP TABLE bench_visit AS
+        SELECT x.*, m.user_id AS collector_id,
+               lag(m.user_id) OVER (PARTITION BY x.loan_id ORDER BY x.entered)
+                   AS from_collector_id
+        FROM (
+            SELECT y.*, row_number() OVER (PARTITION BY y.queue_id, y.current
+                                           ORDER BY y.loan_id) - 1 AS turn
+            FROM (
+                SELECT z.*, z.entered = max(z.entered) OVER (PARTITION BY z.loan_id) AS current
+                FROM (
+                    SELECT l.id AS loan_id, r.queue_id, r.name,
+                           min(l.next_due_date + r.min_dpd) AS entered,
+                           (array_agg(r.code ORDER BY r.min_dpd))[1] AS bucket
+                    FROM lending_loan l
+                    JOIN bench_route r ON r.min_dpd BETWEEN 1 AND l.dpd
+                    WHERE l.dpd > 0
+                    GROUP BY l.id, r.queue_id, r.name
+                ) z
+            ) y
+        ) x
+        JOIN bench_member m ON m.queue_id = x.queue_id
+         AND m.k = CASE WHEN x.current THEN x.turn %% m.size
+                        ELSE (hashint8(x.loan_id * 7 + x.queue_id) & 2147483647) %% m.size END
+        """,
+        q,
+    )
+    _step(
+        say,
+        "open cases",
+        cur,
+        """
+        INSERT INTO collections_case (loan_id, borrower_id, status, close_reason, opened_on,
+            dpd, bucket, overdue_amount, total_outstanding, time_zone, queue_id, collector_id,
+            assigned_at, priority, priority_parts, broken_promises, updated_on)
+        SELECT x.id, x.borrower_id, 'open', '', x.next_due_date + 1, x.dpd, x.bucket,
+               x.overdue, x.total, %(tz)s::text, x.queue_id, x.collector_id,
+               (x.entered + 1)::timestamp AT TIME ZONE %(tz)s::text,
+               x.p_dpd + x.p_amount + %(quiet_points)s,
+               jsonb_build_object('dpd', x.p_dpd, 'amount', x.p_amount, 'broken_promises', 0,
+                                  'no_contact', %(quiet_points)s),
+               0, %(prev)s
+        FROM (
+            SELECT l.id, l.borrower_id, l.next_due_date, l.dpd, l.bucket, o.amount AS overdue,
+                   l.principal_outstanding + l.interest_outstanding + l.fee_outstanding
+                       + l.penalty_outstanding AS total,
+                   v.queue_id, v.collector_id, v.entered,
+                   least(l.dpd, %(dpd_full)s) * %(dpd_points)s / %(dpd_full)s AS p_dpd,
+                   floor(least(o.amount, %(amount_full)s) * %(amount_points)s
+                         / %(amount_full)s)::int AS p_amount
+            FROM lending_loan l
+            JOIN bench_visit v ON v.loan_id = l.id AND v.current
+            JOIN (SELECT loan_id,
+                         sum(principal_due - principal_settled + interest_due - interest_settled
+                             + fee_due - fee_settled + penalty_due - penalty_settled) AS amount
+                  FROM lending_installment WHERE due_date < %(prev)s AND settled_on IS NULL
+                  GROUP BY loan_id) o ON o.loan_id = l.id
+        ) x
+        ORDER BY x.id
+        """,
+        q,
+    )
+    _step(
+        say,
+        "case assignments",
+        cur,
+        """
+        INSERT INTO collections_caseassignment (case_id, queue_id, collector_id,
+            from_collector_id, assigned_at, business_date, reason)
+        SELECT c.id, v.queue_id, v.collector_id, v.from_collector_id,
+               (v.entered + 1)::timestamp AT TIME ZONE %(tz)s::text, v.entered,
+               'nightly: bucket ' || v.bucket || ' → queue ' || v.name
+        FROM bench_visit v JOIN collections_case c ON c.loan_id = v.loan_id
+        ORDER BY v.entered, c.id
+        """,
+        q,
+    )

@@ -7,8 +7,11 @@ unpaid due date before D, overdue amount above the product's tolerance), the sam
 bucket-change rows, the same penalty (days to accrue with grace, counted from the last day
 accrued or the penalty's start, exact cumulative amount, post round(new) − round(old)), the
 same all-in cost cap applied oldest installment first, one penalty_accrual transaction per
-loan with its lines, and the same cached fields. Run bookkeeping (run, chunk and step rows) is
-left out: it is a handful of rows.
+loan with its lines, and the same cached fields. Then collections' cases step for the same
+loans: close the cases of loans no longer past due, bring every other open case's figures and
+priority up to date, open a case for each newly delinquent loan, and hand out the new and
+re-queued cases with their assignment rows (promise_check has no promises to judge on this book).
+Run bookkeeping (run, chunk and step rows) is left out: it is a handful of rows.
 
 Where the project takes two passes the floor takes one: each loan row is written once (dpd,
 bucket and penalty together) rather than once per step, the temporary tables are analyzed so the
@@ -22,9 +25,12 @@ from datetime import date
 # dpd and bucket of every due-or-overdue loan (the project examines the same loans).
 FLAG_SQL = """
         CREATE TEMP TABLE floor_flag ON COMMIT DROP AS
-        SELECT c.id, c.old_bucket, c.new_dpd, b.code AS new_bucket, c.amount
+        SELECT c.id, c.old_bucket, c.new_dpd, b.code AS new_bucket, c.amount, c.borrower_id,
+               c.outstanding
         FROM (
-            SELECT l.id, l.bucket AS old_bucket, coalesce(o.amount, 0) AS amount,
+            SELECT l.id, l.bucket AS old_bucket, coalesce(o.amount, 0) AS amount, l.borrower_id,
+                   l.principal_outstanding + l.interest_outstanding + l.fee_outstanding
+                       + l.penalty_outstanding AS outstanding,
                    CASE WHEN o.oldest IS NULL OR o.amount <= l.arrears_tolerance THEN 0
                         ELSE %(d)s::date - o.oldest END AS new_dpd
             FROM lending_loan l
@@ -171,7 +177,9 @@ WITHIN_TOLERANCE_SQL = """
 # Every cached loan field the night changes, gathered per loan, then written once per loan.
 LOAN_CHANGES_SQL = """
         CREATE TEMP TABLE floor_loan ON COMMIT DROP AS
-        SELECT f.id, f.new_dpd, f.new_bucket, coalesce(s.total, 0) AS total
+        SELECT f.id, f.new_dpd, f.new_bucket, coalesce(s.total, 0) AS total, f.borrower_id,
+               f.amount + coalesce(s.total, 0) AS overdue,
+               f.outstanding + coalesce(s.total, 0) AS outstanding
         FROM floor_flag f
         LEFT JOIN (SELECT loan_id, sum(amount) AS total FROM floor_accrual
                    GROUP BY loan_id) s ON s.loan_id = f.id
@@ -184,6 +192,140 @@ LOAN_SQL = """
                penalty_outstanding = l.penalty_outstanding + f.total
           FROM floor_loan f
          WHERE l.id = f.id
+        """
+
+# Collections (the cases step, for every loan of the night at once): a case closes when its loan
+# is no longer past due (every loan here is active, so cured); every other open case gets the
+# night's figures and its priority (debt_collection.priority: dpd up to 40 points, full at 180;
+# the overdue amount up to 30, full at 20,000; 10 per broken promise up to 2; days without
+# contact up to 10, full at 14 or never), and a delinquent loan without one gets a new case.
+PARTS = {
+    "dpd": "least(f.new_dpd, 180) * 40 / 180",
+    "amount": "floor(least(f.overdue, 20000) * 30 / 20000)::int",
+    "broken_promises": "least({broken}, 2) * 10",
+    "no_contact": "CASE WHEN {contact} IS NULL THEN 14 ELSE least(greatest("
+    "%(d)s::date - ({contact} AT TIME ZONE %(tz)s::text)::date, 0), 14) END * 10 / 14",
+}
+
+
+def _priority(broken: str, contact: str) -> tuple[str, str]:
+    parts = {k: v.format(broken=broken, contact=contact) for k, v in PARTS.items()}
+    return (
+        " + ".join(f"({v})" for v in parts.values()),
+        "jsonb_build_object({})".format(", ".join(f"'{k}', {v}" for k, v in parts.items())),
+    )
+
+
+_SCORE, _PARTS = _priority("c.broken_promises", "c.last_contact_at")
+_NEW_SCORE, _NEW_PARTS = _priority("0", "NULL")
+
+
+CASE_CLOSE_SQL = """
+        UPDATE collections_case c SET status = 'closed', closed_on = %(d)s, close_reason = 'cured'
+          FROM floor_loan f
+         WHERE c.loan_id = f.id AND c.status = 'open' AND f.new_dpd = 0
+        """
+
+CASE_UPDATE_SQL = f"""
+        UPDATE collections_case c
+           SET dpd = f.new_dpd, bucket = f.new_bucket, overdue_amount = f.overdue,
+               total_outstanding = f.outstanding, updated_on = %(d)s,
+               priority = {_SCORE}, priority_parts = {_PARTS}
+          FROM floor_loan f
+         WHERE c.loan_id = f.id AND c.status = 'open' AND f.new_dpd > 0
+        """
+
+CASE_OPEN_SQL = f"""
+        INSERT INTO collections_case (loan_id, borrower_id, status, close_reason, opened_on, dpd,
+            bucket, overdue_amount, total_outstanding, time_zone, broken_promises, updated_on,
+            priority, priority_parts)
+        SELECT f.id, f.borrower_id, 'open', '', %(d)s, f.new_dpd, f.new_bucket, f.overdue,
+               f.outstanding, %(tz)s::text, 0, %(d)s::date, {_NEW_SCORE}, {_NEW_PARTS}
+        FROM floor_loan f
+        WHERE f.new_dpd > 0
+          AND NOT EXISTS (SELECT 1 FROM collections_case c
+                          WHERE c.loan_id = f.id AND c.status = 'open')
+        ORDER BY f.id
+        """
+
+# The hand-out: each open case of the night whose bucket routes to another queue than its own
+# (the first active in-house queue by name whose bucket range holds it), or whose collector is
+# no longer a member, goes to the member with the fewest open cases, ties to the least
+# recently assigned, then the lowest id, each hand-out counting at once
+# (debt_collection.assignment). That greedy order has a closed form: member m with L open
+# cases offers slots L, L + 1, …, taken in order of (L + j, −L, recency rank), so the k-th case
+# of a queue (by dpd descending, id) takes its queue's k-th slot. Cases of an outside agency
+# stay; each queue's members are assumed to be in no other queue (true of this book).
+ROUTE_SQL = """
+        CREATE TEMP TABLE floor_route ON COMMIT DROP AS
+        WITH b AS (SELECT code, row_number() OVER (ORDER BY min_dpd) AS r
+                   FROM lending_delinquencybucket)
+        SELECT DISTINCT ON (b.code) b.code, q.id AS queue_id, q.name
+        FROM b
+        JOIN collections_queue q ON q.active AND NOT q.outside_agency AND q.from_bucket <> ''
+        JOIN b lo ON lo.code = q.from_bucket
+        LEFT JOIN b hi ON hi.code = q.to_bucket
+        WHERE b.r >= lo.r AND (q.to_bucket = '' OR b.r <= hi.r)
+        ORDER BY b.code, q.name, q.id
+        """
+
+MOVING_SQL = """
+        CREATE TEMP TABLE floor_moving ON COMMIT DROP AS
+        SELECT c.id, c.bucket, c.collector_id AS from_collector, r.queue_id, r.name,
+               row_number() OVER (PARTITION BY r.queue_id ORDER BY c.dpd DESC, c.id) AS k
+        FROM floor_loan f
+        JOIN collections_case c ON c.loan_id = f.id AND c.status = 'open'
+        JOIN floor_route r ON r.code = c.bucket
+        LEFT JOIN collections_queue cq ON cq.id = c.queue_id
+        WHERE NOT coalesce(cq.outside_agency, false)
+          AND (c.queue_id IS DISTINCT FROM r.queue_id
+               OR NOT EXISTS (SELECT 1 FROM collections_queue_members m
+                              JOIN auth_user u ON u.id = m.user_id AND u.is_active
+                              WHERE m.queue_id = r.queue_id AND m.user_id = c.collector_id))
+        """
+
+HANDOUT_SQL = """
+        CREATE TEMP TABLE floor_handout ON COMMIT DROP AS
+        WITH team AS (
+            SELECT m.queue_id, m.user_id,
+                   (SELECT count(*) FROM collections_case c
+                     WHERE c.status = 'open' AND c.collector_id = m.user_id) AS load,
+                   (SELECT max(a.assigned_at) FROM collections_caseassignment a
+                     WHERE a.collector_id = m.user_id) AS last
+            FROM collections_queue_members m
+            JOIN auth_user u ON u.id = m.user_id AND u.is_active
+            WHERE m.queue_id IN (SELECT queue_id FROM floor_moving)
+        ), ranked AS (
+            SELECT t.*,
+                   row_number() OVER (PARTITION BY t.queue_id
+                                      ORDER BY t.last IS NOT NULL, t.last, t.user_id) AS recency,
+                   sum(t.load) OVER (PARTITION BY t.queue_id) AS total,
+                   count(*) OVER (PARTITION BY t.queue_id) AS size,
+                   (SELECT count(*) FROM floor_moving mv WHERE mv.queue_id = t.queue_id) AS n
+            FROM team t
+        ), slots AS (
+            SELECT r.queue_id, r.user_id,
+                   row_number() OVER (PARTITION BY r.queue_id
+                                      ORDER BY r.load + j, -r.load, r.recency) AS k
+            FROM ranked r
+            CROSS JOIN LATERAL generate_series(
+                0, ceil((r.total + r.n)::numeric / r.size)::int - r.load) j
+        )
+        SELECT mv.id, mv.queue_id, mv.from_collector, s.user_id AS collector, mv.bucket, mv.name
+        FROM floor_moving mv JOIN slots s ON s.queue_id = mv.queue_id AND s.k = mv.k
+        """
+
+ASSIGN_SQL = """
+        WITH moved AS (
+            UPDATE collections_case c
+               SET queue_id = h.queue_id, collector_id = h.collector, assigned_at = now()
+              FROM floor_handout h WHERE c.id = h.id
+        )
+        INSERT INTO collections_caseassignment (case_id, queue_id, collector_id,
+            from_collector_id, assigned_at, business_date, reason)
+        SELECT id, queue_id, collector, from_collector, now(), %(d)s,
+               'nightly: bucket ' || bucket || ' → queue ' || name
+        FROM floor_handout ORDER BY id
         """
 
 # The two big UPDATEs go row by row through the primary key, in key order: a hash join would
@@ -205,12 +347,22 @@ STATEMENTS = [
     ("loan changes", LOAN_CHANGES_SQL, ()),
     ("analyze", "ANALYZE floor_loan", ()),
     ("loan dpd, bucket and penalty_outstanding", LOAN_SQL, BY_KEY),
+    ("cases closed", CASE_CLOSE_SQL, ()),
+    ("cases updated, with priority", CASE_UPDATE_SQL, BY_KEY),
+    ("cases opened", CASE_OPEN_SQL, ()),
+    ("routes", ROUTE_SQL, ()),
+    ("cases to hand out", MOVING_SQL, ()),
+    ("analyze", "ANALYZE floor_moving", ()),
+    ("hand-outs", HANDOUT_SQL, ()),
+    ("cases assigned and assignment rows", ASSIGN_SQL, ()),
 ]
 
 
 def floor_night(conn, business_date: date, say) -> dict:
     """Run the night on `conn` (psycopg, not autocommit) in one transaction; return timings."""
-    params = {"d": business_date}
+    from django.conf import settings
+
+    params = {"d": business_date, "tz": settings.TIME_ZONE}
     timings = {}
     started = time.monotonic()
     with conn.cursor() as cur:

@@ -147,7 +147,7 @@ def build_template(
         "overdue": overdue,
         "date": business_date.isoformat(),
         "schema": schema_fingerprint(),
-        "book": 2,  # bench/book.py's own version: in-grace installments not marked accrued
+        "book": 3,  # bench/book.py's own version: collections cases seeded
     }
     if fillfactor is not None:
         wanted["fillfactor"] = fillfactor
@@ -225,8 +225,47 @@ DIGEST_KEYS = (
 )
 
 
+# What the collections step writes, for the whole book (the naive loop does lending only):
+# cases by status and close reason, open cases per queue, the figures and priorities of the open
+# cases, open cases without a collector, and the hand-outs (all, and the night's).
+COLLECTIONS_DIGEST_SQL = """
+SELECT
+  (SELECT string_agg(status || '/' || close_reason || ':' || n, ' '
+                     ORDER BY status, close_reason)
+     FROM (SELECT status, close_reason, count(*) AS n FROM collections_case
+           GROUP BY 1, 2) x),
+  (SELECT string_agg(coalesce(queue_id::text, '-') || ':' || n, ' ' ORDER BY queue_id)
+     FROM (SELECT queue_id, count(*) AS n FROM collections_case WHERE status = 'open'
+           GROUP BY 1) x),
+  (SELECT coalesce(sum(dpd), 0) FROM collections_case WHERE status = 'open'),
+  (SELECT coalesce(sum(overdue_amount), 0) FROM collections_case WHERE status = 'open'),
+  (SELECT coalesce(sum(total_outstanding), 0) FROM collections_case WHERE status = 'open'),
+  (SELECT coalesce(sum(priority), 0) FROM collections_case WHERE status = 'open'),
+  (SELECT coalesce(sum((priority_parts ->> 'amount')::int), 0) FROM collections_case
+    WHERE status = 'open'),
+  (SELECT count(*) FROM collections_case WHERE status = 'open' AND updated_on = %(d)s),
+  (SELECT count(*) FROM collections_case WHERE status = 'open' AND collector_id IS NULL),
+  (SELECT count(*) FROM collections_caseassignment),
+  (SELECT count(*) FROM collections_caseassignment WHERE business_date = %(d)s)
+"""
+COLLECTIONS_DIGEST_KEYS = (
+    "cases_by_status",
+    "open_cases_by_queue",
+    "open_cases_dpd",
+    "open_cases_overdue",
+    "open_cases_outstanding",
+    "open_cases_priority",
+    "open_cases_amount_points",
+    "open_cases_updated_on_d",
+    "open_cases_without_collector",
+    "assignments",
+    "assignments_on_d",
+)
+
+
 def digest(business_date: date, loan_ids: list[int] | None = None) -> dict:
-    """Aggregates of everything a night writes (for the whole book, or some loans)."""
+    """Aggregates of everything a night writes (for the whole book, or lending's for some
+    loans)."""
     params: dict = {"d": business_date, "ids": loan_ids}
     only = loan_ids is not None
     sql = DIGEST_SQL.format(
@@ -236,7 +275,11 @@ def digest(business_date: date, loan_ids: list[int] | None = None) -> dict:
     )
     with psycopg.connect(**conninfo(work_db())) as conn:
         row = conn.execute(sql, params).fetchone()
-    return {k: str(v) for k, v in zip(DIGEST_KEYS, row, strict=True)}
+        result = {k: str(v) for k, v in zip(DIGEST_KEYS, row, strict=True)}
+        if not only:
+            row = conn.execute(COLLECTIONS_DIGEST_SQL, params).fetchone()
+            result |= {k: str(v) for k, v in zip(COLLECTIONS_DIGEST_KEYS, row, strict=True)}
+    return result
 
 
 def compare(name_a: str, a: dict, name_b: str, b: dict) -> bool:

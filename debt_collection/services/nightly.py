@@ -16,6 +16,7 @@ Re-running a date finds every case as the first run left it and changes nothing.
 """
 
 from datetime import date
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -41,10 +42,9 @@ def collection_cases(*, business_date: date, loan_ids: list[int]) -> dict:
         counts = set_based.sync_cases(
             business_date=business_date, loan_ids=loan_ids, time_zone=settings.TIME_ZONE
         )
-    else:
-        counts = _sync_by_rows(business_date, loan_ids)
-    counts |= _prioritise_and_assign(business_date, loan_ids)
-    return counts
+        return counts | _assign_set_based(business_date, loan_ids)
+    counts = _sync_by_rows(business_date, loan_ids)
+    return counts | _prioritise_and_assign(business_date, loan_ids)
 
 
 def _sync_by_rows(business_date: date, loan_ids: list[int]) -> dict:
@@ -139,7 +139,15 @@ def queue_for(bucket: str, queues: list[Queue], rank: dict[str, int]) -> Queue |
     return None
 
 
-def _prioritise_and_assign(business_date: date, loan_ids: list[int]) -> dict:
+class Hand(NamedTuple):
+    """A case to hand out: what the hand-out reads of it."""
+
+    pk: int
+    bucket: str
+    collector_id: int | None
+
+
+def _queues_and_members() -> tuple[list[Queue], dict[int, list[int]]]:
     # Queues are locked in a fixed order so chunks running at once hand out cases one after
     # the other and each sees the loads the previous one left.
     queues = list(
@@ -149,10 +157,18 @@ def _prioritise_and_assign(business_date: date, loan_ids: list[int]) -> dict:
         .order_by("name", "pk")
     )
     members = {q.pk: [] for q in queues}
-    for queue_id, user_id in Queue.members.through.objects.filter(
-        queue_id__in=members, user__is_active=True
-    ).values_list("queue_id", "user_id"):
+    for queue_id, user_id in (
+        Queue.members.through.objects.filter(queue_id__in=members, user__is_active=True)
+        .order_by("queue_id", "user_id")
+        .values_list("queue_id", "user_id")
+    ):
         members[queue_id].append(user_id)
+    return queues, members
+
+
+def _prioritise_and_assign(business_date: date, loan_ids: list[int]) -> dict:
+    """The portable path: every open case of the chunk read, scored and routed in Python."""
+    queues, members = _queues_and_members()
     cases = list(
         Case.objects.filter(loan_id__in=loan_ids, status=CaseStatus.OPEN)
         .select_related("queue")
@@ -172,10 +188,54 @@ def _prioritise_and_assign(business_date: date, loan_ids: list[int]) -> dict:
             continue
         stays = case.queue_id == target.pk and case.collector_id in members[target.pk]
         if not stays and (case.queue_id != target.pk or members[target.pk]):
-            moving.append((case, target))
+            moving.append((Hand(case.pk, case.bucket, case.collector_id), target))
+    bulk_set(
+        Case,
+        [(c.pk, c.priority, jsonish(c.priority_parts)) for c in rescored],
+        ["priority", "priority_parts"],
+    )
     loads = member_loads({u for ids in members.values() for u in ids})
+    return {"cases_rescored": len(rescored)} | _hand_out(
+        business_date, moving, queues, members, loads
+    )
+
+
+def _assign_set_based(business_date: date, loan_ids: list[int]) -> dict:
+    """PostgreSQL: the priority is already written (`set_based.sync_cases`); one statement
+    finds and locks the cases to hand out, by the same rule as the portable path, and only
+    those (on a usual night, the new and re-bucketed ones) come to Python."""
+    queues, members = _queues_and_members()
+    rank = _bucket_rank()
+    route = {}
+    for bucket in rank:
+        target = queue_for(bucket, queues, rank)
+        if target is not None:
+            route[bucket] = target.pk
+    by_id = {q.pk: q for q in queues}
+    moving = [
+        (Hand(pk, bucket, collector_id), by_id[target])
+        for pk, bucket, _queue_id, collector_id, target in set_based.moving_cases(
+            business_date=business_date,
+            loan_ids=loan_ids,
+            time_zone=settings.TIME_ZONE,
+            route=route,
+            members=members,
+        )
+    ]
+    if not moving:
+        return {"cases_assigned": 0}
+    wanted = {u for _, target in moving for u in members[target.pk]}
+    loads = {
+        u: assignment.Member(u, n, at) for u, (n, at) in set_based.member_loads(wanted).items()
+    }
+    return _hand_out(business_date, moving, queues, members, loads)
+
+
+def _hand_out(business_date: date, moving, queues, members, loads) -> dict:
+    """Each moving case to its target queue's member with the fewest open cases (pure
+    `assignment`), queue by queue in name order; each hand-out a CaseAssignment row."""
     now = timezone.now()
-    records = []
+    records, writes = [], []
     for target in queues:
         group = [c for c, t in moving if t.pk == target.pk]
         if not group:
@@ -186,7 +246,7 @@ def _prioritise_and_assign(business_date: date, loan_ids: list[int]) -> dict:
             collector = chosen.get(case.pk)
             records.append(
                 CaseAssignment(
-                    case=case,
+                    case_id=case.pk,
                     queue=target,
                     collector_id=collector,
                     from_collector_id=case.collector_id,
@@ -195,20 +255,10 @@ def _prioritise_and_assign(business_date: date, loan_ids: list[int]) -> dict:
                     reason=NIGHTLY_REASON % {"bucket": case.bucket, "queue": target.name},
                 )
             )
-            case.queue, case.collector_id = target, collector
-            case.assigned_at = now if collector else None
-            if collector:  # the next chunk's loads include this one
+            writes.append((case.pk, target.pk, collector, now if collector else None))
+            if collector:  # the next queue's loads include this one
                 old = loads[collector]
                 loads[collector] = assignment.Member(old.id, old.open_cases + 1, now)
-    bulk_set(
-        Case,
-        [(c.pk, c.priority, jsonish(c.priority_parts)) for c in rescored],
-        ["priority", "priority_parts"],
-    )
-    bulk_set(
-        Case,
-        [(c.pk, c.queue_id, c.collector_id, c.assigned_at) for c, _ in moving],
-        ["queue_id", "collector_id", "assigned_at"],
-    )
+    bulk_set(Case, writes, ["queue_id", "collector_id", "assigned_at"])
     CaseAssignment.objects.bulk_create(records, batch_size=1000)
-    return {"cases_rescored": len(rescored), "cases_assigned": len(records)}
+    return {"cases_assigned": len(records)}
