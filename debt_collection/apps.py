@@ -13,6 +13,7 @@ class CollectionsConfig(AppConfig):
         from debt_collection.services.cases import case_money_moved
         from debt_collection.services.nightly import collection_cases
         from debt_collection.services.promises import promise_check
+        from debt_collection.services.reminders import reminder_write
         from lending.close_of_business.registry import register_step
         from lending.services.hooks import register_money_moved
 
@@ -21,5 +22,8 @@ class CollectionsConfig(AppConfig):
         # night's chunks (services.promises says more).
         register_step("collection_cases", collection_cases, position=100)
         register_step("promise_check", promise_check, position=110, chunked=False)
+        # Book-level: its before-due and due-today installments are not in the night's chunks
+        # (services.reminders says more).
+        register_step("reminder_write", reminder_write, position=150, chunked=False)
         # Every repayment, reversal and write-off keeps the loan's open case current.
         register_money_moved(case_money_moved)

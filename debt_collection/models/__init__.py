@@ -18,13 +18,24 @@ from debt_collection.models.contacts import (
     PromiseToPay,
 )
 from debt_collection.models.policy import CompliancePolicy, PolicyStatus
+from debt_collection.models.reminders import (
+    KIND_OFFSETS,
+    Reminder,
+    ReminderKind,
+    ReminderState,
+    ReminderTemplate,
+)
+from debt_collection.models.views import CaseByBorrower, CollectionsKpi
 
 __all__ = [
+    "KIND_OFFSETS",
     "Case",
     "CaseAssignment",
+    "CaseByBorrower",
     "CaseStatus",
     "Channel",
     "CloseReason",
+    "CollectionsKpi",
     "CompliancePolicy",
     "ComplianceRefusal",
     "ContactAttempt",
@@ -36,5 +47,9 @@ __all__ = [
     "PromiseState",
     "PromiseToPay",
     "Queue",
+    "Reminder",
+    "ReminderKind",
+    "ReminderState",
+    "ReminderTemplate",
     "default_time_zone",
 ]
