@@ -65,6 +65,10 @@ def due_dates_for(business_date: date) -> dict[str, date]:
     return {kind: send_on - timedelta(days=offset) for kind, offset in KIND_OFFSETS.items()}
 
 
+def set_based_sql() -> bool:
+    return connection.vendor == "postgresql"
+
+
 def reminder_write(*, business_date: date) -> dict:
     """The nightly step: the next morning's reminders into the outbox, once per installment
     and kind."""
@@ -86,7 +90,7 @@ def reminder_write(*, business_date: date) -> dict:
     written = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        if connection.vendor == "postgresql":
+        if set_based_sql():
             written += write_chunk(ids=chunk, params=params)
         else:
             written += _write_by_rows(chunk, params)
@@ -251,8 +255,9 @@ def reminders_send(*, acting_user, now: datetime | None = None, limit: int = 10_
             )
             changed = [r for r in batch if _handle(r, now, rules, holds, path, sender, templates)]
             for r in changed:
-                counts[r.state if r.state != ReminderState.PENDING else "retry"] += 1
-            counts["held"] += len(batch) - len(changed)
+                counts[str(r.state) if r.state != ReminderState.PENDING else "retry"] += 1
+            if len(batch) > len(changed):
+                counts["held"] += len(batch) - len(changed)
             Reminder.objects.bulk_update(
                 changed,
                 ["state", "attempts", "last_error", "sender", "subject", "body", "sent_at"],
