@@ -1,1 +1,8 @@
-from debt_collection.admin import cases, policies, records  # noqa: F401  (registers them)
+from debt_collection.admin import (  # noqa: F401  (registers them)
+    cases,
+    grouping,
+    kpis,
+    policies,
+    records,
+    reminders,
+)

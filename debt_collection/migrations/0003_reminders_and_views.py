@@ -7,93 +7,228 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('collections', '0002_default_policies_and_queues'),
-        ('lending', '0014_transaction_kinds_relived'),
+        ("collections", "0002_default_policies_and_queues"),
+        ("lending", "0014_transaction_kinds_relived"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseByBorrower',
-            fields=[
-            ],
+            name="CaseByBorrower",
+            fields=[],
             options={
-                'verbose_name': 'work list by borrower',
-                'verbose_name_plural': 'work list by borrower',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "work list by borrower",
+                "verbose_name_plural": "work list by borrower",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('collections.case',),
+            bases=("collections.case",),
         ),
         migrations.CreateModel(
-            name='CollectionsKpi',
-            fields=[
-            ],
+            name="CollectionsKpi",
+            fields=[],
             options={
-                'verbose_name': 'KPIs',
-                'verbose_name_plural': 'KPIs',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "KPIs",
+                "verbose_name_plural": "KPIs",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('collections.case',),
+            bases=("collections.case",),
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('before_due', '3 days before the due date'), ('due_today', 'On the due date'), ('overdue_1', '1 day overdue'), ('overdue_7', '7 days overdue')], max_length=16, verbose_name='kind')),
-                ('language', models.CharField(max_length=8, verbose_name='language')),
-                ('business_date', models.DateField(verbose_name='written by the close of')),
-                ('send_on', models.DateField(verbose_name='send on')),
-                ('time_zone', models.CharField(max_length=64, verbose_name='borrower time zone')),
-                ('due_date', models.DateField(verbose_name='due date')),
-                ('amount_due', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=18, verbose_name='amount due')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('penalty_rate', models.DecimalField(decimal_places=6, max_digits=9, verbose_name='penalty rate')),
-                ('penalty_from', models.DateField(verbose_name='penalty counted from')),
-                ('grace_until', models.DateField(verbose_name='grace until')),
-                ('cost_cap_rate', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='all-in cost cap')),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('expired', 'Expired')], default='pending', max_length=10, verbose_name='state')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
-                ('last_error', models.CharField(blank=True, max_length=255, verbose_name='last error')),
-                ('sender', models.CharField(blank=True, max_length=200, verbose_name='sender')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='subject sent')),
-                ('body', models.TextField(blank=True, verbose_name='text sent')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='written at')),
-                ('borrower', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='lending.borrower', verbose_name='borrower')),
-                ('installment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='lending.installment', verbose_name='installment')),
-                ('loan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='lending.loan', verbose_name='loan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("before_due", "3 days before the due date"),
+                            ("due_today", "On the due date"),
+                            ("overdue_1", "1 day overdue"),
+                            ("overdue_7", "7 days overdue"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("language", models.CharField(max_length=8, verbose_name="language")),
+                ("business_date", models.DateField(verbose_name="written by the close of")),
+                ("send_on", models.DateField(verbose_name="send on")),
+                ("time_zone", models.CharField(max_length=64, verbose_name="borrower time zone")),
+                ("due_date", models.DateField(verbose_name="due date")),
+                (
+                    "amount_due",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        max_digits=18,
+                        verbose_name="amount due",
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "penalty_rate",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=9, verbose_name="penalty rate"
+                    ),
+                ),
+                ("penalty_from", models.DateField(verbose_name="penalty counted from")),
+                ("grace_until", models.DateField(verbose_name="grace until")),
+                (
+                    "cost_cap_rate",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        verbose_name="all-in cost cap",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "last_error",
+                    models.CharField(blank=True, max_length=255, verbose_name="last error"),
+                ),
+                ("sender", models.CharField(blank=True, max_length=200, verbose_name="sender")),
+                (
+                    "subject",
+                    models.CharField(blank=True, max_length=200, verbose_name="subject sent"),
+                ),
+                ("body", models.TextField(blank=True, verbose_name="text sent")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent at")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="written at")),
+                (
+                    "borrower",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="lending.borrower",
+                        verbose_name="borrower",
+                    ),
+                ),
+                (
+                    "installment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="lending.installment",
+                        verbose_name="installment",
+                    ),
+                ),
+                (
+                    "loan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="lending.loan",
+                        verbose_name="loan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reminder',
-                'verbose_name_plural': 'reminders',
-                'ordering': ['-business_date', '-id'],
-                'permissions': [('send_reminders', 'Can send the reminders in the outbox')],
-                'indexes': [models.Index(condition=models.Q(('state', 'pending')), fields=['send_on'], name='reminder_pending')],
-                'constraints': [models.UniqueConstraint(fields=('installment', 'kind'), name='collections_one_reminder_per_kind')],
+                "verbose_name": "reminder",
+                "verbose_name_plural": "reminders",
+                "ordering": ["-business_date", "-id"],
+                "permissions": [("send_reminders", "Can send the reminders in the outbox")],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "pending")),
+                        fields=["send_on"],
+                        name="reminder_pending",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("installment", "kind"), name="collections_one_reminder_per_kind"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReminderTemplate',
+            name="ReminderTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('before_due', '3 days before the due date'), ('due_today', 'On the due date'), ('overdue_1', '1 day overdue'), ('overdue_7', '7 days overdue')], max_length=16, verbose_name='kind')),
-                ('language', models.CharField(choices=[('en', 'English'), ('zh-hans', 'Simplified Chinese')], max_length=8, verbose_name='language')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('body', models.TextField(help_text='Django template. Variables: reference, amount_due, currency, due_date, penalty_rate, penalty_from, grace_until, cost_cap_rate, days_overdue.', verbose_name='body')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='updated by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("before_due", "3 days before the due date"),
+                            ("due_today", "On the due date"),
+                            ("overdue_1", "1 day overdue"),
+                            ("overdue_7", "7 days overdue"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("zh-hans", "Simplified Chinese")],
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="Django template. Variables: reference, amount_due, currency, due_date, penalty_rate, penalty_from, grace_until, cost_cap_rate, days_overdue.",
+                        verbose_name="body",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="updated by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reminder template',
-                'verbose_name_plural': 'reminder templates',
-                'ordering': ['kind', 'language'],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'language'), name='collections_one_template_per_kind_language')],
+                "verbose_name": "reminder template",
+                "verbose_name_plural": "reminder templates",
+                "ordering": ["kind", "language"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "language"),
+                        name="collections_one_template_per_kind_language",
+                    )
+                ],
             },
         ),
     ]

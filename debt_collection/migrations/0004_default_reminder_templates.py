@@ -11,7 +11,9 @@ HOW_TO_PAY_EN = (
     "How to pay: in the app under My loans > {{ reference }}, or by bank transfer quoting "
     "{{ reference }}."
 )
-HOW_TO_PAY_ZH = "还款方式：在App“我的借款 > {{ reference }}”中还款，或银行转账并备注{{ reference }}。"
+HOW_TO_PAY_ZH = (
+    "还款方式：在App“我的借款 > {{ reference }}”中还款，或银行转账并备注{{ reference }}。"
+)
 PENALTY_EN = (
     "If it is not paid by the end of the grace period ({{ grace_until }}), penalty interest of "
     "{{ penalty_rate }}% a year is charged on the overdue amount, counted from {{ penalty_from }}."

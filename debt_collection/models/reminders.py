@@ -121,9 +121,7 @@ class Reminder(models.Model):
         ]
         indexes = [
             # The sender reads only what is left to send.
-            models.Index(
-                fields=["send_on"], condition=Q(state="pending"), name="reminder_pending"
-            ),
+            models.Index(fields=["send_on"], condition=Q(state="pending"), name="reminder_pending"),
         ]
 
     def __str__(self) -> str:

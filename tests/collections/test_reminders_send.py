@@ -200,3 +200,22 @@ def test_a_manager_edits_a_template_that_must_still_state_the_facts(manager, col
         acting_user=manager, kind="due_today", language="en", subject="Due", body=full
     )
     assert notices.render(saved.body, FACTS).endswith("cap 24%.")
+
+
+def test_the_outbox_and_templates_in_the_admin(client, manager, collector):
+    reminder = due_today_reminder()
+    client.force_login(manager)
+    page = client.get("/admin/collections/reminder/?state__exact=pending&kind__exact=due_today")
+    assert page.status_code == 200 and reminder.loan.reference in page.text
+    detail = client.get(f"/admin/collections/reminder/{reminder.pk}/change/")
+    assert "还款方式" in detail.text  # the preview of what it would say
+    template = ReminderTemplate.objects.get(kind="due_today", language="en")
+    url = f"/admin/collections/remindertemplate/{template.pk}/change/"
+    refused = client.post(url, {"subject": "Due", "body": "Pay {{ amount_due }}"})
+    assert refused.status_code == 200 and "penalty_rate" in refused.text
+    body = template.body.replace("How to pay", "Ways to pay")
+    assert client.post(url, {"subject": template.subject, "body": body}).status_code == 302
+    template.refresh_from_db()
+    assert "Ways to pay" in template.body and template.updated_by == manager
+    client.force_login(collector)
+    assert client.get("/admin/collections/reminder/").status_code == 403
