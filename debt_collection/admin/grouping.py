@@ -37,7 +37,15 @@ class CaseByBorrowerAdmin(ReadOnlyAdmin):
     ordering = ("-priority", "id")
     search_fields = ("borrower__full_name", "loan__reference")
 
+    actions = None
+
+    def has_view_permission(self, request, obj=None):
+        # Rows link to the cases' own pages: this list is no second door to a case.
+        return obj is None and super().has_view_permission(request)
+
     def get_queryset(self, request):
+        if not self.has_view_or_change_permission(request):
+            return super().get_queryset(request)  # Django answers them 403 before any row
         mine = _open_visible(request.user)
         same = mine.filter(borrower_id=OuterRef("borrower_id"))
         lead = same.order_by("-priority", "pk").values("pk")[:1]

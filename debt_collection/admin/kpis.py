@@ -4,6 +4,7 @@
 from datetime import timedelta
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,8 +18,13 @@ MONTHS = 6
 
 @admin.register(CollectionsKpi)
 class CollectionsKpiAdmin(admin.ModelAdmin):
+    actions = None
+
     def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and sees_all_cases(request.user)
+        # The page only: a row of the proxy is a case, and cases have their own page.
+        if obj is not None:
+            return False
+        return super().has_view_permission(request) and sees_all_cases(request.user)
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
@@ -32,21 +38,7 @@ class CollectionsKpiAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_urls(self):
-        from django.urls import path
-
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "",
-                self.admin_site.admin_view(self.changelist_view),
-                name=f"{info[0]}_{info[1]}_changelist",
-            )
-        ]
-
     def changelist_view(self, request, extra_context=None):
-        from django.core.exceptions import PermissionDenied
-
         if not self.has_view_permission(request):
             raise PermissionDenied
         today = timezone.localdate()
