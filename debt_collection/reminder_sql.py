@@ -1,8 +1,10 @@
-"""Writing a chunk of reminders as one SQL statement (PostgreSQL).
+"""Writing reminders as one SQL statement per kind (PostgreSQL).
 
-The rule is `services.reminders._write_by_rows`; this applies it to every installment of a
-chunk at once (tests hold both paths to the same rows). The unique constraint on (installment,
-kind) makes a re-run of the date write nothing (ON CONFLICT DO NOTHING).
+The rule is `services.reminders._write_by_rows`; this applies it to every unsettled installment
+due on one date at once (tests hold both paths to the same rows). The chunk is that date's
+installments, found through the partial index `inst_unsettled_due`: a day's share of the book,
+with no id list read into Python first. The unique constraint on (installment, kind) makes a
+re-run of the date write nothing (ON CONFLICT DO NOTHING).
 """
 
 from django.db import connection
@@ -15,7 +17,7 @@ INSERT INTO collections_reminder
     (installment_id, loan_id, borrower_id, kind, language, business_date, send_on, time_zone,
      due_date, amount_due, currency, penalty_rate, penalty_from, grace_until, cost_cap_rate,
      state, attempts, last_error, sender, subject, body, created_at)
-SELECT i.id, l.id, l.borrower_id, k.kind, %(language)s, %(d)s, %(send_on)s,
+SELECT i.id, l.id, l.borrower_id, %(kind)s, %(language)s, %(d)s, %(send_on)s,
        coalesce(c.time_zone, %(tz)s), i.due_date, o.amount, l.currency,
        CASE WHEN l.penalty_rate_type = 'absolute' THEN l.penalty_rate_value
             ELSE round(l.annual_rate * l.penalty_rate_value, 6) END,
@@ -30,8 +32,6 @@ SELECT i.id, l.id, l.borrower_id, k.kind, %(language)s, %(d)s, %(send_on)s,
             ELSE l.cost_cap_value END,
        %(pending)s, 0, '', '', '', '', now()
 FROM lending_installment i
-JOIN unnest(%(kinds)s::text[], %(dues)s::date[], %(overdue)s::bool[]) AS k(kind, due, overdue)
-  ON k.due = i.due_date
 JOIN lending_loan l ON l.id = i.loan_id
 CROSS JOIN LATERAL (
     SELECT i.principal_due - i.principal_settled + i.interest_due - i.interest_settled
@@ -39,19 +39,21 @@ CROSS JOIN LATERAL (
            - l.credit_balance AS amount
 ) o
 LEFT JOIN collections_case c ON c.loan_id = l.id AND c.status = 'open'
-WHERE i.id = ANY(%(ids)s) AND i.settled_on IS NULL AND l.status = %(active)s
-  AND o.amount > CASE WHEN k.overdue THEN l.arrears_tolerance ELSE 0 END
+WHERE i.due_date = %(due)s AND i.settled_on IS NULL AND l.status = %(active)s
+  AND o.amount > CASE WHEN %(overdue)s THEN l.arrears_tolerance ELSE 0 END
 ON CONFLICT ON CONSTRAINT collections_one_reminder_per_kind DO NOTHING
 """
 
 
-def write_chunk(*, ids: list[int], params: dict) -> int:
+def write_day(*, kind: str, due, overdue: bool, params: dict) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             INSERT_SQL,
             {
                 **params,
-                "ids": list(ids),
+                "kind": kind,
+                "due": due,
+                "overdue": overdue,
                 "pending": ReminderState.PENDING.value,
                 "active": LoanStatus.ACTIVE.value,
             },

@@ -76,14 +76,25 @@ class Reminder(models.Model):
     """One reminder in the outbox. The night writes the facts (what is due, when, the penalty
     and the cap of the contract); the sender renders the template and keeps the text it sent."""
 
+    # No index of their own: the night inserts tens of thousands of these, and every index is
+    # written on each insert. The unique (installment, kind) index serves lookups by
+    # installment; nothing reads reminders by loan or borrower in bulk.
     installment = models.ForeignKey(
-        Installment, on_delete=models.PROTECT, related_name="+", verbose_name=_("installment")
+        Installment,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("installment"),
+        db_index=False,
     )
     loan = models.ForeignKey(
-        Loan, on_delete=models.PROTECT, related_name="+", verbose_name=_("loan")
+        Loan, on_delete=models.PROTECT, related_name="+", verbose_name=_("loan"), db_index=False
     )
     borrower = models.ForeignKey(
-        Borrower, on_delete=models.PROTECT, related_name="+", verbose_name=_("borrower")
+        Borrower,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("borrower"),
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=16, choices=ReminderKind.choices)
     language = models.CharField(_("language"), max_length=8)

@@ -36,7 +36,7 @@ from debt_collection.models import (
     ReminderState,
     ReminderTemplate,
 )
-from debt_collection.reminder_sql import write_chunk
+from debt_collection.reminder_sql import write_day
 from debt_collection.selectors import active_policy
 from debt_collection.senders import Message, configured_sender
 from lending.access import require, stored_user
@@ -80,20 +80,19 @@ def reminder_write(*, business_date: date) -> dict:
         "tz": settings.TIME_ZONE,
         "kinds": list(dues),
         "dues": list(dues.values()),
-        "overdue": [KIND_OFFSETS[kind] > 0 for kind in dues],
     }
+    written = 0
+    if set_based_sql():
+        for kind, due in dues.items():
+            written += write_day(kind=kind, due=due, overdue=KIND_OFFSETS[kind] > 0, params=params)
+        return {"reminders_written": written}
     ids = list(
         Installment.objects.filter(due_date__in=list(dues.values()), settled_on__isnull=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    written = 0
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        if set_based_sql():
-            written += write_chunk(ids=chunk, params=params)
-        else:
-            written += _write_by_rows(chunk, params)
+        written += _write_by_rows(ids[start : start + CHUNK], params)
     return {"reminders_written": written}
 
 

@@ -1,4 +1,4 @@
-"""The set-based reminder step (one INSERT … SELECT per chunk, PostgreSQL) writes exactly what
+"""The set-based reminder step (one INSERT … SELECT per kind, PostgreSQL) writes exactly what
 the portable path writes, over nights with every offset, a prepayment held as credit, a paid
 installment, an LPR-multiple cap, a grace-end penalty start and a case in another time zone."""
 
@@ -48,7 +48,7 @@ def test_the_sql_reminder_step_writes_what_the_rows_path_writes(postgres, monkey
             grace_days=3,
         )
     )
-    monkeypatch.setattr(reminders, "CHUNK", 2)  # several chunks a night
+    monkeypatch.setattr(reminders, "CHUNK", 2)  # several chunks a night on the rows path
 
     def story(set_based):
         monkeypatch.setattr(reminders, "set_based_sql", lambda: set_based)
