@@ -25,6 +25,7 @@ migrate: $(STAMP)
 demo: migrate
 	$(RUN_ENV) $(PY) manage.py load_demo
 	$(RUN_ENV) $(PY) manage.py load_risk_demo
+	$(RUN_ENV) $(PY) manage.py load_collections_demo
 
 # The web server plus one Celery worker with beat (embedded broker under var/), so the demo
 # closes its business days by itself at 00:30; the worker stops with the server.

@@ -274,6 +274,14 @@ CELERY_RESULT_EXPIRES = 7 * 24 * 3600
 # Loans per close-of-business chunk (one transaction, one Celery task each).
 CLOSE_OF_BUSINESS_CHUNK_SIZE = env.int("CLOSE_OF_BUSINESS_CHUNK_SIZE", default=2000)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Collections reminders (docs/collections.md): the sender class by dotted path (the log by
+# default; debt_collection.senders.EmailSender through EMAIL_BACKEND to an e-mail-to-SMS
+# gateway's domain), and the language they are written in.
+COLLECTIONS_REMINDER_SENDER = env.str(
+    "COLLECTIONS_REMINDER_SENDER", default="debt_collection.senders.LogSender"
+)
+COLLECTIONS_REMINDER_EMAIL_DOMAIN = env.str("COLLECTIONS_REMINDER_EMAIL_DOMAIN", default="")
+COLLECTIONS_REMINDER_LANGUAGE = env.str("COLLECTIONS_REMINDER_LANGUAGE", default="zh-hans")
 
 _ONE_YEAR = 365 * 24 * 3600
 if not DEBUG:

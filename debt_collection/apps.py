@@ -14,6 +14,7 @@ class CollectionsConfig(AppConfig):
         from debt_collection.services.concessions import settlement_check, write_off_proposals
         from debt_collection.services.nightly import collection_cases
         from debt_collection.services.promises import promise_check
+        from debt_collection.services.reminders import reminder_write
         from lending.close_of_business.registry import register_step
         from lending.services.hooks import register_money_moved
 
@@ -22,6 +23,9 @@ class CollectionsConfig(AppConfig):
         # night's chunks (services.promises says more).
         register_step("collection_cases", collection_cases, position=100)
         register_step("promise_check", promise_check, position=110, chunked=False)
+        # Book-level: its before-due and due-today installments are not in the night's chunks
+        # (services.reminders says more).
+        register_step("reminder_write", reminder_write, position=150, chunked=False)
         # Settlements settle or lapse, then the write-off list is drawn up (docs/collections.md).
         register_step("settlement_check", settlement_check, position=170, chunked=False)
         register_step("write_off_proposals", write_off_proposals, position=180, chunked=False)

@@ -72,6 +72,8 @@ from debt_collection.access import CollectionsPerm
 from debt_collection.models import (
     Case,
     CaseAssignment,
+    CaseByBorrower,
+    CollectionsKpi,
     CompliancePolicy,
     ComplianceRefusal,
     ContactAttempt,
@@ -79,6 +81,8 @@ from debt_collection.models import (
     PromiseToPay,
     Queue,
     Recovery,
+    Reminder,
+    ReminderTemplate,
     SettlementProposal,
     WaiverProposal,
     WriteOffProposal,
@@ -381,6 +385,12 @@ def _collections_world(loan: Loan, collector) -> dict:
         ComplianceRefusal: ComplianceRefusal.objects.get(case=case),
         ContactHold: hold,
         CompliancePolicy: CompliancePolicy.objects.get(version=2),  # a draft
+        # Reminders: one in the outbox for the case's loan, a shipped template, and the two
+        # pages that are proxies of the case (the work list by borrower, the KPIs).
+        Reminder: _reminder(case),
+        ReminderTemplate: ReminderTemplate.objects.get(kind="due_today", language="en"),
+        CaseByBorrower: CaseByBorrower.objects.get(pk=case.pk),
+        CollectionsKpi: CollectionsKpi.objects.get(pk=case.pk),
         **_concessions_world(case, collector),
     }
 
@@ -420,6 +430,27 @@ def _concessions_world(case: Case, collector) -> dict:
         ),
         Recovery: Recovery.objects.get(pk=recovery.pk),
     }
+
+
+def _reminder(case) -> Reminder:
+    installment = case.loan.installments.order_by("seq").first()
+    return Reminder.objects.create(
+        installment=installment,
+        loan=case.loan,
+        borrower=case.borrower,
+        kind="overdue_7",
+        language="en",
+        business_date=installment.due_date,
+        send_on=installment.due_date,
+        time_zone=case.time_zone,
+        due_date=installment.due_date,
+        amount_due=installment.outstanding,
+        currency=case.loan.currency,
+        penalty_rate=Decimal("0.27"),
+        penalty_from=installment.due_date,
+        grace_until=installment.due_date,
+        cost_cap_rate=Decimal("0.24"),
+    )
 
 
 def _case_operation(perm, body):

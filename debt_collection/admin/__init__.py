@@ -1,1 +1,9 @@
-from debt_collection.admin import cases, concessions, policies, records  # noqa: F401  (registers them)
+from debt_collection.admin import (  # noqa: F401  (registers them)
+    cases,
+    concessions,
+    grouping,
+    kpis,
+    policies,
+    records,
+    reminders,
+)

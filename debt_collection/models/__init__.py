@@ -25,13 +25,24 @@ from debt_collection.models.contacts import (
     PromiseToPay,
 )
 from debt_collection.models.policy import CompliancePolicy, PolicyStatus
+from debt_collection.models.reminders import (
+    KIND_OFFSETS,
+    Reminder,
+    ReminderKind,
+    ReminderState,
+    ReminderTemplate,
+)
+from debt_collection.models.views import CaseByBorrower, CollectionsKpi
 
 __all__ = [
+    "KIND_OFFSETS",
     "Case",
     "CaseAssignment",
+    "CaseByBorrower",
     "CaseStatus",
     "Channel",
     "CloseReason",
+    "CollectionsKpi",
     "CompliancePolicy",
     "ComplianceRefusal",
     "ContactAttempt",
@@ -45,6 +56,10 @@ __all__ = [
     "ProposalState",
     "Queue",
     "Recovery",
+    "Reminder",
+    "ReminderKind",
+    "ReminderState",
+    "ReminderTemplate",
     "SettlementProposal",
     "WaiverProposal",
     "WriteOffProposal",

@@ -1,0 +1,104 @@
+"""The work list by borrower: a borrower with several delinquent loans appears once, the loans
+grouped on that row (each linked to its case), the collector's own cases only (managers see
+all). The row stands for the borrower's most urgent case; the list sorts by its priority."""
+
+from django.contrib import admin
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from debt_collection.access import visible_cases
+from debt_collection.admin.common import ReadOnlyAdmin
+from debt_collection.models import Case, CaseByBorrower, CaseStatus
+
+
+def _open_visible(user):
+    return visible_cases(Case.objects.filter(status=CaseStatus.OPEN), user)
+
+
+@admin.register(CaseByBorrower)
+class CaseByBorrowerAdmin(ReadOnlyAdmin):
+    case_path = ""
+    list_display = (
+        "borrower",
+        "loans",
+        "cases",
+        "overdue_total",
+        "priority",
+        "bucket",
+        "collector",
+    )
+    list_display_links = None
+    list_filter = ("bucket", "queue")
+    list_select_related = ("borrower", "collector")
+    ordering = ("-priority", "id")
+    search_fields = ("borrower__full_name", "loan__reference")
+
+    actions = None
+
+    def has_view_permission(self, request, obj=None):
+        # Rows link to the cases' own pages: this list is no second door to a case.
+        return obj is None and super().has_view_permission(request)
+
+    def get_queryset(self, request):
+        if not self.has_view_or_change_permission(request):
+            return super().get_queryset(request)  # Django answers them 403 before any row
+        mine = _open_visible(request.user)
+        same = mine.filter(borrower_id=OuterRef("borrower_id"))
+        lead = same.order_by("-priority", "pk").values("pk")[:1]
+        group = same.order_by().values("borrower_id")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=CaseStatus.OPEN, pk=Subquery(lead))
+            .annotate(
+                open_cases=Subquery(group.annotate(n=Count("pk")).values("n")[:1]),
+                overdue_sum=Coalesce(
+                    Subquery(group.annotate(s=Sum("overdue_amount")).values("s")[:1]),
+                    0,
+                    output_field=Case._meta.get_field("overdue_amount"),
+                ),
+            )
+        )
+
+    def get_list_display(self, request):
+        # The grouped loans are those this user may see: the column needs the request.
+        def loans(obj):
+            rows = (
+                _open_visible(request.user)
+                .filter(borrower_id=obj.borrower_id)
+                .select_related("loan")
+                .order_by("-priority", "pk")
+            )
+            return format_html_join(
+                mark_safe("<br>"),
+                '<a href="{}">{}</a> {} · {} dpd · {}',
+                (
+                    (
+                        reverse("admin:collections_case_change", args=[c.pk]),
+                        c.loan.reference,
+                        c.bucket,
+                        c.dpd,
+                        c.overdue_amount,
+                    )
+                    for c in rows
+                ),
+            )
+
+        loans.short_description = _("loans")
+        return (self.list_display[0], loans, *self.list_display[2:])
+
+    @admin.display(description=_("loans"))
+    def loans(self, obj):
+        return "—"  # stands in for the per-request column get_list_display puts here
+
+    @admin.display(description=_("open cases"), ordering="open_cases")
+    def cases(self, obj):
+        return obj.open_cases
+
+    @admin.display(description=_("overdue, all loans"), ordering="overdue_sum")
+    def overdue_total(self, obj):
+        return obj.overdue_sum

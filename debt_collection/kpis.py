@@ -1,0 +1,107 @@
+"""The collections KPIs (issue 10): reads only, for the KPI page and later the API.
+
+Open cases by bucket and by queue; roll rates month over month from lending's bucket history
+(pure `rolls`); the cure rate; promises kept and broken; compliance refusals per collector.
+Recovered amounts wait for the recoveries slice (`recovered_by_collector_and_queue`).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q, Sum
+
+from debt_collection import rolls
+from debt_collection.models import (
+    Case,
+    CaseStatus,
+    CloseReason,
+    ComplianceRefusal,
+    PromiseState,
+    PromiseToPay,
+)
+from lending.models import BucketChange
+from lending.services.delinquency import bucket_table
+
+
+def _share(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def open_cases_by_bucket() -> list[dict]:
+    order = {b.code: n for n, b in enumerate(bucket_table(checked=False))}
+    rows = (
+        Case.objects.filter(status=CaseStatus.OPEN)
+        .values("bucket")
+        .annotate(cases=Count("pk"), overdue=Sum("overdue_amount"))
+    )
+    return sorted(rows, key=lambda r: (order.get(r["bucket"], len(order)), r["bucket"]))
+
+
+def open_cases_by_queue() -> list[dict]:
+    """Queue name None: not (yet) in a queue."""
+    return list(
+        Case.objects.filter(status=CaseStatus.OPEN)
+        .values("queue__name")
+        .annotate(cases=Count("pk"), overdue=Sum("overdue_amount"))
+        .order_by("queue__name")
+    )
+
+
+def roll_rates(*, until: date, months: int = 6) -> list[rolls.Roll]:
+    """Month over month for the `months` months up to `until`'s month."""
+    ends = rolls.month_ends(until, months)
+    changes = BucketChange.objects.filter(business_date__lte=ends[-1]).values_list(
+        "loan_id", "business_date", "to_bucket"
+    )
+    buckets = [b.code for b in bucket_table(checked=False)]
+    return rolls.roll_rates(changes.iterator(chunk_size=5000), buckets, ends)
+
+
+@dataclass(frozen=True)
+class Cure:
+    cases: int  # open at some time in the period
+    cured: int  # of them, closed cured inside it
+
+    @property
+    def rate(self) -> Decimal | None:
+        return _share(self.cured, self.cases)
+
+
+def cure_rate(*, since: date, until: date) -> Cure:
+    """Of the cases open at any time from `since` to `until`, the share closed cured in it."""
+    cases = Case.objects.filter(opened_on__lte=until).filter(
+        Q(closed_on__isnull=True) | Q(closed_on__gte=since)
+    )
+    cured = cases.filter(close_reason=CloseReason.CURED, closed_on__gte=since, closed_on__lte=until)
+    return Cure(cases.count(), cured.count())
+
+
+def promises() -> dict:
+    """Promises by state; the kept rate counts only the decided ones (kept + broken)."""
+    counts = dict(PromiseToPay.objects.values_list("state").annotate(n=Count("pk")))
+    kept, broken = counts.get(PromiseState.KEPT, 0), counts.get(PromiseState.BROKEN, 0)
+    return {
+        "pending": counts.get(PromiseState.PENDING, 0),
+        "kept": kept,
+        "broken": broken,
+        "kept_rate": _share(kept, kept + broken),
+    }
+
+
+def refusals_by_collector() -> list[dict]:
+    """Compliance refusals per collector and rule, most first."""
+    return list(
+        ComplianceRefusal.objects.values("collector__username", "rule")
+        .annotate(refusals=Count("pk"))
+        .order_by("-refusals", "collector__username", "rule")
+    )
+
+
+def recovered_by_collector_and_queue() -> list[dict]:
+    """Recovered amounts per collector and queue. A placeholder: recoveries after write-off
+    are being built in a parallel slice, and none exist yet, so there is nothing to add up.
+    That slice replaces this body with the sum of its recovery rows."""
+    return []

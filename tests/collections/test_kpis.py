@@ -1,0 +1,194 @@
+"""The KPIs against a hand-built book: roll rates to the loan, the cure rate, promises, refusals
+per collector, open cases by bucket and queue; the page for those who see every case."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from debt_collection import kpis, rolls
+from debt_collection.models import (
+    Case,
+    CaseStatus,
+    CloseReason,
+    ComplianceRefusal,
+    PromiseState,
+    PromiseToPay,
+    Queue,
+)
+from lending.models import BucketChange
+from tests.lending.loan_helpers import active_loan
+
+pytestmark = pytest.mark.django_db
+
+# loan -> its bucket moves (business date, to bucket)
+HISTORY = {
+    1: [(date(2026, 9, 16), "M1"), (date(2026, 10, 16), "M2"), (date(2026, 11, 15), "M3")],
+    2: [(date(2026, 9, 20), "M1"), (date(2026, 10, 5), "M0")],
+    3: [(date(2026, 9, 25), "M1")],
+    4: [(date(2026, 10, 10), "M1"), (date(2026, 11, 10), "M2")],
+    5: [
+        (date(2026, 8, 20), "M1"),
+        (date(2026, 9, 19), "M2"),
+        (date(2026, 10, 19), "M3"),
+        (date(2026, 11, 5), "M0"),
+    ],
+}
+
+
+def test_roll_rates_pure():
+    changes = [(loan, d, to) for loan, moves in HISTORY.items() for d, to in moves]
+    ends = rolls.month_ends(date(2026, 11, 15), 2)
+    assert ends == [date(2026, 9, 30), date(2026, 10, 31), date(2026, 11, 30)]
+    found = {
+        (r.month, r.from_bucket): (r.rolled, r.loans, r.rate)
+        for r in rolls.roll_rates(changes, ["M0", "M1", "M2", "M3", "M4"], ends)
+    }
+    # End of September: loans 1, 2, 3 in M1, 5 in M2. End of October: 1 in M2 (rolled),
+    # 2 cured, 3 still M1, 4 in M1, 5 in M3 (rolled). End of November: 4 in M2, 1 in M3, 5 cured.
+    assert found == {
+        ("2026-10", "M1"): (1, 3, Decimal("0.3333")),
+        ("2026-10", "M2"): (1, 1, Decimal("1.0000")),
+        ("2026-10", "M3"): (0, 0, None),
+        ("2026-11", "M1"): (1, 2, Decimal("0.5000")),
+        ("2026-11", "M2"): (1, 1, Decimal("1.0000")),
+        ("2026-11", "M3"): (0, 1, Decimal("0.0000")),
+    }
+
+
+@pytest.fixture
+def book(collector, collector2):
+    loans = {n: active_loan(start=date(2026, 7, 15)) for n in HISTORY}
+    for n, moves in HISTORY.items():
+        previous = "M0"
+        for when, to in moves:
+            BucketChange.objects.create(
+                loan=loans[n],
+                business_date=when,
+                from_bucket=previous,
+                to_bucket=to,
+                dpd=1,
+                overdue_amount=Decimal("100.00"),
+            )
+            previous = to
+    m1 = Queue.objects.get(name="M1 early reminders")
+    m2 = Queue.objects.get(name="M2–M3 agents")
+
+    def case(n, bucket, queue, collector=None, closed_on=None, reason="", opened=None):
+        return Case.objects.create(
+            loan=loans[n],
+            borrower=loans[n].borrower,
+            status=CaseStatus.CLOSED if closed_on else CaseStatus.OPEN,
+            close_reason=reason,
+            opened_on=opened or date(2026, 10, 1),
+            closed_on=closed_on,
+            bucket=bucket,
+            dpd=10,
+            overdue_amount=Decimal("100.00"),
+            total_outstanding=Decimal("1000.00"),
+            queue=queue,
+            collector=collector,
+        )
+
+    cases = {
+        1: case(1, "M3", m2, collector),
+        3: case(3, "M1", m1, collector2),
+        4: case(4, "M2", m2, collector),
+        2: case(2, "M1", m1, collector2, date(2026, 10, 5), CloseReason.CURED),
+        5: case(5, "M3", m2, collector, date(2026, 11, 5), CloseReason.CURED),
+    }
+    # Closed before the period: not counted by the cure rate.
+    case(2, "M1", m1, None, date(2026, 9, 25), CloseReason.CURED, opened=date(2026, 9, 20))
+    for state in (PromiseState.KEPT, PromiseState.KEPT, PromiseState.BROKEN, PromiseState.PENDING):
+        PromiseToPay.objects.create(
+            case=cases[1],
+            amount=Decimal("50.00"),
+            promised_for=date(2026, 11, 1),
+            made_on=date(2026, 10, 20),
+            grace_days=0,
+            state=state,
+        )
+    for who, rule in ((collector, "contact_outside_hours"),) * 3 + (
+        (collector2, "contact_daily_limit"),
+    ):
+        ComplianceRefusal.objects.create(collector=who, case=cases[1], rule=rule, message="x")
+    return cases
+
+
+def test_the_kpis_of_the_book(book):
+    by_bucket = [(r["bucket"], r["cases"], r["overdue"]) for r in kpis.open_cases_by_bucket()]
+    assert by_bucket == [
+        ("M1", 1, Decimal("100.00")),
+        ("M2", 1, Decimal("100.00")),
+        ("M3", 1, Decimal("100.00")),
+    ]
+    assert [(r["queue__name"], r["cases"]) for r in kpis.open_cases_by_queue()] == [
+        ("M1 early reminders", 1),
+        ("M2–M3 agents", 2),
+    ]
+    rates = {
+        (r.month, r.from_bucket): r.rate
+        for r in kpis.roll_rates(until=date(2026, 11, 15), months=2)
+    }
+    assert rates[("2026-10", "M1")] == Decimal("0.3333")
+    assert rates[("2026-11", "M1")] == Decimal("0.5000")
+    assert rates[("2026-11", "M3")] == Decimal("0.0000")
+    cure = kpis.cure_rate(since=date(2026, 10, 1), until=date(2026, 11, 30))
+    assert (cure.cured, cure.cases, cure.rate) == (2, 5, Decimal("0.4000"))
+    assert kpis.promises() == {
+        "pending": 1,
+        "kept": 2,
+        "broken": 1,
+        "kept_rate": Decimal("0.6667"),
+    }
+    assert [
+        (r["collector__username"], r["rule"], r["refusals"]) for r in kpis.refusals_by_collector()
+    ] == [
+        ("collector", "contact_outside_hours", 3),
+        ("collector2", "contact_daily_limit", 1),
+    ]
+    assert kpis.recovered_by_collector_and_queue() == []
+
+
+def test_the_kpi_page_for_managers_and_auditors_not_collectors(
+    client, book, manager, role_user, collector
+):
+    from lending import roles
+
+    url = "/admin/collections/collectionskpi/"
+    for user in (manager, role_user(roles.AUDITOR, username="auditor")):
+        client.force_login(user)
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "contact_outside_hours" in page.text and "M2–M3 agents" in page.text
+        index = client.get("/admin/collections/")
+        assert url in index.text  # linked from the collections app index
+    client.force_login(collector)
+    assert client.get(url).status_code == 403
+    assert url not in client.get("/admin/collections/").text
+
+
+def test_the_work_list_shows_a_borrower_once_with_the_loans_grouped(client, collector, collector2):
+    from tests.factories import BorrowerFactory
+
+    borrower = BorrowerFactory()
+    loans = [active_loan(start=date(2026, 7, 15), borrower=borrower) for _ in range(3)]
+    for n, loan in enumerate(loans):
+        Case.objects.create(
+            loan=loan,
+            borrower=borrower,
+            opened_on=date(2026, 10, 1),
+            bucket="M1",
+            dpd=5 + n,
+            priority=10 + n,
+            overdue_amount=Decimal("100.00"),
+            total_outstanding=Decimal("1000.00"),
+            collector=collector if n < 2 else collector2,
+        )
+    client.force_login(collector)
+    page = client.get("/admin/collections/casebyborrower/")
+    assert page.status_code == 200
+    assert page.text.count(borrower.full_name) == 1
+    assert loans[0].reference in page.text and loans[1].reference in page.text
+    assert loans[2].reference not in page.text  # another collector's case stays unseen
+    assert ">2<" in page.text  # two open cases of this collector's
