@@ -2,16 +2,18 @@
 
 Open cases by bucket and by queue; roll rates month over month from lending's bucket history
 (pure `rolls`); the cure rate; promises kept and broken; compliance refusals per collector.
-Recovered amounts wait for the recoveries slice (`recovered_by_collector_and_queue`).
+Recovered amounts after write-off per collector and queue (`recovered_by_collector_and_queue`).
 """
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
 
 from debt_collection import rolls
+from debt_collection.concession_selectors import recoveries_with_case
 from debt_collection.models import (
     Case,
     CaseStatus,
@@ -19,6 +21,7 @@ from debt_collection.models import (
     ComplianceRefusal,
     PromiseState,
     PromiseToPay,
+    Queue,
 )
 from lending.models import BucketChange
 from lending.services.delinquency import bucket_table
@@ -101,7 +104,27 @@ def refusals_by_collector() -> list[dict]:
 
 
 def recovered_by_collector_and_queue() -> list[dict]:
-    """Recovered amounts per collector and queue. A placeholder: recoveries after write-off
-    are being built in a parallel slice, and none exist yet, so there is nothing to add up.
-    That slice replaces this body with the sum of its recovery rows."""
-    return []
+    """Recovered amounts after write-off per collector and queue of the case that ended in the
+    write-off, most first (a loan written off without a case shows neither)."""
+    rows = (
+        recoveries_with_case()
+        .values("collector_id", "queue_id")
+        .annotate(amount=Sum("amount"))
+        .order_by("-amount", "collector_id", "queue_id")
+    )
+    users = dict(
+        get_user_model()
+        .objects.filter(pk__in={r["collector_id"] for r in rows})
+        .values_list("pk", "username")
+    )
+    queues = dict(
+        Queue.objects.filter(pk__in={r["queue_id"] for r in rows}).values_list("pk", "name")
+    )
+    return [
+        {
+            "collector": users.get(r["collector_id"], "—"),
+            "queue": queues.get(r["queue_id"], "—"),
+            "amount": r["amount"],
+        }
+        for r in rows
+    ]

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from debt_collection import kpis
 from debt_collection.concession_selectors import recoveries_by
 from debt_collection.models import (
     Case,
@@ -294,3 +295,7 @@ def test_the_night_lists_finance_writes_off_and_a_recovery_is_reported(
     assert recoveries_by("collector") == {collector.pk: Decimal("700.00")}
     assert recoveries_by("queue") == {case.queue_id: Decimal("700.00")}
     assert recoveries_by("queue", end=date(2026, 1, 1)) == {}
+    # The manager's KPI page adds them up by collector and queue.
+    assert kpis.recovered_by_collector_and_queue() == [
+        {"collector": collector.username, "queue": case.queue.name, "amount": Decimal("700.00")}
+    ]

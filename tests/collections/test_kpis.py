@@ -147,7 +147,7 @@ def test_the_kpis_of_the_book(book):
         ("collector", "contact_outside_hours", 3),
         ("collector2", "contact_daily_limit", 1),
     ]
-    assert kpis.recovered_by_collector_and_queue() == []
+    assert kpis.recovered_by_collector_and_queue() == []  # nothing written off yet
 
 
 def test_the_kpi_page_for_managers_and_auditors_not_collectors(
