@@ -122,20 +122,42 @@ def processed_through(loan: Loan, installments: list[Installment]) -> date | Non
 def load_history(loan: Loan, installments: list[Installment], *, leave_out=()) -> History:
     """The loan's postings as replay events; `leave_out`: ids of repayments to treat as never
     posted (the one being reversed)."""
+    first_night = None
+    if loan.disbursed_at is not None:
+        first_night = BusinessDayRun.objects.filter(started_at__gte=loan.disbursed_at).aggregate(
+            first=Min("business_date")
+        )["first"]
+    through = processed_through(loan, installments)
+
+    def of_a_night(txn: Transaction) -> bool:
+        """An accrual the replay's nights re-derive; any other (posted outside the nights the
+        loan went through, e.g. an opening balance) is kept as posted."""
+        return (
+            first_night is not None
+            and through is not None
+            and (first_night <= txn.value_date <= through)
+        )
+
     txns = list(loan.transactions.order_by("id"))
     undone = {t.reverses_id for t in txns if t.reverses_id} | set(leave_out)
+    kept = [
+        t
+        for t in txns
+        if t.kind in FIXED or (t.kind == TransactionKind.PENALTY_ACCRUAL and not of_a_night(t))
+    ]
     seq_of = {i.pk: i.seq for i in installments}
     lines: dict[int, dict[int, Parts]] = {}
-    for line in TransactionLine.objects.filter(transaction__loan=loan, transaction__kind__in=FIXED):
+    for line in TransactionLine.objects.filter(transaction__in=[t.pk for t in kept]):
         parts = Parts(*(getattr(line, c) for c in COMPONENTS))
         lines.setdefault(line.transaction_id, {})[seq_of[line.installment_id]] = parts
+    kept_ids = {t.pk for t in kept}
     events: list[Payment | Fixed] = []
     for txn in txns:
-        if txn.kind == TransactionKind.REVERSAL or txn.pk in undone or txn.kind in DERIVED:
+        if txn.kind == TransactionKind.REVERSAL or txn.pk in undone:
             continue
         if txn.kind == TransactionKind.REPAYMENT:
             events.append(Payment(txn.pk, txn.value_date, txn.amount))
-        elif txn.kind in FIXED:
+        elif txn.pk in kept_ids:
             charge = txn.effect == Effect.CHARGE
             events.append(
                 Fixed(
@@ -146,24 +168,19 @@ def load_history(loan: Loan, installments: list[Installment], *, leave_out=()) -
                     capped=txn.kind in CAPPED,
                 )
             )
-        else:
+        elif txn.kind not in DERIVED:
             raise LendingError(
                 LendingErrorCode.NOT_REVERSIBLE,
                 f"the loan holds a {txn.get_kind_display().lower()}; its history cannot be "
                 "re-lived from an earlier value date",
                 field="value_date",
             )
-    first_night = None
-    if loan.disbursed_at is not None:
-        first_night = BusinessDayRun.objects.filter(started_at__gte=loan.disbursed_at).aggregate(
-            first=Min("business_date")
-        )["first"]
     return History(
         rows=[(i.seq, i.period_start, i.due_date) for i in installments],
         events=events,
         terms=_terms(loan),
         first_night=first_night,
-        processed_through=processed_through(loan, installments),
+        processed_through=through,
     )
 
 
