@@ -24,6 +24,7 @@ from debt_collection.models import (
     Queue,
 )
 from lending.models import BucketChange
+from lending.money import quantize_money
 from lending.services.delinquency import bucket_table
 
 
@@ -40,17 +41,24 @@ def open_cases_by_bucket() -> list[dict]:
         .values("bucket")
         .annotate(cases=Count("pk"), overdue=Sum("overdue_amount"))
     )
-    return sorted(rows, key=lambda r: (order.get(r["bucket"], len(order)), r["bucket"]))
+    rows = sorted(rows, key=lambda r: (order.get(r["bucket"], len(order)), r["bucket"]))
+    return _in_money(rows, "overdue")
 
 
 def open_cases_by_queue() -> list[dict]:
     """Queue name None: not (yet) in a queue."""
-    return list(
+    rows = (
         Case.objects.filter(status=CaseStatus.OPEN)
         .values("queue__name")
         .annotate(cases=Count("pk"), overdue=Sum("overdue_amount"))
         .order_by("queue__name")
     )
+    return _in_money(rows, "overdue")
+
+
+def _in_money(rows, field: str) -> list[dict]:
+    """Sums to the currency's minor unit (SQLite adds decimals as floats: 32669.8200000000)."""
+    return [{**row, field: quantize_money(row[field] or 0)} for row in rows]
 
 
 def roll_rates(*, until: date, months: int = 6) -> list[rolls.Roll]:
@@ -124,7 +132,7 @@ def recovered_by_collector_and_queue() -> list[dict]:
         {
             "collector": users.get(r["collector_id"], "—"),
             "queue": queues.get(r["queue_id"], "—"),
-            "amount": r["amount"],
+            "amount": quantize_money(r["amount"]),
         }
         for r in rows
     ]

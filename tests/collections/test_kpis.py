@@ -122,6 +122,8 @@ def test_the_kpis_of_the_book(book):
         ("M2", 1, Decimal("100.00")),
         ("M3", 1, Decimal("100.00")),
     ]
+    # Shown to the cent (SQLite's sums come back as 100.0000000000).
+    assert {str(r["overdue"]) for r in kpis.open_cases_by_bucket()} == {"100.00"}
     assert [(r["queue__name"], r["cases"]) for r in kpis.open_cases_by_queue()] == [
         ("M1 early reminders", 1),
         ("M2–M3 agents", 2),
