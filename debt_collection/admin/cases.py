@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import CollectionsPerm, visible_cases
@@ -192,7 +192,7 @@ class CaseAdmin(ScopedAdmin):
             request,
             case,
             form,
-            _t("Log a contact on %s") % case,
+            gettext("Log a contact on %s") % case,
             lambda d: contact_log(
                 case_id=case.pk,
                 channel=d["channel"],
@@ -204,7 +204,7 @@ class CaseAdmin(ScopedAdmin):
                 acting_user=request.user,
                 emergency_contact_id=getattr(d["emergency_contact"], "pk", None),
             ),
-            _t("Contact logged."),
+            gettext("Contact logged."),
         )
 
     def promise_view(self, request, case_id):
@@ -214,14 +214,14 @@ class CaseAdmin(ScopedAdmin):
             request,
             case,
             form,
-            _t("Record a promise on %s") % case,
+            gettext("Record a promise on %s") % case,
             lambda d: promise_record(
                 case_id=case.pk,
                 amount=d["amount"],
                 promised_for=d["promised_for"],
                 acting_user=request.user,
             ),
-            _t("Promise recorded."),
+            gettext("Promise recorded."),
         )
 
     @admin.action(description=_("Reassign the selected cases"), permissions=["reassign"])
@@ -241,11 +241,11 @@ class CaseAdmin(ScopedAdmin):
             except LendingError as exc:
                 attach_error(form, exc)
             else:
-                messages.success(request, _t("%s cases reassigned.") % len(done))
+                messages.success(request, gettext("%s cases reassigned.") % len(done))
                 return None
         context = {
             **self.admin_site.each_context(request),
-            "title": _t("Reassign cases"),
+            "title": gettext("Reassign cases"),
             "form": form,
             "cases": queryset,
             "opts": self.model._meta,

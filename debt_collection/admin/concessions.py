@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import CollectionsPerm, sees_all_cases, visible_cases
@@ -86,7 +86,7 @@ class ProposalAdmin(ReadOnlyAdmin):
             else:
                 done += 1
         if done:
-            messages.success(request, _t("%s proposals decided.") % done)
+            messages.success(request, gettext("%s proposals decided.") % done)
 
     @admin.action(description=_("Approve the selected proposals"), permissions=["decide"])
     def approve(self, request, queryset):
@@ -131,13 +131,13 @@ class ProposalAdmin(ReadOnlyAdmin):
             except LendingError as exc:
                 attach_error(form, exc)
             else:
-                messages.success(request, _t("Proposed; another person decides it."))
+                messages.success(request, gettext("Proposed; another person decides it."))
                 return HttpResponseRedirect(
                     reverse("admin:collections_case_change", args=[case.pk])
                 )
         context = {
             **self.admin_site.each_context(request),
-            "title": _t("Propose a %(what)s on %(case)s")
+            "title": gettext("Propose a %(what)s on %(case)s")
             % {"what": self.opts.verbose_name, "case": case},
             "form": form,
             "case": case,
@@ -278,7 +278,7 @@ class RecoveryAdmin(ReadOnlyAdmin):
             d = form.cleaned_data
             loan = Loan.objects.filter(reference=d["loan"].strip()).first()
             if loan is None:
-                form.add_error("loan", _t("no loan with this reference"))
+                form.add_error("loan", gettext("no loan with this reference"))
             else:
                 try:
                     recovery_post(
@@ -292,11 +292,11 @@ class RecoveryAdmin(ReadOnlyAdmin):
                 except LendingError as exc:
                     attach_error(form, exc)
                 else:
-                    messages.success(request, _t("Recovery posted."))
+                    messages.success(request, gettext("Recovery posted."))
                     return HttpResponseRedirect(reverse("admin:collections_recovery_changelist"))
         context = {
             **self.admin_site.each_context(request),
-            "title": _t("Post a recovery on a written-off loan"),
+            "title": gettext("Post a recovery on a written-off loan"),
             "form": form,
             "opts": self.opts,
         }

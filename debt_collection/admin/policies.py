@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import CollectionsPerm
@@ -111,7 +111,7 @@ class CompliancePolicyAdmin(_Saved, admin.ModelAdmin):
             request,
             queryset[:1],
             lambda p: compliance_policy_activate(policy_id=p.pk, acting_user=request.user),
-            _t("%(obj)s is now enforced."),
+            gettext("%(obj)s is now enforced."),
         )
 
 
@@ -160,7 +160,7 @@ class ContactHoldAdmin(_Saved, admin.ModelAdmin):
             request,
             queryset,
             lambda h: contact_hold_lift(hold_id=h.pk, acting_user=request.user),
-            _t("%(obj)s lifted."),
+            gettext("%(obj)s lifted."),
         )
 
 
