@@ -16,19 +16,13 @@ from debt_collection.access import CollectionsPerm, visible_cases
 from debt_collection.admin.common import ScopedAdmin
 from debt_collection.admin.forms import ContactForm, PromiseForm, ReassignForm
 from debt_collection.models import Case, PromiseState, PromiseToPay
+from debt_collection.priority_labels import PART_NAMES
 from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_log
 from debt_collection.services.promises import promise_record
 from lending.access import may
 from lending.admin.forms import attach_error
 from lending.errors import LendingError
-
-PART_NAMES = {
-    "dpd": _("days past due"),
-    "amount": _("overdue amount"),
-    "broken_promises": _("broken promises"),
-    "no_contact": _("days without contact"),
-}
 
 
 def explain(parts: dict) -> str:

@@ -5,7 +5,6 @@ with a masked phone. Inputs are small serializers nested in each view."""
 from rest_framework import serializers
 
 from debt_collection import priority
-from debt_collection.admin.cases import PART_NAMES
 from debt_collection.models import (
     Case,
     CaseAssignment,
@@ -15,6 +14,7 @@ from debt_collection.models import (
     PromiseToPay,
     Queue,
 )
+from debt_collection.priority_labels import PART_NAMES
 from lending.models import Loan
 from lending.pii import masked
 
