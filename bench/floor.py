@@ -10,7 +10,10 @@ same all-in cost cap applied oldest installment first, one penalty_accrual trans
 loan with its lines, and the same cached fields. Then collections' cases step for the same
 loans: close the cases of loans no longer past due, bring every other open case's figures and
 priority up to date, open a case for each newly delinquent loan, and hand out the new and
-re-queued cases with their assignment rows (promise_check has no promises to judge on this book).
+re-queued cases with their assignment rows (promise_check has no promises to judge on this book),
+write the next morning's reminders (due in 3 days, due, 1 and 7 days overdue on the send day)
+and propose a write-off for every open case at or past the product's write-off dpd
+(settlement_check and limit_review have nothing to do on this book).
 Run bookkeeping (run, chunk and step rows) is left out: it is a handful of rows.
 
 Where the project takes two passes the floor takes one: each loan row is written once (dpd,
@@ -328,6 +331,61 @@ ASSIGN_SQL = """
         FROM floor_handout ORDER BY id
         """
 
+# Reminders (reminder_write, debt_collection.reminder_sql): the next morning's (send day D + 1)
+# for every unpaid installment of an active loan due 3 days after it, on it, 1 and 7 days before
+# it, once per installment and kind; the amount is what is unpaid less the loan's credit
+# balance, and must be above zero (above the arrears tolerance for the overdue kinds); the time
+# zone is the open case's, else the site's. All four kinds in one statement.
+REMINDER_SQL = """
+        INSERT INTO collections_reminder (installment_id, loan_id, borrower_id, kind, language,
+            business_date, send_on, time_zone, due_date, amount_due, currency, penalty_rate,
+            penalty_from, grace_until, cost_cap_rate, state, attempts, last_error, sender,
+            subject, body, created_at)
+        SELECT i.id, l.id, l.borrower_id, k.kind, %(language)s, %(d)s, %(d)s::date + 1,
+               coalesce(c.time_zone, %(tz)s::text), i.due_date, o.amount, l.currency,
+               CASE WHEN l.penalty_rate_type = 'absolute' THEN l.penalty_rate_value
+                    ELSE round(l.annual_rate * l.penalty_rate_value, 6) END,
+               CASE WHEN l.penalty_start = 'due_date' THEN i.due_date
+                    ELSE i.due_date + l.grace_days END,
+               i.due_date + l.grace_days,
+               CASE WHEN l.cost_cap_type = 'lpr_multiple'
+                    THEN round(l.cost_cap_value * (
+                        SELECT one_year_rate FROM lending_lprrate
+                        WHERE effective_date <= l.start_date
+                        ORDER BY effective_date DESC LIMIT 1), 6)
+                    ELSE l.cost_cap_value END,
+               'pending', 0, '', '', '', '', now()
+        FROM (VALUES ('before_due', -3), ('due_today', 0), ('overdue_1', 1), ('overdue_7', 7))
+             k (kind, days)
+        JOIN lending_installment i
+          ON i.due_date = %(d)s::date + 1 - k.days AND i.settled_on IS NULL
+        JOIN lending_loan l ON l.id = i.loan_id AND l.status = 'active'
+        CROSS JOIN LATERAL (
+            SELECT i.principal_due - i.principal_settled + i.interest_due - i.interest_settled
+                   + i.fee_due - i.fee_settled + i.penalty_due - i.penalty_settled
+                   - l.credit_balance AS amount) o
+        LEFT JOIN collections_case c ON c.loan_id = l.id AND c.status = 'open'
+        WHERE o.amount > CASE WHEN k.days > 0 THEN l.arrears_tolerance ELSE 0 END
+        ORDER BY i.id, k.kind
+        """
+
+# Write-off proposals (write_off_proposals): one per open case of an active loan at or past its
+# product's write-off dpd that has none yet, with the loan's dpd and outstanding, awaiting
+# finance (the reason's wording is the project's translated sentence; not compared).
+WRITE_OFF_SQL = """
+        INSERT INTO collections_writeoffproposal (case_id, state, reason, proposed_at,
+            decision_note, dpd, outstanding)
+        SELECT c.id, 'pending', l.dpd || ' days past due on ' || %(d)s::text, now(), '', l.dpd,
+               l.principal_outstanding + l.interest_outstanding + l.fee_outstanding
+                   + l.penalty_outstanding
+        FROM collections_case c
+        JOIN lending_loan l ON l.id = c.loan_id AND l.status = 'active'
+        JOIN lending_loanproduct p ON p.id = l.product_id
+        WHERE c.status = 'open' AND l.dpd >= p.write_off_dpd
+          AND NOT EXISTS (SELECT 1 FROM collections_writeoffproposal w WHERE w.case_id = c.id)
+        ORDER BY c.id
+        """
+
 # The two big UPDATEs go row by row through the primary key, in key order: a hash join would
 # feed them in hash-batch order when work_mem is small (4MB by default), scattering the writes
 # over the table and its indexes, which triples the full-page images in the WAL and doubles the
@@ -355,6 +413,8 @@ STATEMENTS = [
     ("analyze", "ANALYZE floor_moving", ()),
     ("hand-outs", HANDOUT_SQL, ()),
     ("cases assigned and assignment rows", ASSIGN_SQL, ()),
+    ("reminders", REMINDER_SQL, ()),
+    ("write-off proposals", WRITE_OFF_SQL, ()),
 ]
 
 
@@ -362,7 +422,8 @@ def floor_night(conn, business_date: date, say) -> dict:
     """Run the night on `conn` (psycopg, not autocommit) in one transaction; return timings."""
     from django.conf import settings
 
-    params = {"d": business_date, "tz": settings.TIME_ZONE}
+    language = getattr(settings, "COLLECTIONS_REMINDER_LANGUAGE", "") or "zh-hans"
+    params = {"d": business_date, "tz": settings.TIME_ZONE, "language": language}
     timings = {}
     started = time.monotonic()
     with conn.cursor() as cur:

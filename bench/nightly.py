@@ -227,7 +227,9 @@ DIGEST_KEYS = (
 
 # What the collections step writes, for the whole book (the naive loop does lending only):
 # cases by status and close reason, open cases per queue, the figures and priorities of the open
-# cases, open cases without a collector, and the hand-outs (all, and the night's).
+# cases, open cases without a collector, the hand-outs (all, and the night's), the reminders of
+# the night by kind (count:amount:penalty rates/cost caps/grace days/penalty-from days/zones) and
+# the write-off proposals (count:dpd:outstanding).
 COLLECTIONS_DIGEST_SQL = """
 SELECT
   (SELECT string_agg(status || '/' || close_reason || ':' || n, ' '
@@ -246,7 +248,16 @@ SELECT
   (SELECT count(*) FROM collections_case WHERE status = 'open' AND updated_on = %(d)s),
   (SELECT count(*) FROM collections_case WHERE status = 'open' AND collector_id IS NULL),
   (SELECT count(*) FROM collections_caseassignment),
-  (SELECT count(*) FROM collections_caseassignment WHERE business_date = %(d)s)
+  (SELECT count(*) FROM collections_caseassignment WHERE business_date = %(d)s),
+  (SELECT string_agg(kind || ':' || n || ':' || amount || ':' || rates, ' ' ORDER BY kind)
+     FROM (SELECT kind, count(*) AS n, sum(amount_due) AS amount,
+                  sum(penalty_rate) || '/' || coalesce(sum(cost_cap_rate), 0) || '/'
+                  || sum(grace_until - due_date) || '/' || sum(penalty_from - due_date)
+                  || '/' || count(*) FILTER (WHERE time_zone <> '') AS rates
+           FROM collections_reminder WHERE business_date = %(d)s AND send_on = %(d)s::date + 1
+           GROUP BY kind) x),
+  (SELECT count(*) || ':' || coalesce(sum(dpd), 0) || ':' || coalesce(sum(outstanding), 0)
+     FROM collections_writeoffproposal WHERE state = 'pending')
 """
 COLLECTIONS_DIGEST_KEYS = (
     "cases_by_status",
@@ -260,6 +271,8 @@ COLLECTIONS_DIGEST_KEYS = (
     "open_cases_without_collector",
     "assignments",
     "assignments_on_d",
+    "reminders_by_kind",
+    "write_off_proposals",
 )
 
 
