@@ -285,6 +285,60 @@ def loan_credit_refund(*, loan_id: int, amount=None, acting_user, note: str = ""
     return refund
 
 
+def _reversal_rows(loan, installments, original, reason, acting_user, *, write):
+    """A reversal row for the repayment and each row posted with it: their lines negated."""
+    seq_of = {i.pk: i.seq for i in installments}
+    return [
+        write(
+            loan=loan,
+            kind=TransactionKind.REVERSAL,
+            effect=txn.effect,
+            value_date=txn.value_date,
+            lines={
+                seq_of[line.installment_id]: -Parts(*(getattr(line, c) for c in COMPONENTS))
+                for line in txn.lines.all()
+            },
+            installments=installments,
+            amount=txn.amount,
+            credit=-txn.credit,
+            acting_user=acting_user,
+            reverses=txn,
+            note=reason,
+        )
+        for txn in [original, *original.consequences.order_by("-id")]
+    ]
+
+
+def _reverse_relived(loan, installments, original, reason, acting_user) -> Transaction:
+    """Re-live the loan without the payment and post the difference (reprocess)."""
+    relived = relive(loan, installments, value_date=original.value_date, reversing=original)
+    rows = _reversal_rows(
+        loan, installments, original, reason, acting_user, write=write_transaction
+    )
+    post_difference(
+        loan=loan,
+        installments=installments,
+        relived=relived,
+        value_date=original.value_date,
+        own=rows,
+        caused_by=rows[0],
+        acting_user=acting_user,
+    )
+    correct_bucket_history(loan, relived, original.value_date)
+    return rows[0]
+
+
+def _reverse_exactly(loan, installments, original, reason, acting_user) -> Transaction:
+    if loan.credit_balance < original.credit:
+        raise LendingError(
+            LendingErrorCode.NOT_REVERSIBLE,
+            "the credit this payment left has since been refunded, so it can no longer be reversed",
+            field="transaction",
+        )
+    rows = _reversal_rows(loan, installments, original, reason, acting_user, write=post_transaction)
+    return rows[0]
+
+
 @transaction.atomic
 def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Transaction:
     """Undo a repayment exactly: its lines, the credit it added, and what was posted with it."""
@@ -314,39 +368,19 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
             f"loan {loan.reference} is {LoanStatus(loan.status).label.lower()}",
             field="transaction",
         )
-    installments = loan_installments(loan)
-    relived = relive(loan, installments, value_date=original.value_date, reversing=original)
-    seq_of = {i.pk: i.seq for i in installments}
-    rows = [
-        write_transaction(
-            loan=loan,
-            kind=TransactionKind.REVERSAL,
-            effect=txn.effect,
-            value_date=txn.value_date,
-            lines={
-                seq_of[line.installment_id]: -Parts(*(getattr(line, c) for c in COMPONENTS))
-                for line in txn.lines.all()
-            },
-            installments=installments,
-            amount=txn.amount,
-            credit=-txn.credit,
-            acting_user=acting_user,
-            reverses=txn,
-            note=reason,
-        )
-        for txn in [original, *original.consequences.order_by("-id")]
-    ]
-    reversal = rows[0]
-    post_difference(
-        loan=loan,
-        installments=installments,
-        relived=relived,
-        value_date=original.value_date,
-        own=rows,
-        caused_by=reversal,
-        acting_user=acting_user,
-    )
-    correct_bucket_history(loan, relived, original.value_date)
+    try:
+        with transaction.atomic():
+            installments = loan_installments(loan)
+            reversal = _reverse_relived(loan, installments, original, reason, acting_user)
+    except LendingError as exc:
+        if exc.code != LendingErrorCode.NOT_REVERSIBLE:
+            raise
+        # The history cannot be re-lived consistently (money posted before the first night
+        # ever ran, or a history that predates re-living): undo the payment exactly instead —
+        # the next night charges the days it stood — unless its credit is gone.
+        loan.refresh_from_db()
+        installments = loan_installments(loan)
+        reversal = _reverse_exactly(loan, installments, original, reason, acting_user)
     if loan.status == LoanStatus.CLOSED and loan.total_outstanding > 0:
         transition(loan, LoanStatus.ACTIVE)
         loan.closed_at = None

@@ -283,3 +283,24 @@ def test_the_admin_says_a_late_payment_re_lived_the_loan(admin_client):
     )
     shown = [str(m) for m in page.context["messages"]]
     assert any("re-lived" in m and "-2.09" in m for m in shown), shown
+
+
+def test_a_payment_posted_before_the_first_night_ever_can_still_be_reversed():
+    # Day one of the platform: 500.00 valued the 18th is posted before any night has closed, so
+    # it paid no penalty; the first night (the 16th) then catches up. Re-living it would put
+    # that night before the payment — a history the ledger never had — so the reversal undoes
+    # the payment exactly instead, and every balance it moved comes back.
+    loan = active_loan(start=SEP_15)
+    payment = pay(loan, "500.00", oct_(18))
+    assert lines_of(payment)[1].penalty == 0
+    close_each(oct_(16), oct_(20))
+    before = first_installment(loan)
+
+    reversal = repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=SYSTEM)
+
+    assert lines_of(reversal) == {seq: -parts for seq, parts in lines_of(payment).items()}
+    after = first_installment(loan)
+    assert after.principal_settled == before.principal_settled - lines_of(payment)[1].principal
+    assert after.interest_settled == 0
+    assert not Transaction.objects.filter(loan=loan, kind=TransactionKind.REACCRUAL).exists()
+    assert_reconciles()
