@@ -11,7 +11,7 @@ nothing, so its balances — and `reconcile` — are untouched; the cash is in i
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -24,10 +24,13 @@ from lending.services.audit import audit_log
 from lending.services.delinquency import loan_refresh_delinquency
 from lending.services.hooks import money_moved
 from lending.services.ledger import (
+    cash_in_fields,
     installment_states,
+    key_claimed,
     loan_installments,
     lock_loan,
     post_transaction,
+    posted_with_key,
 )
 from lending.services.loans import transition
 from lending.services.reprocess import FIXED, processed_through
@@ -235,19 +238,6 @@ def recovered_amount(loan: Loan) -> Decimal:
     return total or ZERO
 
 
-def _existing_recovery(key: str, loan: Loan, amount: Decimal) -> Transaction | None:
-    existing = Transaction.objects.filter(kind=TransactionKind.RECOVERY, idempotency_key=key)
-    existing = existing.select_related("loan").first()
-    if existing and (existing.loan_id != loan.pk or existing.amount != amount):
-        raise LendingError(
-            LendingErrorCode.IDEMPOTENCY_CONFLICT,
-            f"key {key!r} was already used for a recovery of {existing.amount} "
-            f"on loan {existing.loan.reference}",
-            field="idempotency_key",
-        )
-    return existing
-
-
 @transaction.atomic
 def recovery_post(
     *,
@@ -266,11 +256,14 @@ def recovery_post(
     require(acting_user, Perm.POST_RECOVERY, to="post recoveries")
     loan = lock_loan(loan_id)
     amount = parse_amount(amount, field="amount", currency=loan.currency)
-    key = clean_text(idempotency_key, field="idempotency_key", max_length=100)
-    external_reference = clean_text(external_reference, field="external_reference", max_length=100)
-    channel = clean_text(channel, field="channel", max_length=32)
-    note = clean_text(note, field="note", max_length=255)
-    if key and (existing := _existing_recovery(key, loan, amount)):
+    fields = cash_in_fields(
+        idempotency_key=idempotency_key,
+        external_reference=external_reference,
+        channel=channel,
+        note=note,
+    )
+    key = fields["idempotency_key"]
+    if existing := posted_with_key(TransactionKind.RECOVERY, key, loan, amount):
         return existing
     _require_status(
         loan,
@@ -298,29 +291,17 @@ def recovery_post(
             "recovered",
             field="amount",
         )
-    try:
-        with transaction.atomic():
-            recovery = post_transaction(
-                loan=loan,
-                kind=TransactionKind.RECOVERY,
-                value_date=value_date,
-                lines={},
-                installments=loan_installments(loan),
-                amount=amount,
-                acting_user=acting_user,
-                idempotency_key=key,
-                external_reference=external_reference,
-                channel=channel,
-                note=note,
-            )
-    except IntegrityError:
-        if not key:
-            raise
-        raise LendingError(
-            LendingErrorCode.IDEMPOTENCY_CONFLICT,
-            f"key {key!r} is being used by another recovery",
-            field="idempotency_key",
-        ) from None
+    with key_claimed(key, TransactionKind.RECOVERY):
+        recovery = post_transaction(
+            loan=loan,
+            kind=TransactionKind.RECOVERY,
+            value_date=value_date,
+            lines={},
+            installments=loan_installments(loan),
+            amount=amount,
+            acting_user=acting_user,
+            **fields,
+        )
     audit_log(
         actor=acting_user,
         action="loan.recovery",

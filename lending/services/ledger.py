@@ -4,8 +4,11 @@ The only code that writes Transaction, TransactionLine and the cached balance fi
 decide what to post, this module posts it.
 """
 
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+
+from django.db import IntegrityError, transaction
 
 from lending.access import stored_user
 from lending.allocation import (
@@ -23,6 +26,7 @@ from lending.models import Installment, Loan, Transaction, TransactionKind, Tran
 from lending.models.transactions import EFFECT_OF_KIND, Effect
 from lending.money import ZERO
 from lending.schedules import DayCount
+from lending.validation import clean_text
 
 
 def lock_loan(loan_id: int) -> Loan:
@@ -217,3 +221,50 @@ def apply_credit(loan, installments, as_of: date, acting_user, *, whole_loan: bo
         credit=-used,
         acting_user=acting_user,
     )
+
+
+def cash_in_fields(*, idempotency_key, external_reference, channel, note) -> dict:
+    """The free-text fields money received carries, cleaned (repayments, recoveries)."""
+    return {
+        "idempotency_key": clean_text(idempotency_key, field="idempotency_key", max_length=100),
+        "external_reference": clean_text(
+            external_reference, field="external_reference", max_length=100
+        ),
+        "channel": clean_text(channel, field="channel", max_length=32),
+        "note": clean_text(note, field="note", max_length=255),
+    }
+
+
+def posted_with_key(
+    kind: TransactionKind, key: str, loan: Loan, amount: Decimal
+) -> Transaction | None:
+    """The money of this kind already posted under the idempotency key: the same loan and
+    amount is a retry (post nothing again); anything else is a conflict."""
+    if not key:
+        return None
+    existing = Transaction.objects.filter(kind=kind, idempotency_key=key).first()
+    if existing and (existing.loan_id != loan.pk or existing.amount != amount):
+        raise LendingError(
+            LendingErrorCode.IDEMPOTENCY_CONFLICT,
+            f"key {key!r} was already used for a {existing.get_kind_display().lower()} of "
+            f"{existing.amount} to loan {existing.loan.reference}",
+            field="idempotency_key",
+        )
+    return existing
+
+
+@contextmanager
+def key_claimed(key: str, kind: TransactionKind):
+    """Post inside: a concurrent posting that took the key first (the unique constraint) is
+    the conflict it is, not a database error."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        if not key:
+            raise
+        raise LendingError(
+            LendingErrorCode.IDEMPOTENCY_CONFLICT,
+            f"key {key!r} is being used by another {kind.label.lower()}",
+            field="idempotency_key",
+        ) from None

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from lending.access import Perm, require
@@ -24,11 +24,14 @@ from lending.services.hooks import money_moved
 from lending.services.ledger import (
     allocation_order,
     apply_credit,
+    cash_in_fields,
     installment_states,
+    key_claimed,
     loan_installments,
     lock_loan,
     payoff_for,
     post_transaction,
+    posted_with_key,
     write_transaction,
 )
 from lending.services.loans import cancel_unearned_interest, transition
@@ -100,19 +103,6 @@ def _close_if_paid(loan: Loan) -> bool:
     return False
 
 
-def _existing_repayment(key: str, loan: Loan, amount: Decimal) -> Transaction | None:
-    existing = Transaction.objects.filter(kind=TransactionKind.REPAYMENT, idempotency_key=key)
-    existing = existing.first()
-    if existing and (existing.loan_id != loan.pk or existing.amount != amount):
-        raise LendingError(
-            LendingErrorCode.IDEMPOTENCY_CONFLICT,
-            f"key {key!r} was already used for a payment of {existing.amount} "
-            f"to loan {existing.loan.reference}",
-            field="idempotency_key",
-        )
-    return existing
-
-
 @transaction.atomic
 def repayment_post(
     *,
@@ -133,39 +123,26 @@ def repayment_post(
     require(acting_user, Perm.POST_REPAYMENT, to="post repayments")
     loan = lock_loan(loan_id)
     amount = parse_amount(amount, field="amount", currency=loan.currency)
-    key = clean_text(idempotency_key, field="idempotency_key", max_length=100)
-    external_reference = clean_text(external_reference, field="external_reference", max_length=100)
-    channel = clean_text(channel, field="channel", max_length=32)
-    note = clean_text(note, field="note", max_length=255)
-    if key and (existing := _existing_repayment(key, loan, amount)):
+    fields = cash_in_fields(
+        idempotency_key=idempotency_key,
+        external_reference=external_reference,
+        channel=channel,
+        note=note,
+    )
+    key = fields["idempotency_key"]
+    if existing := posted_with_key(TransactionKind.REPAYMENT, key, loan, amount):
         return RepaymentResult(existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED)
     _require_active(loan, "repayments")
     _check_value_date(loan, value_date)
     installments = loan_installments(loan)
     quote = payoff_for(loan, installments, value_date)
     _check_overpayment(loan, amount, quote.amount, value_date)
-    posting = dict(
-        amount=amount,
-        acting_user=acting_user,
-        idempotency_key=key,
-        external_reference=external_reference,
-        channel=channel,
-        note=note,
-    )
-    try:
-        with transaction.atomic():
-            if needs_reprocess(loan, installments, value_date):
-                payment, left = _post_relived(loan, installments, value_date, **posting)
-            else:
-                payment, left = _post_directly(loan, installments, value_date, quote, **posting)
-    except IntegrityError:
-        if not key:
-            raise
-        raise LendingError(
-            LendingErrorCode.IDEMPOTENCY_CONFLICT,
-            f"key {key!r} is being used by another payment",
-            field="idempotency_key",
-        ) from None
+    posting = dict(amount=amount, acting_user=acting_user, **fields)
+    with key_claimed(key, TransactionKind.REPAYMENT):
+        if needs_reprocess(loan, installments, value_date):
+            payment, left = _post_relived(loan, installments, value_date, **posting)
+        else:
+            payment, left = _post_directly(loan, installments, value_date, quote, **posting)
     closed = _close_if_paid(loan)
     loan_refresh_delinquency(loan, installments, recorded_on=value_date)
     audit_log(
