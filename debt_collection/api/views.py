@@ -12,7 +12,15 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api.base import ApiView, AwareDateTime, DetailView, InputSerializer, ListView, Money
+from config.api.base import (
+    ApiView,
+    AwareDateTime,
+    DetailView,
+    InputSerializer,
+    ListView,
+    Money,
+    validated,
+)
 from config.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from config.api.pagination import NumberedPage
 from config.api.schema import problem_responses
@@ -50,12 +58,6 @@ TAGS = ["collections"]
 _ID = {"min_value": 1, "max_value": 2**63 - 1}
 # A write on a case: bad input, not allowed, not found (or not yours), a rule, a reused key.
 WRITE_ERRORS = problem_responses(400, 403, 404, 409, 422)
-
-
-def _valid(view, request) -> dict:
-    data = view.Input(data=request.data)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
 
 
 def _fake(view) -> bool:
@@ -178,7 +180,7 @@ class CaseContacts(ListView):
     @idempotent
     def post(self, request, pk: int):
         case = reads.case_or_404(request.user, pk)
-        data = _valid(self, request)
+        data = validated(self, request)
         contact = contact_log(
             case_id=case.pk,
             channel=data["channel"],
@@ -248,7 +250,7 @@ class CasePromises(ListView):
     @idempotent
     def post(self, request, pk: int):
         case = reads.case_or_404(request.user, pk)
-        data = _valid(self, request)
+        data = validated(self, request)
         promise = promise_record(
             case_id=case.pk,
             amount=data["amount"],
@@ -297,7 +299,7 @@ class Reassign(ApiView):
     )
     @idempotent
     def post(self, request):
-        data = _valid(self, request)
+        data = validated(self, request)
         records = case_reassign(
             case_ids=data["cases"],
             queue_id=data["queue"],
@@ -362,7 +364,7 @@ class QueueMembers(ApiView):
     @idempotent
     def post(self, request, pk: int):
         queue = get_object_or_404(Queue, pk=pk)
-        ids = _valid(self, request)["members"]
+        ids = validated(self, request)["members"]
         users = list(get_user_model().objects.filter(pk__in=ids, is_active=True))
         missing = sorted(set(ids) - {u.pk for u in users})
         if missing:
@@ -472,7 +474,7 @@ class Holds(ListView):
     )
     @idempotent
     def post(self, request):
-        data = _valid(self, request)
+        data = validated(self, request)
         hold = contact_hold_place(
             borrower_id=data["borrower"],
             kind=data["kind"],

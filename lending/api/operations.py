@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api.base import ApiView, InputSerializer, Money
+from config.api.base import ApiView, InputSerializer, Money, validated
 from config.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from config.api.schema import problem_responses
 from lending.api.idempotency import replay_or_conflict
@@ -20,12 +20,6 @@ TAGS = ["loan operations"]
 LOAN_READ = "lending.view_loan"
 # The operations below keep an Idempotency-Key (config/api/idempotency.py): 422 on reuse.
 REFUSALS = problem_responses(400, 403, 404, 409, 422)
-
-
-def _valid(view, request) -> dict:
-    data = view.Input(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 def _loan_answer(loan) -> Response:
@@ -51,7 +45,7 @@ class Cancel(ApiView):
     )
     @idempotent
     def post(self, request, reference: str):
-        data = _valid(self, request)
+        data = validated(self, request)
         loan = loan_or_404(reference)
         loan = loan_cancel(loan_id=loan.pk, reason=data["reason"], acting_user=request.user)
         return _loan_answer(loan)
@@ -76,7 +70,7 @@ class Disburse(ApiView):
     )
     @idempotent
     def post(self, request, reference: str):
-        data = _valid(self, request)
+        data = validated(self, request)
         loan = loan_or_404(reference)
         loan = loan_disburse(loan_id=loan.pk, acting_user=request.user, **data)
         return _loan_answer(loan)
@@ -98,7 +92,7 @@ class WriteOff(ApiView):
     )
     @idempotent
     def post(self, request, reference: str):
-        data = _valid(self, request)
+        data = validated(self, request)
         loan = loan_or_404(reference)
         loan = loan_write_off(loan_id=loan.pk, acting_user=request.user, **data)
         return _loan_answer(loan)
@@ -151,7 +145,7 @@ class Repayment(ApiView):
         tags=TAGS,
     )
     def post(self, request, reference: str):
-        data = _valid(self, request)
+        data = validated(self, request)
         loan = loan_or_404(reference)
         key = request.headers.get("Idempotency-Key", "") or data["external_id"]
         result = repayment_post(
@@ -185,7 +179,7 @@ class Reverse(ApiView):
     )
     @idempotent
     def post(self, request, reference: str, transaction_id: int):
-        data = _valid(self, request)
+        data = validated(self, request)
         loan = loan_or_404(reference)
         original = get_object_or_404(loan.transactions, pk=transaction_id)
         reversal = repayment_reverse(
@@ -211,7 +205,7 @@ class CreditRefund(ApiView):
     )
     @idempotent
     def post(self, request, reference: str):
-        data = _valid(self, request)
+        data = validated(self, request)
         loan = loan_or_404(reference)
         refund = loan_credit_refund(loan_id=loan.pk, acting_user=request.user, **data)
         return Response(TransactionOutput(refund).data, status=status.HTTP_201_CREATED)
