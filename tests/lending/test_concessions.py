@@ -136,20 +136,28 @@ def test_who_may_waive(late_loan, role_user, role, allowed):
     assert exc.value.code == "permission_denied" and counts() == before
 
 
-def test_a_payment_valued_before_the_waiver_reaching_later_still_posts(late_loan):
+def test_a_payment_valued_before_the_waiver_reaching_later_still_posts():
     """The statement arrives after the waiver: re-lived, the payment pays the penalty first
     and the waiver forgives only what is left — never more than owed, never refused."""
+    late_loan = active_loan(start=START)
+    nights_until(date(2026, 9, 15))  # the first night ever, then each night to the 25th
+    nights_until(date(2026, 9, 25))
+    late_loan.refresh_from_db()
     penalty = late_loan.penalty_outstanding
     waiver_post(loan_id=late_loan.pk, penalty=penalty, reason="r", acting_user=SYSTEM)
-    repayment_post(
+    payment = repayment_post(
         loan_id=late_loan.pk, amount="50.00", value_date=date(2026, 9, 20), acting_user=SYSTEM
-    )
+    ).transaction
     late_loan.refresh_from_db()
-    assert late_loan.penalty_outstanding >= 0
-    assert_reconciles()
+    # The 20 September payment pays the penalty owed through the 19th before anything else...
+    assert payment.penalty > 0 and payment.principal + payment.interest < Decimal("50.00")
+    # ...and the waiver, landing after it, forgives only what is left: nothing owed, nothing
+    # settled twice.
+    assert late_loan.penalty_outstanding == 0
     settled = sum(t.penalty for t in late_loan.transactions.filter(effect="settle"))
     charged = sum(t.penalty for t in late_loan.transactions.filter(effect="charge"))
-    assert settled <= charged
+    assert settled == charged
+    assert_reconciles()
 
 
 def _settle_world():
