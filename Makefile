@@ -41,6 +41,8 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run
 
+# Two workers (the machine has two cores); tests sharing a service are grouped onto one worker.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: lint
 	$(RUN_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -4,10 +4,10 @@
 reminders that go out the next morning (the send day, D + 1): due 3 days after the send day,
 due on it, and 1 and 7 days overdue on it. A chunked step would not see the first two (the
 night's chunks hold only due-or-overdue loans), so the step finds the installments itself, by
-due date through the partial index `inst_unsettled_due`, and writes them a chunk at a time: one
-INSERT … SELECT per chunk on PostgreSQL (`debt_collection.reminder_sql`), elsewhere one read per
-table and one bulk insert (`_write_by_rows`); tests hold both to the same rows. The unique
-(installment, kind) constraint makes a re-run of the date write nothing.
+due date through the partial index `inst_unsettled_due`, and writes them: one INSERT … SELECT
+for the four kinds on PostgreSQL (`debt_collection.reminder_sql`), elsewhere a chunk at a time,
+one read per table and one bulk insert (`_write_by_rows`); tests hold both to the same rows. A
+re-run of the date writes nothing (the unique (installment, kind) constraint stands behind it).
 
 `reminders_send` empties the outbox through the configured sender (`debt_collection.senders`)
 when the borrower's local time is inside the active policy's contact hours; outside them the
@@ -36,7 +36,7 @@ from debt_collection.models import (
     ReminderState,
     ReminderTemplate,
 )
-from debt_collection.reminder_sql import write_day
+from debt_collection.reminder_sql import write_reminders
 from debt_collection.selectors import active_policy
 from debt_collection.senders import Message, configured_sender
 from lending.access import require, stored_user
@@ -81,11 +81,10 @@ def reminder_write(*, business_date: date) -> dict:
         "kinds": list(dues),
         "dues": list(dues.values()),
     }
-    written = 0
     if set_based_sql():
-        for kind, due in dues.items():
-            written += write_day(kind=kind, due=due, overdue=KIND_OFFSETS[kind] > 0, params=params)
-        return {"reminders_written": written}
+        overdue = [KIND_OFFSETS[kind] > 0 for kind in dues]
+        return {"reminders_written": write_reminders(overdue=overdue, params=params)}
+    written = 0
     ids = list(
         Installment.objects.filter(due_date__in=list(dues.values()), settled_on__isnull=True)
         .order_by("pk")

@@ -270,6 +270,18 @@ def test_the_write_off_list_starts_at_the_products_dpd(case, dpd, listed):
     Loan.objects.filter(pk=case.loan_id).update(dpd=dpd)
     assert write_off_proposals(business_date=LATE_THROUGH) == {"write_off_proposals": int(listed)}
     assert WriteOffProposal.objects.filter(case=case).exists() == listed
+    if listed:  # what finance reads: the dpd, the reason and the outstanding as of the night
+        loan = Loan.objects.get(pk=case.loan_id)
+        proposal = WriteOffProposal.objects.get(case=case)
+        assert (proposal.dpd, proposal.state, proposal.proposed_by) == (180, "pending", None)
+        assert proposal.reason == f"180 days past due on {LATE_THROUGH.isoformat()}"
+        assert proposal.outstanding == (
+            loan.principal_outstanding
+            + loan.interest_outstanding
+            + loan.fee_outstanding
+            + loan.penalty_outstanding
+        )
+        assert proposal.outstanding > 0
     # Once per case, however often the night runs.
     assert write_off_proposals(business_date=LATE_THROUGH) == {"write_off_proposals": 0}
 

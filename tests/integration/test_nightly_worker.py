@@ -25,6 +25,9 @@ from lending.tasks import close_business_days_task
 from tests.conftest import celery_configured, require_service
 from tests.lending.loan_helpers import active_loan
 
+# Every test here flushes one Redis database: under xdist they share one worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("redis")
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 ROOT = Path(__file__).resolve().parents[2]
 
