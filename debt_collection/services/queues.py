@@ -1,10 +1,11 @@
-"""Queues: a manager sets their bucket range and members."""
+"""Queues: a manager sets their bucket range and members (active collectors only)."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from debt_collection.access import CollectionsPerm
 from debt_collection.models import Queue
-from lending.access import require
+from lending.access import may, require
 from lending.errors import LendingError, LendingErrorCode
 from lending.services.audit import audit_log
 from lending.services.delinquency import bucket_table
@@ -46,6 +47,15 @@ def queue_save(*, values: dict, members, acting_user, queue_id=None) -> Queue:
             _("a queue the nightly run fills needs its first bucket"),
             field="from_bucket",
         )
+    members = list(members)
+    for member in members:
+        # Only someone who may work a case can be handed one by the night.
+        if not may(member, CollectionsPerm.LOG_CONTACT):
+            raise LendingError(
+                LendingErrorCode.INVALID,
+                _("%(user)s is not an active collector") % {"user": member.get_username()},
+                field="members",
+            )
     queue.save()
     queue.members.set(members)
     audit_log(

@@ -318,6 +318,16 @@ def test_queues_are_read_and_their_members_set_by_a_manager(world):
         COLLECTIONS + f"queues/{world.queue.pk}/members/", {"members": [10**12]}, format="json"
     )
     assert_problem(unknown, 400, "invalid", "members")
+    # A credit officer cannot be handed cases by the night: refused, the members unchanged.
+    officer = world.clients[roles.CREDIT_OFFICER].user
+    not_a_collector = world.manager.post(
+        COLLECTIONS + f"queues/{world.queue.pk}/members/",
+        {"members": [world.collector.user.pk, officer.pk]},
+        format="json",
+    )
+    problem = assert_problem(not_a_collector, 400, "invalid", "members")
+    assert officer.username in problem["errors"]["members"][0]
+    assert list(world.queue.members.values_list("username", flat=True)) == ["collector"]
 
 
 def test_policies_are_read_and_activated_by_a_manager(world):
