@@ -117,6 +117,9 @@ class Replay:
     # Everything settled, by value date and installment seq: a correction is dated like the
     # settlements it corrects, so a later catch-up reads each day's base where it changed.
     settled_by_day: dict[date, dict[int, Parts]] = field(default_factory=dict)
+    # Credit that refunds still to come take out: the money left the lender, so earlier-valued
+    # money posted after it cannot spend that credit (it would refuse a real receipt).
+    reserved: Decimal = ZERO
 
 
 def replay(
@@ -136,12 +139,19 @@ def replay(
     if nights:
         days.update(first_night + timedelta(n) for n in range((last_night - first_night).days + 1))
     pending = list(reversed(ordered))
+    state.reserved = _refunds_in(pending)
     for day in sorted(days):
         while pending and pending[-1].value_date == day:
-            _post(state, pending.pop(), terms)
+            event = pending.pop()
+            state.reserved -= _refunds_in([event])
+            _post(state, event, terms)
         if nights and first_night <= day <= last_night and state.closed_on is None:
             _night(state, day, terms)
     return state
+
+
+def _refunds_in(events) -> Decimal:
+    return -sum((e.credit for e in events if isinstance(e, Fixed) and e.credit < 0), ZERO)
 
 
 def _states(state: Replay) -> list[InstallmentState]:
@@ -182,13 +192,18 @@ def _close_if_paid(state: Replay, on: date) -> None:
         state.closed_on = on
 
 
+def _spendable(state: Replay) -> Decimal:
+    return max(ZERO, state.credit - state.reserved)
+
+
 def _spend_credit(state: Replay, on: date, terms: ReplayTerms, *, whole_loan: bool) -> None:
-    if state.credit <= 0:
+    spendable = _spendable(state)
+    if spendable <= 0:
         return
     targets = _states(state) if whole_loan else due_installments(_states(state), on)
-    lines, left = allocate(state.credit, targets, terms.allocation_order)
+    lines, left = allocate(spendable, targets, terms.allocation_order)
     _apply(state, lines, on, charge=False)
-    state.credit = left
+    state.credit -= spendable - left
 
 
 def _post(state: Replay, event: Event, terms: ReplayTerms) -> None:
@@ -234,7 +249,7 @@ def _post_payment(state: Replay, event: Payment, terms: ReplayTerms) -> None:
         as_of=on,
         annual_rate=terms.annual_rate,
         day_count=terms.day_count,
-        credit_balance=state.credit,
+        credit_balance=_spendable(state),
         currency=terms.currency,
     )
     is_payoff = event.amount >= quote.amount
@@ -252,7 +267,7 @@ def _post_payment(state: Replay, event: Payment, terms: ReplayTerms) -> None:
 
 def _night(state: Replay, day: date, terms: ReplayTerms) -> None:
     unsettled = [i for i in state.installments.values() if i.settled_on is None]
-    if state.credit > 0 and any(i.due_date <= day for i in unsettled):
+    if _spendable(state) > 0 and any(i.due_date <= day for i in unsettled):
         _spend_credit(state, day, terms, whole_loan=False)
         _close_if_paid(state, day)
         if state.closed_on is not None:

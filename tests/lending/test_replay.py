@@ -95,3 +95,20 @@ def test_a_night_inside_the_tolerance_costs_nothing_and_counts_as_accrued():
     first = result.installments[1]
     assert (first.due.penalty, first.accrued_through) == (D("0"), night)
     assert result.flags[night].dpd == 0
+
+
+def test_money_valued_before_a_refund_already_paid_out_leaves_the_refunded_credit_alone():
+    """A payment on the first day left credit the borrower was refunded later; a payment
+    valued between them and posted after the refund pays what was due with its own money: the
+    refunded credit had left the lender, so the replay must not spend it (found by the ledger
+    invariants' state machine: the payment was refused `not_reversible`)."""
+    terms = terms_for(0, D("0"), D("10"))
+    first_due = ROWS[0][2]
+    ahead = Payment("ahead", START, D("0.01"))
+    refund = Fixed(first_due + timedelta(400), charge=False, credit=D("-0.01"))
+    late = Payment("late", first_due + timedelta(32), D("0.01"))
+    result = replay(ROWS, [DISBURSEMENT, ahead, refund, late], terms, nights=None)
+    assert result.credit == 0
+    lines, left = result.allocations["late"]
+    assert left == 0 and sum((p.total for p in lines.values()), D(0)) == D("0.01")
+    assert result.installments[1].settled.total == D("0.01")

@@ -18,7 +18,7 @@ from lending.access import SYSTEM
 from lending.allocation import Parts
 from lending.models import BucketChange, Installment, Loan, Transaction, TransactionKind
 from lending.services.reconcile import reconcile_loans
-from lending.services.repayments import repayment_post, repayment_reverse
+from lending.services.repayments import loan_credit_refund, repayment_post, repayment_reverse
 from tests.lending.loan_helpers import active_loan, lines_of
 from tests.lending.test_close_of_business import (
     DUE,
@@ -303,4 +303,22 @@ def test_a_payment_posted_before_the_first_night_ever_can_still_be_reversed():
     assert after.principal_settled == before.principal_settled - lines_of(payment)[1].principal
     assert after.interest_settled == 0
     assert not Transaction.objects.filter(loan=loan, kind=TransactionKind.REACCRUAL).exists()
+    assert_reconciles()
+
+
+def test_a_late_statement_after_a_refund_pays_with_its_own_money_not_the_refunded_credit():
+    # 50.00 paid ahead on the disbursement day sat as credit and was refunded to the borrower
+    # today. A bank statement then brings 100.00 valued 20 October: it is a real receipt and is
+    # posted; the 50.00 that left with the refund is not spent again on the first installment.
+    loan = active_loan(start=SEP_15)
+    pay(loan, "50.00", SEP_15)
+    loan_credit_refund(loan_id=loan.pk, acting_user=SYSTEM)
+    late = pay(loan, "100.00", oct_(20))
+
+    assert sum((p.total for p in lines_of(late).values()), D(0)) == D("100.00")
+    loan.refresh_from_db()
+    assert loan.credit_balance == 0
+    assert first_installment(loan).principal_settled + first_installment(
+        loan
+    ).interest_settled == D("100.00")
     assert_reconciles()
