@@ -25,10 +25,14 @@ from io import BytesIO
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import DecimalField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -310,9 +314,21 @@ class ExportButtonMixin(ExportMixin):
             form.fields.pop("unmask_pii", None)  # offered only to who may and where it matters
         return super().init_request_context_data(request, form)
 
+    def export_action(self, request):
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            # A filter the list does not have: back to the list, as Django answers it there.
+            opts = self.model._meta
+            changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            return HttpResponseRedirect(f"{changelist}?{ERROR_FLAG}=1")
+
     def get_valid_export_item_pks(self, request):
-        # The selected rows, among those this user's list holds (never the whole table).
-        chosen = request.POST.getlist("export_items")
+        # The selected rows, among those this user's list holds (never the whole table); a
+        # value that is no row id is no choice (the form says so).
+        chosen = [
+            pk for pk in request.POST.getlist("export_items") if pk.isdigit() and len(pk) <= 18
+        ]
         queryset = self.get_export_queryset(request).filter(pk__in=chosen)
         return [str(pk) for pk in queryset.values_list("pk", flat=True)]
 
