@@ -582,6 +582,21 @@ def _viewer_of(label: str, *, post_perm=None):
     return rule
 
 
+def _exporter_of(label: str):
+    """A list's Export page (tests/exports): the model's view permission and at least one of
+    its export kinds' permissions in the table; the admin offers it only then as well."""
+
+    def rule(world, role, method):
+        model_admin, user = _model_admin(label), world.users[role]
+        in_table = _table(user, model_admin.model, "view", "change") and any(
+            may(user, kind.permission) for kind in model_admin.export_kinds
+        )
+        allowed = model_admin.has_export_permission(world.request(role)) and in_table
+        return Expected(allowed, ALLOWED_GET if method == GET else ALLOWED_POST)
+
+    return rule
+
+
 def _find(world, role, method):
     if method == GET:
         return Expected(False, refused=405)  # POST only: a number in a URL ends up in logs
@@ -703,6 +718,16 @@ CUSTOM_VIEWS: dict[str, Custom] = {
             "value_date": CLOSED_UNTIL.isoformat(),
         },
     ),
+    # Exports (tests/exports has what each holds): an empty POST shows the form again.
+    **{
+        f"{label.replace('.', '_')}_export": Custom((GET, POST), lambda w: [], _exporter_of(label))
+        for label in (
+            "lending.loan",
+            "lending.businessdayrun",
+            "collections.case",
+            "collections.casebyborrower",
+        )
+    },
     "auth_user_password_change": Custom(
         (GET, POST),
         lambda w: [w.victim.pk],

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from debt_collection.access import CollectionsPerm, visible_cases
 from debt_collection.admin.common import ScopedAdmin
 from debt_collection.admin.forms import ContactForm, PromiseForm, ReassignForm
+from debt_collection.exports import CaseExport
 from debt_collection.models import Case, PromiseState, PromiseToPay
 from debt_collection.priority_labels import PART_NAMES
 from debt_collection.services.cases import case_reassign
@@ -23,6 +24,7 @@ from debt_collection.services.promises import promise_record
 from lending.access import may
 from lending.admin.forms import attach_error
 from lending.errors import LendingError
+from lending.exports import ExportSelectedMixin
 
 
 def explain(parts: dict) -> str:
@@ -30,7 +32,7 @@ def explain(parts: dict) -> str:
 
 
 @admin.register(Case)
-class CaseAdmin(ScopedAdmin):
+class CaseAdmin(ExportSelectedMixin, ScopedAdmin):
     case_path = ""
     list_display = (
         "id",
@@ -53,6 +55,7 @@ class CaseAdmin(ScopedAdmin):
     ordering = ("-priority", "id")
     search_fields = ("loan__reference", "borrower__full_name")
     actions = ["reassign"]
+    export_kinds = (CaseExport,)  # debt_collection/exports.py
     fields = (
         "loan",
         "borrower",

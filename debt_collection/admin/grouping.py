@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import visible_cases
 from debt_collection.admin.common import ReadOnlyAdmin
+from debt_collection.exports import CaseByBorrowerExport
 from debt_collection.models import Case, CaseByBorrower, CaseStatus
+from lending.exports import ExportButtonMixin
 
 
 def _open_visible(user):
@@ -20,7 +22,7 @@ def _open_visible(user):
 
 
 @admin.register(CaseByBorrower)
-class CaseByBorrowerAdmin(ReadOnlyAdmin):
+class CaseByBorrowerAdmin(ExportButtonMixin, ReadOnlyAdmin):
     case_path = ""
     list_display = (
         "borrower",
@@ -38,6 +40,7 @@ class CaseByBorrowerAdmin(ReadOnlyAdmin):
     search_fields = ("borrower__full_name", "loan__reference")
 
     actions = None
+    export_kinds = (CaseByBorrowerExport,)  # the Export button only: this list has no actions
 
     def has_view_permission(self, request, obj=None):
         # Rows link to the cases' own pages: this list is no second door to a case.

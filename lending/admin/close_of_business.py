@@ -6,9 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from lending.access import Perm, may
 from lending.admin.read_only import ReadOnlyAdmin
+from lending.close_of_business.exports import RunExport, RunStepExport
 from lending.close_of_business.runner import business_day_abandon
 from lending.delinquency import Bucket, bucket_table_errors
 from lending.errors import LendingError
+from lending.exports import ExportSelectedMixin
 from lending.models import (
     BucketChange,
     BusinessDayChunk,
@@ -43,7 +45,7 @@ class ChunkInline(StepInline):
 
 
 @admin.register(BusinessDayRun)
-class BusinessDayRunAdmin(admin.ModelAdmin):
+class BusinessDayRunAdmin(ExportSelectedMixin, admin.ModelAdmin):
     list_display = (
         "business_date",
         "status",
@@ -62,6 +64,7 @@ class BusinessDayRunAdmin(admin.ModelAdmin):
     date_hierarchy = "business_date"
     inlines = [StepInline, ChunkInline]
     actions = ["retry_failed", "abandon_running"]
+    export_kinds = (RunExport, RunStepExport)
     readonly_fields = [f.name for f in BusinessDayRun._meta.fields]
 
     @admin.display(description=_("chunks"))

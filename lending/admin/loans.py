@@ -19,6 +19,7 @@ from lending.admin.forms import (
 )
 from lending.delinquency import NPL_DPD
 from lending.errors import LendingError
+from lending.exports import ExportSelectedMixin, LoanExport, OverdueExport, ScheduleExport
 from lending.models import Installment, Loan, Transaction, TransactionKind
 from lending.selectors import loan_payoff_quote, loans_for_list
 from lending.services.loans import (
@@ -134,7 +135,7 @@ class TransactionInline(ReadOnlyInline):
 
 
 @admin.register(Loan)
-class LoanAdmin(admin.ModelAdmin):
+class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
     list_display = (
         "reference",
         "borrower",
@@ -162,6 +163,7 @@ class LoanAdmin(admin.ModelAdmin):
     date_hierarchy = "start_date"
     inlines = [InstallmentInline, TransactionInline]
     actions = ["disburse_selected_today"]
+    export_kinds = (LoanExport, ScheduleExport, OverdueExport)  # lending/exports.py
     change_form_template = "admin/lending/loan/change_form.html"
     readonly_fields = [f.name for f in Loan._meta.fields] + ["outstanding"]
     fieldsets = (
