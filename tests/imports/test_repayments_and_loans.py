@@ -150,7 +150,7 @@ def book():
 
 
 def test_a_book_migration_keeps_references_posts_what_was_repaid_and_reconciles(admin_user, book):
-    product, a, b = book
+    _product, a, b = book
     data = [
         LOAN_HEADER,
         [
@@ -177,7 +177,7 @@ def test_a_book_migration_keeps_references_posts_what_was_repaid_and_reconciles(
         ],
         ["OLD-0003", a.national_id, "consumer12", "3000", "0.1", "3", "2026-01-10", "", "3,100"],
     ]
-    record, result = run("loans", data, admin_user)
+    _record, result = run("loans", data, admin_user)
     assert fates(result) == [(2, "new"), (3, "new"), (4, "new")], result.errors
     one = Loan.objects.get(reference="OLD-0001")
     assert (one.origin, one.status, one.annual_rate, one.start_date) == (
@@ -206,7 +206,7 @@ def test_a_book_migration_keeps_references_posts_what_was_repaid_and_reconciles(
 
 
 def test_migration_refusals_name_the_column(admin_user, book):
-    product, a, b = book
+    _product, a, _b = book
     data = [
         LOAN_HEADER,
         ["LN00000042", a.national_id, "consumer12", "1000", "0.1", "3", "2026-01-10", "", ""],
@@ -230,7 +230,7 @@ def test_migration_refusals_name_the_column(admin_user, book):
 
 @pytest.mark.parametrize("role", [r for r in roles.ROLES if r != roles.ADMINISTRATOR])
 def test_only_administrators_migrate_loans(role_user, book, role):
-    product, a, b = book
+    _product, a, _b = book
     user = role_user(role)
     data = [
         LOAN_HEADER,
@@ -243,7 +243,7 @@ def test_only_administrators_migrate_loans(role_user, book, role):
 
 
 def test_the_service_keeps_a_given_reference_only_for_migrated_loans(book):
-    product, a, b = book
+    product, a, _b = book
     terms = dict(
         borrower=a,
         product=product,
