@@ -233,3 +233,36 @@ class _ProgressWriter:
     def close(self) -> None:
         if self.side is not None:
             self.side.close()
+
+
+def async_threshold() -> int:
+    """Uploads larger than this many bytes run as a Celery task (IMPORTS_ASYNC_BYTES)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "IMPORTS_ASYNC_BYTES", 1_000_000))
+
+
+def import_enqueue(*, record_id: int, acting_user, dry_run: bool) -> ImportRecord:
+    """Queue the run of a kept upload for a Celery worker (after this transaction commits);
+    the record shows its progress meanwhile."""
+    record = ImportRecord.objects.filter(pk=record_id).first()
+    if record is None:
+        raise LendingError(LendingErrorCode.NOT_FOUND, _("no such import"), field="import")
+    kind = kind_or_error(record.kind)
+    require(acting_user, kind.permission, to=_("import %(kind)s") % {"kind": kind.name})
+    if record.written or record.state in (ImportState.RUNNING, ImportState.QUEUED):
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            _("this import is %(state)s; it cannot run again")
+            % {"state": record.get_state_display().lower()},
+            field="import",
+        )
+    ImportRecord.objects.filter(pk=record.pk).update(
+        state=ImportState.QUEUED, dry_run=dry_run, run_by=stored_user(acting_user), progress=0
+    )
+    from imports.tasks import import_run_task
+
+    user_id = getattr(acting_user, "pk", None)
+    transaction.on_commit(lambda: import_run_task.delay(record.pk, user_id, dry_run))
+    record.refresh_from_db()
+    return record
