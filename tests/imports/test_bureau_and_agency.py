@@ -63,7 +63,7 @@ def test_bureau_errors_name_the_column(officer):
         [a.national_id[:-1] + "0", "1", "", "", "x"],
     ]
     _, result = run("bureau", data, officer, valid_rows_only=True)
-    assert [(r.row, r.column) for r in result.errors][0] == (2, "征信分")
+    assert next((r.row, r.column) for r in result.errors) == (2, "征信分")
     assert result.errors[1].column in ("身份证号", "查询日期")
     assert not RiskProfile.objects.exists()
 
@@ -128,7 +128,7 @@ def test_agency_contacts_go_through_the_guard_and_promises_are_recorded(case, co
         [case.loan.reference, "2026-11-02 23:30", "电话", "本人", "否", "无人接听", "", "", ""],
         [str(case.pk), "2026-11-03 09:00", "短信", "借款人", "否", "no_answer", "", "", ""],
     ]
-    record, result = run("agency_results", data, collector, valid_rows_only=True)
+    _record, result = run("agency_results", data, collector, valid_rows_only=True)
     assert fates(result) == [(2, "new"), (3, "error"), (4, "new")]
     refusal = result.results[1]
     assert (

@@ -93,7 +93,7 @@ def test_valid_rows_only_writes_and_exits_0(tmp_path, officer):
     "junk", [b"", b"\x00\x01\x02binary" * 100, "名字,电话\n张三,1\n".encode("gb18030")]
 )
 def test_a_refused_file_exits_1_with_the_reason(tmp_path, officer, junk):
-    code, out, err = command(tmp_path, junk, "--json")
+    code, out, _err = command(tmp_path, junk, "--json")
     line = json.loads(out.strip().splitlines()[-1])
     assert code == 1 and line["written"] is False and line["errors"][0]["message"]
     with pytest.raises(CommandError, match="refused"):
