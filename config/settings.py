@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "risk",
     "debt_collection",
     "apikeys",
+    "imports",
 ]
 
 MIDDLEWARE = [

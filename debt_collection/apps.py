@@ -10,11 +10,13 @@ class CollectionsConfig(AppConfig):
     verbose_name = _("Collections")
 
     def ready(self) -> None:
+        from debt_collection.resources import AGENCY_RESULTS
         from debt_collection.services.cases import case_money_moved
         from debt_collection.services.concessions import settlement_check, write_off_proposals
         from debt_collection.services.nightly import collection_cases
         from debt_collection.services.promises import promise_check
         from debt_collection.services.reminders import reminder_write
+        from imports.registry import register_kind
         from lending.close_of_business.registry import register_step
         from lending.services.hooks import register_money_moved
 
@@ -31,3 +33,5 @@ class CollectionsConfig(AppConfig):
         register_step("write_off_proposals", write_off_proposals, position=180, chunked=False)
         # Every repayment, reversal and write-off keeps the loan's open case current.
         register_money_moved(case_money_moved)
+        # Its spreadsheet import kind (imports.registry; docs/imports.md).
+        register_kind(AGENCY_RESULTS)

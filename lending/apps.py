@@ -8,8 +8,10 @@ class LendingConfig(AppConfig):
     verbose_name = _("Lending")
 
     def ready(self) -> None:
+        from imports.registry import register_kind
         from lending.close_of_business import lending_steps
         from lending.close_of_business.registry import register_step
+        from lending.resources import IMPORT_KINDS
         from lending.roles import sync_role_permissions
 
         # Permissions exist only after migrate; attaching them then keeps the roles complete.
@@ -18,3 +20,6 @@ class LendingConfig(AppConfig):
         register_step("apply_credit", lending_steps.apply_credit, position=10)
         register_step("flag_overdue", lending_steps.flag_overdue, position=20)
         register_step("accrue_penalty", lending_steps.accrue_penalty, position=30)
+        # Lending's spreadsheet import kinds (imports.registry; docs/imports.md).
+        for kind in IMPORT_KINDS:
+            register_kind(kind)

@@ -7,8 +7,10 @@ class RiskConfig(AppConfig):
     verbose_name = _("Risk and credit limits")
 
     def ready(self) -> None:
+        from imports.registry import register_kind
         from lending.close_of_business.registry import register_step
         from lending.services.loans import register_disbursement_check
+        from risk.resources import BUREAU
         from risk.services.behaviour import limit_review
         from risk.services.underwriting import limit_check_at_disbursement
 
@@ -17,3 +19,5 @@ class RiskConfig(AppConfig):
         register_step("limit_review", limit_review, position=300, chunked=False)
         # The limit is checked again when the money leaves, under the borrower lock.
         register_disbursement_check(limit_check_at_disbursement)
+        # Its spreadsheet import kind (imports.registry; docs/imports.md).
+        register_kind(BUREAU)

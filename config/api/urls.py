@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("lending.api.urls")),
     path("", include("risk.api.urls")),
     path("", include("debt_collection.api.urls")),
+    path("", include("imports.api.urls")),
 ]

@@ -1,10 +1,11 @@
 """Loan lifecycle: book approved, reject, cancel, disburse, write off (DESIGN §5, §10)."""
 
+import re
 from collections.abc import Callable
 from datetime import date
 from uuid import uuid4
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from lending.access import Perm, require, stored_user
@@ -84,6 +85,38 @@ def transition(loan: Loan, to: LoanStatus) -> None:
     loan.status = to
 
 
+# A migrated loan keeps the reference it had in the book it comes from; the book's own numbers
+# (LN + 8 digits, from the primary key) and the placeholder prefix stay reserved.
+_GIVEN_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]*")
+_RESERVED_REFERENCE = re.compile(r"(LN\d{8}|TMP.*)", re.IGNORECASE)
+
+
+def _given_reference(reference: str, origin: LoanOrigin) -> str:
+    reference = clean_text(reference, field="reference", max_length=20)
+    if not reference:
+        return ""
+    if origin != LoanOrigin.MIGRATED:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            "only a migrated loan keeps a reference of its own; the book numbers the others",
+            field="reference",
+        )
+    if not _GIVEN_REFERENCE.fullmatch(reference) or _RESERVED_REFERENCE.fullmatch(reference):
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            f"{reference!r} cannot be a loan reference: letters, digits and _ . / - only, "
+            "and not LN followed by 8 digits (the book's own numbers)",
+            field="reference",
+        )
+    if Loan.objects.filter(reference=reference).exists():
+        raise LendingError(
+            LendingErrorCode.DUPLICATE,
+            f"a loan with reference {reference} already exists",
+            field="reference",
+        )
+    return reference
+
+
 def _book_pending(
     *,
     borrower: Borrower,
@@ -94,8 +127,10 @@ def _book_pending(
     purpose: str,
     origin: LoanOrigin,
     acting_user,
+    reference: str = "",
 ) -> Loan:
     """The loan record on the product's terms, refusing anything outside its ranges."""
+    reference = _given_reference(reference, origin)
     principal = parse_amount(principal, field="amount", currency=product.currency)
     annual_rate = parse_rate(annual_rate, field="rate")
     if borrower.is_blacklisted:
@@ -130,8 +165,16 @@ def _book_pending(
         **{name: getattr(product, name) for name in CONTRACT_TERMS},
         created_by=stored_user(acting_user),
     )
-    loan.reference = f"LN{loan.pk:08d}"
-    loan.save(update_fields=["reference"])
+    loan.reference = reference or f"LN{loan.pk:08d}"
+    try:
+        with transaction.atomic():
+            loan.save(update_fields=["reference"])
+    except IntegrityError:  # the same reference migrated at the same moment
+        raise LendingError(
+            LendingErrorCode.DUPLICATE,
+            f"a loan with reference {reference} already exists",
+            field="reference",
+        ) from None
     audit_log(
         actor=acting_user,
         action="loan.create",
@@ -172,11 +215,13 @@ def loan_book_approved(
     acting_user,
     purpose: str = "",
     origin: LoanOrigin = LoanOrigin.APPLICATION,
+    reference: str = "",
 ) -> Loan:
     """Book an approved loan. There is one route to an approved loan (DESIGN §10): risk's
     underwriting calls this for an application the active policy approved within the limit, or a
     second officer approved on review. Book migration (`origin=migrated`, its own permission)
-    brings loans contracted elsewhere. No door approves a loan by itself."""
+    brings loans contracted elsewhere, keeping their `reference` when one is given. No door
+    approves a loan by itself."""
     if origin == LoanOrigin.MIGRATED:
         require(acting_user, Perm.MIGRATE_LOAN, to="migrate loans onto the book")
     else:
@@ -190,6 +235,7 @@ def loan_book_approved(
         purpose=purpose,
         origin=LoanOrigin(origin),
         acting_user=acting_user,
+        reference=reference,
     )
     _approve(loan, acting_user)
     return loan

@@ -1,0 +1,250 @@
+"""Running one file of one kind: every row through the kind's handler (and so through the
+services), each row's fate, and whether anything is written.
+
+The whole file runs in one transaction, each row in a savepoint:
+
+* a dry run rolls the transaction back at the end, so it shows exactly what the services
+  would do (waterfalls, the compliance guard, refusals) and writes nothing;
+* all-or-nothing (the default): one error row and the transaction is rolled back;
+* "valid rows only": an error row's savepoint is rolled back, the rest is committed.
+
+Within the file, a key (national ID, reference, external id) seen on an earlier row makes a
+later row a duplicate when it says the same thing and an error naming the difference when it
+does not; the earlier row still imports. Against rows imported before, the services decide
+(an idempotency key posted before is a duplicate; an unchanged borrower is skipped).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from imports.problems import Problem
+from imports.reading import Table, is_blank, read_table
+from imports.registry import Kind
+from lending.access import require
+from lending.errors import LendingError
+
+MAX_VALUE_CHARS = 100  # a value shown in an error is cut to this
+
+
+class Fate(StrEnum):
+    NEW = "new"
+    UPDATE = "update"
+    SKIP = "skip"
+    DUPLICATE = "duplicate"
+    ERROR = "error"
+
+
+class CellError(Exception):
+    """A cell the kind cannot use: its column key, the message, and the value."""
+
+    def __init__(self, column: str, message: str, value: Any = ""):
+        super().__init__(message)
+        self.column, self.message, self.value = column, message, value
+
+
+@dataclass
+class Parsed:
+    values: dict[str, Any]
+    key: str  # what the row is keyed by (national ID, reference, external id)
+    # What the row says beyond its key, {column key: value}: the same key with the same
+    # identity on a later row is a duplicate; with another, an error naming the columns.
+    identity: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    fate: Fate
+    note: str = ""
+
+
+@dataclass
+class RowResult:
+    row: int
+    fate: Fate
+    column: str = ""  # as the file names it
+    value: str = ""
+    message: str = ""
+    code: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+    def sentence(self) -> str:
+        """ "row 17, column 身份证号: checksum digit should be 3, got 5"."""
+        if self.column:
+            return _("row %(row)s, column %(column)s: %(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        return _("row %(row)s: %(message)s") % {"row": self.row, "message": self.message}
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int = 0
+    results: list[RowResult] = field(default_factory=list)
+    written: bool = False
+    dry_run: bool = False
+    table: Table | None = None
+
+    def count(self, fate: Fate) -> int:
+        return sum(1 for r in self.results if r.fate == fate)
+
+    @property
+    def errors(self) -> list[RowResult]:
+        return [r for r in self.results if r.fate == Fate.ERROR]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "new": self.count(Fate.NEW),
+            "updated": self.count(Fate.UPDATE),
+            "skipped": self.count(Fate.SKIP),
+            "duplicates": self.count(Fate.DUPLICATE),
+            "errors": len(self.errors),
+        }
+
+    def as_json(self) -> dict:
+        """The command's last line and the API's answer (issue 12's shape)."""
+        counts = self.counts()
+        return {
+            "kind": self.kind,
+            "rows": counts["rows"],
+            "new": counts["new"],
+            "updated": counts["updated"],
+            "skipped": counts["skipped"],
+            "duplicates": counts["duplicates"],
+            "errors": [r.as_dict() for r in self.errors],
+            "written": self.written,
+        }
+
+
+class Row:
+    """One data row as the handler reads it: cells by column key, parsed, errors naming the
+    column."""
+
+    def __init__(self, number: int, cells: list, table: Table):
+        self.number, self.cells, self.table = number, cells, table
+
+    def raw(self, key: str):
+        position = self.table.columns.get(key)
+        return None if position is None else self.cells[position]
+
+    def has(self, key: str) -> bool:
+        return not is_blank(self.raw(key))
+
+    def get(self, key: str, parser: Callable | None = None, *, required: bool = False):
+        """The cell parsed (None when blank and not required)."""
+        value = self.raw(key)
+        if is_blank(value):
+            if required:
+                raise CellError(key, _("is required"), "")
+            return None
+        if parser is None:
+            return value
+        try:
+            return parser(value)
+        except Problem as exc:
+            raise CellError(key, exc.text(_), value) from None
+
+
+def shown(value) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _difference(kind: Kind, table: Table, earlier: Parsed, row_number: int, parsed: Parsed) -> str:
+    changed = [k for k, v in parsed.identity.items() if earlier.identity.get(k) != v]
+    if not changed:
+        return ""
+    parts = ", ".join(
+        _("%(column)s %(before)s there, %(now)s here")
+        % {
+            "column": table.header_of(k) if k in table.columns else k,
+            "before": shown(earlier.identity.get(k)),
+            "now": shown(parsed.identity[k]),
+        }
+        for k in changed
+    )
+    return _("%(key)s is already on row %(row)s with other values (%(parts)s)") % {
+        "key": parsed.key,
+        "row": row_number,
+        "parts": parts,
+    }
+
+
+def run_import(
+    *,
+    kind: Kind,
+    data: bytes,
+    acting_user,
+    dry_run: bool = False,
+    valid_rows_only: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Read and run one file. Raises LendingError (permission) or reading.FileRefused for a
+    file refused as a whole; every row's own problem is in the result."""
+    require(acting_user, kind.permission, to=_("import %(kind)s") % {"kind": kind.name})
+    table = read_table(data, kind.specs())
+    result = ImportResult(kind=kind.name, rows=len(table.rows), dry_run=dry_run, table=table)
+    handler = kind.handler(acting_user)
+    seen: dict[str, tuple[int, Parsed]] = {}
+    with transaction.atomic():
+        for done, (number, cells) in enumerate(table.rows, start=1):
+            result.results.append(_one_row(kind, table, handler, seen, number, cells))
+            if progress is not None:
+                progress(done, result.rows)
+        has_errors = bool(result.errors)
+        result.written = not dry_run and (valid_rows_only or not has_errors)
+        if not result.written:
+            transaction.set_rollback(True)
+    # When nothing was written the counts say what would have been (a dry run's answer).
+    return result
+
+
+def _one_row(kind, table, handler, seen, number, cells) -> RowResult:
+    row = Row(number, cells, table)
+    try:
+        parsed = handler.parse(row)
+    except CellError as exc:
+        return _cell_error(table, number, exc)
+    earlier = seen.get(parsed.key) if parsed.key else None
+    if earlier is not None:
+        difference = _difference(kind, table, earlier[1], earlier[0], parsed)
+        if difference:
+            return RowResult(number, Fate.ERROR, message=difference, code="duplicate")
+        return RowResult(
+            number,
+            Fate.DUPLICATE,
+            message=_("the same as row %(row)s") % {"row": earlier[0]},
+        )
+    if parsed.key:
+        seen[parsed.key] = (number, parsed)
+    try:
+        with transaction.atomic():
+            outcome = handler.apply(parsed)
+    except CellError as exc:
+        return _cell_error(table, number, exc)
+    except LendingError as exc:
+        key = kind.fields.get(exc.field or "", exc.field or "")
+        column = table.header_of(key) if key in table.columns else ""
+        value = shown(row.raw(key)) if key in table.columns else ""
+        return RowResult(number, Fate.ERROR, column, value, exc.message, str(exc.code))
+    return RowResult(number, outcome.fate, message=outcome.note)
+
+
+def _cell_error(table: Table, number: int, exc: CellError) -> RowResult:
+    column = table.header_of(exc.column) if exc.column in table.columns else exc.column
+    return RowResult(number, Fate.ERROR, column, shown(exc.value), exc.message, "invalid")
