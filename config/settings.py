@@ -274,6 +274,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 7 * 24 * 3600
 # Loans per close-of-business chunk (one transaction, one Celery task each).
 CLOSE_OF_BUSINESS_CHUNK_SIZE = env.int("CLOSE_OF_BUSINESS_CHUNK_SIZE", default=2000)
+# Spreadsheets (docs/imports.md, docs/exports.md): uploads larger than this run on a Celery
+# worker with progress on their record; exports of more rows than this are refused (the file
+# is built in memory).
+IMPORTS_ASYNC_BYTES = env.int("IMPORTS_ASYNC_BYTES", default=1_000_000)
+EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=100_000)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Collections reminders (docs/collections.md): the sender class by dotted path (the log by
 # default; debt_collection.senders.EmailSender through EMAIL_BACKEND to an e-mail-to-SMS
