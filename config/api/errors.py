@@ -77,6 +77,7 @@ STATUS_OF_CODE: dict[str, int] = {
     CollectionsErrorCode.CONTACT_PARTY_NOT_ALLOWED: 409,
     CollectionsErrorCode.CONTACT_EMERGENCY_TOO_EARLY: 409,
     CollectionsErrorCode.CASE_CLOSED: 409,
+    CollectionsErrorCode.PROPOSAL_DECIDED: 409,
     ApiErrorCode.UNKNOWN_FIELD: 400,
     ApiErrorCode.PARSE_ERROR: 400,
     ApiErrorCode.INVALID_CREDENTIALS: 400,
