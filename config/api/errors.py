@@ -68,6 +68,7 @@ STATUS_OF_CODE: dict[str, int] = {
     LendingErrorCode.LOAN_NOT_WRITTEN_OFF: 409,
     LendingErrorCode.SETTLEMENT_NOT_PAID: 409,
     LendingErrorCode.PRODUCT_NOT_ACTIVE: 409,
+    LendingErrorCode.IN_USE: 409,
     LendingErrorCode.IDEMPOTENCY_CONFLICT: 422,
     # Collections: the compliance guard's refusals and a closed case are rules (409).
     CollectionsErrorCode.CONTACT_OUTSIDE_HOURS: 409,
@@ -202,8 +203,15 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         return validation_problem(exc, field_names)
     from django.core.exceptions import PermissionDenied
+    from django.db.models import ProtectedError
     from django.http import Http404
 
+    if isinstance(exc, ProtectedError):
+        # A row that records refer to (PROTECT): the service's transaction rolled back.
+        return problem(
+            code=LendingErrorCode.IN_USE,
+            detail=_("other records refer to it (e.g. contact attempts); it is kept"),
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
