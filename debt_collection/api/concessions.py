@@ -62,8 +62,12 @@ class DecisionInput(InputSerializer):
 
 
 DECISION_EXAMPLES = [
-    OpenApiExample("Approve", value={"approve": True, "note": "hardship confirmed"}),
-    OpenApiExample("Reject", value={"approve": False, "note": "income shown is enough"}),
+    OpenApiExample(
+        "Approve", value={"approve": True, "note": "hardship confirmed"}, request_only=True
+    ),
+    OpenApiExample(
+        "Reject", value={"approve": False, "note": "income shown is enough"}, request_only=True
+    ),
 ]
 STATE_HELP = "`pending`, `approved`, `rejected` (settlements also `settled`, `lapsed`)."
 
@@ -388,7 +392,9 @@ class WriteOffDecide(ProposalDecide):
         parameters=[IDEMPOTENCY_KEY],
         examples=[
             OpenApiExample(
-                "Write it off", value={"approve": True, "note": "no contact in 6 months"}
+                "Write it off",
+                value={"approve": True, "note": "no contact in 6 months"},
+                request_only=True,
             )
         ],
         tags=TAGS,

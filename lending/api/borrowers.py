@@ -266,7 +266,9 @@ class EmergencyContactDetail(ApiView):
         "phones masked.",
         request=Input,
         responses={200: EmergencyContactOutput, **problem_responses(400, 403, 404)},
-        examples=[OpenApiExample("A new number", value={"phone": "13700137000"})],
+        examples=[
+            OpenApiExample("A new number", value={"phone": "13700137000"}, request_only=True)
+        ],
         tags=TAGS,
     )
     def patch(self, request, pk: int, contact_id: int):

@@ -116,8 +116,12 @@ class LimitProposalDecide(ApiView):
         responses={200: LimitProposalOutput, **WRITE_ERRORS},
         parameters=[IDEMPOTENCY_KEY],
         examples=[
-            OpenApiExample("Approve", value={"approve": True, "note": "bureau clean"}),
-            OpenApiExample("Reject", value={"approve": False, "note": "new debt elsewhere"}),
+            OpenApiExample(
+                "Approve", value={"approve": True, "note": "bureau clean"}, request_only=True
+            ),
+            OpenApiExample(
+                "Reject", value={"approve": False, "note": "new debt elsewhere"}, request_only=True
+            ),
         ],
         tags=TAGS,
     )

@@ -232,7 +232,7 @@ class Policies(ListView):
         parameters=[IDEMPOTENCY_KEY],
         examples=[
             OpenApiExample(
-                "A candidate from the default definition",
+                "A candidate (definition abridged)",
                 value={
                     "name": "2027 scorecard",
                     "status": "candidate",
