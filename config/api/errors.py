@@ -194,6 +194,14 @@ def lending_problem(exc: LendingError, field_names: dict | None = None) -> Respo
     return problem(code=exc.code, detail=detail, errors=errors)
 
 
+def _is_unique_violation(exc) -> bool:
+    """PostgreSQL's unique_violation (SQLSTATE 23505) or SQLite's UNIQUE constraint."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) == "23505" or getattr(cause, "pgcode", None) == "23505":
+        return True
+    return "UNIQUE constraint failed" in str(exc)
+
+
 def exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every exception a view lets out, as a problem."""
     view = context.get("view")
@@ -203,9 +211,17 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         return validation_problem(exc, field_names)
     from django.core.exceptions import PermissionDenied
+    from django.db import IntegrityError
     from django.db.models import ProtectedError
     from django.http import Http404
 
+    if isinstance(exc, IntegrityError) and _is_unique_violation(exc):
+        # A unique value taken meanwhile (or a service that does not check it first): the
+        # transaction rolled back; what is asked for exists already.
+        return problem(
+            code=LendingErrorCode.DUPLICATE,
+            detail=_("a record with this value exists already"),
+        )
     if isinstance(exc, ProtectedError):
         # A row that records refer to (PROTECT): the service's transaction rolled back.
         return problem(

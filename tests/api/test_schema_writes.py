@@ -20,6 +20,8 @@ NEW = {
     "/api/v1/collections/write-offs/{id}/decide/": {"post"},
     "/api/v1/collections/recoveries/": {"get", "post"},
     "/api/v1/collections/kpis/": {"get"},
+    "/api/v1/collections/queues/": {"get", "post"},
+    "/api/v1/collections/queues/{id}/": {"get", "patch"},
     "/api/v1/borrowers/": {"get", "post"},
     "/api/v1/borrowers/{id}/": {"get", "patch"},
     "/api/v1/borrowers/{id}/emergency-contacts/": {"get", "post"},
