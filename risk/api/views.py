@@ -69,7 +69,8 @@ class Applications(ListView):
         "a second credit officer (`review/`), declined says why (`decision.reasons`). The "
         "rate defaults to the product's maximum.",
         request=Input,
-        responses={201: ApplicationDetailOutput, **problem_responses(400, 403, 404, 409)},
+        responses={201: ApplicationDetailOutput, **problem_responses(400, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
         examples=[
             OpenApiExample(
                 "An application",
@@ -79,6 +80,7 @@ class Applications(ListView):
         ],
         tags=["applications"],
     )
+    @idempotent
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -120,9 +122,11 @@ class ApplicationReview(ApiView):
         description="Needs `risk.decide_application`, and another officer than the one who "
         "submitted it (409 `same_person`). Approving books the loan within the credit limit.",
         request=Input,
-        responses={200: ApplicationDetailOutput, **problem_responses(400, 403, 404, 409)},
+        responses={200: ApplicationDetailOutput, **problem_responses(400, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
         tags=["applications"],
     )
+    @idempotent
     def post(self, request, pk: int):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

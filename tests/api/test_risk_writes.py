@@ -303,3 +303,30 @@ def assert_400(response, field):
     assert response["Content-Type"].startswith("application/problem+json")
     assert field in body["errors"], body
     assert body["code"] in CODES, body
+
+
+# --- idempotency keys on the risk POSTs ----------------------------------------------------
+
+
+def test_an_application_and_a_policy_copy_replay_under_their_key(officer, analyst):
+    from risk.models import LoanApplication
+    from tests.api.test_risk import good_borrower
+    from tests.factories import ProductFactory
+
+    body = {"borrower": good_borrower().pk, "product": ProductFactory().code,
+            "amount": "8000.00", "term_months": 12}  # fmt: skip
+    first = officer.post(API + "applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="app-1")
+    assert first.status_code == 201, first.json()
+    again = officer.post(API + "applications/", body, format="json", HTTP_IDEMPOTENCY_KEY="app-1")
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert LoanApplication.objects.count() == 1
+    other = officer.post(API + "applications/", {**body, "amount": "7000.00"}, format="json",
+                         HTTP_IDEMPOTENCY_KEY="app-1")  # fmt: skip
+    assert_problem(other, 422, "idempotency_conflict", "idempotency_key")
+
+    url = API + "policies/1/copy/"
+    copied = analyst.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="copy-1")
+    replayed = analyst.post(url, {}, format="json", HTTP_IDEMPOTENCY_KEY="copy-1")
+    assert replayed["Idempotent-Replayed"] == "true" and replayed.json() == copied.json()
+    assert CreditPolicy.objects.count() == 2
