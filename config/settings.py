@@ -243,6 +243,8 @@ SPECTACULAR_SETTINGS = {
         "PromiseStateEnum": "debt_collection.models.PromiseState",
         "HoldKindEnum": "debt_collection.models.HoldKind",
         "CompliancePolicyStatusEnum": "debt_collection.models.PolicyStatus",
+        "ProposalStateEnum": "debt_collection.models.ProposalState",
+        "LimitProposalStatusEnum": "risk.models.ProposalStatus",
     },
 }
 

@@ -26,6 +26,7 @@ class LendingErrorCode(StrEnum):
     PRODUCT_NOT_ACTIVE = "product_not_active"
     LOAN_NOT_WRITTEN_OFF = "loan_not_written_off"
     SETTLEMENT_NOT_PAID = "settlement_not_paid"
+    IN_USE = "in_use"  # a row other records refer to (e.g. a contact called): kept, not deleted
 
 
 class LendingError(Exception):

@@ -68,6 +68,7 @@ STATUS_OF_CODE: dict[str, int] = {
     LendingErrorCode.LOAN_NOT_WRITTEN_OFF: 409,
     LendingErrorCode.SETTLEMENT_NOT_PAID: 409,
     LendingErrorCode.PRODUCT_NOT_ACTIVE: 409,
+    LendingErrorCode.IN_USE: 409,
     LendingErrorCode.IDEMPOTENCY_CONFLICT: 422,
     # Collections: the compliance guard's refusals and a closed case are rules (409).
     CollectionsErrorCode.CONTACT_OUTSIDE_HOURS: 409,
@@ -77,6 +78,7 @@ STATUS_OF_CODE: dict[str, int] = {
     CollectionsErrorCode.CONTACT_PARTY_NOT_ALLOWED: 409,
     CollectionsErrorCode.CONTACT_EMERGENCY_TOO_EARLY: 409,
     CollectionsErrorCode.CASE_CLOSED: 409,
+    CollectionsErrorCode.PROPOSAL_DECIDED: 409,
     ApiErrorCode.UNKNOWN_FIELD: 400,
     ApiErrorCode.PARSE_ERROR: 400,
     ApiErrorCode.INVALID_CREDENTIALS: 400,
@@ -192,6 +194,14 @@ def lending_problem(exc: LendingError, field_names: dict | None = None) -> Respo
     return problem(code=exc.code, detail=detail, errors=errors)
 
 
+def _is_unique_violation(exc) -> bool:
+    """PostgreSQL's unique_violation (SQLSTATE 23505) or SQLite's UNIQUE constraint."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) == "23505" or getattr(cause, "pgcode", None) == "23505":
+        return True
+    return "UNIQUE constraint failed" in str(exc)
+
+
 def exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: every exception a view lets out, as a problem."""
     view = context.get("view")
@@ -201,8 +211,23 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         return validation_problem(exc, field_names)
     from django.core.exceptions import PermissionDenied
+    from django.db import IntegrityError
+    from django.db.models import ProtectedError
     from django.http import Http404
 
+    if isinstance(exc, IntegrityError) and _is_unique_violation(exc):
+        # A unique value taken meanwhile (or a service that does not check it first): the
+        # transaction rolled back; what is asked for exists already.
+        return problem(
+            code=LendingErrorCode.DUPLICATE,
+            detail=_("a record with this value exists already"),
+        )
+    if isinstance(exc, ProtectedError):
+        # A row that records refer to (PROTECT): the service's transaction rolled back.
+        return problem(
+            code=LendingErrorCode.IN_USE,
+            detail=_("other records refer to it (e.g. contact attempts); it is kept"),
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -4,8 +4,10 @@ may not see is not found (404), never forbidden (403), whatever the URL."""
 from django.db.models import Prefetch
 from django.http import Http404
 
-from debt_collection.access import sees_all_cases, visible_cases
+from debt_collection.access import CollectionsPerm, sees_all_cases, visible_cases
+from debt_collection.concession_selectors import recoveries_with_case
 from debt_collection.models import Case, CaseStatus, ContactHold, Queue
+from lending.access import may
 from lending.models import Loan
 
 CASES = Case.objects.select_related("loan", "borrower", "queue", "collector")
@@ -43,3 +45,32 @@ def holds_for(user):
 
 
 QUEUES = Queue.objects.prefetch_related(Prefetch("members"))
+
+
+def proposals_for(model, user):
+    """Waiver, settlement or write-off proposals on the cases the user may see (a collector:
+    their own cases'); another collector's is not found."""
+    rows = model.objects.select_related("case__loan", "proposed_by", "decided_by")
+    if sees_all_cases(user):
+        return rows
+    return rows.filter(case__in=visible_cases(Case.objects.all(), user).values("pk"))
+
+
+def proposal_or_404(model, user, pk):
+    proposal = proposals_for(model, user).filter(pk=pk).first()
+    if proposal is None:
+        raise Http404
+    return proposal
+
+
+RECOVERIES = recoveries_with_case().select_related("loan", "posted_by")
+
+
+def recoveries_for(user):
+    """Recoveries credited to the cases the user may see (a collector: their own cases')."""
+    rows = RECOVERIES
+    if sees_all_cases(user):
+        return rows
+    if not may(user, CollectionsPerm.VIEW_CASE):
+        return rows.none()
+    return rows.filter(collector_id=user.pk)

@@ -13,6 +13,10 @@ from debt_collection.models import (
     ContactHold,
     PromiseToPay,
     Queue,
+    Recovery,
+    SettlementProposal,
+    WaiverProposal,
+    WriteOffProposal,
 )
 from debt_collection.priority_labels import PART_NAMES
 from lending.models import Loan
@@ -243,3 +247,170 @@ class HoldOutput(serializers.ModelSerializer):
             "lifted_at",
             "lifted_by",
         ]
+
+
+# --- concessions: waivers, settlements, write-offs, recoveries ------------------------------
+
+
+class ProposalOutput(serializers.ModelSerializer):
+    loan = serializers.CharField(source="case.loan.reference", read_only=True)
+    proposed_by = _username("proposed_by")
+    decided_by = _username("decided_by")
+
+    class Meta:
+        fields = [
+            "id",
+            "case",
+            "loan",
+            "state",
+            "reason",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "transaction",
+        ]
+
+
+class WaiverOutput(ProposalOutput):
+    class Meta(ProposalOutput.Meta):
+        model = WaiverProposal
+        fields = [
+            *ProposalOutput.Meta.fields[:4],
+            "penalty",
+            "interest",
+            *ProposalOutput.Meta.fields[4:],
+        ]
+
+
+class SettlementOutput(ProposalOutput):
+    class Meta(ProposalOutput.Meta):
+        model = SettlementProposal
+        fields = [
+            *ProposalOutput.Meta.fields[:4],
+            "amount",
+            "due_by",
+            "agreed_on",
+            "paid",
+            "resolved_on",
+            *ProposalOutput.Meta.fields[4:],
+        ]
+
+
+class WriteOffOutput(ProposalOutput):
+    proposed_by = serializers.CharField(
+        source="proposed_by.username",
+        default=None,
+        read_only=True,
+        help_text="Empty: drawn up by the nightly run.",
+    )
+
+    class Meta(ProposalOutput.Meta):
+        model = WriteOffProposal
+        fields = [
+            *ProposalOutput.Meta.fields[:4],
+            "dpd",
+            "outstanding",
+            *ProposalOutput.Meta.fields[4:],
+        ]
+
+
+class RecoveryOutput(serializers.ModelSerializer):
+    """Money received on a written-off loan, credited to the case that ended in the write-off."""
+
+    loan = serializers.CharField(source="loan.reference", read_only=True)
+    external_id = serializers.CharField(source="external_reference", read_only=True)
+    posted_by = _username("posted_by")
+    case = serializers.IntegerField(source="case_id", default=None, read_only=True)
+    collector = serializers.IntegerField(
+        source="collector_id",
+        default=None,
+        read_only=True,
+        help_text="The collector of the case that ended in the write-off.",
+    )
+    queue = serializers.IntegerField(source="queue_id", default=None, read_only=True)
+
+    class Meta:
+        model = Recovery
+        fields = [
+            "id",
+            "loan",
+            "value_date",
+            "amount",
+            "channel",
+            "external_id",
+            "idempotency_key",
+            "note",
+            "posted_at",
+            "posted_by",
+            "case",
+            "collector",
+            "queue",
+        ]
+
+
+# --- KPIs ----------------------------------------------------------------------------------
+
+
+class BucketKpiOutput(serializers.Serializer):
+    bucket = serializers.CharField()
+    cases = serializers.IntegerField()
+    overdue = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class QueueKpiOutput(serializers.Serializer):
+    queue = serializers.CharField(
+        source="queue__name", allow_null=True, help_text="Empty: not (yet) in a queue."
+    )
+    cases = serializers.IntegerField()
+    overdue = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class RollOutput(serializers.Serializer):
+    month = serializers.CharField(help_text="2026-10: from the end of September to October's.")
+    from_bucket = serializers.CharField()
+    to_bucket = serializers.CharField()
+    loans = serializers.IntegerField()
+    rolled = serializers.IntegerField()
+    rate = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+
+
+class CureOutput(serializers.Serializer):
+    since = serializers.DateField()
+    until = serializers.DateField()
+    cases = serializers.IntegerField(help_text="Open at some time in the period.")
+    cured = serializers.IntegerField(help_text="Of them, closed cured in it.")
+    rate = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+
+
+class PromiseKpiOutput(serializers.Serializer):
+    pending = serializers.IntegerField()
+    kept = serializers.IntegerField()
+    broken = serializers.IntegerField()
+    kept_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=4, allow_null=True, help_text="Kept of those decided."
+    )
+
+
+class RefusalKpiOutput(serializers.Serializer):
+    collector = serializers.CharField(source="collector__username", allow_null=True)
+    rule = serializers.CharField()
+    refusals = serializers.IntegerField()
+
+
+class RecoveredKpiOutput(serializers.Serializer):
+    collector = serializers.CharField()
+    queue = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class KpiOutput(serializers.Serializer):
+    as_of = serializers.DateField()
+    open_cases_by_bucket = BucketKpiOutput(many=True)
+    open_cases_by_queue = QueueKpiOutput(many=True)
+    roll_rates = RollOutput(many=True)
+    cure = CureOutput()
+    promises = PromiseKpiOutput()
+    refusals_by_collector = RefusalKpiOutput(many=True)
+    recovered = RecoveredKpiOutput(many=True)

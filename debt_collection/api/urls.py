@@ -1,7 +1,7 @@
 from django.urls import path
 
 import config.api.converters  # noqa: F401 - registers <id:...>
-from debt_collection.api import views
+from debt_collection.api import concessions, kpis, views
 
 CASE = "collections/cases/<id:pk>/"
 
@@ -15,6 +15,59 @@ urlpatterns = [
     path(CASE, views.CaseDetail.as_view(), name="collections-case-detail"),
     path(CASE + "contacts/", views.CaseContacts.as_view(), name="collections-case-contacts"),
     path(CASE + "promises/", views.CasePromises.as_view(), name="collections-case-promises"),
+    path(CASE + "waivers/", concessions.CaseWaivers.as_view(), name="collections-case-waivers"),
+    path(
+        CASE + "settlements/",
+        concessions.CaseSettlements.as_view(),
+        name="collections-case-settlements",
+    ),
+    path("collections/waivers/", concessions.Waivers.as_view(), name="collections-waiver-list"),
+    path(
+        "collections/waivers/<id:pk>/",
+        concessions.WaiverDetail.as_view(),
+        name="collections-waiver-detail",
+    ),
+    path(
+        "collections/waivers/<id:pk>/decide/",
+        concessions.WaiverDecide.as_view(),
+        name="collections-waiver-decide",
+    ),
+    path(
+        "collections/settlements/",
+        concessions.Settlements.as_view(),
+        name="collections-settlement-list",
+    ),
+    path(
+        "collections/settlements/<id:pk>/",
+        concessions.SettlementDetail.as_view(),
+        name="collections-settlement-detail",
+    ),
+    path(
+        "collections/settlements/<id:pk>/decide/",
+        concessions.SettlementDecide.as_view(),
+        name="collections-settlement-decide",
+    ),
+    path(
+        "collections/write-offs/",
+        concessions.WriteOffs.as_view(),
+        name="collections-write-off-list",
+    ),
+    path(
+        "collections/write-offs/<id:pk>/",
+        concessions.WriteOffDetail.as_view(),
+        name="collections-write-off-detail",
+    ),
+    path(
+        "collections/write-offs/<id:pk>/decide/",
+        concessions.WriteOffDecide.as_view(),
+        name="collections-write-off-decide",
+    ),
+    path(
+        "collections/recoveries/",
+        concessions.Recoveries.as_view(),
+        name="collections-recovery-list",
+    ),
+    path("collections/kpis/", kpis.Kpis.as_view(), name="collections-kpis"),
     path("collections/queues/", views.Queues.as_view(), name="collections-queue-list"),
     path(
         "collections/queues/<id:pk>/",

@@ -315,13 +315,36 @@ class Reassign(ApiView):
 QUEUE_READ = "collections.view_queue"
 
 
-@extend_schema(
-    summary="List collection queues",
-    description="Each with its bucket range and member collectors.",
-    responses={200: QueueOutput(many=True), **problem_responses(400, 403, 404)},
-    tags=TAGS,
-)
+def _active_users(ids: list[int]) -> list:
+    """The users named as members: each must be an active user."""
+    users = list(get_user_model().objects.filter(pk__in=ids, is_active=True))
+    missing = sorted(set(ids) - {u.pk for u in users})
+    if missing:
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            _("no active user %s") % ", ".join(map(str, missing)),
+            field="members",
+        )
+    return users
+
+
+class QueueFields(InputSerializer):
+    name = serializers.CharField(max_length=100)
+    from_bucket = serializers.CharField(
+        max_length=8, allow_blank=True, help_text="The first bucket the nightly run routes here."
+    )
+    to_bucket = serializers.CharField(
+        max_length=8, allow_blank=True, help_text="The last one (empty: every later bucket)."
+    )
+    outside_agency = serializers.BooleanField(
+        help_text="Worked by an outside agency: filled by reassignment, not by the night."
+    )
+    active = serializers.BooleanField()
+
+
 class Queues(ListView):
+    """GET the queues; POST a new one."""
+
     read_permission = QUEUE_READ
     queryset = reads.QUEUES
     serializer_class = QueueOutput
@@ -329,16 +352,97 @@ class Queues(ListView):
     ordering_fields = ["name", "id"]
     ordering = ["name"]
 
+    class Input(QueueFields):
+        to_bucket = serializers.CharField(max_length=8, allow_blank=True, required=False)
+        outside_agency = serializers.BooleanField(required=False)
+        active = serializers.BooleanField(required=False)
+        members = serializers.ListField(
+            child=serializers.IntegerField(**_ID), max_length=1000, required=False, default=list
+        )
 
-@extend_schema(
-    summary="A collection queue",
-    responses={200: QueueOutput, **problem_responses(403, 404)},
-    tags=TAGS,
-)
+    @extend_schema(
+        summary="List collection queues",
+        description="Each with its bucket range and member collectors.",
+        responses={200: QueueOutput(many=True), **problem_responses(400, 403, 404)},
+        tags=TAGS,
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create a collection queue",
+        description="Needs `collections.add_queue` (managers). The buckets are the book's "
+        "delinquency buckets (400 naming the field otherwise; the range may not end before it "
+        "starts); a queue the nightly run fills needs its first bucket, an outside agency's "
+        "does not. A name taken already is a 409 `duplicate`.",
+        request=Input,
+        responses={201: QueueOutput, **WRITE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[
+            OpenApiExample(
+                "Late-stage calls",
+                value={"name": "M3 calls", "from_bucket": "M3", "to_bucket": "M3", "members": [7]},
+                request_only=True,
+            )
+        ],
+        tags=TAGS,
+    )
+    @idempotent
+    def post(self, request):
+        data = validated(self, request)
+        members = _active_users(data.pop("members"))
+        queue = queue_save(values=data, members=members, acting_user=request.user)
+        return Response(
+            QueueOutput(reads.QUEUES.get(pk=queue.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
 class QueueDetail(DetailView):
+    """GET a queue; PATCH its name, bucket range, agency flag or state."""
+
     read_permission = QUEUE_READ
     queryset = reads.QUEUES
     serializer_class = QueueOutput
+
+    class Input(QueueFields):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for field in self.fields.values():  # a PATCH: what is not sent stays
+                field.required = False
+
+        def validate(self, attrs):
+            if not attrs:
+                raise serializers.ValidationError(_("give at least one field to change"))
+            return attrs
+
+    @extend_schema(
+        summary="A collection queue",
+        responses={200: QueueOutput, **problem_responses(403, 404)},
+        tags=TAGS,
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Edit a collection queue",
+        description="Needs `collections.change_queue` (managers). The same rules as creating "
+        "one; the members keep (see `members/`). Cases already in the queue stay until the "
+        "nightly run or a reassignment moves them.",
+        request=Input,
+        responses={200: QueueOutput, **problem_responses(400, 403, 404, 409)},
+        examples=[
+            OpenApiExample("Paused", value={"active": False}, request_only=True),
+        ],
+        tags=TAGS,
+    )
+    def patch(self, request, pk: int):
+        queue = get_object_or_404(reads.QUEUES, pk=pk)
+        data = validated(self, request)
+        queue_save(
+            values=data, members=list(queue.members.all()), queue_id=queue.pk,
+            acting_user=request.user,
+        )  # fmt: skip
+        return Response(QueueOutput(reads.QUEUES.get(pk=queue.pk)).data)
 
 
 class QueueMembers(ApiView):
@@ -359,20 +463,13 @@ class QueueMembers(ApiView):
         request=Input,
         responses={200: QueueOutput, **WRITE_ERRORS},
         parameters=[IDEMPOTENCY_KEY],
+        examples=[OpenApiExample("Two collectors", value={"members": [7, 8]}, request_only=True)],
         tags=TAGS,
     )
     @idempotent
     def post(self, request, pk: int):
         queue = get_object_or_404(Queue, pk=pk)
-        ids = validated(self, request)["members"]
-        users = list(get_user_model().objects.filter(pk__in=ids, is_active=True))
-        missing = sorted(set(ids) - {u.pk for u in users})
-        if missing:
-            raise LendingError(
-                LendingErrorCode.INVALID,
-                _("no active user %s") % ", ".join(map(str, missing)),
-                field="members",
-            )
+        users = _active_users(validated(self, request)["members"])
         queue = queue_save(values={}, members=users, queue_id=queue.pk, acting_user=request.user)
         return Response(QueueOutput(reads.QUEUES.get(pk=queue.pk)).data)
 

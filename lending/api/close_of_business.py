@@ -17,6 +17,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from config.api.base import ApiView, InputSerializer, ListView
+from config.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from config.api.pagination import NumberedPage
 from config.api.schema import problem_responses
 from lending.api.serializers import RunDetailOutput, RunOutput
@@ -55,9 +56,11 @@ class Runs(ListView):
         "answers 202 with the run; follow it at `runs/{business_date}/`. Out of order, "
         "already closed or already running is a 409.",
         request=Input,
-        responses={202: RunDetailOutput, **problem_responses(400, 403, 409)},
+        responses={202: RunDetailOutput, **problem_responses(400, 403, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
         tags=TAGS,
     )
+    @idempotent
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)

@@ -14,6 +14,11 @@ urlpatterns = [
         borrowers.EmergencyContacts.as_view(),
         name="borrower-contacts",
     ),
+    path(
+        "borrowers/<id:pk>/emergency-contacts/<id:contact_id>/",
+        borrowers.EmergencyContactDetail.as_view(),
+        name="borrower-contact-detail",
+    ),
     path("products/", products.ProductList.as_view(), name="product-list"),
     path("products/<slug:code>/", products.ProductDetail.as_view(), name="product-detail"),
     path("quotes/", products.Quote.as_view(), name="quote"),

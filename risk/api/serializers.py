@@ -2,7 +2,14 @@
 
 from rest_framework import serializers
 
-from risk.models import CreditLimit, CreditLimitChange, CreditPolicy, Decision, LoanApplication
+from risk.models import (
+    CreditLimit,
+    CreditLimitChange,
+    CreditPolicy,
+    Decision,
+    LimitIncreaseProposal,
+    LoanApplication,
+)
 
 
 class DecisionOutput(serializers.ModelSerializer):
@@ -121,3 +128,35 @@ class PolicyOutput(serializers.ModelSerializer):
 class PolicyDetailOutput(PolicyOutput):
     class Meta(PolicyOutput.Meta):
         fields = [*PolicyOutput.Meta.fields, "definition"]
+
+
+class LimitProposalOutput(serializers.ModelSerializer):
+    borrower = serializers.IntegerField(source="credit_limit.borrower_id", read_only=True)
+    policy_version = serializers.IntegerField(source="policy.version", default=None, read_only=True)
+    proposed_by = serializers.CharField(
+        source="proposed_by.username",
+        default=None,
+        read_only=True,
+        help_text="Empty: proposed by the nightly review.",
+    )
+    decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
+
+    class Meta:
+        model = LimitIncreaseProposal
+        fields = [
+            "id",
+            "credit_limit",
+            "borrower",
+            "as_of",
+            "current_amount",
+            "proposed_amount",
+            "on_time_installments",
+            "reason",
+            "status",
+            "policy_version",
+            "proposed_by",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import config.api.converters  # noqa: F401 - registers <id:...>
-from risk.api import views
+from risk.api import limits, views
 
 urlpatterns = [
     path("applications/", views.Applications.as_view(), name="application-list"),
@@ -18,6 +18,21 @@ urlpatterns = [
         views.CreditLimitHistory.as_view(),
         name="credit-limit-history",
     ),
+    path(
+        "limit-increase-proposals/",
+        limits.LimitProposals.as_view(),
+        name="limit-proposal-list",
+    ),
+    path(
+        "limit-increase-proposals/<id:pk>/",
+        limits.LimitProposalDetail.as_view(),
+        name="limit-proposal-detail",
+    ),
+    path(
+        "limit-increase-proposals/<id:pk>/decide/",
+        limits.LimitProposalDecide.as_view(),
+        name="limit-proposal-decide",
+    ),
     path("policies/", views.Policies.as_view(), name="policy-list"),
     path("policies/<id:version>/", views.PolicyDetail.as_view(), name="policy-detail"),
     path(
@@ -25,4 +40,10 @@ urlpatterns = [
         views.PolicySimulation.as_view(),
         name="policy-simulate",
     ),
+    path(
+        "policies/<id:version>/activate/",
+        views.PolicyActivate.as_view(),
+        name="policy-activate",
+    ),
+    path("policies/<id:version>/copy/", views.PolicyCopy.as_view(), name="policy-copy"),
 ]

@@ -3,12 +3,14 @@ calls its service; reads go through the models and risk's selectors."""
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api.base import ApiView, DetailView, InputSerializer, ListView, Money, Rate
+from config.api.base import ApiView, DetailView, InputSerializer, ListView, Money, Rate, validated
+from config.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from config.api.pagination import NumberedPage
 from config.api.schema import problem_responses
 from lending.models import LoanProduct
@@ -20,8 +22,9 @@ from risk.api.serializers import (
     PolicyDetailOutput,
     PolicyOutput,
 )
-from risk.models import CreditLimit, CreditPolicy, LoanApplication
+from risk.models import CreditLimit, CreditPolicy, LoanApplication, PolicyStatus
 from risk.selectors import with_available
+from risk.services.policies import policy_activate, policy_copy, policy_create, policy_update
 from risk.services.underwriting import application_review, application_submit
 from risk.simulation import simulate_policy
 
@@ -66,7 +69,8 @@ class Applications(ListView):
         "a second credit officer (`review/`), declined says why (`decision.reasons`). The "
         "rate defaults to the product's maximum.",
         request=Input,
-        responses={201: ApplicationDetailOutput, **problem_responses(400, 403, 404, 409)},
+        responses={201: ApplicationDetailOutput, **problem_responses(400, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
         examples=[
             OpenApiExample(
                 "An application",
@@ -76,6 +80,7 @@ class Applications(ListView):
         ],
         tags=["applications"],
     )
+    @idempotent
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -117,9 +122,11 @@ class ApplicationReview(ApiView):
         description="Needs `risk.decide_application`, and another officer than the one who "
         "submitted it (409 `same_person`). Approving books the loan within the credit limit.",
         request=Input,
-        responses={200: ApplicationDetailOutput, **problem_responses(400, 403, 404, 409)},
+        responses={200: ApplicationDetailOutput, **problem_responses(400, 403, 404, 409, 422)},
+        parameters=[IDEMPOTENCY_KEY],
         tags=["applications"],
     )
+    @idempotent
     def post(self, request, pk: int):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -176,32 +183,173 @@ class CreditLimitHistory(ListView):
         return limit.history.select_related("policy", "changed_by")
 
 
-@extend_schema(
-    summary="List credit policy versions",
-    responses={200: PolicyOutput(many=True), **problem_responses(400, 403)},
-    tags=["policies"],
-)
+POLICIES = CreditPolicy.objects.select_related("created_by", "activated_by")
+POLICY_WRITE_ERRORS = problem_responses(400, 403, 404, 409, 422)
+
+
+class PolicyFields(InputSerializer):
+    name = serializers.CharField(max_length=100)
+    definition = serializers.DictField(
+        help_text="Hard rules, scorecard, grades and limit rules (see `policies/{version}/` of "
+        "the active version); checked whole, every broken rule listed."
+    )
+    notes = serializers.CharField(max_length=5000, allow_blank=True)
+
+
 class Policies(ListView):
+    """GET the policy versions; POST a new draft."""
+
     read_permission = "risk.view_creditpolicy"
-    queryset = CreditPolicy.objects.select_related("created_by", "activated_by")
+    queryset = POLICIES
     serializer_class = PolicyOutput
     pagination_class = NumberedPage
     filterset_fields = ["status"]
     ordering_fields = ["version"]
     ordering = ["-version"]
 
+    class Input(PolicyFields):
+        notes = serializers.CharField(max_length=5000, allow_blank=True, required=False, default="")
+        status = serializers.ChoiceField(
+            choices=[PolicyStatus.DRAFT, PolicyStatus.CANDIDATE],
+            required=False,
+            default=PolicyStatus.DRAFT,
+            help_text="draft (default) or candidate: a version awaiting activation.",
+        )
 
-@extend_schema(
-    summary="A credit policy version",
-    description="With its definition (hard rules, scorecard, grades, limit rules).",
-    responses={200: PolicyDetailOutput, **problem_responses(403, 404)},
-    tags=["policies"],
-)
+    @extend_schema(
+        summary="List credit policy versions",
+        responses={200: PolicyOutput(many=True), **problem_responses(400, 403)},
+        tags=["policies"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Write a new policy version",
+        description="Needs `risk.add_creditpolicy` (risk analysts, administrators). The "
+        "version is numbered next; the definition is checked whole (400 `invalid` on "
+        "`definition` listing every broken rule). It starts as a draft, or a candidate — one "
+        "awaiting activation by someone who did not write it (`activate/`). "
+        "`{version}/copy/` starts a draft from any version.",
+        request=Input,
+        responses={201: PolicyDetailOutput, **POLICY_WRITE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[
+            OpenApiExample(
+                "A candidate (definition abridged)",
+                value={
+                    "name": "2027 scorecard",
+                    "status": "candidate",
+                    "definition": {"hard_rules": {"…": "…"}, "scorecard": {"…": "…"}},
+                    "notes": "refit on 2026 data",
+                },
+                request_only=True,
+            )
+        ],
+        tags=["policies"],
+    )
+    @idempotent
+    def post(self, request):
+        data = validated(self, request)
+        policy = policy_create(acting_user=request.user, **data)
+        return Response(
+            PolicyDetailOutput(POLICIES.get(pk=policy.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
 class PolicyDetail(DetailView):
+    """GET a policy version; PATCH a draft or candidate."""
+
     read_permission = "risk.view_creditpolicy"
-    queryset = CreditPolicy.objects.select_related("created_by", "activated_by")
+    queryset = POLICIES
     serializer_class = PolicyDetailOutput
     lookup_field = "version"
+
+    class Input(PolicyFields):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            for field in self.fields.values():  # a PATCH: what is not sent stays
+                field.required = False
+
+        def validate(self, attrs):
+            if not attrs:
+                raise serializers.ValidationError(_("give at least one field to change"))
+            return attrs
+
+    @extend_schema(
+        summary="A credit policy version",
+        description="With its definition (hard rules, scorecard, grades, limit rules).",
+        responses={200: PolicyDetailOutput, **problem_responses(403, 404)},
+        tags=["policies"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Edit a draft or candidate version",
+        description="Needs `risk.change_creditpolicy`. Only a draft or a candidate: an active "
+        "or retired version is kept read-only for audit (409 `illegal_transition`; copy it). "
+        "Whoever edits a version may not activate it.",
+        request=Input,
+        responses={200: PolicyDetailOutput, **problem_responses(400, 403, 404, 409)},
+        examples=[
+            OpenApiExample("Notes", value={"notes": "approval cut-off raised"}, request_only=True)
+        ],
+        tags=["policies"],
+    )
+    def patch(self, request, version: int):
+        policy = get_object_or_404(CreditPolicy, version=version)
+        data = validated(self, request)
+        policy_update(policy_id=policy.pk, acting_user=request.user, **data)
+        return Response(PolicyDetailOutput(POLICIES.get(pk=policy.pk)).data)
+
+
+class PolicyActivate(ApiView):
+    read_permission = "risk.view_creditpolicy"
+
+    @extend_schema(
+        summary="Activate a policy version",
+        description="Needs `risk.activate_policy` (risk analysts, administrators), and someone "
+        "who neither wrote nor edited the version (409 `same_person`: maker-checker). The "
+        "active version retires; only a draft or candidate is activated (409 "
+        "`illegal_transition`). Every decision from now on records this version.",
+        request=None,
+        responses={200: PolicyDetailOutput, **POLICY_WRITE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["policies"],
+    )
+    @idempotent
+    def post(self, request, version: int):
+        policy = get_object_or_404(CreditPolicy, version=version)
+        policy_activate(policy_id=policy.pk, acting_user=request.user)
+        return Response(PolicyDetailOutput(POLICIES.get(pk=policy.pk)).data)
+
+
+class PolicyCopy(ApiView):
+    read_permission = "risk.view_creditpolicy"
+
+    class Input(InputSerializer):
+        name = serializers.CharField(
+            max_length=100, required=False, default="", help_text="Default: “… (copy of vN)”."
+        )
+
+    @extend_schema(
+        summary="Copy a version into a new draft",
+        description="Needs `risk.add_creditpolicy`. The way back to an old policy: copy it, "
+        "then have someone else activate the copy.",
+        request=Input,
+        responses={201: PolicyDetailOutput, **POLICY_WRITE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["policies"],
+    )
+    @idempotent
+    def post(self, request, version: int):
+        policy = get_object_or_404(CreditPolicy, version=version)
+        data = validated(self, request)
+        copy = policy_copy(policy_id=policy.pk, name=data["name"] or None, acting_user=request.user)
+        return Response(
+            PolicyDetailOutput(POLICIES.get(pk=copy.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class PolicySimulation(ApiView):
