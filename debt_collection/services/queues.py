@@ -23,6 +23,12 @@ def queue_save(*, values: dict, members, acting_user, queue_id=None) -> Queue:
         if name in values:
             setattr(queue, name, values[name])
     queue.name = clean_text(queue.name, field="name", max_length=100, required=True)
+    if Queue.objects.filter(name=queue.name).exclude(pk=queue.pk).exists():
+        raise LendingError(
+            LendingErrorCode.DUPLICATE,
+            _("a queue named %(name)s exists already") % {"name": queue.name},
+            field="name",
+        )
     codes = [b.code for b in bucket_table(checked=False)]
     for field in ("from_bucket", "to_bucket"):
         code = getattr(queue, field)

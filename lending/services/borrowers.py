@@ -2,7 +2,10 @@
 
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
+from django.db.models import ProtectedError
+from django.db.models.deletion import Collector
+from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
 from lending.errors import LendingError, LendingErrorCode
@@ -205,10 +208,29 @@ def emergency_contact_remove(*, contact_id: int, acting_user) -> None:
     """Remove a contact the borrower no longer names; the removal is audited."""
     require(acting_user, Perm.CHANGE_BORROWER, to="change borrowers")
     contact = EmergencyContact.objects.select_related("borrower").get(pk=contact_id)
+    refusal = emergency_contact_in_use(contact)
+    if refusal:
+        raise refusal
     _audit_contact(
         "borrower.contact_remove", contact, acting_user, phone=masked("phone", contact.phone)
     )
     contact.delete()
+
+
+def emergency_contact_in_use(contact: EmergencyContact) -> LendingError | None:
+    """The refusal to remove a contact other records name (collections' contact attempts, kept
+    as they happened), or None. Found through the foreign keys' PROTECT, so lending need not
+    know who refers to it."""
+    try:
+        Collector(using=router.db_for_write(EmergencyContact)).collect([contact])
+    except ProtectedError:
+        return LendingError(
+            LendingErrorCode.IN_USE,
+            _("%(name)s has been contacted; the contact is kept with those records")
+            % {"name": contact.name},
+            field="contact",
+        )
+    return None
 
 
 @transaction.atomic

@@ -180,7 +180,7 @@ def test_a_contact_that_was_called_is_kept(officer, borrower):
     )  # fmt: skip
     before = borrowers_state()
     refused = officer.delete(contact_url(borrower, contact))
-    assert_problem(refused, 409, "in_use")
+    assert_problem(refused, 409, "in_use", "contact")
     assert borrowers_state() == before
 
 

@@ -57,9 +57,9 @@ def test_a_taken_name_is_a_409_and_writes_nothing(manager, queue):
     before = queues_state()
     taken = manager.post(COLLECTIONS + "queues/", {"name": queue.name, "from_bucket": "M2"},
                          format="json")  # fmt: skip
-    assert_problem(taken, 409, "duplicate")
+    assert_problem(taken, 409, "duplicate", "name")
     renamed = manager.patch(COLLECTIONS + "queues/1/", {"name": queue.name}, format="json")
-    assert_problem(renamed, 409, "duplicate")
+    assert_problem(renamed, 409, "duplicate", "name")
     assert queues_state() == before
 
 

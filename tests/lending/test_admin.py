@@ -2,7 +2,7 @@
 application or a book migration (no admin page books or approves one), finance disburses, takes
 repayments and writes off — each operation behind its own permission."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -295,3 +295,45 @@ def test_admin_speaks_simplified_chinese_when_the_browser_asks(admin_client):
     html = page.content.decode()
     assert "借款人" in html  # the borrower column, from the glossary
     assert "贷款产品" in html
+
+
+def test_a_contact_collections_has_called_cannot_be_removed_in_the_admin(admin_client):
+    # The collector's attempts on this emergency contact are the record of what happened: the
+    # inline refuses the removal with the reason (Django's protected-objects check), nothing
+    # saved; the service refuses the same for the API (`in_use`, field `contact`).
+    from zoneinfo import ZoneInfo
+
+    from debt_collection.models import CompliancePolicy, ContactAttempt
+    from tests.collections.helpers import open_case, overdue_loans
+
+    (loan,) = overdue_loans(1)
+    borrower = loan.borrower
+    contact = borrower.emergency_contacts.create(
+        name="王大明", relation="parent", phone="13700001111"
+    )
+    ContactAttempt.objects.create(
+        case=open_case(loan), borrower=borrower, channel="call", party="emergency_contact",
+        emergency_contact=contact, contacted_at=datetime(2026, 9, 17, 10, tzinfo=ZoneInfo("UTC")),
+        outcome="no_answer", policy=CompliancePolicy.objects.get(status="active"),
+    )  # fmt: skip
+    data = borrower_post(
+        full_name=borrower.full_name,
+        national_id=borrower.national_id,
+        mobile=borrower.mobile,
+        **{
+            "emergency_contacts-INITIAL_FORMS": "1",
+            "emergency_contacts-0-id": str(contact.pk),
+            "emergency_contacts-0-borrower": str(borrower.pk),
+            "emergency_contacts-0-DELETE": "on",
+        },
+    )
+    response = admin_client.post(reverse("admin:lending_borrower_change", args=[borrower.pk]), data)
+    assert response.status_code == 200
+    (contacts,) = [
+        f.formset
+        for f in response.context["inline_admin_formsets"]
+        if f.formset.prefix == "emergency_contacts"
+    ]
+    assert "protected related objects: contact attempt" in str(contacts.non_form_errors())
+    assert borrower.emergency_contacts.filter(pk=contact.pk).exists()
+    assert not AuditEvent.objects.filter(action="borrower.contact_remove").exists()
