@@ -621,7 +621,8 @@ def _viewer_of(label: str, *, post_perm=None):
 
 def _exporter_of(label: str):
     """A list's Export page (tests/exports): the model's view permission and at least one of
-    its export kinds' permissions in the table; the admin offers it only then as well."""
+    its export kinds in the table (its export grant and the view of what it holds); the admin
+    offers it only then as well."""
 
     def rule(world, role, method):
         model_admin, user = _model_admin(label), world.users[role]
