@@ -146,9 +146,7 @@ def test_the_uploader_sees_and_runs_their_own(client, role_user):
 
 
 @pytest.mark.parametrize("role", sorted(SEE_ALL))
-def test_seeing_everyone_s_imports_runs_none_of_them_in_the_service(
-    role_user, others_upload, role
-):
+def test_seeing_everyone_s_imports_runs_none_of_them_in_the_service(role_user, others_upload, role):
     """The rule is the service's, so the command, the API and a Celery task obey it too."""
     user = role_user(role)
     record = others_upload
@@ -182,9 +180,7 @@ def test_an_unseen_import_is_not_found_in_the_service(role_user, others_upload):
         assert refused.value.code == LendingErrorCode.NOT_FOUND
 
 
-def test_an_uploader_who_lost_the_permission_no_longer_runs_their_upload(
-    role_user, others_upload
-):
+def test_an_uploader_who_lost_the_permission_no_longer_runs_their_upload(role_user, others_upload):
     uploader = others_upload.created_by
     uploader.groups.clear()
     uploader = type(uploader).objects.get(pk=uploader.pk)  # no cached permissions
