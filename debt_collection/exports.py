@@ -1,7 +1,8 @@
 """The collections work list as a spreadsheet (issue 12; lending/exports.py has the rules every
 export shares: permission, masking, audit, cells, size). Rows are narrowed with
 `debt_collection.access.visible_cases` — the admin's and the API's own rule — so a collector
-exports only their own cases, whatever list or selection the request names."""
+exports only their own cases, whatever list or selection the request names. Both kinds need
+`collections.export_case`, the work list's export grant, besides reading it."""
 
 from collections import defaultdict
 from itertools import islice
@@ -15,6 +16,8 @@ from lending.exports import CHUNK_SIZE, AuditedExport, Column, label
 from lending.models import Loan
 from lending.money import ZERO
 
+EXPORT_CASE = "collections.export_case"  # the work list, whichever way it is grouped
+
 
 class CaseExport(AuditedExport):
     """The work list, one row per case, as the list shows it (filters, search, order)."""
@@ -22,7 +25,8 @@ class CaseExport(AuditedExport):
     kind = "work_list"
     display_name = _("Work list")
     model = Case
-    permission = CollectionsPerm.VIEW_CASE
+    permission = EXPORT_CASE
+    reads = CollectionsPerm.VIEW_CASE
     pii_columns = ("mobile",)
 
     case = Column("pk", _("case"))
@@ -77,7 +81,8 @@ class CaseByBorrowerExport(AuditedExport):
     kind = "work_list_by_borrower"
     display_name = _("Work list by borrower")
     model = CaseByBorrower
-    permission = "collections.view_casebyborrower"
+    permission = EXPORT_CASE
+    reads = "collections.view_casebyborrower"
     pii_columns = ("mobile",)
 
     borrower = Column("borrower__full_name", label(Case, "borrower"))

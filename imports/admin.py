@@ -4,8 +4,14 @@ and the import records, read-only, with their error files.
 The upload is kept on its ImportRecord between the dry run and the confirm, and the confirm
 form carries the SHA-256 the dry run showed: the confirm writes exactly the bytes that were
 checked. Every step calls imports.services; each row goes through its kind's services with the
-user, who needs the kind's permission (the services check each row's own). The standard record
-pages need imports.view_importrecord; the upload pages show a user their own imports.
+user, who needs the kind's permission (the services check each row's own).
+
+Who may is imports.services' (docs/imports.md, "Access"): the start page lists the kinds the
+user may import (none: 403); an upload page needs its kind's permission; an import's pages (run,
+errors, the record's own) show a user their own imports, everyone's with
+imports.view_all_imports, and answer 404 for the rest; only the uploader runs an upload. The
+record list (imports.view_importrecord, held by every role that may import some kind) is the
+"Imports" entry of the admin index, with a "New import" link to the start page.
 """
 
 from django import forms
@@ -22,18 +28,21 @@ from imports.api.views import file_response
 from imports.files import template_xlsx
 from imports.models import ImportRecord, ImportState
 from imports.reading import MAX_FILE_BYTES, FileRefused
-from imports.registry import get_kind, registered_kinds
+from imports.registry import get_kind
 from imports.services import (
     async_threshold,
     import_confirm,
     import_dry_run,
     import_enqueue,
     import_upload,
+    importable_kinds,
+    may_run_import,
+    visible_import,
+    visible_imports,
 )
 from lending.access import may
 from lending.errors import LendingError
 
-VIEW_ALL = "imports.view_importrecord"
 REPORT_ROWS_SHOWN = 1000
 
 
@@ -97,9 +106,22 @@ class ImportRecordAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not self.has_view_or_change_permission(request):
+            return queryset  # Django refuses them every page (403) before showing a row
+        return visible_imports(queryset, request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        # Someone who may read these pages is told "not found" (not Django's redirect).
+        if obj is None and self.has_view_or_change_permission(request):
+            raise Http404
+        return obj
+
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(
-            request, {**(extra_context or {}), "kinds": _kinds_for(request.user)}
+            request, {**(extra_context or {}), "kinds": importable_kinds(request.user)}
         )
 
     def get_urls(self):
@@ -132,17 +154,14 @@ class ImportRecordAdmin(admin.ModelAdmin):
         return kind
 
     def _own_record(self, request, object_id) -> ImportRecord:
-        records = ImportRecord.objects.all()
-        if not may(request.user, VIEW_ALL):
-            records = records.filter(created_by_id=request.user.pk)
-        record = records.filter(pk=object_id).first() if str(object_id).isdigit() else None
-        if record is None:
-            raise Http404
-        return record
+        try:
+            return visible_import(record_id=object_id, acting_user=request.user)
+        except LendingError:
+            raise Http404 from None
 
     def start_view(self, request):
         """Every kind the user may import: its upload page and its template."""
-        kinds = _kinds_for(request.user)
+        kinds = importable_kinds(request.user)
         if not kinds:
             raise PermissionDenied
         recent = ImportRecord.objects.filter(created_by_id=request.user.pk)[:20]
@@ -199,15 +218,17 @@ class ImportRecordAdmin(admin.ModelAdmin):
         record = self._own_record(request, object_id)
         kind = get_kind(record.kind)
         if request.method == "POST":
-            if kind is None or not may(request.user, kind.permission):
+            if not may_run_import(record, request.user):
                 raise PermissionDenied
             valid_rows_only = request.POST.get("valid_rows_only") == "on"
             try:
                 if record.size > async_threshold():
-                    ImportRecord.objects.filter(pk=record.pk).update(
-                        valid_rows_only=valid_rows_only
+                    import_enqueue(
+                        record_id=record.pk,
+                        acting_user=request.user,
+                        dry_run=False,
+                        valid_rows_only=valid_rows_only,
                     )
-                    import_enqueue(record_id=record.pk, acting_user=request.user, dry_run=False)
                 else:
                     import_confirm(
                         record_id=record.pk,
@@ -234,8 +255,7 @@ class ImportRecordAdmin(admin.ModelAdmin):
                 "report_cut": len(record.report) > REPORT_ROWS_SHOWN,
                 "can_confirm": record.state in (ImportState.CHECKED, ImportState.NOT_WRITTEN)
                 and not record.written
-                and kind is not None
-                and may(request.user, kind.permission),
+                and may_run_import(record, request.user),
                 "in_progress": record.state in (ImportState.QUEUED, ImportState.RUNNING),
             },
         )
@@ -251,7 +271,3 @@ class ImportRecordAdmin(admin.ModelAdmin):
         if kind is None:
             raise Http404
         return file_response(template_xlsx(kind), f"{kind.name}-template.xlsx")
-
-
-def _kinds_for(user) -> list:
-    return [k for k in registered_kinds() if may(user, k.permission)]

@@ -68,6 +68,8 @@ class ImportRecord(models.Model):
         verbose_name = _("import")
         verbose_name_plural = _("imports")
         ordering = ["-created_at", "-id"]
+        # view_importrecord shows a user their own imports; this, everyone's (docs/imports.md).
+        permissions = [("view_all_imports", _("Can see every user's imports"))]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"

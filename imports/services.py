@@ -1,6 +1,16 @@
 """Imports as operations: upload a file, dry-run it, confirm it, or run it in one go. Every door
 (admin, API, command, Celery task) calls these; each row goes through the kind's services
-with the acting user (imports.engine)."""
+with the acting user (imports.engine).
+
+Who may (docs/imports.md, "Access"), decided here for every door:
+
+* import a kind: the kind's permission (then every row's service checks its own);
+* see an import (its page, its report, its error rows): its uploader, or whoever holds
+  `imports.view_all_imports`; anyone else is told it does not exist;
+* run a kept upload (dry run, confirm, queue): its uploader only, still holding the kind's
+  permission. Seeing everyone's imports is a read grant: it does not let an auditor or an
+  administrator write rows someone else prepared and checked.
+"""
 
 import hashlib
 
@@ -13,13 +23,84 @@ from imports.files import error_rows_file
 from imports.models import ImportRecord, ImportState
 from imports.reading import MAX_FILE_BYTES, FileRefused
 from imports.registry import Kind, get_kind
-from lending.access import require, stored_user
+from lending.access import SYSTEM, may, require, stored_user
 from lending.errors import LendingError, LendingErrorCode
 from lending.services.audit import audit_log
 from lending.validation import clean_text
 
 MAX_REPORT_ROWS = 5000  # rows whose fate the record keeps for the dry-run page (errors: all)
 PROGRESS_EVERY = 500  # rows between progress writes
+VIEW_ALL_IMPORTS = "imports.view_all_imports"
+
+
+# --- who may -----------------------------------------------------------------------------
+
+
+def importable_kinds(acting_user) -> list[Kind]:
+    """The kinds `acting_user` may import (the start page lists these)."""
+    from imports.registry import registered_kinds
+
+    return [k for k in registered_kinds() if may(acting_user, k.permission)]
+
+
+def sees_all_imports(acting_user) -> bool:
+    return acting_user is SYSTEM or may(acting_user, VIEW_ALL_IMPORTS)
+
+
+def visible_imports(queryset, acting_user):
+    """The imports of `queryset` the user may see: their own; everyone's with
+    imports.view_all_imports."""
+    if sees_all_imports(acting_user):
+        return queryset
+    user_id = getattr(acting_user, "pk", None)
+    if user_id is None or not getattr(acting_user, "is_authenticated", False):
+        return queryset.none()
+    return queryset.filter(created_by_id=user_id)
+
+
+def import_not_found() -> LendingError:
+    return LendingError(LendingErrorCode.NOT_FOUND, _("no such import"), field="import")
+
+
+def visible_import(*, record_id, acting_user) -> ImportRecord:
+    """The import `record_id` if the user may see it; otherwise not found (never "forbidden",
+    which would confirm it exists)."""
+    if not str(record_id).isdigit() or len(str(record_id)) > 18:
+        raise import_not_found()
+    record = visible_imports(ImportRecord.objects.all(), acting_user).filter(pk=record_id).first()
+    if record is None:
+        raise import_not_found()
+    return record
+
+
+def may_run_import(record: ImportRecord, acting_user) -> bool:
+    """Whether `acting_user` may run `record`'s kept upload: its uploader, still holding the
+    kind's permission (SYSTEM always)."""
+    if acting_user is SYSTEM:
+        return True
+    kind = get_kind(record.kind)
+    return (
+        kind is not None
+        and record.created_by_id is not None
+        and record.created_by_id == getattr(acting_user, "pk", None)
+        and may(acting_user, kind.permission)
+    )
+
+
+def _require_run(record_id, acting_user, *, lock: bool = False) -> ImportRecord:
+    """The record, if `acting_user` may run it: not found unless they may see it, refused
+    (permission_denied) unless it is their upload and they may import its kind."""
+    record = visible_import(record_id=record_id, acting_user=acting_user)
+    if lock:
+        record = ImportRecord.objects.select_for_update().get(pk=record.pk)
+    if not may_run_import(record, acting_user):
+        raise LendingError(
+            LendingErrorCode.PERMISSION_DENIED,
+            _("only who uploaded an import, holding the permission to import %(kind)s, may run it")
+            % {"kind": record.kind},
+            field="import",
+        )
+    return record
 
 
 def kind_or_error(name: str) -> Kind:
@@ -75,9 +156,7 @@ def import_confirm(
 ) -> ImportResult | None:
     """Write the kept upload (the bytes the dry run read: `sha256` is the hash the confirming
     page showed, refused if the record holds other bytes). Once written, never again."""
-    record = ImportRecord.objects.filter(pk=record_id).first()
-    if record is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, _("no such import"), field="import")
+    record = _require_run(record_id, acting_user)
     if sha256 is not None and sha256 != record.sha256:
         raise LendingError(
             LendingErrorCode.INVALID,
@@ -119,9 +198,7 @@ def import_file(
 def _claim(record_id: int, acting_user, dry_run: bool) -> ImportRecord:
     """Mark the record running, committed (so other pages see it), or refuse a second run."""
     with transaction.atomic():
-        record = ImportRecord.objects.select_for_update().filter(pk=record_id).first()
-        if record is None:
-            raise LendingError(LendingErrorCode.NOT_FOUND, _("no such import"), field="import")
+        record = _require_run(record_id, acting_user, lock=True)
         if record.written or record.state == ImportState.RUNNING:
             raise LendingError(
                 LendingErrorCode.ILLEGAL_TRANSITION,
@@ -242,14 +319,14 @@ def async_threshold() -> int:
     return int(getattr(settings, "IMPORTS_ASYNC_BYTES", 1_000_000))
 
 
-def import_enqueue(*, record_id: int, acting_user, dry_run: bool) -> ImportRecord:
+def import_enqueue(
+    *, record_id: int, acting_user, dry_run: bool, valid_rows_only: bool | None = None
+) -> ImportRecord:
     """Queue the run of a kept upload for a Celery worker (after this transaction commits);
-    the record shows its progress meanwhile."""
-    record = ImportRecord.objects.filter(pk=record_id).first()
-    if record is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, _("no such import"), field="import")
-    kind = kind_or_error(record.kind)
-    require(acting_user, kind.permission, to=_("import %(kind)s") % {"kind": kind.name})
+    the record shows its progress meanwhile. `valid_rows_only` (None: as uploaded) is kept on
+    the record for the run, once the run is allowed."""
+    record = _require_run(record_id, acting_user)
+    kind_or_error(record.kind)
     if record.written or record.state in (ImportState.RUNNING, ImportState.QUEUED):
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
@@ -257,8 +334,13 @@ def import_enqueue(*, record_id: int, acting_user, dry_run: bool) -> ImportRecor
             % {"state": record.get_state_display().lower()},
             field="import",
         )
+    chosen = {} if valid_rows_only is None else {"valid_rows_only": valid_rows_only}
     ImportRecord.objects.filter(pk=record.pk).update(
-        state=ImportState.QUEUED, dry_run=dry_run, run_by=stored_user(acting_user), progress=0
+        state=ImportState.QUEUED,
+        dry_run=dry_run,
+        run_by=stored_user(acting_user),
+        progress=0,
+        **chosen,
     )
     from imports.tasks import import_run_task
 

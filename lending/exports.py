@@ -6,10 +6,12 @@ django-import-export does the admin screens (the list's Export button, the "expo
 action, the choice of kind, format and columns) and the row loop over a chunked
 `queryset.iterator()`. What it cannot do is written here, once, for every kind:
 
-* who may: each kind names the permission of what it holds (a role that cannot view the records
-  cannot export them); the check is in `AuditedExport.export`, so any door calling it obeys it;
+* who may: bulk export is a grant of its own. Each kind names its export permission
+  (`permission`: `lending.export_loan`, …) and the view permission of what it holds (`reads`):
+  a role needs both. The check is in `AuditedExport.export`, so any door calling it obeys it;
 * personal data: national ID and mobile go out masked by `lending.pii.masked` — the admin's own
-  rule — unless the user holds `lending.view_pii` *and* ticked "unmasked" on the export form;
+  rule — unless the user holds `lending.view_pii` *and* `lending.export_pii` (revealing one
+  borrower is not taking every borrower's numbers away) *and* ticked "unmasked" on the form;
 * every export is an audit event (who, which kind, how many rows, which columns, unmasked or not);
 * cells: money as exact decimals with two places, dates ISO 8601, text that a spreadsheet would
   run as a formula (=, +, -, @) neutralised; XLSX keeps numbers and dates typed;
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 from io import BytesIO
 
 from django import forms
@@ -55,6 +58,21 @@ CHUNK_SIZE = 2_000  # rows per database round trip (queryset.iterator / paginato
 
 # A cell a spreadsheet would run as a formula starts with one of these (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportPerm(StrEnum):
+    """lending's export grants (declared in the models' Meta; docs/exports.md says who holds
+    them). collections' and the night's are beside their kinds."""
+
+    EXPORT_LOAN = "lending.export_loan"  # the loan book and its schedules
+    EXPORT_OVERDUE = "lending.export_overdue"  # the overdue list
+    EXPORT_PII = "lending.export_pii"  # national ID and mobile unmasked, in bulk
+
+
+def may_unmask(user) -> bool:
+    """Whether `user` may take national ID and mobile unmasked in an export: the right to see
+    them and the right to take them away in bulk."""
+    return may(user, Perm.VIEW_PII) and may(user, ExportPerm.EXPORT_PII)
 
 
 def export_limit() -> int:
@@ -125,12 +143,14 @@ class _Exported:
 
 class AuditedExport(resources.Resource):
     """An export kind: its columns (declared `Column`s, dehydrate_<name> for computed ones),
-    which rows of the queryset it holds (`rows`), who may take it (`permission`) and which of
+    which rows of the queryset it holds (`rows`), who may take it (`permission`, the export
+    grant, and `reads`, the view permission of what it holds: both are needed) and which of
     its columns carry personal data (`pii_columns`, masked unless unmasking was chosen)."""
 
     kind = ""  # the audit event's "export.<kind>" and the file name
     model = None
     permission: str = ""
+    reads: str = ""
     pii_columns: tuple[str, ...] = ()
 
     class Meta:
@@ -148,7 +168,7 @@ class AuditedExport(resources.Resource):
 
     @classmethod
     def may_export(cls, user) -> bool:
-        return may(user, cls.permission)
+        return may(user, cls.permission) and may(user, cls.reads)
 
     # --- rows -----------------------------------------------------------------------------
 
@@ -188,9 +208,13 @@ class AuditedExport(resources.Resource):
     def export(self, queryset=None, **kwargs):
         """The rows as a tablib Dataset; refused without the kind's permission (and without
         view_pii when unmasking was asked for); audited."""
+        require(self.acting_user, self.reads, to=f"read {self.kind}")
         require(self.acting_user, self.permission, to=f"export {self.kind}")
-        if self.unmask_pii:
-            require(self.acting_user, Perm.VIEW_PII, to="export personal data unmasked")
+        if self.unmask_pii and not may_unmask(self.acting_user):
+            raise LendingError(
+                LendingErrorCode.PERMISSION_DENIED,
+                "you do not have permission to export personal data unmasked",
+            )
         if queryset is None:
             raise ValueError("an export needs the records it is taken from")
         dataset = super().export(queryset, **kwargs)
@@ -310,7 +334,7 @@ class ExportButtonMixin(ExportMixin):
 
     def init_request_context_data(self, request, form):
         kinds = self.get_export_resource_classes(request)
-        if not (may(request.user, Perm.VIEW_PII) and any(k.pii_columns for k in kinds)):
+        if not (may_unmask(request.user) and any(k.pii_columns for k in kinds)):
             form.fields.pop("unmask_pii", None)  # offered only to who may and where it matters
         return super().init_request_context_data(request, form)
 
@@ -363,7 +387,8 @@ class LoanExport(AuditedExport):
     kind = "loans"
     display_name = _("Loans")
     model = Loan
-    permission = "lending.view_loan"
+    permission = ExportPerm.EXPORT_LOAN
+    reads = "lending.view_loan"
     pii_columns = ("national_id", "mobile")
 
     reference = Column("reference", label(Loan, "reference"))
@@ -416,7 +441,8 @@ class ScheduleExport(AuditedExport):
     kind = "schedules"
     display_name = _("Schedules of these loans")
     model = Installment
-    permission = "lending.view_installment"
+    permission = ExportPerm.EXPORT_LOAN
+    reads = "lending.view_installment"
 
     loan = Column("loan__reference", label(Loan, "reference"))
     borrower = Column("loan__borrower__full_name", _("borrower"))
@@ -471,7 +497,8 @@ class OverdueExport(AuditedExport):
     kind = "overdue"
     display_name = _("Overdue list")
     model = Loan
-    permission = "lending.view_loan"
+    permission = ExportPerm.EXPORT_OVERDUE
+    reads = "lending.view_loan"
     pii_columns = ("national_id", "mobile")
 
     reference = Column("reference", label(Loan, "reference"))

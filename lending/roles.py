@@ -63,8 +63,18 @@ _READ_RISK = {
 _RECORDS = {"auditevent": ("view",), "bucketchange": ("view",)}
 # Collections: reading every case, not only one's own, is a permission of its own.
 _READ_ALL_CASES = {"*": "view", "case": ("view", "view_all_cases")}
+# Exports (docs/exports.md): taking records away in bulk is a grant of its own, never a
+# consequence of reading them; unmasked personal data in bulk (export_pii) is the
+# administrator's alone.
+_EXPORT_NIGHT = {"businessdayrun": ("view", "export_businessdayrun")}
+# Imports (docs/imports.md): view_importrecord shows a user their own imports (the role may
+# import some kind); view_all_imports, everyone's.
+_OWN_IMPORTS = {"importrecord": ("view",)}
+_ALL_IMPORTS = {"importrecord": ("view", "view_all_imports")}
 _COLLECTOR_WORK = {
-    "case": ("view", "log_contact", "record_promise"),
+    # Their own work list may go into a spreadsheet (visible_cases narrows it), masked: each
+    # number is revealed on its case, one audited reveal at a time.
+    "case": ("view", "log_contact", "record_promise", "export_case"),
     "contactattempt": ("view", "add"),
     "promisetopay": ("view", "add"),
     # Concessions: collectors propose on their own cases; a manager decides (maker-checker).
@@ -93,9 +103,11 @@ ROLE_PERMISSIONS = {
             "riskprofile": ("view", "add", "change"),
             "loanapplication": ("view", "add", "decide_application"),
         },
+        "imports": _OWN_IMPORTS,  # borrowers and bureau data
     },
     RISK_ANALYST: {
-        "lending": {**_READ_BOOK, **_READ_NIGHT},
+        # The nightly runs' counts (no personal data) feed their delinquency reviews.
+        "lending": {**_READ_BOOK, **_READ_NIGHT, **_EXPORT_NIGHT},
         "risk": {
             **_READ_RISK,
             "creditpolicy": ("view", "add", "change", "activate_policy"),
@@ -117,6 +129,8 @@ ROLE_PERMISSIONS = {
         # Collectors work their own cases (the services and admin narrow every read to them):
         # they log contacts and record promises; queues, policies and holds are read-only.
         "collections": {"*": "view", **_COLLECTOR_WORK},
+        # Contact results from an agency file (agency_results: log_contact, their own cases).
+        "imports": _OWN_IMPORTS,
     },
     COLLECTIONS_MANAGER: {
         # Managers decide waivers and settlements, which post through lending's services.
@@ -124,21 +138,31 @@ ROLE_PERMISSIONS = {
             **_READ_BOOK,
             "emergencycontact": ("view",),
             "bucketchange": ("view",),
-            "loan": ("view", "settle_loan"),
+            # The overdue list is the team's to export (masked); the loan book is not.
+            "loan": ("view", "settle_loan", "export_overdue"),
             "transaction": ("view", "waive_charges"),
         },
-        # Everything in collections but write-offs (finance decides) and posting recoveries.
+        # Everything in collections (exporting the work list too) but write-offs (finance
+        # decides) and posting recoveries.
         "collections": {
             "*": "all",
             "writeoffproposal": ("view",),
             "recovery": ("view",),
         },
+        "imports": _OWN_IMPORTS,  # agency results
     },
     FINANCE: {
         "lending": {
             **_READ_BOOK,
             **_READ_NIGHT,
-            "loan": ("view", "disburse_loan", "write_off_loan"),
+            **_EXPORT_NIGHT,
+            "loan": (
+                "view",
+                "disburse_loan",
+                "write_off_loan",
+                "export_loan",
+                "export_overdue",
+            ),
             "transaction": (
                 "view",
                 "post_repayment",
@@ -149,12 +173,20 @@ ROLE_PERMISSIONS = {
             "loanproduct": ("view", "add", "change"),
         },
         "collections": _FINANCE_COLLECTIONS,
+        "imports": _OWN_IMPORTS,  # repayments
     },
     # Auditors also read who holds which access, and the login record, for access reviews.
+    # They export what they read for their working papers, masked (no view_pii, no export_pii),
+    # and read every user's imports.
     AUDITOR: {
-        "lending": "view",
+        "lending": {
+            "*": "view",
+            **_EXPORT_NIGHT,
+            "loan": ("view", "export_loan", "export_overdue"),
+        },
         "risk": "view",
-        "collections": _READ_ALL_CASES,
+        "collections": {**_READ_ALL_CASES, "case": ("view", "view_all_cases", "export_case")},
+        "imports": _ALL_IMPORTS,
         "auth": "view",
         "axes": "view",
     },
@@ -173,6 +205,8 @@ ROLE_PERMISSIONS = {
                 "disburse_loan",
                 "write_off_loan",
                 "settle_loan",
+                "export_loan",
+                "export_overdue",
             ),
             "transaction": (
                 "view",
@@ -185,6 +219,8 @@ ROLE_PERMISSIONS = {
         },
         "risk": {"*": "all", "decision": ("view",), "creditlimitchange": ("view",)},
         "collections": "all",
+        # Import records are written by the imports only: read-only, everyone's.
+        "imports": _ALL_IMPORTS,
         "auth": "all",
         "authtoken": "all",
         "django_celery_beat": "all",

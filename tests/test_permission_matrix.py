@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 from datetime import date
 from decimal import Decimal
 from itertools import count
@@ -90,6 +91,8 @@ from debt_collection.models import (
 from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_hold_place, contact_log
 from debt_collection.services.promises import promise_record
+from imports.models import ImportRecord, ImportState
+from imports.registry import get_kind, registered_kinds
 from lending.access import SYSTEM, Perm, may
 from lending.admin.loans import OPERATION_PERMISSIONS
 from lending.close_of_business.runner import close_business_days
@@ -181,6 +184,7 @@ class World:
     referral: Any  # a referred application, submitted by another credit officer
     draft_policy: CreditPolicy
     victim: Any  # a plain user for the auth pages (never one of the role users)
+    upload: ImportRecord  # a dry-run borrowers import of another credit officer's, with errors
     rf: RequestFactory = dataclasses.field(default_factory=RequestFactory)
 
     def request(self, role: str):
@@ -288,7 +292,9 @@ def _build_world() -> World:
         overdue_amount=Decimal("1.00"),
     )
     collections = _collections_world(loan, users[COLLECTOR])
+    upload = _import_world(submitter)
     objects = {
+        ImportRecord: upload,
         **collections,
         Group: group,
         User: victim,
@@ -335,6 +341,27 @@ def _build_world() -> World:
         referral=referral,
         draft_policy=draft,
         victim=victim,
+        upload=upload,
+    )
+
+
+def _import_world(uploader) -> ImportRecord:
+    """A borrowers file someone else uploaded and dry-ran, awaiting its confirm, with an error
+    row (so its error file exists): no role user may run it, only some may see it."""
+    content = b"full_name,national_id\nMatrix,not-an-id\n"
+    return ImportRecord.objects.create(
+        kind="borrowers",
+        file_name="matrix.csv",
+        sha256=hashlib.sha256(content).hexdigest(),
+        size=len(content),
+        content=content,
+        created_by=uploader,
+        run_by=uploader,
+        state=ImportState.CHECKED,
+        rows=1,
+        errors=1,
+        report=[{"row": 2, "fate": "error", "column": "national_id", "value": "", "message": "x"}],
+        error_file=b"full_name,national_id,error\nMatrix,not-an-id,x\n",
     )
 
 
@@ -516,6 +543,16 @@ def _standard(world: World, role: str, model, page: str, method: str) -> Expecte
     model_admin = admin.site._registry[model]
     request, user = world.request(role), world.users[role]
     obj = world.objects.get(model)
+    if (
+        page not in ("changelist", "add")
+        and model_admin.has_view_or_change_permission(request)
+        and not model_admin.get_queryset(request)
+        .filter(pk=obj._meta.pk.value_from_object(obj))  # (a token proxy's `pk` is its user's)
+        .exists()
+    ):
+        # A row outside those the user's list holds (another user's import): not found, for
+        # whatever page of it, never "forbidden", which would confirm it exists.
+        return Expected(False, refused=404)
     if page in ("changelist", "history") or (page == "change" and method == GET):
         target = None if page == "changelist" else obj
         allowed = model_admin.has_view_or_change_permission(request, target) and _table(
@@ -584,17 +621,48 @@ def _viewer_of(label: str, *, post_perm=None):
 
 def _exporter_of(label: str):
     """A list's Export page (tests/exports): the model's view permission and at least one of
-    its export kinds' permissions in the table; the admin offers it only then as well."""
+    its export kinds in the table (its export grant and the view of what it holds); the admin
+    offers it only then as well."""
 
     def rule(world, role, method):
         model_admin, user = _model_admin(label), world.users[role]
         in_table = _table(user, model_admin.model, "view", "change") and any(
-            may(user, kind.permission) for kind in model_admin.export_kinds
+            may(user, kind.permission) and may(user, kind.reads)
+            for kind in model_admin.export_kinds
         )
         allowed = model_admin.has_export_permission(world.request(role)) and in_table
         return Expected(allowed, ALLOWED_GET if method == GET else ALLOWED_POST)
 
     return rule
+
+
+def _every_staff(status: int):
+    return lambda world, role, method: Expected(True, frozenset({status}))
+
+
+def _may_import_some_kind(world, role, method):
+    user = world.users[role]
+    return Expected(any(may(user, kind.permission) for kind in registered_kinds()))
+
+
+def _sees_upload(world, user) -> bool:
+    """Another user's import is seen only with imports.view_all_imports."""
+    return world.upload.created_by_id == user.pk or may(user, "imports.view_all_imports")
+
+
+def _import_page(world, role, method):
+    """An import's run page (GET: its dry run; POST: its confirm) and error file: not found
+    unless the user sees it; the confirm is its uploader's alone (holding the kind's
+    permission): seeing everyone's imports lets no one write rows another person checked."""
+    user = world.users[role]
+    if not _sees_upload(world, user):
+        return Expected(False, refused=404)
+    if method == GET:
+        return Expected(True)
+    runs = world.upload.created_by_id == user.pk and may(
+        user, get_kind(world.upload.kind).permission
+    )
+    return Expected(runs, ALLOWED_POST)
 
 
 def _find(world, role, method):
@@ -728,6 +796,16 @@ CUSTOM_VIEWS: dict[str, Custom] = {
             "collections.casebyborrower",
         )
     },
+    # Imports (imports.services decides; docs/imports.md, "Access").
+    "imports_importrecord_start": Custom((GET,), lambda w: [], _may_import_some_kind),
+    "imports_importrecord_upload": Custom(
+        (GET, POST), lambda w: ["borrowers"], _perm(get_kind("borrowers").permission)
+    ),  # an empty POST: the form again with its errors, nothing kept
+    "imports_importrecord_template": Custom((GET,), lambda w: ["borrowers"], _every_staff(200)),
+    "imports_importrecord_run": Custom(
+        (GET, POST), lambda w: [w.upload.pk], _import_page, lambda w: {"sha256": w.upload.sha256}
+    ),
+    "imports_importrecord_errors": Custom((GET,), lambda w: [w.upload.pk], _import_page),
     "auth_user_password_change": Custom(
         (GET, POST),
         lambda w: [w.victim.pk],
@@ -756,10 +834,6 @@ def _app_index_rule(app_label: str):
         return Expected(visible, refused=404)
 
     return rule
-
-
-def _every_staff(status: int):
-    return lambda world, role, method: Expected(True, frozenset({status}))
 
 
 # The admin site's own pages: every staff user may open them; none depends on a role.

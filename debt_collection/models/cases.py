@@ -125,6 +125,7 @@ class Case(models.Model):
             ("log_contact", _("Can log a contact attempt on a case")),
             ("record_promise", _("Can record a promise to pay")),
             ("reassign_case", _("Can reassign cases to queues and collectors")),
+            ("export_case", _("Can export the work list (the cases one may see)")),
         ]
         constraints = [
             models.UniqueConstraint(

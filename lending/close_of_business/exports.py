@@ -8,13 +8,15 @@ from lending.exports import AuditedExport, Column, counts_text, label
 from lending.models import BusinessDayRun, BusinessDayStep
 
 R, S = BusinessDayRun, BusinessDayStep
+EXPORT_RUNS = "lending.export_businessdayrun"  # the nights and their steps
 
 
 class RunExport(AuditedExport):
     kind = "nightly_runs"
     display_name = _("Nightly runs")
     model = BusinessDayRun
-    permission = "lending.view_businessdayrun"
+    permission = EXPORT_RUNS
+    reads = "lending.view_businessdayrun"
 
     business_date = Column("business_date", label(R, "business_date"))
     status = Column(column_name=label(R, "status"))
@@ -56,7 +58,8 @@ class RunStepExport(AuditedExport):
     kind = "nightly_run_steps"
     display_name = _("Nightly run steps")
     model = BusinessDayStep
-    permission = "lending.view_businessdaystep"
+    permission = EXPORT_RUNS
+    reads = "lending.view_businessdaystep"
 
     business_date = Column("run__business_date", label(R, "business_date"))
     position = Column("position", label(S, "position"))

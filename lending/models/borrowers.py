@@ -46,6 +46,8 @@ class Borrower(models.Model):
         ordering = ["-id"]
         permissions = [
             ("view_pii", _("Can reveal national ID and mobile (each reveal is audited)")),
+            # Bulk: one reveal is audited per borrower; an unmasked export holds every row's.
+            ("export_pii", _("Can export national ID and mobile unmasked")),
         ]
         constraints = [
             models.CheckConstraint(

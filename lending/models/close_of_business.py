@@ -74,6 +74,7 @@ class BusinessDayRun(models.Model):
         ordering = ["-business_date"]
         permissions = [
             ("run_close_of_business", _("Can start, retry or abandon a close of business")),
+            ("export_businessdayrun", _("Can export the nightly runs and their steps")),
         ]
 
     def __str__(self) -> str:

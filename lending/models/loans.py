@@ -147,6 +147,9 @@ class Loan(models.Model):
             ("disburse_loan", _("Can disburse an approved loan")),
             ("write_off_loan", _("Can write off a loan")),
             ("settle_loan", _("Can forgive the rest of a loan whose settlement was paid")),
+            # Bulk exports are grants of their own, not a consequence of reading (docs/exports.md).
+            ("export_loan", _("Can export the loan book and its schedules")),
+            ("export_overdue", _("Can export the overdue list")),
         ]
         indexes = [
             # The night's candidates: active loans due or overdue by the business date.

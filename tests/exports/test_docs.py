@@ -7,7 +7,7 @@ from debt_collection.exports import CaseByBorrowerExport, CaseExport
 from lending import roles
 from lending.access import Perm
 from lending.close_of_business.exports import RunExport, RunStepExport
-from lending.exports import LoanExport, OverdueExport, ScheduleExport
+from lending.exports import ExportPerm, LoanExport, OverdueExport, ScheduleExport
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "exports.md"
 TABLE = re.compile(r"<!-- export table begin[^\n]*\n(.*?)<!-- export table end -->", re.S)
@@ -23,15 +23,19 @@ KINDS = [
 
 
 def export_table() -> str:
-    def row(name, perm):
-        held = ["yes" if str(perm) in roles.role_codenames(r) else "—" for r in roles.ROLES]
-        return f"| {name} | `{perm}` | " + " | ".join(held) + " |"
+    def row(name, *perms):
+        held = [
+            "yes" if all(str(p) in roles.role_codenames(r) for p in perms) else "—"
+            for r in roles.ROLES
+        ]
+        needs = " + ".join(f"`{p}`" for p in perms)
+        return f"| {name} | {needs} | " + " | ".join(held) + " |"
 
     lines = [
         "| Export | needs | " + " | ".join(roles.ROLES) + " |",
         "|---|---|" + "---|" * len(roles.ROLES),
-        *(row(f"`{kind.kind}`", kind.permission) for kind in KINDS),
-        row("unmasked national ID / mobile", Perm.VIEW_PII),
+        *(row(f"`{kind.kind}`", kind.permission, kind.reads) for kind in KINDS),
+        row("unmasked national ID / mobile", Perm.VIEW_PII, ExportPerm.EXPORT_PII),
     ]
     return "\n".join(lines) + "\n"
 
