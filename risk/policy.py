@@ -227,19 +227,24 @@ class Policy:
 class TraceStep:
     rule: str  # "hard_rules.age", "scorecard.bureau_score", "grade", "limits.C.max_limit", ...
     result: str  # "pass" | "decline" | "refer" | "off" | "skipped" | points "+40" | an amount
-    detail: str  # plain words with the figures, in English
-    # The key of `detail` in risk.reasons.MESSAGES and its parameters: what a reader's
-    # language renders (risk.reason_texts).
-    message: str | None = None
-    params: dict = field(default_factory=dict)
+    # The key of the detail's words in risk.reasons.MESSAGES and the figures in them: what a
+    # reader's language renders (risk.reason_texts).
+    message: str
+    params: dict
+
+    @property
+    def detail(self) -> str:
+        """Plain words with the figures, in English."""
+        return render(self.message, self.params)
 
     def as_dict(self) -> dict:
+        params = json_params(**self.params)
         return {
             "rule": self.rule,
             "result": self.result,
-            "detail": self.detail,
+            "detail": render(self.message, params),
             "message": self.message,
-            "params": self.params,
+            "params": params,
         }
 
 
@@ -1047,14 +1052,12 @@ def evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None =
 
 
 def _reason(code: str, message: str, weight=None, subject=None, /, **params) -> Reason:
-    """A reason about `subject` (an attribute, or None), its text rendered in English."""
-    params = json_params(**params)
-    return Reason(code, render(message, params), weight, subject, message, params)
+    """A reason about `subject` (an attribute, or None)."""
+    return Reason(code, message, params, weight, subject)
 
 
 def _step(rule: str, result: str, message: str, **params) -> TraceStep:
-    params = json_params(**params)
-    return TraceStep(rule, result, render(message, params), message, params)
+    return TraceStep(rule, result, message, params)
 
 
 def _about(ch: Characteristic) -> dict:
@@ -1064,12 +1067,8 @@ def _about(ch: Characteristic) -> dict:
     return {"attribute": ch.attribute, "label": ch.label}
 
 
-def _value(value):
-    return str(value) if isinstance(value, Decimal) else value
-
-
-def _band(band: Band) -> list:
-    return [_value(band.min), _value(band.max)]
+def _band(band: Band) -> tuple:
+    return (band.min, band.max)
 
 
 def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None) -> Decision:
@@ -1202,7 +1201,7 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
                 points = band.points
                 detail = (
                     "score.band",
-                    {"value": _value(value), "band": _band(band), "points": points},
+                    {"value": value, "band": _band(band), "points": points},
                 )
         if value is None and attribute in hard.refer_if_missing:
             refers.append(_reason(rc.MISSING_DATA, "missing", None, attribute, **about))
@@ -1442,9 +1441,9 @@ def _score_reasons(score, grade, grade_outcome, factors, already_reported) -> li
                 message = "factor.category"
                 params = {"value": value, "lost": lost, "best": best}
         elif band is not None and band.points == ch.worst_points:
-            message, params = "factor.lowest", {"value": _value(value), "band": _band(band)}
+            message, params = "factor.lowest", {"value": value, "band": _band(band)}
         else:
             message = "factor.band"
-            params = {"value": _value(value), "band": _band(band), "lost": lost}
+            params = {"value": value, "band": _band(band), "lost": lost}
         reasons.append(_reason(rc.LOW_SCORE, message, lost, ch.attribute, **about, **params))
     return reasons

@@ -23,7 +23,7 @@ percentages ("45%", "42.9%"), counts as plain integers.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from lending.i18n import gettext_noop
@@ -70,25 +70,30 @@ CATALOGUE: dict[str, str] = {
 @dataclass(frozen=True, slots=True)
 class Reason:
     code: str  # one of CATALOGUE
-    text: str  # plain words with the borrower's figures
+    message: str  # the key of its words in MESSAGES
+    params: dict  # the figures in them (Decimals as they are; as_dict stores strings)
     # For a scorecard factor: the points it cost against the characteristic's best band (the
     # order of factors). None for a rule (its place in the list comes from rule precedence).
     weight: int | None = None
     # Added to the designed (code, text, weight): the attribute a reason is about, so the caller
     # can group or translate factors without parsing the text. None when not about one attribute.
     attribute: str | None = None
-    # The key of `text` in MESSAGES and its parameters: what a reader's language renders.
-    message: str | None = None
-    params: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """Plain words with the borrower's figures, in English (rendered when asked for: the
+        nightly review and simulations evaluate many borrowers and read no text)."""
+        return render(self.message, self.params)
 
     def as_dict(self) -> dict:
+        params = json_params(**self.params)
         return {
             "code": self.code,
-            "text": self.text,
+            "text": render(self.message, params),
             "weight": self.weight,
             "attribute": self.attribute,
             "message": self.message,
-            "params": self.params,
+            "params": params,
         }
 
 
@@ -430,7 +435,16 @@ def render(message: str, params: Mapping, language: Language = ENGLISH) -> str:
 
 
 def json_params(**params) -> dict:
-    """Parameters as stored: Decimals as their exact decimal strings, the rest as given."""
-    return {
-        name: str(value) if isinstance(value, Decimal) else value for name, value in params.items()
-    }
+    """Parameters as stored: Decimals as their exact decimal strings (also inside a band or a
+    list of nested messages), the rest as given."""
+    return {name: _json(value) for name, value in params.items()}
+
+
+def _json(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_json(item) for item in value]
+    if isinstance(value, dict):
+        return {name: _json(item) for name, item in value.items()}
+    return value
