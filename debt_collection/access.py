@@ -7,6 +7,8 @@ answered as not found (never "forbidden", which would confirm it exists, DESIGN 
 
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+
 from lending.access import SYSTEM, may
 from lending.errors import LendingError, LendingErrorCode
 
@@ -41,4 +43,6 @@ def visible_cases(queryset, acting_user):
 
 
 def case_not_found(case_id) -> LendingError:
-    return LendingError(LendingErrorCode.NOT_FOUND, f"no case {case_id}", field="case")
+    return LendingError(
+        LendingErrorCode.NOT_FOUND, _("no case %(id)s") % {"id": case_id}, field="case"
+    )

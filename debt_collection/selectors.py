@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from debt_collection import priority
 from debt_collection.models import Case, CompliancePolicy, PolicyStatus
@@ -24,7 +25,7 @@ def active_policy() -> CompliancePolicy:
     if policy is None:  # the data migration ships one; only a hand edit can remove it
         raise LendingError(
             LendingErrorCode.NOT_FOUND,
-            "no compliance policy is active; a manager must activate one before contacts",
+            _("no compliance policy is active; a manager must activate one before contacts"),
             field="policy",
         )
     return policy

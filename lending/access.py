@@ -9,6 +9,8 @@ not waved through.
 
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+
 from lending.errors import LendingError, LendingErrorCode
 
 
@@ -78,10 +80,11 @@ def may(acting_user, perm: Perm | str) -> bool:
 
 def require(acting_user, perm: Perm | str, *, to: str) -> None:
     """Refuse (code `permission_denied`) unless `acting_user` holds `perm`; `to` says what was
-    attempted, in words: "approve loans"."""
+    attempted, in words already translated: `to=_("approve loans")`."""
     if not may(acting_user, perm):
         raise LendingError(
-            LendingErrorCode.PERMISSION_DENIED, f"you do not have permission to {to}"
+            LendingErrorCode.PERMISSION_DENIED,
+            _("you do not have permission to %(action)s") % {"action": to},
         )
 
 
@@ -92,6 +95,11 @@ def stored_user(acting_user):
 
 def require_other_person(maker, acting_user, *, what: str, checker: str, field: str) -> None:
     """Four eyes: the checker is never the maker (`maker` a user id or None). `what` says what
-    the maker did, `checker` who must act instead: "another credit officer must review it"."""
+    the maker did, `checker` who must act instead: `_("another credit officer must review it")`
+    (both translated by the caller)."""
     if maker is not None and maker == getattr(acting_user, "pk", None):
-        raise LendingError(LendingErrorCode.SAME_PERSON, f"you {what}; {checker}", field=field)
+        raise LendingError(
+            LendingErrorCode.SAME_PERSON,
+            _("you %(what)s; %(checker)s") % {"what": what, "checker": checker},
+            field=field,
+        )

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from django.utils.translation import gettext
+
 
 class LendingErrorCode(StrEnum):
     INVALID = "invalid"
@@ -43,3 +45,12 @@ class LendingError(Exception):
 
     def as_dict(self) -> dict:
         return {"code": str(self.code), "field": self.field, "message": self.message}
+
+
+def translated(exc) -> str:
+    """A pure module's error (identity, schedules, replay) in the active language: its English
+    template (marked there with `gettext_noop`) translated, then filled with its values."""
+    template = getattr(exc, "template", None) or exc.message
+    params = getattr(exc, "params", None)
+    message = gettext(template)
+    return message % params if params else message

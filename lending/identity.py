@@ -16,6 +16,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from lending.i18n import gettext_noop
+
 __all__ = [
     "PROVINCE_CODES",
     "IdentityError",
@@ -61,15 +63,22 @@ _MOBILE_SEPARATORS = re.compile(r"[\s\-]+")
 
 class IdentityError(ValueError):
     """Invalid identity data. `field` names the input ("national_id", "mobile", ...);
-    `message` (also ``str(error)``) is a human sentence fit for a form or API response."""
+    `message` (also ``str(error)``) is a human sentence fit for a form or API response, in
+    English; `template` % `params` is the same sentence, for the Django side to translate
+    (`lending.errors.translated`)."""
 
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str, params: dict | None = None) -> None:
+        self.template = message
+        self.params = params or {}
+        self.message = message % self.params if params else message
+        super().__init__(self.message)
         self.field = field
 
-    def __reduce__(self):  # keep the keyword-only field across pickling (e.g. Celery results)
-        return (functools.partial(type(self), field=self.field), (self.message,))
+    def __reduce__(self):  # keep the keyword-only arguments across pickling (Celery results)
+        return (
+            functools.partial(type(self), field=self.field, params=self.params),
+            (self.template,),
+        )
 
     def __str__(self) -> str:
         return self.message
@@ -123,29 +132,36 @@ def parse_national_id(raw: str, *, today: datetime.date | None = None) -> Nation
     with field="national_id" naming the first problem found.
     """
 
-    def fail(message: str) -> IdentityError:
-        return IdentityError(message, field="national_id")
+    def fail(message: str, **params) -> IdentityError:
+        return IdentityError(message, field="national_id", params=params)
 
     if raw is None:
-        raise fail("national ID is required")
+        raise fail(gettext_noop("national ID is required"))
     if not isinstance(raw, str):
-        raise fail(f"national ID must be text, not {type(raw).__name__}")
+        raise fail(gettext_noop("national ID must be text, not %(type)s"), type=type(raw).__name__)
     number = "".join(raw.split())
     if not number:
-        raise fail("national ID is required")
+        raise fail(gettext_noop("national ID is required"))
     if len(number) != NATIONAL_ID_LENGTH:
-        raise fail(f"national ID must have {NATIONAL_ID_LENGTH} characters, got {len(number)}")
+        raise fail(
+            gettext_noop("national ID must have %(length)s characters, got %(got)s"),
+            length=NATIONAL_ID_LENGTH,
+            got=len(number),
+        )
     number = number[:17] + number[17].upper()
     first17, check = number[:17], number[17]
     if not _DIGITS_17.fullmatch(first17):
-        raise fail("national ID must be 17 digits followed by a digit or X")
+        raise fail(gettext_noop("national ID must be 17 digits followed by a digit or X"))
     if check not in "0123456789X":
-        raise fail(f"national ID must end in a digit or X, not {check!r}")
+        raise fail(gettext_noop("national ID must end in a digit or X, not %(check)r"), check=check)
 
     region_code = first17[:6]
     if region_code[:2] not in PROVINCE_CODES:
         raise fail(
-            f"national ID region code {region_code} does not start with a valid province code"
+            gettext_noop(
+                "national ID region code %(region)s does not start with a valid province code"
+            ),
+            region=region_code,
         )
 
     birth = first17[6:14]
@@ -153,21 +169,32 @@ def parse_national_id(raw: str, *, today: datetime.date | None = None) -> Nation
         date_of_birth = datetime.date(int(birth[:4]), int(birth[4:6]), int(birth[6:8]))
     except ValueError:
         raise fail(
-            f"national ID birth date {birth[:4]}-{birth[4:6]}-{birth[6:8]} is not a real date"
+            gettext_noop("national ID birth date %(date)s is not a real date"),
+            date=f"{birth[:4]}-{birth[4:6]}-{birth[6:8]}",
         ) from None
     if date_of_birth.year < EARLIEST_BIRTH_YEAR:
         raise fail(
-            f"national ID birth date {date_of_birth.isoformat()} is before {EARLIEST_BIRTH_YEAR}"
+            gettext_noop("national ID birth date %(date)s is before %(year)s"),
+            date=date_of_birth.isoformat(),
+            year=EARLIEST_BIRTH_YEAR,
         )
     if today is None:
         today = _china_today()
     if date_of_birth > today:
-        raise fail(f"national ID birth date {date_of_birth.isoformat()} is in the future")
+        raise fail(
+            gettext_noop("national ID birth date %(date)s is in the future"),
+            date=date_of_birth.isoformat(),
+        )
 
     expected = national_id_checksum(first17)
     if check != expected:
         raise fail(
-            f"national ID checksum is wrong: the last character should be {expected}, not {check}"
+            gettext_noop(
+                "national ID checksum is wrong: the last character should be %(expected)s, "
+                "not %(check)s"
+            ),
+            expected=expected,
+            check=check,
         )
 
     sex = "M" if int(first17[16]) % 2 else "F"
@@ -213,30 +240,34 @@ def normalize_mobile(raw: str, *, field: str = "mobile") -> str:
     IdentityError with the given `field` (default "mobile") when the number is not valid.
     """
 
-    def fail(message: str) -> IdentityError:
-        return IdentityError(message, field=field)
+    def fail(message: str, **params) -> IdentityError:
+        return IdentityError(message, field=field, params=params)
 
     if raw is None:
-        raise fail("mobile number is required")
+        raise fail(gettext_noop("mobile number is required"))
     if not isinstance(raw, str):
-        raise fail(f"mobile number must be text, not {type(raw).__name__}")
+        raise fail(
+            gettext_noop("mobile number must be text, not %(type)s"), type=type(raw).__name__
+        )
     number = _MOBILE_SEPARATORS.sub("", raw)
     if not number:
-        raise fail("mobile number is required")
+        raise fail(gettext_noop("mobile number is required"))
     if number.startswith("+"):
         if not number.startswith("+86"):
-            raise fail("only mainland China mobile numbers (+86) are accepted")
+            raise fail(gettext_noop("only mainland China mobile numbers (+86) are accepted"))
         number = number[3:]
     elif number.startswith("0086"):
         number = number[4:]
     elif len(number) == 13 and number.startswith("86"):
         number = number[2:]
     if not number.isascii() or not number.isdigit():
-        raise fail("mobile number may contain only digits, spaces, hyphens and a +86 prefix")
+        raise fail(
+            gettext_noop("mobile number may contain only digits, spaces, hyphens and a +86 prefix")
+        )
     if len(number) != 11:
-        raise fail(f"mobile number must have 11 digits, got {len(number)}")
+        raise fail(gettext_noop("mobile number must have 11 digits, got %(got)s"), got=len(number))
     if not _MOBILE.fullmatch(number):
-        raise fail("not a mainland China mobile number: it must start with 13-19")
+        raise fail(gettext_noop("not a mainland China mobile number: it must start with 13-19"))
     return number
 
 

@@ -26,6 +26,7 @@ from lending.allocation import (
     payoff_quote,
 )
 from lending.delinquency import Bucket, bucket_for, days_past_due
+from lending.i18n import gettext_noop
 from lending.money import ZERO
 from lending.penalty import (
     BaseChange,
@@ -38,7 +39,13 @@ from lending.schedules import DayCount
 
 
 class ReplayError(ValueError):
-    """The history cannot be re-lived as posted (money taken out that would not be there)."""
+    """The history cannot be re-lived as posted (money taken out that would not be there).
+    `template` % `params` is the English message; the Django side translates the template."""
+
+    def __init__(self, template: str, **params):
+        self.template, self.params = template, params
+        self.message = template % params
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -179,7 +186,11 @@ def _apply(state: Replay, lines: dict[int, Parts], on: date, *, charge: bool) ->
         if any(getattr(outstanding, c) < 0 for c in COMPONENTS) or any(
             getattr(record.settled, c) < 0 for c in COMPONENTS
         ):
-            raise ReplayError(f"installment {seq} would be settled beyond what it owes on {on}")
+            raise ReplayError(
+                gettext_noop("installment %(seq)s would be settled beyond what it owes on %(on)s"),
+                seq=seq,
+                on=on,
+            )
         record.settled_on = (record.settled_on or on) if outstanding.total == 0 else None
 
 
@@ -219,7 +230,9 @@ def _post_fixed(state: Replay, event: Fixed) -> None:
     _apply(state, lines, on, charge=event.charge)
     state.credit += event.credit
     if state.credit < 0:
-        raise ReplayError(f"the credit refunded on {on} would not have been there")
+        raise ReplayError(
+            gettext_noop("the credit refunded on %(on)s would not have been there"), on=on
+        )
     if state.closed_on is not None and _total_outstanding(state) > 0:
         state.closed_on = None
     if not event.charge and lines:

@@ -19,6 +19,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
+from lending.i18n import gettext_noop
 from lending.money import DEFAULT_CURRENCY, ZERO, money_str, quantize_money
 
 MONTHS_PER_YEAR = 12
@@ -48,6 +49,8 @@ DAY_COUNT_BASIS = {DayCount.ACT_360: 360, DayCount.ACT_365F: 365, DayCount.THIRT
 
 
 class ScheduleError(ValueError):
+    """`message` is English, marked with `gettext_noop`: the Django side translates it."""
+
     def __init__(self, field_name: str, message: str):
         super().__init__(message)
         self.field = field_name
@@ -110,15 +113,17 @@ class ScheduleTerms:
             self, "origination_fee", quantize_money(self.origination_fee, self.currency)
         )
         if self.principal <= 0:
-            raise ScheduleError("amount", "amount must be greater than zero")
+            raise ScheduleError("amount", gettext_noop("amount must be greater than zero"))
         if self.annual_rate < 0:
-            raise ScheduleError("rate", "rate must not be negative")
+            raise ScheduleError("rate", gettext_noop("rate must not be negative"))
         if self.term_months < 1:
-            raise ScheduleError("term", "term must be at least one month")
+            raise ScheduleError("term", gettext_noop("term must be at least one month"))
         if self.origination_fee < 0:
-            raise ScheduleError("fee", "fee must not be negative")
+            raise ScheduleError("fee", gettext_noop("fee must not be negative"))
         if self.first_due_date is not None and self.first_due_date <= self.start_date:
-            raise ScheduleError("first_due_date", "first due date must be after the start date")
+            raise ScheduleError(
+                "first_due_date", gettext_noop("first due date must be after the start date")
+            )
 
     @property
     def periodic_rate(self) -> Decimal:
@@ -318,7 +323,7 @@ def quote(terms: ScheduleTerms) -> Quote:
     rows = build_schedule(terms)
     received = terms.principal - upfront_fee(terms)
     if received <= 0:
-        raise ScheduleError("fee", "fee must be smaller than the amount lent")
+        raise ScheduleError("fee", gettext_noop("fee must be smaller than the amount lent"))
     flows = [(Decimal(0), received)]
     flows += [(t, -row.total) for t, row in zip(_period_times(terms, rows), rows, strict=True)]
     irr = periodic_irr(flows)

@@ -4,9 +4,10 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from lending.allocation import PayoffQuote
-from lending.errors import LendingError, LendingErrorCode
+from lending.errors import LendingError, LendingErrorCode, translated
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
 from lending.models import Borrower, Loan, LoanProduct, LoanStatus
 from lending.pii import pii_digest
@@ -38,7 +39,16 @@ def _quote(*, fee_field: str = "fee", **terms) -> Quote:
         return quote(ScheduleTerms(**terms))
     except ScheduleError as exc:
         field = fee_field if exc.field == "fee" else exc.field
-        raise LendingError(LendingErrorCode.INVALID, exc.message, field=field) from None
+        raise LendingError(LendingErrorCode.INVALID, translated(exc), field=field) from None
+
+
+def _not_one_of(value, choices, field: str) -> LendingError:
+    return LendingError(
+        LendingErrorCode.INVALID,
+        _("%(value)r is not one of %(allowed)s")
+        % {"value": value, "allowed": ", ".join(c.value for c in choices)},
+        field=field,
+    )
 
 
 def product_quote(
@@ -99,18 +109,18 @@ def what_if_quote(
     if fee_rate >= 1:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"a fee of {fee_rate * 100:.2f} % leaves nothing to pay out: it must be below 1 "
-            "(0.02 = 2 %)",
+            _("a fee of %(percent)s %% leaves nothing to pay out: it must be below 1 (0.02 = 2 %%)")
+            % {"percent": f"{fee_rate * 100:.2f}"},
             field="fee_rate",
         )
     try:
         method = RepaymentMethod(method)
-    except ValueError as exc:
-        raise LendingError(LendingErrorCode.INVALID, str(exc), field="method") from None
+    except ValueError:
+        raise _not_one_of(method, RepaymentMethod, "method") from None
     try:
         day_count = DayCount(day_count)
-    except ValueError as exc:
-        raise LendingError(LendingErrorCode.INVALID, str(exc), field="day_count") from None
+    except ValueError:
+        raise _not_one_of(day_count, DayCount, "day_count") from None
     check_date(start_date, field="start_date")
     check_first_due_date(
         first_due_date,
@@ -157,7 +167,7 @@ def borrower_find(*, identifier: str) -> list[Borrower]:
         except IdentityError:
             raise LendingError(
                 LendingErrorCode.INVALID,
-                "enter a full 18-character national ID or an 11-digit mobile number",
+                _("enter a full 18-character national ID or an 11-digit mobile number"),
                 field="identifier",
             ) from None
     return list(Borrower.objects.filter(**{field: digest}))

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.money import minor_unit, quantize_money
@@ -41,26 +42,32 @@ def _decimal(value, *, field: str, what: str) -> Decimal:
     except (InvalidOperation, ValueError, TypeError):
         number = None
     if number is None or not number.is_finite():
-        raise LendingError(LendingErrorCode.INVALID, f"{value!r} is not {what}", field=field)
+        raise LendingError(
+            LendingErrorCode.INVALID,
+            _("%(value)r is not %(what)s") % {"value": value, "what": what},
+            field=field,
+        )
     return number
 
 
 def parse_amount(value, *, field: str, currency: str = "CNY") -> Decimal:
     """A positive amount in whole minor units, at most MAX_AMOUNT, or a LendingError naming
     the field."""
-    amount = _decimal(value, field=field, what="an amount")
+    amount = _decimal(value, field=field, what=_("an amount"))
     if amount <= 0:
-        raise LendingError(LendingErrorCode.INVALID, "must be greater than zero", field=field)
+        raise LendingError(LendingErrorCode.INVALID, _("must be greater than zero"), field=field)
     if amount > MAX_AMOUNT:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"{amount} is more than the largest amount the book holds ({MAX_AMOUNT:,})",
+            _("%(amount)s is more than the largest amount the book holds (%(max)s)")
+            % {"amount": amount, "max": f"{MAX_AMOUNT:,}"},
             field=field,
         )
     if amount != quantize_money(amount, currency):
         raise LendingError(
             LendingErrorCode.INVALID,
-            f"has more decimal places than the currency allows ({minor_unit(currency)})",
+            _("has more decimal places than the currency allows (%(unit)s)")
+            % {"unit": minor_unit(currency)},
             field=field,
         )
     return amount
@@ -72,30 +79,37 @@ def check_loan_terms(
     def out_of_range(field: str, what: str, low, high) -> LendingError:
         return LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"{what} is outside product {product.code}'s range {low}–{high}",
+            _("%(what)s is outside product %(product)s's range %(low)s–%(high)s")
+            % {"what": what, "product": product.code, "low": low, "high": high},
             field=field,
         )
 
     check_term(term_months, field="term")
     if not product.min_amount <= principal <= product.max_amount:
-        raise out_of_range("amount", f"amount {principal}", product.min_amount, product.max_amount)
+        what = _("amount %(value)s") % {"value": principal}
+        raise out_of_range("amount", what, product.min_amount, product.max_amount)
     if not product.min_rate <= annual_rate <= product.max_rate:
-        raise out_of_range("rate", f"rate {annual_rate}", product.min_rate, product.max_rate)
+        what = _("rate %(value)s") % {"value": annual_rate}
+        raise out_of_range("rate", what, product.min_rate, product.max_rate)
     if not product.min_term_months <= term_months <= product.max_term_months:
-        raise out_of_range(
-            "term", f"term {term_months}", product.min_term_months, product.max_term_months
-        )
+        what = _("term %(value)s") % {"value": term_months}
+        raise out_of_range("term", what, product.min_term_months, product.max_term_months)
 
 
 def check_date(value: date, *, field: str) -> date:
     """A date within MIN_DATE–MAX_DATE: what schedules and day counts can compute with."""
     if not isinstance(value, date):
-        raise LendingError(LendingErrorCode.INVALID, f"{value!r} is not a date", field=field)
+        raise LendingError(
+            LendingErrorCode.INVALID, _("%(value)r is not a date") % {"value": value}, field=field
+        )
     if not MIN_DATE <= value <= MAX_DATE:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"{value} is outside the dates the book works with: dates must be on or after "
-            f"{MIN_DATE} and on or before {MAX_DATE}",
+            _(
+                "%(value)s is outside the dates the book works with: dates must be on or "
+                "after %(min)s and on or before %(max)s"
+            )
+            % {"value": value, "min": MIN_DATE, "max": MAX_DATE},
             field=field,
         )
     return value
@@ -105,7 +119,7 @@ def check_not_future(value: date, *, field: str) -> date:
     """Money is posted on dates that have happened: the business date is at most today."""
     check_date(value, field=field)
     if value > timezone.localdate():
-        raise LendingError(LendingErrorCode.INVALID, "is in the future", field=field)
+        raise LendingError(LendingErrorCode.INVALID, _("is in the future"), field=field)
     return value
 
 
@@ -128,7 +142,8 @@ def check_first_due_date(
     if first_due_date <= start_date:
         raise LendingError(
             LendingErrorCode.INVALID,
-            f"{first_due_date} is not after the disbursement date {start_date}",
+            _("%(date)s is not after the disbursement date %(start)s")
+            % {"date": first_due_date, "start": start_date},
             field=field,
         )
     regular = regular_first_due_date(start_date, term_months, RepaymentMethod(method))
@@ -136,9 +151,16 @@ def check_first_due_date(
     if first_due_date > latest:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"{first_due_date} is too far after the disbursement date {start_date}: a first "
-            f"due date may be at most {max_first_period_days} days after it (at the latest "
-            f"{latest})",
+            _(
+                "%(date)s is too far after the disbursement date %(start)s: a first due date "
+                "may be at most %(days)s days after it (at the latest %(latest)s)"
+            )
+            % {
+                "date": first_due_date,
+                "start": start_date,
+                "days": max_first_period_days,
+                "latest": latest,
+            },
             field=field,
         )
     return first_due_date
@@ -148,12 +170,14 @@ def check_term(value, *, field: str = "term", maximum: int = MAX_TERM_MONTHS) ->
     """A whole number of months, 1 to `maximum`."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise LendingError(
-            LendingErrorCode.INVALID, f"{value!r} is not a whole number of months", field=field
+            LendingErrorCode.INVALID,
+            _("%(value)r is not a whole number of months") % {"value": value},
+            field=field,
         )
     if not 1 <= value <= maximum:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"{value} months is outside 1–{maximum} months",
+            _("%(value)s months is outside 1–%(max)s months") % {"value": value, "max": maximum},
             field=field,
         )
     return value
@@ -164,8 +188,15 @@ def check_what_if_rate(rate: Decimal, *, field: str = "rate") -> Decimal:
     if rate > WHAT_IF_MAX_RATE:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"{rate} is {rate * 100:.2f} % a year, above the {WHAT_IF_MAX_RATE * 100:.0f} % a "
-            "what-if quote allows (give rates as fractions: 0.18 for 18 %)",
+            _(
+                "%(rate)s is %(percent)s %% a year, above the %(max)s %% a what-if quote "
+                "allows (give rates as fractions: 0.18 for 18 %%)"
+            )
+            % {
+                "rate": rate,
+                "percent": f"{rate * 100:.2f}",
+                "max": f"{WHAT_IF_MAX_RATE * 100:.0f}",
+            },
             field=field,
         )
     return rate
@@ -175,12 +206,19 @@ def check_count(value, *, field: str, minimum: int = 1, maximum: int | None = No
     """A whole number within bounds (chunk sizes, how many borrowers a demo makes)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise LendingError(
-            LendingErrorCode.INVALID, f"{value!r} is not a whole number", field=field
+            LendingErrorCode.INVALID,
+            _("%(value)r is not a whole number") % {"value": value},
+            field=field,
         )
     if value < minimum or (maximum is not None and value > maximum):
-        bound = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        if maximum is None:
+            message = _("%(value)s is not allowed: must be at least %(min)s")
+        else:
+            message = _("%(value)s is not allowed: must be between %(min)s and %(max)s")
         raise LendingError(
-            LendingErrorCode.OUT_OF_RANGE, f"{value} is not allowed: must be {bound}", field=field
+            LendingErrorCode.OUT_OF_RANGE,
+            message % {"value": value, "min": minimum, "max": maximum},
+            field=field,
         )
     return value
 
@@ -197,11 +235,12 @@ def clean_text(value: str, *, field: str, max_length: int, required: bool = Fals
     """Trimmed text that fits its column; a required one must not be blank."""
     text = (value or "").strip()
     if required and not text:
-        raise LendingError(LendingErrorCode.REQUIRED, "give a reason", field=field)
+        raise LendingError(LendingErrorCode.REQUIRED, _("give a reason"), field=field)
     if len(text) > max_length:
         raise LendingError(
             LendingErrorCode.INVALID,
-            f"is {len(text)} characters long; at most {max_length} are allowed",
+            _("is %(length)s characters long; at most %(max)s are allowed")
+            % {"length": len(text), "max": max_length},
             field=field,
         )
     return text
@@ -209,13 +248,13 @@ def clean_text(value: str, *, field: str, max_length: int, required: bool = Fals
 
 def parse_rate(value, *, field: str) -> Decimal:
     """An annual rate as a fraction (0.18 = 18 %), 0 ≤ rate < 10, at most six decimals."""
-    rate = _decimal(value, field=field, what="a rate")
+    rate = _decimal(value, field=field, what=_("a rate"))
     if rate < 0 or rate >= 10:
         raise LendingError(
-            LendingErrorCode.INVALID, "must be a fraction such as 0.18 for 18 %", field=field
+            LendingErrorCode.INVALID, _("must be a fraction such as 0.18 for 18 %"), field=field
         )
     if rate != rate.quantize(Decimal("0.000001")):
         raise LendingError(
-            LendingErrorCode.INVALID, "has more than six decimal places", field=field
+            LendingErrorCode.INVALID, _("has more than six decimal places"), field=field
         )
     return rate

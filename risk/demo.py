@@ -29,6 +29,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lending import roles
 from lending.close_of_business.runner import last_closed_date
@@ -210,8 +211,8 @@ class _Loader:
         self.today = today
         self.record, self.policy = active_policy()
         by_role = {login.group: login for login in DEMO_LOGINS}
-        self.officer, _ = demo_login(by_role[roles.CREDIT_OFFICER])
-        self.analyst, _ = demo_login(by_role[roles.RISK_ANALYST])
+        self.officer, _token = demo_login(by_role[roles.CREDIT_OFFICER])
+        self.analyst, _token = demo_login(by_role[roles.RISK_ANALYST])
         self.submitter, created = demo_login(SECOND_OFFICER)
         self.new_login = SECOND_OFFICER if created else None
         self.products = {p.code: p for p in LoanProduct.objects.filter(code__in=DEMO_PRODUCT_CODES)}
@@ -419,7 +420,7 @@ def load_risk_demo(
         if not list(LoanProduct.objects.select_for_update().filter(code__in=DEMO_PRODUCT_CODES)):
             raise LendingError(
                 LendingErrorCode.NOT_FOUND,
-                "the demo book is not loaded: run manage.py load_demo first",
+                _("the demo book is not loaded: run manage.py load_demo first"),
                 field="products",
             )
         if LoanApplication.objects.exists():

@@ -90,34 +90,24 @@ from itertools import pairwise
 from lending.money import ZERO, money_str, quantize_money, to_multiple
 from risk import reasons as rc
 from risk.behaviour import DEFAULT_RULES, HOUSEHOLD_CAP, BehaviourRules, parse_behaviour
-from risk.reasons import Reason, fmt_money, fmt_ratio
+from risk.reasons import (
+    ATTRIBUTES,
+    CATEGORY,
+    INTEGER,
+    MONEY,
+    RATIO,
+    Reason,
+    band_text,
+    fmt_money,
+    json_params,
+    render,
+)
 
 GRADES = ("A", "B", "C", "D", "E")
 OUTCOMES = ("approve", "refer", "decline")
 EMPLOYMENT_TYPES = ("salaried", "self_employed", "gig", "unemployed", "student", "retired")
 MAX_SCORE_FACTORS = 4
 
-INTEGER = "integer"
-MONEY = "money"
-RATIO = "ratio"
-CATEGORY = "category"
-
-# attribute -> (kind, default label). The label reads in "<label> is <value>".
-ATTRIBUTES: dict[str, tuple[str, str]] = {
-    "age": (INTEGER, "age"),
-    "bureau_score": (INTEGER, "credit bureau score"),
-    "bureau_inquiries_6m": (INTEGER, "number of credit inquiries in the last 6 months"),
-    "bureau_worst_delinquency_days": (INTEGER, "worst delinquency at other lenders (days)"),
-    "bureau_current_delinquencies": (INTEGER, "number of loans overdue at other lenders"),
-    "employment_months": (INTEGER, "time in current employment (months)"),
-    "platform_worst_dpd": (INTEGER, "worst days past due on loans with us"),
-    "platform_loans_repaid": (INTEGER, "number of loans repaid with us"),
-    "monthly_income": (MONEY, "monthly income"),
-    "platform_outstanding_principal": (MONEY, "principal outstanding with us"),
-    "platform_on_time_ratio": (RATIO, "share of installments paid on time with us"),
-    "debt_to_income": (RATIO, "debt-to-income ratio"),
-    "employment_type": (CATEGORY, "employment type"),
-}
 INTEGER_ATTRIBUTES = tuple(a for a, (kind, _) in ATTRIBUTES.items() if kind == INTEGER)
 DECIMAL_ATTRIBUTES = tuple(a for a, (kind, _) in ATTRIBUTES.items() if kind in (MONEY, RATIO))
 CATEGORICAL_ATTRIBUTES = ("employment_type",)
@@ -237,10 +227,25 @@ class Policy:
 class TraceStep:
     rule: str  # "hard_rules.age", "scorecard.bureau_score", "grade", "limits.C.max_limit", ...
     result: str  # "pass" | "decline" | "refer" | "off" | "skipped" | points "+40" | an amount
-    detail: str  # plain words with the figures
+    # The key of the detail's words in risk.reasons.MESSAGES and the figures in them: what a
+    # reader's language renders (risk.reason_texts).
+    message: str
+    params: dict
+
+    @property
+    def detail(self) -> str:
+        """Plain words with the figures, in English."""
+        return render(self.message, self.params)
 
     def as_dict(self) -> dict:
-        return {"rule": self.rule, "result": self.result, "detail": self.detail}
+        params = json_params(**self.params)
+        return {
+            "rule": self.rule,
+            "result": self.result,
+            "detail": render(self.message, params),
+            "message": self.message,
+            "params": params,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,30 +477,6 @@ def _policy_decimal(value) -> Decimal | None:
     if isinstance(value, Decimal):
         return _usable(value)
     return None
-
-
-def _fmt_bound(value, kind: str) -> str:
-    if kind == RATIO:
-        return fmt_ratio(value)
-    if kind == MONEY:
-        return fmt_money(value)
-    return str(value)
-
-
-def _band_description(lo, hi, kind: str) -> str:
-    if lo is None and hi is None:
-        return "any value"
-    if kind == INTEGER:
-        if lo is None:
-            return f"up to {hi}"
-        if hi is None:
-            return f"{lo} and above"
-        return f"{lo}–{hi}" if lo != hi else f"exactly {lo}"
-    if lo is None:
-        return f"under {_fmt_bound(hi, kind)}"
-    if hi is None:
-        return f"{_fmt_bound(lo, kind)} and above"
-    return f"{_fmt_bound(lo, kind)} to under {_fmt_bound(hi, kind)}"
 
 
 class _Parser:
@@ -835,9 +816,7 @@ class _Parser:
                 )
         if len(self.issues) != count:
             return None
-        return tuple(
-            Band(lo, hi, points, _band_description(lo, hi, kind)) for _, lo, hi, points in ordered
-        )
+        return tuple(Band(lo, hi, points, band_text(lo, hi, kind)) for _, lo, hi, points in ordered)
 
     def grades(self, raw) -> tuple[GradeCut, ...] | None:
         if not isinstance(raw, list):
@@ -1048,14 +1027,6 @@ def _decimal_value(value) -> Decimal | None:
     return None
 
 
-def _fmt_value(value, kind: str) -> str:
-    if kind == RATIO:
-        return fmt_ratio(value)
-    if kind == MONEY:
-        return fmt_money(value)
-    return str(value)
-
-
 def debt_to_income(existing: Decimal | None, income: Decimal | None) -> Decimal | None:
     """Existing monthly debt over monthly income, before any new loan; missing when either is
     missing or income is not positive. Unrounded: a ratio on a band edge lands where it is."""
@@ -1080,6 +1051,26 @@ def evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None =
         return _evaluate(profile, policy, request)
 
 
+def _reason(code: str, message: str, weight=None, subject=None, /, **params) -> Reason:
+    """A reason about `subject` (an attribute, or None)."""
+    return Reason(code, message, params, weight, subject)
+
+
+def _step(rule: str, result: str, message: str, **params) -> TraceStep:
+    return TraceStep(rule, result, message, params)
+
+
+def _about(ch: Characteristic) -> dict:
+    """The attribute a scorecard line is about, and the policy's own label if it set one."""
+    if ch.label == ATTRIBUTES[ch.attribute][1]:
+        return {"attribute": ch.attribute}
+    return {"attribute": ch.attribute, "label": ch.label}
+
+
+def _band(band: Band) -> tuple:
+    return (band.min, band.max)
+
+
 def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None) -> Decision:
     hard = policy.hard_rules
     trace: list[TraceStep] = []
@@ -1087,181 +1078,114 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
     refers: list[Reason] = []
     step = trace.append
 
-    def refer_missing(rule: str, attribute: str | None, text: str, detail: str) -> None:
-        refers.append(Reason(rc.MISSING_DATA, text, None, attribute))
-        step(TraceStep(rule, "refer", detail))
+    def refer_missing(rule: str, attribute: str | None, message: str, **params) -> None:
+        refers.append(_reason(rc.MISSING_DATA, message, None, attribute, **params))
+        step(_step(rule, "refer", f"{message}.detail", **params))
 
     # ---- hard rules
     age = _int_value(profile.age)
-    age_range = f"{hard.min_age}–{hard.max_age}"
+    ages = {"min_age": hard.min_age, "max_age": hard.max_age}
     if age is None:
-        refer_missing(
-            "hard_rules.age",
-            "age",
-            "age not on file",
-            f"age not on file: the {age_range} age rule cannot be checked",
-        )
+        refer_missing("hard_rules.age", "age", "age.missing", **ages)
     elif age < hard.min_age or age > hard.max_age:
-        text = f"age {age} is outside the {age_range} range the policy accepts"
-        declines.append(Reason(rc.AGE_OUT_OF_RANGE, text, None, "age"))
-        step(TraceStep("hard_rules.age", "decline", text))
+        reason = _reason(rc.AGE_OUT_OF_RANGE, "age.outside", None, "age", age=age, **ages)
+        declines.append(reason)
+        step(_step("hard_rules.age", "decline", "age.outside", age=age, **ages))
     else:
-        step(TraceStep("hard_rules.age", "pass", f"age {age} is within {age_range}"))
+        step(_step("hard_rules.age", "pass", "age.within", age=age, **ages))
 
     if not hard.decline_blacklisted:
-        step(
-            TraceStep(
-                "hard_rules.decline_blacklisted",
-                "off",
-                "the policy does not decline on the blacklist",
-            )
-        )
+        step(_step("hard_rules.decline_blacklisted", "off", "blacklist.off"))
     elif profile.blacklisted is True:
-        declines.append(Reason(rc.BLACKLISTED, "on the blacklist"))
-        step(TraceStep("hard_rules.decline_blacklisted", "decline", "on the blacklist"))
+        declines.append(_reason(rc.BLACKLISTED, "blacklist.on"))
+        step(_step("hard_rules.decline_blacklisted", "decline", "blacklist.on"))
     elif profile.blacklisted is False:
-        step(TraceStep("hard_rules.decline_blacklisted", "pass", "not on the blacklist"))
+        step(_step("hard_rules.decline_blacklisted", "pass", "blacklist.clear"))
     else:
-        refer_missing(
-            "hard_rules.decline_blacklisted",
-            None,
-            "blacklist status not on file",
-            "blacklist status not on file: the blacklist rule cannot be checked",
-        )
+        refer_missing("hard_rules.decline_blacklisted", None, "blacklist.missing")
 
     if not hard.decline_currently_overdue:
-        step(
-            TraceStep(
-                "hard_rules.decline_currently_overdue",
-                "off",
-                "the policy does not decline on current delinquency",
-            )
-        )
+        step(_step("hard_rules.decline_currently_overdue", "off", "overdue.off"))
     else:
         here = profile.platform_currently_overdue
         elsewhere = _int_value(profile.bureau_current_delinquencies)
-        overdue = []
-        if here is True:
-            overdue.append("a loan with us is overdue")
-        if elsewhere is not None and elsewhere > 0:
-            loans = "loan" if elsewhere == 1 else "loans"
-            overdue.append(f"{elsewhere} {loans} overdue at other lenders")
-        if overdue:
-            text = "currently overdue: " + " and ".join(overdue)
-            declines.append(Reason(rc.CURRENTLY_OVERDUE, text))
-            step(TraceStep("hard_rules.decline_currently_overdue", "decline", text))
+        overdue_elsewhere = elsewhere is not None and elsewhere > 0
+        if here is True or overdue_elsewhere:
+            if not overdue_elsewhere:
+                message, params = "overdue.here", {}
+            else:
+                message = "overdue.both" if here is True else "overdue.elsewhere"
+                message += ".one" if elsewhere == 1 else ""
+                params = {"count": elsewhere}
+            declines.append(_reason(rc.CURRENTLY_OVERDUE, message, **params))
+            step(_step("hard_rules.decline_currently_overdue", "decline", message, **params))
         elif here is not False:
             refer_missing(
                 "hard_rules.decline_currently_overdue",
                 "platform_currently_overdue",
-                "overdue status with us not on file",
-                "overdue status with us not on file: the current-delinquency rule "
-                "cannot be checked",
+                "overdue.here.missing",
             )
         elif elsewhere is None:
             refer_missing(
                 "hard_rules.decline_currently_overdue",
                 "bureau_current_delinquencies",
-                "no count of loans overdue at other lenders on file",
-                "no bureau count of loans overdue elsewhere: the current-delinquency "
-                "rule cannot be checked",
+                "overdue.elsewhere.missing",
             )
         else:
-            step(
-                TraceStep(
-                    "hard_rules.decline_currently_overdue",
-                    "pass",
-                    "nothing overdue, with us or at other lenders",
-                )
-            )
+            step(_step("hard_rules.decline_currently_overdue", "pass", "overdue.none"))
 
     limit_inq = hard.max_inquiries_6m
     if limit_inq is None:
-        step(
-            TraceStep(
-                "hard_rules.max_inquiries_6m",
-                "off",
-                "the policy sets no maximum of credit inquiries",
-            )
-        )
+        step(_step("hard_rules.max_inquiries_6m", "off", "inquiries.off"))
     else:
         inquiries = _int_value(profile.bureau_inquiries_6m)
+        counts = {"count": inquiries, "max_count": limit_inq}
         if inquiries is None:
-            refer_missing(
-                "hard_rules.max_inquiries_6m",
-                "bureau_inquiries_6m",
-                "number of credit inquiries in the last 6 months not on file",
-                "inquiry count not on file: the inquiry rule cannot be checked",
-            )
+            refer_missing("hard_rules.max_inquiries_6m", "bureau_inquiries_6m", "inquiries.missing")
         elif inquiries > limit_inq:
-            text = f"{inquiries} credit inquiries in the last 6 months (at most {limit_inq})"
-            declines.append(Reason(rc.TOO_MANY_INQUIRIES, text, None, "bureau_inquiries_6m"))
-            step(TraceStep("hard_rules.max_inquiries_6m", "decline", text))
-        else:
-            step(
-                TraceStep(
-                    "hard_rules.max_inquiries_6m",
-                    "pass",
-                    f"{inquiries} credit inquiries in the last 6 months (at most {limit_inq})",
-                )
+            declines.append(
+                _reason(rc.TOO_MANY_INQUIRIES, "inquiries", None, "bureau_inquiries_6m", **counts)
             )
+            step(_step("hard_rules.max_inquiries_6m", "decline", "inquiries", **counts))
+        else:
+            step(_step("hard_rules.max_inquiries_6m", "pass", "inquiries", **counts))
 
     if not hard.refer_income_unverified:
-        step(
-            TraceStep(
-                "hard_rules.refer_income_unverified",
-                "off",
-                "the policy does not refer on unverified income",
-            )
-        )
+        step(_step("hard_rules.refer_income_unverified", "off", "income.unverified.off"))
     elif profile.income_verified is True:
-        step(TraceStep("hard_rules.refer_income_unverified", "pass", "income verified"))
+        step(_step("hard_rules.refer_income_unverified", "pass", "income.verified"))
     else:
-        refers.append(Reason(rc.INCOME_NOT_VERIFIED, "income not verified", None, "monthly_income"))
-        step(TraceStep("hard_rules.refer_income_unverified", "refer", "income not verified"))
+        refers.append(_reason(rc.INCOME_NOT_VERIFIED, "income.unverified", None, "monthly_income"))
+        step(_step("hard_rules.refer_income_unverified", "refer", "income.unverified"))
 
     income = _decimal_value(profile.monthly_income)
     if income is None:
-        refer_missing(
-            "data.monthly_income",
-            "monthly_income",
-            "monthly income not on file",
-            "monthly income not on file: the limit cannot be worked out",
-        )
+        refer_missing("data.monthly_income", "monthly_income", "income.missing")
     existing = _decimal_value(profile.existing_monthly_debt)
     if existing is None:
-        refer_missing(
-            "data.existing_monthly_debt",
-            "existing_monthly_debt",
-            "existing monthly debt payments not on file",
-            "existing monthly debt payments not on file: debt-to-income cannot be "
-            "checked (counted as 0 for the proposed limit)",
-        )
+        refer_missing("data.existing_monthly_debt", "existing_monthly_debt", "debt.missing")
 
     # ---- scorecard
     score = policy.base_points
-    score_steps = [
-        TraceStep(
-            "scorecard.base_points", str(score), f"every applicant starts with {score} points"
-        )
-    ]
+    score_steps = [_step("scorecard.base_points", str(score), "score.base", score=score)]
     factors: list[tuple[int, int, Characteristic, object, Band | None]] = []
     for order, ch in enumerate(policy.characteristics):
         attribute = ch.attribute
         kind = ch.kind
+        about = _about(ch)
         band = None
         if kind == CATEGORY:
             value = getattr(profile, attribute)
             if value is None:
                 points = ch.missing_points
-                detail = f"{ch.label} not on file: {points:+d} points"
+                detail = ("score.missing", {"points": points})
             elif isinstance(value, str) and value in ch.category_points:
                 points = ch.category_points[value]
-                detail = f"{ch.label} is {value}: {points:+d} points"
+                detail = ("score.category", {"value": value, "points": points})
             else:  # a category the scorecard does not list scores as missing
                 value = str(value)
                 points = ch.missing_points
-                detail = f"{ch.label} {value!r} is not on the scorecard: {points:+d} points"
+                detail = ("score.unlisted", {"value_repr": repr(value), "points": points})
         else:
             if attribute == "debt_to_income":
                 value = debt_to_income(existing, income)
@@ -1271,25 +1195,23 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
                 value = _decimal_value(getattr(profile, attribute))
             if value is None:
                 points = ch.missing_points
-                detail = f"{ch.label} not on file: {points:+d} points"
+                detail = ("score.missing", {"points": points})
             else:
                 band = ch.bands[bisect_right(ch.lower_bounds, value)]
                 points = band.points
                 detail = (
-                    f"{ch.label} is {_fmt_value(value, kind)}: band {band.description}, "
-                    f"{points:+d} points"
+                    "score.band",
+                    {"value": value, "band": _band(band), "points": points},
                 )
         if value is None and attribute in hard.refer_if_missing:
-            refers.append(Reason(rc.MISSING_DATA, f"{ch.label} not on file", None, attribute))
+            refers.append(_reason(rc.MISSING_DATA, "missing", None, attribute, **about))
             trace.append(
-                TraceStep(
-                    f"hard_rules.refer_if_missing.{attribute}",
-                    "refer",
-                    f"{ch.label} not on file",
-                )
+                _step(f"hard_rules.refer_if_missing.{attribute}", "refer", "missing", **about)
             )
         score += points
-        score_steps.append(TraceStep(f"scorecard.{attribute}", f"{points:+d}", detail))
+        score_steps.append(
+            _step(f"scorecard.{attribute}", f"{points:+d}", detail[0], **about, **detail[1])
+        )
         lost = ch.best_points - points
         if lost > 0:
             factors.append((lost, order, ch, value, band))
@@ -1303,167 +1225,160 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
         else:
             present = getattr(profile, attribute) is not None
         if not present:
-            label = ATTRIBUTES[attribute][1]
-            refers.append(Reason(rc.MISSING_DATA, f"{label} not on file", None, attribute))
+            refers.append(_reason(rc.MISSING_DATA, "missing", None, attribute, attribute=attribute))
             trace.append(
-                TraceStep(
-                    f"hard_rules.refer_if_missing.{attribute}", "refer", f"{label} not on file"
+                _step(
+                    f"hard_rules.refer_if_missing.{attribute}",
+                    "refer",
+                    "missing",
+                    attribute=attribute,
                 )
             )
     trace.extend(score_steps)
-    step(TraceStep("scorecard.total", str(score), f"score {score}"))
+    step(_step("scorecard.total", str(score), "score.total", score=score))
 
     # ---- grade
     grade, cut_off = grade_for(score, [(cut.grade, cut.min_score) for cut in policy.grades])
     grade_outcome = policy.outcomes[grade]
-    reached = (
-        f"score {score} reaches grade {grade}'s cut-off {cut_off}"
-        if cut_off is not None
-        else f"score {score} is below every other cut-off"
-    )
-    step(TraceStep("grade", grade, f"{reached}; the policy says {grade_outcome} for grade {grade}"))
+    graded = {"score": score, "grade": grade, "outcome": grade_outcome}
+    if cut_off is not None:
+        step(_step("grade", grade, "grade.reached", cut_off=cut_off, **graded))
+    else:
+        step(_step("grade", grade, "grade.lowest", **graded))
 
     # ---- limit and DTI
     limit = ZERO
     limit_declines: list[Reason] = []
     dti_refer: Reason | None = None
     if declines:
-        step(TraceStep("limits", "skipped", "declined by a hard rule: no limit"))
+        step(_step("limits", "skipped", "limit.skipped.hard_rule"))
     elif grade_outcome == "decline":
-        step(TraceStep("limits", "skipped", f"grade {grade} is declined: no limit"))
+        step(_step("limits", "skipped", "limit.skipped.grade", grade=grade))
     elif income is None:
-        step(TraceStep("limits", "skipped", "monthly income not on file: no limit"))
+        step(_step("limits", "skipped", "limit.skipped.income"))
     else:
         rule = policy.limits[grade]
         path = f"limits.{grade}"
         debt = existing if existing is not None else ZERO
         by_income = income * rule.income_multiple
         step(
-            TraceStep(
+            _step(
                 f"{path}.income_multiple",
                 money_str(quantize_money(by_income)),
-                f"monthly income {fmt_money(income)} × {rule.income_multiple} = "
-                f"{fmt_money(by_income)}",
+                "limit.by_income",
+                income=income,
+                multiple=str(rule.income_multiple),
+                by_income=by_income,
             )
         )
         allowed = income * rule.dti_ceiling
         available = allowed - debt
+        room = {"ceiling": rule.dti_ceiling, "allowed": allowed, "debt": debt}
         step(
-            TraceStep(
+            _step(
                 f"{path}.dti_ceiling",
                 money_str(quantize_money(available)),
-                f"debt payments may take {fmt_ratio(rule.dti_ceiling)} of income = "
-                f"{fmt_money(allowed)} a month; existing payments of {fmt_money(debt)} "
-                f"leave {fmt_money(available)}",
+                "limit.allowed",
+                available=available,
+                **room,
             )
         )
         if available <= 0:
-            text = (
-                f"existing debt payments of {fmt_money(debt)} a month already use the "
-                f"{fmt_money(allowed)} the policy allows ({fmt_ratio(rule.dti_ceiling)} of "
-                f"income)"
-            )
             limit_declines.append(
-                Reason(rc.NO_REPAYMENT_CAPACITY, text, None, "existing_monthly_debt")
+                _reason(
+                    rc.NO_REPAYMENT_CAPACITY,
+                    "limit.no_capacity",
+                    None,
+                    "existing_monthly_debt",
+                    **room,
+                )
             )
-            step(TraceStep(f"{path}.capacity", "decline", text))
+            step(_step(f"{path}.capacity", "decline", "limit.no_capacity", **room))
         else:
             if debt > 0:
                 scaled = rule.income_multiple * available / rule.dti_ceiling
                 step(
-                    TraceStep(
+                    _step(
                         f"{path}.capacity",
                         money_str(quantize_money(scaled)),
-                        f"existing payments leave {fmt_ratio(available / allowed)} of the "
-                        f"allowed payments, so the limit is {fmt_money(by_income)} × "
-                        f"{fmt_ratio(available / allowed)} = {fmt_money(scaled)}",
+                        "limit.scaled",
+                        share=available / allowed,
+                        by_income=by_income,
+                        scaled=scaled,
                     )
                 )
             else:
                 scaled = by_income
-                step(
-                    TraceStep(
-                        f"{path}.capacity",
-                        money_str(quantize_money(scaled)),
-                        "no existing debt payments: the income-based limit stands",
-                    )
-                )
+                step(_step(f"{path}.capacity", money_str(quantize_money(scaled)), "limit.no_debt"))
             capped = min(scaled, rule.max_limit, HOUSEHOLD_CAP)
             if capped < scaled:
-                which = (
-                    "the household cap"
-                    if capped == HOUSEHOLD_CAP < rule.max_limit
-                    else f"grade {grade}'s max_limit"
-                )
+                household = capped == HOUSEHOLD_CAP < rule.max_limit
                 step(
-                    TraceStep(
+                    _step(
                         f"{path}.max_limit",
                         money_str(quantize_money(capped)),
-                        f"{fmt_money(scaled)} is capped at {which}, {fmt_money(capped)}",
+                        "limit.capped.household" if household else "limit.capped.grade",
+                        scaled=scaled,
+                        capped=capped,
+                        **({} if household else {"grade": grade}),
                     )
                 )
             else:
                 step(
-                    TraceStep(
+                    _step(
                         f"{path}.max_limit",
                         "pass",
-                        f"{fmt_money(scaled)} is within grade {grade}'s max_limit "
-                        f"{fmt_money(rule.max_limit)}",
+                        "limit.within_max",
+                        scaled=scaled,
+                        grade=grade,
+                        max_limit=rule.max_limit,
                     )
                 )
             rounded = to_multiple(capped, policy.rounding)
             step(
-                TraceStep(
+                _step(
                     "rounding",
                     money_str(rounded),
-                    f"{fmt_money(capped)} rounded down to a multiple of "
-                    f"{policy.rounding} = {fmt_money(rounded)}",
+                    "limit.rounded",
+                    capped=capped,
+                    unit=str(policy.rounding),
+                    rounded=rounded,
                 )
             )
             if rounded < rule.min_limit or rounded <= 0:
-                text = (
-                    f"the limit the policy allows, {fmt_money(rounded)}, is below its "
-                    f"minimum of {fmt_money(rule.min_limit)}"
-                    if rounded < rule.min_limit
-                    else f"the limit the policy allows comes out at {fmt_money(rounded)}"
-                )
-                limit_declines.append(Reason(rc.LIMIT_BELOW_MINIMUM, text))
-                step(TraceStep(f"{path}.min_limit", "decline", text))
+                if rounded < rule.min_limit:
+                    message = "limit.below_min"
+                    params = {"rounded": rounded, "min_limit": rule.min_limit}
+                else:
+                    message, params = "limit.zero", {"rounded": rounded}
+                limit_declines.append(_reason(rc.LIMIT_BELOW_MINIMUM, message, **params))
+                step(_step(f"{path}.min_limit", "decline", message, **params))
             else:
                 limit = rounded
                 step(
-                    TraceStep(
+                    _step(
                         f"{path}.min_limit",
                         "pass",
-                        f"{fmt_money(rounded)} is at least the minimum {fmt_money(rule.min_limit)}",
+                        "limit.at_least_min",
+                        rounded=rounded,
+                        min_limit=rule.min_limit,
                     )
                 )
         if request is None:
-            step(TraceStep("dti", "skipped", "no loan requested: only the limit is assessed"))
+            step(_step("dti", "skipped", "dti.skipped"))
         else:
             new_payment = _decimal_value(request.new_monthly_payment)
             if new_payment is None:
-                refer_missing(
-                    "dti",
-                    None,
-                    "the new loan's monthly payment is unknown",
-                    "the new loan's monthly payment is unknown: debt-to-income with "
-                    "the new loan cannot be checked",
-                )
+                refer_missing("dti", None, "dti.payment.missing")
             else:
                 total = debt + new_payment
-                text = (
-                    f"existing payments of {fmt_money(debt)} plus the new loan's "
-                    f"{fmt_money(new_payment)} a month come to {fmt_money(total)}, "
-                    f"{'more than' if total > allowed else 'within'} the "
-                    f"{fmt_money(allowed)} ({fmt_ratio(rule.dti_ceiling)} of income) the "
-                    f"policy allows"
-                )
+                message = "dti.over" if total > allowed else "dti.within"
+                params = {"payment": new_payment, "total": total, **room}
                 if total > allowed:
-                    dti_refer = Reason(rc.DTI_EXCEEDED, text, None, "debt_to_income")
-                    step(TraceStep("dti", "refer", text))
+                    dti_refer = _reason(rc.DTI_EXCEEDED, message, None, "debt_to_income", **params)
+                    step(_step("dti", "refer", message, **params))
                 else:
-                    step(TraceStep("dti", "pass", text))
+                    step(_step("dti", "pass", message, **params))
 
     # ---- outcome and reasons
     # Missing or unverified data refers rather than declines on a score it dragged down: a
@@ -1495,15 +1410,11 @@ def _evaluate(profile: RiskProfile, policy: Policy, request: LoanRequest | None)
         outcome, reasons = "approve", []
     if outcome == "decline":
         limit = ZERO
-    step(
-        TraceStep(
-            "outcome",
-            outcome,
-            "; ".join(r.text for r in reasons)
-            if reasons
-            else f"grade {grade}, limit {fmt_money(limit)}",
-        )
-    )
+    if reasons:
+        listed = [{"message": r.message, "params": r.params} for r in reasons]
+        step(_step("outcome", outcome, "outcome.reasons", reasons=listed))
+    else:
+        step(_step("outcome", outcome, "outcome.approve", grade=grade, limit=limit))
     return Decision(outcome, score, grade, limit, reasons, trace)
 
 
@@ -1511,32 +1422,28 @@ def _score_reasons(score, grade, grade_outcome, factors, already_reported) -> li
     """LOW_GRADE, then the characteristics that cost the most points against their best band
     (ties in scorecard order), at most MAX_SCORE_FACTORS, skipping a missing attribute already
     reported as a missing-data refer."""
-    verb = "declines" if grade_outcome == "decline" else "refers"
-    reasons = [Reason(rc.LOW_GRADE, f"score {score} is grade {grade}, which the policy {verb}")]
+    message = "grade.declines" if grade_outcome == "decline" else "grade.refers"
+    reasons = [_reason(rc.LOW_GRADE, message, score=score, grade=grade)]
     ranked = sorted(factors, key=lambda f: (-f[0], f[1]))
     for lost, _, ch, value, band in ranked:
         if len(reasons) > MAX_SCORE_FACTORS:
             break
         if value is None and ch.attribute in already_reported:
             continue
+        about = _about(ch)
         if value is None:
-            text = f"{ch.label} not on file"
+            message, params = "missing", {}
         elif ch.kind == CATEGORY:
             if value not in ch.category_points:
-                text = f"{ch.label} {value!r} is not on the scorecard"
+                message, params = "factor.unlisted", {"value_repr": repr(value)}
             else:
                 best = max(ch.categories, key=lambda c: c[1])[0]
-                text = f"{ch.label} is {value}, {lost} points below the best category ({best})"
+                message = "factor.category"
+                params = {"value": value, "lost": lost, "best": best}
         elif band is not None and band.points == ch.worst_points:
-            text = (
-                f"{ch.label} is {_fmt_value(value, ch.kind)}, in the lowest-scoring band "
-                f"({band.description})"
-            )
+            message, params = "factor.lowest", {"value": value, "band": _band(band)}
         else:
-            description = band.description if band is not None else "?"
-            text = (
-                f"{ch.label} is {_fmt_value(value, ch.kind)}, in band {description}, "
-                f"{lost} points below the best band"
-            )
-        reasons.append(Reason(rc.LOW_SCORE, text, lost, ch.attribute))
+            message = "factor.band"
+            params = {"value": value, "band": _band(band), "lost": lost}
+        reasons.append(_reason(rc.LOW_SCORE, message, lost, ch.attribute, **about, **params))
     return reasons

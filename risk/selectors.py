@@ -19,6 +19,7 @@ from django.db.models import (
 )
 from django.db.models import DecimalField as MoneyDecimal
 from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext as _
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, BucketChange, Installment, Loan, LoanStatus
@@ -42,7 +43,9 @@ def active_policy() -> tuple[CreditPolicy, Policy]:
     record = CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).first()
     if record is None:
         raise LendingError(
-            LendingErrorCode.NOT_FOUND, "no credit policy is active; activate one", field="policy"
+            LendingErrorCode.NOT_FOUND,
+            _("no credit policy is active; activate one"),
+            field="policy",
         )
     return record, parse_policy(record.definition)
 

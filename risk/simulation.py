@@ -183,7 +183,9 @@ def simulate_policy(*, version: int, as_of: date | None = None, chunk: int = CHU
     record = CreditPolicy.objects.filter(version=version).first()
     if record is None:
         raise LendingError(
-            LendingErrorCode.NOT_FOUND, f"no credit policy version {version}", field="version"
+            LendingErrorCode.NOT_FOUND,
+            _("no credit policy version %(version)s") % {"version": version},
+            field="version",
         )
     candidate = _Tally(record, policy_parse(record.definition))
     active_record = CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).first()

@@ -27,6 +27,7 @@ from debt_collection.models import (
 )
 from debt_collection.selectors import active_policy, case_priority
 from debt_collection.services.common import lock_case
+from debt_collection.shipped_texts import source_text
 from lending.access import require, stored_user
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, EmergencyContact
@@ -81,7 +82,9 @@ def refusal_message(breach: compliance.Breach) -> str:
     return _("%(rule)s: %(text)s (source: %(source)s)") % {
         "rule": names[breach.rule],
         "text": text,
-        "source": breach.source or _("the active compliance policy"),
+        "source": source_text(breach.source)
+        if breach.source
+        else _("the active compliance policy"),
     }
 
 

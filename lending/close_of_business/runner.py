@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lending.access import Perm, require, stored_user
 from lending.close_of_business.registry import book_steps, chunked_steps
@@ -83,29 +84,34 @@ def _check_order(business_date: date) -> None:
     if business_date >= timezone.localdate():
         raise LendingError(
             LendingErrorCode.OUT_OF_ORDER,
-            f"{business_date} has not ended yet; the latest date that can close is "
-            f"{timezone.localdate() - timedelta(days=1)}",
+            _("%(date)s has not ended yet; the latest date that can close is %(latest)s")
+            % {"date": business_date, "latest": timezone.localdate() - timedelta(days=1)},
             field="business_date",
         )
     running = BusinessDayRun.objects.filter(status=RunStatus.RUNNING).first()
     if running:
         raise LendingError(
             LendingErrorCode.RUN_IN_PROGRESS,
-            f"the close of {running.business_date} is in progress (started "
-            f"{running.started_at:%Y-%m-%d %H:%M}); only one close runs at a time",
+            _(
+                "the close of %(date)s is in progress (started %(started)s); only one close "
+                "runs at a time"
+            )
+            % {"date": running.business_date, "started": f"{running.started_at:%Y-%m-%d %H:%M}"},
             field="business_date",
         )
     last = last_closed_date()
     if last is not None and business_date <= last:
         raise LendingError(
             LendingErrorCode.OUT_OF_ORDER,
-            f"{business_date} is before the last closed date {last}; dates close in order",
+            _("%(date)s is before the last closed date %(last)s; dates close in order")
+            % {"date": business_date, "last": last},
             field="business_date",
         )
     if last is not None and business_date > last + timedelta(days=1):
         raise LendingError(
             LendingErrorCode.OUT_OF_ORDER,
-            f"close {last + timedelta(days=1)} first: dates close in order, one at a time",
+            _("close %(date)s first: dates close in order, one at a time")
+            % {"date": last + timedelta(days=1)},
             field="business_date",
         )
 
@@ -115,7 +121,7 @@ def business_day_begin(
     *, business_date: date, acting_user, chunk_size: int | None = None
 ) -> BusinessDayRun:
     """Open the run for a date (or reopen a failed one) and cut its loans into chunks."""
-    require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to="run the close of business")
+    require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to=_("run the close of business"))
     if chunk_size is not None:
         check_count(chunk_size, field="chunk_size")
     check_date(business_date, field="business_date")
@@ -126,7 +132,8 @@ def business_day_begin(
     if run and run.status == RunStatus.RUNNING:
         raise LendingError(
             LendingErrorCode.RUN_IN_PROGRESS,
-            f"the close of {business_date} is already running; a second start is refused",
+            _("the close of %(date)s is already running; a second start is refused")
+            % {"date": business_date},
             field="business_date",
         )
     if run:  # a failed date: retry only what did not finish
@@ -152,7 +159,8 @@ def business_day_begin(
     except IntegrityError:
         raise LendingError(
             LendingErrorCode.RUN_IN_PROGRESS,
-            f"the close of {business_date} was started by someone else just now",
+            _("the close of %(date)s was started by someone else just now")
+            % {"date": business_date},
             field="business_date",
         ) from None
     chunk_size = chunk_size or settings.CLOSE_OF_BUSINESS_CHUNK_SIZE
@@ -304,7 +312,7 @@ def close_business_days(
     """Close every date up to `until` in order, synchronously; stop at the first failure.
     `on_date` hears of each date as soon as it is finished (done or failed), so a caller that
     is stopped later has still reported what was closed."""
-    require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to="run the close of business")
+    require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to=_("run the close of business"))
     if chunk_size is not None:
         check_count(chunk_size, field="chunk_size")
     check_date(until, field="business_date")
@@ -313,8 +321,8 @@ def close_business_days(
         # first and the request refused only on reaching today.
         raise LendingError(
             LendingErrorCode.OUT_OF_ORDER,
-            f"{until} has not ended yet; the latest date that can close is "
-            f"{timezone.localdate() - timedelta(days=1)}",
+            _("%(date)s has not ended yet; the latest date that can close is %(latest)s")
+            % {"date": until, "latest": timezone.localdate() - timedelta(days=1)},
             field="business_date",
         )
     runs = []
@@ -324,7 +332,8 @@ def close_business_days(
         if run is None:
             raise LendingError(
                 LendingErrorCode.OUT_OF_ORDER,
-                f"{until} is before the last closed date {last}; dates close in order",
+                _("%(date)s is before the last closed date %(last)s; dates close in order")
+                % {"date": until, "last": last},
                 field="business_date",
             )
         raise AlreadyClosed(run)
@@ -402,7 +411,7 @@ def business_day_worker(run: BusinessDayRun) -> str | None:
             )
             row = cursor.fetchone()
         if row:
-            return f"the process of database session {row[0]} is closing it"
+            return _("the process of database session %(pid)s is closing it") % {"pid": row[0]}
     try:
         with transaction.atomic():
             list(
@@ -413,7 +422,7 @@ def business_day_worker(run: BusinessDayRun) -> str | None:
                 .values_list("pk", flat=True)
             )
     except DatabaseError:  # PostgreSQL: lock not available
-        return "a worker holds one of its chunks"
+        return _("a worker holds one of its chunks")
     return None
 
 
@@ -422,21 +431,25 @@ def business_day_abandon(*, run_id: int, reason: str, acting_user) -> BusinessDa
     """Mark a run stuck in 'running' (its worker died) as failed, so it can be retried.
     Committed chunks stay done; the retry runs only the rest. Refused while a worker is still
     on it (business_day_worker)."""
-    require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to="run the close of business")
+    require(acting_user, Perm.RUN_CLOSE_OF_BUSINESS, to=_("run the close of business"))
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     run = BusinessDayRun.objects.select_for_update().get(pk=run_id)
     if run.status != RunStatus.RUNNING:
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
-            f"the close of {run.business_date} is {run.get_status_display().lower()}, not running",
+            _("the close of %(date)s is %(status)s, not running")
+            % {"date": run.business_date, "status": run.get_status_display().lower()},
             field="status",
         )
     worker = business_day_worker(run)
     if worker:
         raise LendingError(
             LendingErrorCode.RUN_IN_PROGRESS,
-            f"the close of {run.business_date} is not stuck: {worker}. Wait for it to finish, "
-            "or stop that process first",
+            _(
+                "the close of %(date)s is not stuck: %(worker)s. Wait for it to finish, or stop "
+                "that process first"
+            )
+            % {"date": run.business_date, "worker": worker},
             field="status",
         )
     run.status = RunStatus.FAILED

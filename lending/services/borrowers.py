@@ -8,7 +8,7 @@ from django.db.models.deletion import Collector
 from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
-from lending.errors import LendingError, LendingErrorCode
+from lending.errors import LendingError, LendingErrorCode, translated
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
 from lending.models import Borrower, EmergencyContact
 from lending.pii import masked
@@ -27,7 +27,7 @@ EDITABLE = {
 
 
 def _identity_error(exc: IdentityError) -> LendingError:
-    return LendingError(LendingErrorCode.INVALID, exc.message, field=exc.field)
+    return LendingError(LendingErrorCode.INVALID, translated(exc), field=exc.field)
 
 
 def _apply_identity(borrower: Borrower, national_id: str, dob: date | None, sex: str | None):
@@ -39,11 +39,14 @@ def _apply_identity(borrower: Borrower, national_id: str, dob: date | None, sex:
     if dob and dob != parsed.date_of_birth:
         raise LendingError(
             LendingErrorCode.INVALID,
-            f"does not match the national ID, which gives {parsed.date_of_birth}",
+            _("does not match the national ID, which gives %(date)s")
+            % {"date": parsed.date_of_birth},
             field="date_of_birth",
         )
     if sex and sex != parsed.sex:
-        raise LendingError(LendingErrorCode.INVALID, "does not match the national ID", field="sex")
+        raise LendingError(
+            LendingErrorCode.INVALID, _("does not match the national ID"), field="sex"
+        )
     borrower.national_id = parsed.number
     borrower.date_of_birth = parsed.date_of_birth
     borrower.sex = parsed.sex
@@ -51,17 +54,19 @@ def _apply_identity(borrower: Borrower, national_id: str, dob: date | None, sex:
 
 def _validate(borrower: Borrower) -> None:
     if not borrower.full_name.strip():
-        raise LendingError(LendingErrorCode.REQUIRED, "is required", field="full_name")
+        raise LendingError(LendingErrorCode.REQUIRED, _("is required"), field="full_name")
     try:
         borrower.mobile = normalize_mobile(borrower.mobile)
     except IdentityError as exc:
         raise _identity_error(exc) from None
     if borrower.monthly_income is not None and borrower.monthly_income < 0:
-        raise LendingError(LendingErrorCode.INVALID, "must not be negative", field="monthly_income")
+        raise LendingError(
+            LendingErrorCode.INVALID, _("must not be negative"), field="monthly_income"
+        )
     if borrower.is_blacklisted and not borrower.blacklist_reason.strip():
         raise LendingError(
             LendingErrorCode.REQUIRED,
-            "a blacklisted borrower needs a reason",
+            _("a blacklisted borrower needs a reason"),
             field="blacklist_reason",
         )
 
@@ -81,7 +86,7 @@ def _save(borrower: Borrower) -> None:
     except IntegrityError:
         raise LendingError(
             LendingErrorCode.DUPLICATE,
-            "a borrower with this national ID already exists",
+            _("a borrower with this national ID already exists"),
             field="national_id",
         ) from None
 
@@ -98,10 +103,10 @@ def borrower_create(
     emergency_contacts: list[dict] | None = None,
     **profile,
 ) -> Borrower:
-    require(acting_user, Perm.ADD_BORROWER, to="add borrowers")
+    require(acting_user, Perm.ADD_BORROWER, to=_("add borrowers"))
     unknown = set(profile) - EDITABLE
     if unknown:
-        raise LendingError(LendingErrorCode.INVALID, "unknown field", field=sorted(unknown)[0])
+        raise LendingError(LendingErrorCode.INVALID, _("unknown field"), field=sorted(unknown)[0])
     borrower = Borrower(full_name=full_name.strip(), mobile=mobile, **profile)
     _apply_identity(borrower, national_id, date_of_birth, sex)
     _validate(borrower)
@@ -114,11 +119,13 @@ def borrower_create(
 
 @transaction.atomic
 def borrower_update(*, borrower_id: int, acting_user, **changes) -> Borrower:
-    require(acting_user, Perm.CHANGE_BORROWER, to="change borrowers")
+    require(acting_user, Perm.CHANGE_BORROWER, to=_("change borrowers"))
     borrower = Borrower.objects.select_for_update().get(pk=borrower_id)
     unknown = set(changes) - EDITABLE - {"national_id", "date_of_birth", "sex"}
     if unknown:
-        raise LendingError(LendingErrorCode.INVALID, "cannot be changed", field=sorted(unknown)[0])
+        raise LendingError(
+            LendingErrorCode.INVALID, _("cannot be changed"), field=sorted(unknown)[0]
+        )
     before = {name: _audited(name, getattr(borrower, name)) for name in changes}
     for name in EDITABLE & set(changes):
         setattr(borrower, name, changes[name])
@@ -147,13 +154,15 @@ def contact_fields(borrower: Borrower, name: str, phone: str) -> tuple[str, str]
     """An emergency contact's name and phone as stored, or the LendingError naming the field
     (the admin's inline calls it to show the error on the field before anything is saved)."""
     if not name.strip():
-        raise LendingError(LendingErrorCode.REQUIRED, "is required", field="name")
+        raise LendingError(LendingErrorCode.REQUIRED, _("is required"), field="name")
     try:
         phone = normalize_mobile(phone, field="phone")
     except IdentityError as exc:
         raise _identity_error(exc) from None
     if phone == borrower.mobile:
-        raise LendingError(LendingErrorCode.INVALID, "is the borrower's own number", field="phone")
+        raise LendingError(
+            LendingErrorCode.INVALID, _("is the borrower's own number"), field="phone"
+        )
     return name.strip(), phone
 
 
@@ -171,7 +180,7 @@ def _audit_contact(action: str, contact: EmergencyContact, acting_user, **data) 
 def emergency_contact_add(
     *, borrower: Borrower, name: str, relation: str, phone: str, acting_user
 ) -> EmergencyContact:
-    require(acting_user, Perm.CHANGE_BORROWER, to="change borrowers")
+    require(acting_user, Perm.CHANGE_BORROWER, to=_("change borrowers"))
     name, phone = contact_fields(borrower, name, phone)
     contact = EmergencyContact.objects.create(
         borrower=borrower, name=name, relation=relation, phone=phone
@@ -185,7 +194,7 @@ def emergency_contact_update(
     *, contact_id: int, name: str, relation: str, phone: str, acting_user
 ) -> EmergencyContact:
     """Correct a contact: the same rules as adding one; the change is audited (phones masked)."""
-    require(acting_user, Perm.CHANGE_BORROWER, to="change borrowers")
+    require(acting_user, Perm.CHANGE_BORROWER, to=_("change borrowers"))
     contact = (
         EmergencyContact.objects.select_for_update().select_related("borrower").get(pk=contact_id)
     )
@@ -206,7 +215,7 @@ def emergency_contact_update(
 @transaction.atomic
 def emergency_contact_remove(*, contact_id: int, acting_user) -> None:
     """Remove a contact the borrower no longer names; the removal is audited."""
-    require(acting_user, Perm.CHANGE_BORROWER, to="change borrowers")
+    require(acting_user, Perm.CHANGE_BORROWER, to=_("change borrowers"))
     contact = EmergencyContact.objects.select_related("borrower").get(pk=contact_id)
     refusal = emergency_contact_in_use(contact)
     if refusal:
@@ -237,10 +246,10 @@ def emergency_contact_in_use(contact: EmergencyContact) -> LendingError | None:
 def borrower_reveal_pii(*, borrower_id: int, acting_user) -> Borrower:
     """Show one borrower's personal data unmasked: a deliberate step, permission-checked and
     audited (who looked at whose data, and when)."""
-    require(acting_user, Perm.VIEW_PII, to="see personal data unmasked")
+    require(acting_user, Perm.VIEW_PII, to=_("see personal data unmasked"))
     borrower = Borrower.objects.filter(pk=borrower_id).first()
     if borrower is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, "no such borrower", field="borrower")
+        raise LendingError(LendingErrorCode.NOT_FOUND, _("no such borrower"), field="borrower")
     audit_log(
         actor=acting_user,
         action="borrower.reveal_pii",

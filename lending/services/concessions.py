@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
 from lending.allocation import COMPONENTS, Parts
@@ -44,7 +45,12 @@ def _require_status(loan: Loan, status: LoanStatus, code: LendingErrorCode, what
     if loan.status != status:
         raise LendingError(
             code,
-            f"loan {loan.reference} is {LoanStatus(loan.status).label.lower()}; {what}",
+            _("loan %(loan)s is %(status)s; %(rule)s")
+            % {
+                "loan": loan.reference,
+                "status": str(LoanStatus(loan.status).label).lower(),
+                "rule": what,
+            },
             field="loan",
         )
 
@@ -72,7 +78,8 @@ def concession_value_date(loan: Loan, installments: list[Installment]) -> date:
         # re-live the loan around money it does not know yet.
         raise LendingError(
             LendingErrorCode.OUT_OF_ORDER,
-            f"the loan holds postings valued after {day}; wait until the nights reach them",
+            _("the loan holds postings valued after %(date)s; wait until the nights reach them")
+            % {"date": day},
             field="loan",
         )
     return day
@@ -94,30 +101,31 @@ def waiver_post(
 ) -> Transaction:
     """Forgive penalty (and interest fallen due) owed on an active loan: a WAIVER transaction
     settling them oldest installment first. Never more than is owed of each."""
-    require(acting_user, Perm.WAIVE_CHARGES, to="waive penalty or interest")
+    require(acting_user, Perm.WAIVE_CHARGES, to=_("waive penalty or interest"))
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     loan = lock_loan(loan_id)
     penalty = optional_amount(penalty, field="penalty", currency=loan.currency)
     interest = optional_amount(interest, field="interest", currency=loan.currency)
     if not penalty and not interest:
         raise LendingError(
-            LendingErrorCode.REQUIRED, "give the penalty or interest to waive", field="penalty"
+            LendingErrorCode.REQUIRED, _("give the penalty or interest to waive"), field="penalty"
         )
     _require_status(
-        loan, LoanStatus.ACTIVE, LendingErrorCode.LOAN_NOT_ACTIVE, "only active loans are waived"
+        loan, LoanStatus.ACTIVE, LendingErrorCode.LOAN_NOT_ACTIVE, _("only active loans are waived")
     )
     installments = loan_installments(loan)
     value_date = concession_value_date(loan, installments)
     states = installment_states(installments)
     owed = waivable(states, value_date)
-    for field, asked, limit in (
-        ("penalty", penalty, owed.penalty),
-        ("interest", interest, owed.interest),
+    for field, part, asked, limit in (
+        ("penalty", _("penalty"), penalty, owed.penalty),
+        ("interest", _("interest"), interest, owed.interest),
     ):
         if asked > limit:
             raise LendingError(
                 LendingErrorCode.OUT_OF_RANGE,
-                f"{money_str(asked)} is more than the {money_str(limit)} {field} owed",
+                _("%(asked)s is more than the %(owed)s %(part)s owed")
+                % {"asked": money_str(asked), "owed": money_str(limit), "part": part},
                 field=field,
             )
     lines = waiver_lines(states, value_date, penalty=penalty, interest=interest)
@@ -168,25 +176,35 @@ def loan_settle(
     `amount`, so the rest is forgiven — a SETTLEMENT_DISCOUNT settling everything still
     outstanding — and the loan closes, reason "settled". Credit the borrower holds is used
     first, in the same row (its `credit`), so the replay finds it where it was."""
-    require(acting_user, Perm.SETTLE_LOAN, to="close loans by settlement")
+    require(acting_user, Perm.SETTLE_LOAN, to=_("close loans by settlement"))
     reference = clean_text(reference, field="reference", max_length=100)
     check_date(agreed_on, field="agreed_on")
     check_date(due_by, field="due_by")
     if due_by < agreed_on:
         raise LendingError(
-            LendingErrorCode.INVALID, f"is before the agreement ({agreed_on})", field="due_by"
+            LendingErrorCode.INVALID,
+            _("is before the agreement (%(date)s)") % {"date": agreed_on},
+            field="due_by",
         )
     loan = lock_loan(loan_id)
     amount = parse_amount(amount, field="amount", currency=loan.currency)
     _require_status(
-        loan, LoanStatus.ACTIVE, LendingErrorCode.LOAN_NOT_ACTIVE, "only active loans are settled"
+        loan,
+        LoanStatus.ACTIVE,
+        LendingErrorCode.LOAN_NOT_ACTIVE,
+        _("only active loans are settled"),
     )
     received = received_between(loan, agreed_on, due_by)
     if received < amount:
         raise LendingError(
             LendingErrorCode.SETTLEMENT_NOT_PAID,
-            f"payments from {agreed_on} to {due_by} add up to {money_str(received)} of the "
-            f"{money_str(amount)} agreed",
+            _("payments from %(start)s to %(end)s add up to %(received)s of the %(agreed)s agreed")
+            % {
+                "start": agreed_on,
+                "end": due_by,
+                "received": money_str(received),
+                "agreed": money_str(amount),
+            },
             field="amount",
         )
     installments = loan_installments(loan)
@@ -253,7 +271,7 @@ def recovery_post(
     """Record money received on a written-off loan: a RECOVERY with no installment lines and
     no credit (the loan owes nothing any more), at most what was written off less what was
     recovered already. A retried request with the same key posts once."""
-    require(acting_user, Perm.POST_RECOVERY, to="post recoveries")
+    require(acting_user, Perm.POST_RECOVERY, to=_("post recoveries"))
     loan = lock_loan(loan_id)
     amount = parse_amount(amount, field="amount", currency=loan.currency)
     fields = cash_in_fields(
@@ -269,7 +287,7 @@ def recovery_post(
         loan,
         LoanStatus.WRITTEN_OFF,
         LendingErrorCode.LOAN_NOT_WRITTEN_OFF,
-        "recoveries are posted to written-off loans (post a repayment to an active one)",
+        _("recoveries are posted to written-off loans (post a repayment to an active one)"),
     )
     check_not_future(value_date, field="value_date")
     written_off_on = (
@@ -280,15 +298,16 @@ def recovery_post(
     if written_off_on and value_date < written_off_on:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"is before the write-off ({written_off_on}); money before it was a repayment",
+            _("is before the write-off (%(date)s); money before it was a repayment")
+            % {"date": written_off_on},
             field="value_date",
         )
     left = written_off_amount(loan) - recovered_amount(loan)
     if amount > left:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"{money_str(amount)} is more than the {money_str(left)} written off and not yet "
-            "recovered",
+            _("%(amount)s is more than the %(left)s written off and not yet recovered")
+            % {"amount": money_str(amount), "left": money_str(left)},
             field="amount",
         )
     with key_claimed(key, TransactionKind.RECOVERY):

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from lending.access import stored_user
 from lending.allocation import (
@@ -41,7 +42,7 @@ def lock_loan(loan_id: int) -> Loan:
         )
     except Loan.DoesNotExist:
         raise LendingError(
-            LendingErrorCode.NOT_FOUND, f"no loan with id {loan_id}", field="loan"
+            LendingErrorCode.NOT_FOUND, _("no loan with id %(id)s") % {"id": loan_id}, field="loan"
         ) from None
 
 
@@ -106,7 +107,7 @@ def post_transaction(
     if loan.credit_balance < 0:
         raise LendingError(
             LendingErrorCode.INVALID,
-            "the loan's credit balance cannot go below zero",
+            _("the loan's credit balance cannot go below zero"),
             field="amount",
         )
     refresh_loan_balances(loan, installments)
@@ -246,8 +247,13 @@ def posted_with_key(
     if existing and (existing.loan_id != loan.pk or existing.amount != amount):
         raise LendingError(
             LendingErrorCode.IDEMPOTENCY_CONFLICT,
-            f"key {key!r} was already used for a {existing.get_kind_display().lower()} of "
-            f"{existing.amount} to loan {existing.loan.reference}",
+            _("key %(key)r was already used for a %(kind)s of %(amount)s to loan %(loan)s")
+            % {
+                "key": key,
+                "kind": existing.get_kind_display().lower(),
+                "amount": existing.amount,
+                "loan": existing.loan.reference,
+            },
             field="idempotency_key",
         )
     return existing
@@ -265,6 +271,7 @@ def key_claimed(key: str, kind: TransactionKind):
             raise
         raise LendingError(
             LendingErrorCode.IDEMPOTENCY_CONFLICT,
-            f"key {key!r} is being used by another {kind.label.lower()}",
+            _("key %(key)r is being used by another %(kind)s")
+            % {"key": key, "kind": str(kind.label).lower()},
             field="idempotency_key",
         ) from None

@@ -7,10 +7,12 @@ from uuid import uuid4
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lending.access import Perm, require, stored_user
 from lending.allocation import COMPONENTS, Parts
-from lending.errors import LendingError, LendingErrorCode
+from lending.errors import LendingError, LendingErrorCode, translated
 from lending.models import Borrower, Installment, Loan, LoanProduct, LoanStatus, TransactionKind
 from lending.models.borrowers import KycStatus
 from lending.models.loans import LoanOrigin
@@ -54,12 +56,12 @@ ALLOWED_TRANSITIONS = {
 }
 
 VERB = {
-    LoanStatus.APPROVED: "approved",
-    LoanStatus.ACTIVE: "disbursed",
-    LoanStatus.CLOSED: "closed",
-    LoanStatus.REJECTED: "rejected",
-    LoanStatus.CANCELLED: "cancelled",
-    LoanStatus.WRITTEN_OFF: "written off",
+    LoanStatus.APPROVED: gettext_lazy("approved"),
+    LoanStatus.ACTIVE: gettext_lazy("disbursed"),
+    LoanStatus.CLOSED: gettext_lazy("closed"),
+    LoanStatus.REJECTED: gettext_lazy("rejected"),
+    LoanStatus.CANCELLED: gettext_lazy("cancelled"),
+    LoanStatus.WRITTEN_OFF: gettext_lazy("written off"),
 }
 
 
@@ -79,7 +81,8 @@ def transition(loan: Loan, to: LoanStatus) -> None:
     if to not in ALLOWED_TRANSITIONS[current]:
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
-            f"loan {loan.reference} is {current.label.lower()}; it cannot be {VERB[to]}",
+            _("loan %(loan)s is %(status)s; it cannot be %(verb)s")
+            % {"loan": loan.reference, "status": str(current.label).lower(), "verb": VERB[to]},
             field="status",
         )
     loan.status = to
@@ -136,13 +139,13 @@ def _book_pending(
     if borrower.is_blacklisted:
         raise LendingError(
             LendingErrorCode.BLACKLISTED,
-            f"borrower is blacklisted ({borrower.blacklist_reason})",
+            _("borrower is blacklisted (%(reason)s)") % {"reason": borrower.blacklist_reason},
             field="borrower",
         )
     if not product.is_active:
         raise LendingError(
             LendingErrorCode.PRODUCT_NOT_ACTIVE,
-            f"product {product.code} is not active",
+            _("product %(product)s is not active") % {"product": product.code},
             field="product",
         )
     check_loan_terms(
@@ -194,7 +197,7 @@ def _approve(loan: Loan, acting_user) -> None:
     if loan.borrower.kyc_status != KycStatus.VERIFIED:
         raise LendingError(
             LendingErrorCode.KYC_NOT_VERIFIED,
-            "the borrower's KYC is not verified; verify it before approving",
+            _("the borrower's KYC is not verified; verify it before approving"),
             field="borrower",
         )
     transition(loan, LoanStatus.APPROVED)
@@ -223,9 +226,9 @@ def loan_book_approved(
     brings loans contracted elsewhere, keeping their `reference` when one is given. No door
     approves a loan by itself."""
     if origin == LoanOrigin.MIGRATED:
-        require(acting_user, Perm.MIGRATE_LOAN, to="migrate loans onto the book")
+        require(acting_user, Perm.MIGRATE_LOAN, to=_("migrate loans onto the book"))
     else:
-        require(acting_user, Perm.APPROVE_LOAN, to="approve loans")
+        require(acting_user, Perm.APPROVE_LOAN, to=_("approve loans"))
     loan = _book_pending(
         borrower=borrower,
         product=product,
@@ -244,14 +247,14 @@ def loan_book_approved(
 @transaction.atomic
 def loan_reject(*, loan_id: int, reason: str, acting_user) -> Loan:
     """Reject a loan still pending (loans booked before applications were the only route)."""
-    require(acting_user, Perm.CANCEL_LOAN, to="reject or cancel loans")
+    require(acting_user, Perm.CANCEL_LOAN, to=_("reject or cancel loans"))
     return _close_application(loan_id, LoanStatus.REJECTED, reason, acting_user)
 
 
 @transaction.atomic
 def loan_cancel(*, loan_id: int, reason: str, acting_user) -> Loan:
     """Cancel a loan before disbursement (the borrower withdrew, the terms changed)."""
-    require(acting_user, Perm.CANCEL_LOAN, to="reject or cancel loans")
+    require(acting_user, Perm.CANCEL_LOAN, to=_("reject or cancel loans"))
     return _close_application(loan_id, LoanStatus.CANCELLED, reason, acting_user)
 
 
@@ -280,7 +283,7 @@ def schedule_terms_for(loan: Loan, start_date: date, first_due_date: date | None
             currency=loan.currency,
         )
     except ScheduleError as exc:
-        raise LendingError(LendingErrorCode.INVALID, exc.message, field=exc.field) from None
+        raise LendingError(LendingErrorCode.INVALID, translated(exc), field=exc.field) from None
 
 
 @transaction.atomic
@@ -290,17 +293,17 @@ def loan_disburse(
     """Pay the loan out: fix the schedule as installments and post the disbursement. The
     borrower is locked first (the order underwriting takes), then the loan's state and the
     registered checks (risk: the credit limit) are read again under that lock."""
-    require(acting_user, Perm.DISBURSE_LOAN, to="disburse loans")
+    require(acting_user, Perm.DISBURSE_LOAN, to=_("disburse loans"))
     check_not_future(disbursement_date, field="disbursement_date")
     borrower_id = Loan.objects.filter(pk=loan_id).values_list("borrower_id", flat=True).first()
     if borrower_id is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, "no such loan", field="loan")
+        raise LendingError(LendingErrorCode.NOT_FOUND, _("no such loan"), field="loan")
     Borrower.objects.select_for_update().filter(pk=borrower_id).first()
     loan = lock_loan(loan_id)
     transition(loan, LoanStatus.ACTIVE)
     if loan.borrower.is_blacklisted:
         raise LendingError(
-            LendingErrorCode.BLACKLISTED, "borrower is blacklisted", field="borrower"
+            LendingErrorCode.BLACKLISTED, _("borrower is blacklisted"), field="borrower"
         )
     for check in DISBURSEMENT_CHECKS:
         check(loan)
@@ -365,7 +368,7 @@ def cancel_unearned_interest(loan, installments, as_of: date, acting_user):
 @transaction.atomic
 def loan_write_off(*, loan_id: int, reason: str, value_date: date, acting_user) -> Loan:
     """Remove the outstanding balance from the book: interest only to the write-off date."""
-    require(acting_user, Perm.WRITE_OFF_LOAN, to="write off loans")
+    require(acting_user, Perm.WRITE_OFF_LOAN, to=_("write off loans"))
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     check_not_future(value_date, field="value_date")
     loan = lock_loan(loan_id)
@@ -375,7 +378,8 @@ def loan_write_off(*, loan_id: int, reason: str, value_date: date, acting_user) 
         # cancel interest already due as "unearned".
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"{value_date} is before the loan was disbursed ({loan.start_date})",
+            _("%(date)s is before the loan was disbursed (%(start)s)")
+            % {"date": value_date, "start": loan.start_date},
             field="value_date",
         )
     installments = loan_installments(loan)

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
 from lending.errors import LendingError, LendingErrorCode
@@ -14,9 +15,9 @@ def product_save(*, product: LoanProduct, acting_user) -> LoanProduct:
     """Create or update a product after every model rule (ranges, order, APR ceiling) passes."""
     creating = product.pk is None
     if creating:
-        require(acting_user, Perm.ADD_PRODUCT, to="create products")
+        require(acting_user, Perm.ADD_PRODUCT, to=_("create products"))
     else:
-        require(acting_user, Perm.CHANGE_PRODUCT, to="change products")
+        require(acting_user, Perm.CHANGE_PRODUCT, to=_("change products"))
     try:
         product.full_clean()
     except ValidationError as exc:

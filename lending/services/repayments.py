@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
 from lending.allocation import (
@@ -66,7 +67,7 @@ def _check_value_date(loan: Loan, value_date: date) -> None:
     if loan.start_date and value_date < loan.start_date:
         raise LendingError(
             LendingErrorCode.INVALID,
-            f"is before the loan was disbursed ({loan.start_date})",
+            _("is before the loan was disbursed (%(start)s)") % {"start": loan.start_date},
             field="value_date",
         )
 
@@ -78,20 +79,34 @@ def _check_overpayment(loan: Loan, amount: Decimal, payoff: Decimal, value_date:
     if amount > payoff + limit:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"{amount} is more than the payoff on {value_date} ({payoff}) plus the product's "
-            f"overpayment limit ({limit}); at most {payoff + limit} can be posted",
+            _(
+                "%(amount)s is more than the payoff on %(date)s (%(payoff)s) plus the "
+                "product's overpayment limit (%(limit)s); at most %(most)s can be posted"
+            )
+            % {
+                "amount": amount,
+                "date": value_date,
+                "payoff": payoff,
+                "limit": limit,
+                "most": payoff + limit,
+            },
             field="amount",
         )
 
 
-def _require_active(loan: Loan, what: str) -> None:
+def _require_active(loan: Loan) -> None:
     if loan.status != LoanStatus.ACTIVE:
         raise LendingError(
             LendingErrorCode.LOAN_NOT_ACTIVE,
-            f"loan {loan.reference} is {LoanStatus(loan.status).label.lower()}; "
-            f"{what} can only be posted to active loans",
+            _("loan %(loan)s is %(status)s; repayments can only be posted to active loans")
+            % {"loan": loan.reference, "status": _status(loan)},
             field="loan",
         )
+
+
+def _status(loan: Loan) -> str:
+    """The loan's status in words, in the active language ("closed", "已结清")."""
+    return str(LoanStatus(loan.status).label).lower()
 
 
 def _close_if_paid(loan: Loan) -> bool:
@@ -120,7 +135,7 @@ def repayment_post(
     Enough to pay the loan off on `value_date` (see payoff quote) closes it, with interest only
     to that date; anything beyond what is owed becomes a credit balance, never lost.
     """
-    require(acting_user, Perm.POST_REPAYMENT, to="post repayments")
+    require(acting_user, Perm.POST_REPAYMENT, to=_("post repayments"))
     loan = lock_loan(loan_id)
     amount = parse_amount(amount, field="amount", currency=loan.currency)
     fields = cash_in_fields(
@@ -132,7 +147,7 @@ def repayment_post(
     key = fields["idempotency_key"]
     if existing := posted_with_key(TransactionKind.REPAYMENT, key, loan, amount):
         return RepaymentResult(existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED)
-    _require_active(loan, "repayments")
+    _require_active(loan)
     _check_value_date(loan, value_date)
     installments = loan_installments(loan)
     quote = payoff_for(loan, installments, value_date)
@@ -222,7 +237,7 @@ def _post_relived(loan, installments, value_date, *, amount, acting_user, **fiel
 @transaction.atomic
 def loan_credit_apply(*, loan_id: int, as_of: date, acting_user) -> Transaction | None:
     """Let the credit balance pay installments that have fallen due (the nightly run calls it)."""
-    require(acting_user, Perm.POST_REPAYMENT, to="apply credit balances")
+    require(acting_user, Perm.POST_REPAYMENT, to=_("apply credit balances"))
     check_not_future(as_of, field="as_of")
     loan = lock_loan(loan_id)
     if loan.status != LoanStatus.ACTIVE:
@@ -237,14 +252,15 @@ def loan_credit_apply(*, loan_id: int, as_of: date, acting_user) -> Transaction 
 @transaction.atomic
 def loan_credit_refund(*, loan_id: int, amount=None, acting_user, note: str = "") -> Transaction:
     """Pay credit back to the borrower (all of it unless `amount` says less)."""
-    require(acting_user, Perm.REFUND_CREDIT, to="refund credit balances")
+    require(acting_user, Perm.REFUND_CREDIT, to=_("refund credit balances"))
     note = clean_text(note, field="note", max_length=255)
     loan = lock_loan(loan_id)
     amount = loan.credit_balance if amount is None else parse_amount(amount, field="amount")
     if amount <= 0 or amount > loan.credit_balance:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"the loan holds a credit of {loan.credit_balance}; cannot refund {amount}",
+            _("the loan holds a credit of %(credit)s; cannot refund %(amount)s")
+            % {"credit": loan.credit_balance, "amount": amount},
             field="amount",
         )
     refund = post_transaction(
@@ -309,7 +325,10 @@ def _reverse_exactly(loan, installments, original, reason, acting_user) -> Trans
     if loan.credit_balance < original.credit:
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
-            "the credit this payment left has since been refunded, so it can no longer be reversed",
+            _(
+                "the credit this payment left has since been refunded, so it can no longer be "
+                "reversed"
+            ),
             field="transaction",
         )
     rows = _reversal_rows(loan, installments, original, reason, acting_user, write=post_transaction)
@@ -319,30 +338,33 @@ def _reverse_exactly(loan, installments, original, reason, acting_user) -> Trans
 @transaction.atomic
 def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Transaction:
     """Undo a repayment exactly: its lines, the credit it added, and what was posted with it."""
-    require(acting_user, Perm.REVERSE_TRANSACTION, to="reverse transactions")
+    require(acting_user, Perm.REVERSE_TRANSACTION, to=_("reverse transactions"))
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     original = Transaction.objects.filter(pk=transaction_id).first()
     if original is None:
         raise LendingError(
-            LendingErrorCode.NOT_FOUND, f"no transaction {transaction_id}", field="transaction"
+            LendingErrorCode.NOT_FOUND,
+            _("no transaction %(id)s") % {"id": transaction_id},
+            field="transaction",
         )
     loan = lock_loan(original.loan_id)
     if original.kind != TransactionKind.REPAYMENT:
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
-            f"a {original.get_kind_display().lower()} cannot be reversed here; only repayments",
+            _("a %(kind)s cannot be reversed here; only repayments")
+            % {"kind": original.get_kind_display().lower()},
             field="transaction",
         )
     if Transaction.objects.filter(reverses=original).exists():
         raise LendingError(
             LendingErrorCode.ALREADY_REVERSED,
-            "this repayment is already reversed",
+            _("this repayment is already reversed"),
             field="transaction",
         )
     if loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
-            f"loan {loan.reference} is {LoanStatus(loan.status).label.lower()}",
+            _("loan %(loan)s is %(status)s") % {"loan": loan.reference, "status": _status(loan)},
             field="transaction",
         )
     try:

@@ -22,9 +22,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Min
+from django.utils.translation import gettext as _
 
 from lending.allocation import COMPONENTS, Parts, parse_allocation_order
-from lending.errors import LendingError, LendingErrorCode
+from lending.errors import LendingError, LendingErrorCode, translated
 from lending.models import (
     BucketChange,
     BusinessDayRun,
@@ -92,7 +93,7 @@ def _terms(loan: Loan) -> ReplayTerms:
     if lpr is None and loan.cost_cap_type == CostCapType.LPR_MULTIPLE:
         raise LendingError(
             LendingErrorCode.NOT_FOUND,
-            f"no LPR in force on {loan.start_date}; add it in the admin",
+            _("no LPR in force on %(date)s; add it in the admin") % {"date": loan.start_date},
             field="value_date",
         )
     return ReplayTerms(
@@ -171,8 +172,11 @@ def load_history(loan: Loan, installments: list[Installment], *, leave_out=()) -
         elif txn.kind not in DERIVED:
             raise LendingError(
                 LendingErrorCode.NOT_REVERSIBLE,
-                f"the loan holds a {txn.get_kind_display().lower()}; its history cannot be "
-                "re-lived from an earlier value date",
+                _(
+                    "the loan holds a %(kind)s; its history cannot be re-lived from an earlier "
+                    "value date"
+                )
+                % {"kind": txn.get_kind_display().lower()},
                 field="value_date",
             )
     return History(
@@ -225,7 +229,18 @@ def _relive(history: History, events, through: date | None, field: str) -> Repla
     try:
         return replay(history.rows, events, history.terms, nights=night_range(history, through))
     except ReplayError as exc:
-        raise LendingError(LendingErrorCode.NOT_REVERSIBLE, str(exc), field=field) from None
+        raise LendingError(LendingErrorCode.NOT_REVERSIBLE, translated(exc), field=field) from None
+
+
+def _component(name: str) -> str:
+    """A part of an installment in words, in the active language."""
+    words = {
+        "principal": _("principal"),
+        "interest": _("interest"),
+        "fee": _("fee"),
+        "penalty": _("penalty"),
+    }
+    return words.get(name, name)
 
 
 @dataclass
@@ -379,8 +394,16 @@ def _move_caches(loan, installments, relived: Relived, rows: Posted, value_date)
             if settled < 0 or settled > due:
                 raise LendingError(
                     LendingErrorCode.NOT_REVERSIBLE,
-                    f"installment {installment.seq} would hold {settled} of {due} {c} settled; "
-                    "the loan's history cannot be re-lived from this date",
+                    _(
+                        "installment %(seq)s would hold %(settled)s of %(due)s %(part)s "
+                        "settled; the loan's history cannot be re-lived from this date"
+                    )
+                    % {
+                        "seq": installment.seq,
+                        "settled": settled,
+                        "due": due,
+                        "part": _component(c),
+                    },
                     field=relived.field,
                 )
     Installment.objects.bulk_update(
@@ -396,7 +419,7 @@ def _move_caches(loan, installments, relived: Relived, rows: Posted, value_date)
     if loan.credit_balance < 0:
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
-            "the credit balance would go below zero",
+            _("the credit balance would go below zero"),
             field=relived.field,
         )
     refresh_loan_balances(loan, installments)

@@ -1,5 +1,6 @@
 """What the risk admin pages share: a decision's reasons and trace put in
-words an officer reads (the stored JSON is `risk.policy.Decision.as_dict()`)."""
+words an officer reads, in the officer's language (the stored JSON is
+`risk.policy.Decision.as_dict()`; the words come from `risk.reason_texts`)."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -7,8 +8,13 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from risk import reasons as rc
-from risk.policy import ATTRIBUTES
-from risk.services.underwriting import LIMIT_EXCEEDED, LIMIT_FROZEN
+from risk.reason_texts import (
+    category_text,
+    reason_meaning,
+    reason_text,
+    trace_detail,
+    trace_result,
+)
 
 # Rule paths of the trace whose value is one profile attribute (the rest are named by suffix).
 _RULE_ATTRIBUTE = {
@@ -20,7 +26,7 @@ _RULE_ATTRIBUTE = {
 
 
 def _label(attribute: str) -> str:
-    return ATTRIBUTES.get(attribute, (None, attribute.replace("_", " ")))[1]
+    return rc.attribute_label(attribute, language=rc.Language(gettext=_))
 
 
 def rule_label(rule: str) -> str:
@@ -95,6 +101,8 @@ def _value(rule: str, profile: dict) -> str:
         return rc.fmt_ratio(ratio)
     if attribute is None or attribute in ("base_points", "total"):
         return ""
+    if attribute == "employment_type" and profile.get(attribute):
+        return category_text(profile[attribute])
     return _show(profile.get(attribute)) if attribute in profile else ""
 
 
@@ -111,9 +119,9 @@ def trace_rows(decision) -> list[dict]:
                 "rule": rule,
                 "label": rule_label(rule),
                 "value": _value(rule, profile),
-                "result": "" if scored else result,
+                "result": "" if scored else trace_result(result),
                 "points": result if scored else "",
-                "detail": step.get("detail", ""),
+                "detail": trace_detail(step),
                 "kind": result if result in ("pass", "refer", "decline", "off") else "",
             }
         )
@@ -122,21 +130,15 @@ def trace_rows(decision) -> list[dict]:
 
 def reason_rows(decision) -> list[dict]:
     """Numbered in the template, most important first; the code's meaning under the text."""
-    # Underwriting adds these two when a limit, not the policy, refuses an approval.
-    meanings = {
-        LIMIT_EXCEEDED: _("the amount asked for does not fit in the available credit limit"),
-        LIMIT_FROZEN: _("the credit limit is frozen or closed"),
-    }
     rows = []
     for reason in decision.reasons or []:
         code = reason.get("code", "")
-        meaning = _(rc.CATALOGUE[code]) if code in rc.CATALOGUE else meanings.get(code, "")
         weight = reason.get("weight")
         rows.append(
             {
                 "code": code,
-                "text": reason.get("text", ""),
-                "meaning": meaning,
+                "text": reason_text(reason),
+                "meaning": reason_meaning(code),
                 "cost": _("cost %s points") % weight if weight else "",
             }
         )
@@ -148,7 +150,7 @@ def reasons_summary(decision) -> str:
     reasons = decision.reasons if decision is not None else []
     if not reasons:
         return ""
-    first = reasons[0].get("text", "")
+    first = reason_text(reasons[0])
     return (
         first
         if len(reasons) == 1

@@ -1,5 +1,6 @@
 """Output shapes of the risk endpoints."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from risk.models import (
@@ -10,10 +11,49 @@ from risk.models import (
     LimitIncreaseProposal,
     LoanApplication,
 )
+from risk.reason_texts import reason_text, trace_detail
+
+
+class ReasonOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable reason code (risk.reasons.CATALOGUE).")
+    text = serializers.CharField(help_text="The reason in words, in the request's language.")
+    weight = serializers.IntegerField(allow_null=True)
+    attribute = serializers.CharField(allow_null=True)
+
+
+class TraceStepOutput(serializers.Serializer):
+    rule = serializers.CharField()
+    result = serializers.CharField(help_text="pass, decline, refer, off, skipped, or a figure.")
+    detail = serializers.CharField(help_text="What the rule found, in the request's language.")
 
 
 class DecisionOutput(serializers.ModelSerializer):
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
+    reasons = serializers.SerializerMethodField()
+    trace = serializers.SerializerMethodField()
+
+    @extend_schema_field(ReasonOutput(many=True))
+    def get_reasons(self, decision) -> list[dict]:
+        return [
+            {
+                "code": reason.get("code", ""),
+                "text": reason_text(reason),
+                "weight": reason.get("weight"),
+                "attribute": reason.get("attribute"),
+            }
+            for reason in decision.reasons or []
+        ]
+
+    @extend_schema_field(TraceStepOutput(many=True))
+    def get_trace(self, decision) -> list[dict]:
+        return [
+            {
+                "rule": step.get("rule", ""),
+                "result": step.get("result", ""),
+                "detail": trace_detail(step),
+            }
+            for step in decision.trace or []
+        ]
 
     class Meta:
         model = Decision

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lending.access import Perm, require, require_other_person, stored_user
 from lending.errors import LendingError, LendingErrorCode
@@ -25,7 +26,7 @@ from risk.policy import HOUSEHOLD_CAP
 
 def lock_limit(borrower: Borrower) -> CreditLimit:
     """The borrower's limit row, locked (created at 0 if the borrower has none yet)."""
-    limit, _ = CreditLimit.objects.select_for_update().get_or_create(
+    limit, _created = CreditLimit.objects.select_for_update().get_or_create(
         borrower=borrower, defaults={"amount": ZERO}
     )
     return limit
@@ -47,7 +48,7 @@ def credit_limit_change(
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     limit = lock_limit(borrower)
     if amount is not None and amount < 0:
-        raise LendingError(LendingErrorCode.INVALID, "must not be negative", field="amount")
+        raise LendingError(LendingErrorCode.INVALID, _("must not be negative"), field="amount")
     before_amount, before_status = limit.amount, limit.status
     limit.amount = limit.amount if amount is None else amount
     limit.status = limit.status if status is None else status
@@ -80,8 +81,8 @@ def _check_open(limit: CreditLimit) -> None:
     if limit.status != LimitStatus.ACTIVE:
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
-            f"the credit limit is {limit.get_status_display().lower()}; only an active limit "
-            "can be raised",
+            _("the credit limit is %(status)s; only an active limit can be raised")
+            % {"status": limit.get_status_display().lower()},
             field="credit_limit",
         )
 
@@ -92,19 +93,19 @@ def check_increase(limit: CreditLimit, amount: Decimal) -> None:
     if amount <= limit.amount:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"must be above the current limit of {limit.amount}",
+            _("must be above the current limit of %(limit)s") % {"limit": limit.amount},
             field="proposed_amount",
         )
     if amount > HOUSEHOLD_CAP:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"must not exceed the household cap of {HOUSEHOLD_CAP}",
+            _("must not exceed the household cap of %(cap)s") % {"cap": HOUSEHOLD_CAP},
             field="proposed_amount",
         )
     if limit.proposals.filter(status=ProposalStatus.PROPOSED).exists():
         raise LendingError(
             LendingErrorCode.DUPLICATE,
-            "an increase proposal for this limit is already awaiting approval",
+            _("an increase proposal for this limit is already awaiting approval"),
             field="credit_limit",
         )
 
@@ -114,7 +115,7 @@ def limit_increase_propose(
     *, borrower: Borrower, amount, reason: str, acting_user
 ) -> LimitIncreaseProposal:
     """An analyst proposes a higher limit; another analyst decides it (four eyes)."""
-    require(acting_user, Perm.PROPOSE_LIMIT_INCREASE, to="propose limit increases")
+    require(acting_user, Perm.PROPOSE_LIMIT_INCREASE, to=_("propose limit increases"))
     amount = parse_amount(amount, field="proposed_amount")
     reason = clean_text(reason, field="reason", max_length=255, required=True)
     limit = lock_limit(borrower)
@@ -134,22 +135,22 @@ def limit_increase_propose(
 def _lock_proposal(proposal_id: int, acting_user) -> tuple[LimitIncreaseProposal, CreditLimit]:
     """The proposal and its limit, locked limit first: the order the nightly review takes
     them in (it withdraws proposals of limits it freezes), so the two never deadlock."""
-    require(acting_user, Perm.APPROVE_LIMIT_PROPOSAL, to="decide limit increase proposals")
+    require(acting_user, Perm.APPROVE_LIMIT_PROPOSAL, to=_("decide limit increase proposals"))
     if stored_user(acting_user) is None:
         raise LendingError(
-            LendingErrorCode.REQUIRED, "a risk analyst must decide a proposal", field="approver"
+            LendingErrorCode.REQUIRED, _("a risk analyst must decide a proposal"), field="approver"
         )
     found = LimitIncreaseProposal.objects.filter(pk=proposal_id)
     unlocked = found.select_related("credit_limit__borrower").first()
     if unlocked is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, "no such proposal", field="proposal")
+        raise LendingError(LendingErrorCode.NOT_FOUND, _("no such proposal"), field="proposal")
     limit = lock_limit(unlocked.credit_limit.borrower)
     proposal = found.select_for_update(of=("self",)).select_related("policy").get()
     if proposal.status != ProposalStatus.PROPOSED:
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
-            f"proposal {proposal.pk} is {proposal.get_status_display().lower()}, not awaiting "
-            "approval",
+            _("proposal %(id)s is %(status)s, not awaiting approval")
+            % {"id": proposal.pk, "status": proposal.get_status_display().lower()},
             field="status",
         )
     return proposal, limit
@@ -180,16 +181,16 @@ def limit_increase_approve(
     require_other_person(
         proposal.proposed_by_id,
         acting_user,
-        what="proposed this increase",
-        checker="another risk analyst must approve it",
+        what=_("proposed this increase"),
+        checker=_("another risk analyst must approve it"),
         field="approver",
     )
     _check_open(limit)
     if limit.amount != proposal.current_amount:
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
-            f"the limit changed from {proposal.current_amount} to {limit.amount} since the "
-            "proposal; reject it",
+            _("the limit changed from %(before)s to %(after)s since the proposal; reject it")
+            % {"before": proposal.current_amount, "after": limit.amount},
             field="credit_limit",
         )
     credit_limit_change(
@@ -210,6 +211,6 @@ def limit_increase_reject(
 ) -> LimitIncreaseProposal:
     """Keep the limit as it is; the next proposal needs a fresh run of on-time installments."""
     note = clean_text(note, field="note", max_length=255)
-    proposal, _ = _lock_proposal(proposal_id, acting_user)
+    proposal, _locked = _lock_proposal(proposal_id, acting_user)
     _decide(proposal, ProposalStatus.REJECTED, note, acting_user)
     return proposal

@@ -4,6 +4,7 @@ versions stay read-only for audit; every decision records the version it used.""
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lending.access import Perm, require, stored_user
 from lending.errors import LendingError, LendingErrorCode
@@ -34,11 +35,11 @@ def policy_create(
     status: PolicyStatus = PolicyStatus.DRAFT,
     notes: str = "",
 ) -> CreditPolicy:
-    require(acting_user, Perm.ADD_POLICY, to="write credit policies")
+    require(acting_user, Perm.ADD_POLICY, to=_("write credit policies"))
     if status not in EDITABLE:
         raise LendingError(
             LendingErrorCode.INVALID,
-            "a new version starts as a draft or a candidate",
+            _("a new version starts as a draft or a candidate"),
             field="status",
         )
     name = clean_text(name, field="name", max_length=100, required=True)
@@ -67,13 +68,16 @@ def policy_update(
     name: str | None = None,
     notes: str | None = None,
 ) -> CreditPolicy:
-    require(acting_user, Perm.EDIT_POLICY, to="write credit policies")
+    require(acting_user, Perm.EDIT_POLICY, to=_("write credit policies"))
     policy = CreditPolicy.objects.select_for_update().get(pk=policy_id)
     if policy.status not in EDITABLE:
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
-            f"version {policy.version} is {policy.get_status_display().lower()}: it is kept "
-            "read-only for audit; copy it to a new version to change it",
+            _(
+                "version %(version)s is %(status)s: it is kept read-only for audit; copy it to "
+                "a new version to change it"
+            )
+            % {"version": policy.version, "status": policy.get_status_display().lower()},
             field="status",
         )
     if definition is not None:
@@ -100,23 +104,28 @@ def policy_makers(policy: CreditPolicy) -> set[int]:
 def policy_activate(*, policy_id: int, acting_user) -> CreditPolicy:
     """Make a draft or candidate the one active version; the previous one is retired.
     Four eyes: whoever wrote or edited the version cannot activate it."""
-    require(acting_user, Perm.ACTIVATE_POLICY, to="activate credit policies")
+    require(acting_user, Perm.ACTIVATE_POLICY, to=_("activate credit policies"))
     policies = {p.pk: p for p in CreditPolicy.objects.select_for_update().order_by("pk")}
     policy = policies.get(policy_id)
     if policy is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, f"no policy {policy_id}", field="policy")
+        raise LendingError(
+            LendingErrorCode.NOT_FOUND, _("no policy %(id)s") % {"id": policy_id}, field="policy"
+        )
     if policy.status not in EDITABLE:
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
-            f"version {policy.version} is {policy.get_status_display().lower()}; only a draft "
-            "or a candidate can be activated",
+            _("version %(version)s is %(status)s; only a draft or a candidate can be activated")
+            % {"version": policy.version, "status": policy.get_status_display().lower()},
             field="status",
         )
     if getattr(acting_user, "pk", None) in policy_makers(policy):
         raise LendingError(
             LendingErrorCode.SAME_PERSON,
-            f"you wrote or edited version {policy.version}; another analyst or an administrator "
-            "must activate it",
+            _(
+                "you wrote or edited version %(version)s; another analyst or an administrator "
+                "must activate it"
+            )
+            % {"version": policy.version},
             field="activated_by",
         )
     policy_parse(policy.definition)
@@ -136,7 +145,9 @@ def policy_copy(*, policy_id: int, acting_user, name: str | None = None) -> Cred
     """A new draft from any version (the way back to an old policy)."""
     source = CreditPolicy.objects.filter(pk=policy_id).first()
     if source is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, f"no policy {policy_id}", field="policy")
+        raise LendingError(
+            LendingErrorCode.NOT_FOUND, _("no policy %(id)s") % {"id": policy_id}, field="policy"
+        )
     if not name:
         suffix = f" (copy of v{source.version})"
         max_length = CreditPolicy._meta.get_field("name").max_length

@@ -3,6 +3,7 @@ underwriting reads. Every change is audited, because it can move a credit decisi
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
 from lending.errors import LendingError, LendingErrorCode
@@ -29,13 +30,15 @@ EDITABLE = frozenset(
 def risk_profile_save(*, borrower_id: int, acting_user, **changes) -> RiskProfile:
     """Create the borrower's risk profile or change its fields; refused, naming the field,
     when a value is invalid (nothing is saved)."""
-    require(acting_user, Perm.EDIT_RISK_PROFILE, to="change risk profiles")
+    require(acting_user, Perm.EDIT_RISK_PROFILE, to=_("change risk profiles"))
     unknown = set(changes) - EDITABLE
     if unknown:
-        raise LendingError(LendingErrorCode.INVALID, "cannot be changed", field=sorted(unknown)[0])
+        raise LendingError(
+            LendingErrorCode.INVALID, _("cannot be changed"), field=sorted(unknown)[0]
+        )
     borrower = Borrower.objects.select_for_update().filter(pk=borrower_id).first()
     if borrower is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, "no such borrower", field="borrower")
+        raise LendingError(LendingErrorCode.NOT_FOUND, _("no such borrower"), field="borrower")
     profile = RiskProfile.objects.filter(borrower=borrower).first() or RiskProfile(
         borrower=borrower
     )

@@ -12,6 +12,7 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.services.audit import audit_log
@@ -96,7 +97,8 @@ def scorecard_fit(
     if not 0 < test_size < 1:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            f"must be between 0 and 1, the share of borrowers held out (got {test_size})",
+            _("must be between 0 and 1, the share of borrowers held out (got %(value)s)")
+            % {"value": test_size},
             field="test_size",
         )
     # Outcomes are read as of a day that has happened: a future day would count installments

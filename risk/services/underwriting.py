@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lending.access import Perm, require, require_other_person, stored_user
 from lending.errors import LendingError, LendingErrorCode
@@ -27,6 +28,8 @@ from risk.models import (
 )
 from risk.policy import Decision as PolicyDecision
 from risk.policy import LoanRequest, evaluate
+from risk.reason_texts import reason_text
+from risk.reasons import render
 from risk.selectors import active_policy, exposure, profile_for, profile_snapshot
 from risk.services.limits import credit_limit_change, lock_limit
 
@@ -42,18 +45,26 @@ def limit_check_at_disbursement(loan: Loan) -> None:
         return  # contracted elsewhere and migrated: no limit of ours approved it
     limit = CreditLimit.objects.select_for_update().filter(borrower_id=loan.borrower_id).first()
     if limit is None or limit.status != LimitStatus.ACTIVE:
-        state = limit.status if limit else "not set"  # the stable word, whatever the language
+        state = limit.get_status_display().lower() if limit else _("not set")
         raise LendingError(
             LendingErrorCode.LIMIT_NOT_ACTIVE,
-            f"the borrower's credit limit is {state}; {loan.reference} cannot be disbursed",
+            _("the borrower's credit limit is %(status)s; %(loan)s cannot be disbursed")
+            % {"status": state, "loan": loan.reference},
             field="borrower",
         )
     used = exposure(loan.borrower_id)
     if used > limit.amount:
         raise LendingError(
             LendingErrorCode.LIMIT_EXCEEDED,
-            f"{money_str(quantize_money(used))} owed or approved, this loan included, exceeds "
-            f"the limit of {money_str(limit.amount)}; {loan.reference} cannot be disbursed",
+            _(
+                "%(used)s owed or approved, this loan included, exceeds the limit of "
+                "%(limit)s; %(loan)s cannot be disbursed"
+            )
+            % {
+                "used": money_str(quantize_money(used)),
+                "limit": money_str(limit.amount),
+                "loan": loan.reference,
+            },
             field="borrower",
         )
 
@@ -75,9 +86,10 @@ def _record(borrower, record: CreditPolicy, decision: PolicyDecision, profile) -
 
 def _limit_refusal(
     borrower: Borrower, amount: Decimal, record: CreditPolicy, decided_limit, acting_user
-) -> tuple[str, str] | None:
+) -> dict | None:
     """Set the first limit from the decision, then check outstanding + requested ≤ limit.
-    The limit row is locked: concurrent applications of one borrower queue here."""
+    The limit row is locked: concurrent applications of one borrower queue here. A refusal is
+    a reason as stored with a decision (code, English text, message key and parameters)."""
     limit = lock_limit(borrower)
     if not limit.history.exists() and decided_limit > 0:
         limit = credit_limit_change(
@@ -90,16 +102,29 @@ def _limit_refusal(
             acting_user=acting_user,
         )
     if limit.status != LimitStatus.ACTIVE:
-        return LIMIT_FROZEN, f"the credit limit is {limit.get_status_display().lower()}"
+        return _refusal(LIMIT_FROZEN, "limit.not_active", status=limit.status)
     used = exposure(borrower.pk)
     if used + amount > limit.amount:
-        return (
+        return _refusal(
             LIMIT_EXCEEDED,
-            f"{money_str(quantize_money(used))} already owed or approved plus {amount} requested "
-            f"exceeds the limit of {limit.amount} "
-            f"(available {money_str(quantize_money(max(limit.amount - used, 0)))})",
+            "limit.exceeded",
+            owed=money_str(quantize_money(used)),
+            requested=str(amount),
+            credit_limit=str(limit.amount),
+            left=money_str(quantize_money(max(limit.amount - used, 0))),
         )
     return None
+
+
+def _refusal(code: str, message: str, **params) -> dict:
+    return {
+        "code": code,
+        "text": render(message, params),
+        "weight": None,
+        "attribute": None,
+        "message": message,
+        "params": params,
+    }
 
 
 def _book(application: LoanApplication, annual_rate: Decimal, acting_user) -> None:
@@ -129,10 +154,10 @@ def application_submit(
     as_of: date | None = None,
 ) -> LoanApplication:
     """Underwrite an application with the active policy and act on the outcome."""
-    require(acting_user, Perm.SUBMIT_APPLICATION, to="submit applications")
+    require(acting_user, Perm.SUBMIT_APPLICATION, to=_("submit applications"))
     borrower = Borrower.objects.select_for_update().filter(pk=borrower_id).first()
     if borrower is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, "no such borrower", field="borrower")
+        raise LendingError(LendingErrorCode.NOT_FOUND, _("no such borrower"), field="borrower")
     amount = parse_amount(amount, field="amount", currency=product.currency)
     purpose = clean_text(purpose, field="purpose", max_length=200)
     annual_rate = product.max_rate if annual_rate is None else annual_rate
@@ -163,8 +188,9 @@ def application_submit(
         refusal = _limit_refusal(borrower, amount, record, decision.limit, acting_user)
         if refusal:
             application.status = ApplicationStatus.DECLINED
-            application.review_note = refusal[1]
-            stored.reasons = [{"code": refusal[0], "text": refusal[1]}, *stored.reasons]
+            # A note in the submitter's language; the decision's reasons render in the reader's.
+            application.review_note = reason_text(refusal)[:255]
+            stored.reasons = [refusal, *stored.reasons]
             stored.save(update_fields=["reasons"])
         else:
             _book(application, annual_rate, acting_user)
@@ -188,7 +214,7 @@ def application_review(
     *, application_id: int, approve: bool, note: str, acting_user
 ) -> LoanApplication:
     """A credit officer decides a referred application; never their own (four eyes)."""
-    require(acting_user, Perm.DECIDE_APPLICATION, to="decide applications")
+    require(acting_user, Perm.DECIDE_APPLICATION, to=_("decide applications"))
     note = clean_text(note, field="note", max_length=255, required=True)
     application = (
         # of=("self",): lock the application only (the decision join is an outer join).
@@ -198,19 +224,21 @@ def application_review(
         .first()
     )
     if application is None:
-        raise LendingError(LendingErrorCode.NOT_FOUND, "no such application", field="application")
+        raise LendingError(
+            LendingErrorCode.NOT_FOUND, _("no such application"), field="application"
+        )
     if application.status != ApplicationStatus.REFERRED:
         raise LendingError(
             LendingErrorCode.ILLEGAL_TRANSITION,
-            f"application {application.pk} is {application.get_status_display().lower()}, "
-            "not awaiting review",
+            _("application %(id)s is %(status)s, not awaiting review")
+            % {"id": application.pk, "status": application.get_status_display().lower()},
             field="status",
         )
     require_other_person(
         application.submitted_by_id,
         acting_user,
-        what="submitted this application",
-        checker="another credit officer must review it",
+        what=_("submitted this application"),
+        checker=_("another credit officer must review it"),
         field="reviewer",
     )
     Borrower.objects.select_for_update().get(pk=application.borrower_id)
@@ -225,10 +253,10 @@ def application_review(
         if refusal:
             code = (
                 LendingErrorCode.LIMIT_EXCEEDED
-                if refusal[0] == LIMIT_EXCEEDED
+                if refusal["code"] == LIMIT_EXCEEDED
                 else LendingErrorCode.LIMIT_NOT_ACTIVE
             )
-            raise LendingError(code, refusal[1], field="amount")
+            raise LendingError(code, reason_text(refusal), field="amount")
         _book(application, application.annual_rate, acting_user)
     else:
         application.status = ApplicationStatus.DECLINED
