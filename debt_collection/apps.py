@@ -10,7 +10,7 @@ class CollectionsConfig(AppConfig):
     verbose_name = _("Collections")
 
     def ready(self) -> None:
-        from debt_collection.resources import AGENCY_RESULTS
+        from debt_collection.resources import AGENCY_HAND_OUT, AGENCY_RESULTS
         from debt_collection.services.cases import case_money_moved
         from debt_collection.services.concessions import settlement_check, write_off_proposals
         from debt_collection.services.nightly import collection_cases
@@ -35,3 +35,4 @@ class CollectionsConfig(AppConfig):
         register_money_moved(case_money_moved)
         # Its spreadsheet import kind (imports.registry; docs/imports.md).
         register_kind(AGENCY_RESULTS)
+        register_kind(AGENCY_HAND_OUT)

@@ -1,10 +1,11 @@
-"""Collections' spreadsheet import kind: an outside agency's results.
+"""Collections' spreadsheet import kinds: cases handed to an outside agency, and its results.
 
-A thin adapter (DESIGN §3.2): each contact goes through contact_log, so the compliance guard
-(contact hours, daily and weekly limits, holds, emergency-contact rules) judges it exactly as
-for an agent in the admin — a refusal is that row's error with the guard's code — and each
-promise through promise_record. Registered in CollectionsConfig.ready; docs/imports.md
-describes the columns.
+Thin adapters (DESIGN §3.2): a hand-out goes through case_reassign (the manager's bulk
+reassignment: permission, queue, members, the assignment record); each contact through
+contact_log, so the compliance guard (contact hours, daily and weekly limits, holds,
+emergency-contact rules) judges it exactly as for an agent in the admin — a refusal is that
+row's error with the guard's code — and each promise through promise_record. Registered in
+CollectionsConfig.ready; docs/imports.md describes the columns.
 """
 
 from zoneinfo import ZoneInfo
@@ -14,7 +15,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from debt_collection.access import CollectionsPerm
-from debt_collection.models import Case, CaseStatus, Channel, ContactAttempt, Outcome, Party
+from debt_collection.models import (
+    Case,
+    CaseStatus,
+    Channel,
+    ContactAttempt,
+    Outcome,
+    Party,
+    Queue,
+)
+from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_log
 from debt_collection.services.promises import promise_record
 from imports import values
@@ -73,6 +83,19 @@ OUTCOMES = _options(
 )
 
 
+def find_case(case: str, *fields) -> tuple:
+    """The case a file names by its number, or by the loan reference of its open case."""
+    rows = (
+        Case.objects.filter(pk=int(case))
+        if case.isdigit()
+        else Case.objects.filter(loan__reference=case, status=CaseStatus.OPEN)
+    )
+    found = rows.values_list(*fields).first()
+    if found is None:
+        raise CellError("case", _("no open case with this number or loan reference"), case)
+    return found
+
+
 class AgencyRows:
     """One contact attempt per row (and the promise made in it): keyed by case, time, channel
     and party, so the agency's overlapping reports are duplicates."""
@@ -110,16 +133,8 @@ class AgencyRows:
         }
         return Parsed(values=v, key=key, identity=identity)
 
-    def _case(self, case: str) -> tuple[int, str]:
-        rows = (
-            Case.objects.filter(pk=int(case))
-            if case.isdigit()
-            else Case.objects.filter(loan__reference=case, status=CaseStatus.OPEN)
-        )
-        found = rows.values_list("pk", "time_zone", "borrower_id").first()
-        if found is None:
-            raise CellError("case", _("no open case with this number or loan reference"), case)
-        return found
+    def _case(self, case: str) -> tuple[int, str, int]:
+        return find_case(case, "pk", "time_zone", "borrower_id")
 
     def apply(self, parsed: Parsed) -> RowOutcome:
         v = parsed.values
@@ -252,4 +267,95 @@ AGENCY_RESULTS = Kind(
         "amount": "promise_amount",
         "promised_for": "promise_date",
     },
+)
+
+
+class AgencyHandOutRows:
+    """One case per row, handed to an outside agency's queue (and to one of its accounts, or
+    the member with the fewest open cases): keyed by case, so a case named twice is a duplicate
+    or, with another agency, an error. A case already with that agency (and account) is
+    skipped; the night leaves it there (DESIGN §8: cases sent to an agency stay)."""
+
+    def __init__(self, acting_user):
+        self.acting_user = acting_user
+
+    def parse(self, row: Row) -> Parsed:
+        v = {
+            "case": row.get("case", values.identifier, required=True),
+            "agency": row.get("agency", values.text, required=True),
+            "collector": row.get("collector", values.text) or "",
+            "reason": row.get("reason", values.text) or "",
+        }
+        return Parsed(
+            values=v, key=v["case"], identity={"agency": v["agency"], "collector": v["collector"]}
+        )
+
+    def apply(self, parsed: Parsed) -> RowOutcome:
+        v = parsed.values
+        case_id, status, queue_id, collector_id = find_case(
+            v["case"], "pk", "status", "queue_id", "collector_id"
+        )
+        if status != CaseStatus.OPEN:
+            raise CellError("case", _("the case is closed"), v["case"])
+        queue = Queue.objects.filter(name=v["agency"], active=True, outside_agency=True).first()
+        if queue is None:
+            raise CellError(
+                "agency", _("no active outside-agency queue with this name"), v["agency"]
+            )
+        collector = None
+        if v["collector"]:
+            collector = queue.members.filter(username=v["collector"], is_active=True).first()
+            if collector is None:
+                raise CellError(
+                    "collector", _("not an active member of the agency's queue"), v["collector"]
+                )
+        if queue_id == queue.pk and (collector is None or collector_id == collector.pk):
+            return RowOutcome(Fate.SKIP, _("already with this agency"))
+        case_reassign(
+            case_ids=[case_id],
+            queue_id=queue.pk,
+            collector_id=collector.pk if collector else None,
+            reason=v["reason"] or _("handed to %(agency)s by import") % {"agency": queue.name},
+            acting_user=self.acting_user,
+        )
+        return RowOutcome(Fate.UPDATE)
+
+
+AGENCY_HAND_OUT = Kind(
+    name="agency_cases",
+    label=gettext_lazy("Cases for an agency"),
+    description=gettext_lazy(
+        "Hand cases to an outside collection agency: each named case moves to the agency's "
+        "queue (an active queue marked as an outside agency), to the account named or to the "
+        "agency member with the fewest open cases, through the manager's reassignment (recorded "
+        "like any hand-out). A case already there is skipped; the nightly run leaves it there."
+    ),
+    permission=CollectionsPerm.REASSIGN_CASE,
+    handler=AgencyHandOutRows,
+    columns=(
+        Column(
+            "case",
+            "案件编号",
+            True,
+            gettext_lazy("case number, or the loan reference of its open case"),
+            "17",
+        ),
+        Column(
+            "agency",
+            "委外机构",
+            True,
+            gettext_lazy("the outside-agency queue's name"),
+            "Outside agency",
+            aliases=("队列",),
+        ),
+        Column(
+            "collector",
+            "催收员",
+            False,
+            gettext_lazy("the agency account (user name) to take it; empty: the least loaded"),
+            "",
+        ),
+        Column("reason", "原因", False, gettext_lazy("why it is handed out"), ""),
+    ),
+    fields={"case": "case", "queue": "agency", "collector": "collector", "reason": "reason"},
 )
