@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from imports.problems import Problem
 from imports.reading import Table, is_blank, read_table
@@ -37,6 +38,16 @@ class Fate(StrEnum):
     SKIP = "skip"
     DUPLICATE = "duplicate"
     ERROR = "error"
+
+
+# The fates as pages show them (`{% translate row.fate %}`): marked for makemessages here.
+FATE_WORDS = (
+    gettext_noop("new"),
+    gettext_noop("update"),
+    gettext_noop("skip"),
+    gettext_noop("duplicate"),
+    gettext_noop("error"),
+)
 
 
 class CellError(Exception):
@@ -170,7 +181,7 @@ def _difference(kind: Kind, table: Table, earlier: Parsed, row_number: int, pars
     if not changed:
         return ""
     parts = ", ".join(
-        _("%(column)s %(before)s there, %(now)s here")
+        _("%(column)s: %(before)s on that row, %(now)s on this one")
         % {
             "column": table.header_of(k) if k in table.columns else k,
             "before": shown(earlier.identity.get(k)),

@@ -8,8 +8,14 @@ def gettext_noop(template: str) -> str:
     return template
 
 
+class Term(str):
+    """A word put into a message ("an amount"), translated with it: mark the literal with
+    `gettext_noop` so makemessages finds it."""
+
+
 class Problem(ValueError):
-    """A refusal in words: `template` with `%(name)s` placeholders and their `params`."""
+    """A refusal in words: `template` with `%(name)s` placeholders and their `params` (a Term
+    or a Problem among them is translated too)."""
 
     def __init__(self, template: str, **params):
         super().__init__(template)
@@ -18,7 +24,17 @@ class Problem(ValueError):
 
     def text(self, translate=None) -> str:
         template = translate(self.template) if translate else self.template
-        return template % self.params if self.params else template
+        if not self.params:
+            return template
+        return template % {name: _shown(v, translate) for name, v in self.params.items()}
 
     def __str__(self) -> str:
         return self.text()
+
+
+def _shown(value, translate):
+    if isinstance(value, Problem):
+        return value.text(translate)
+    if isinstance(value, Term) and translate:
+        return translate(value)
+    return value

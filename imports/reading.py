@@ -92,7 +92,7 @@ def _trim(cells: Iterable) -> list:
 def _check_cells(cells: list, row: int) -> None:
     if len(cells) > MAX_COLUMNS:
         raise FileRefused(
-            gettext_noop("row %(row)s has more than %(max)s columns; at most %(max)s are read"),
+            gettext_noop("row %(row)s has more than %(max)s columns (at most %(max)s are allowed)"),
             row=row,
             max=MAX_COLUMNS,
         )
@@ -247,13 +247,17 @@ def _alias_index(columns: Sequence[ColumnSpec]) -> dict[str, str]:
     return index
 
 
-def expected_columns(columns: Sequence[ColumnSpec]) -> str:
+def expected_columns(columns: Sequence[ColumnSpec]) -> str | Problem:
     def name(spec):
         return f"{spec.key} ({spec.zh})" if spec.zh else spec.key
 
     required = ", ".join(name(s) for s in columns if s.required)
     optional = ", ".join(name(s) for s in columns if not s.required)
-    return f"{required}; optional: {optional}" if optional else required
+    if not optional:
+        return required
+    return Problem(
+        gettext_noop("%(required)s; optional: %(optional)s"), required=required, optional=optional
+    )
 
 
 def match_header(cells: list, columns: Sequence[ColumnSpec]) -> tuple[dict[str, int], list[str]]:

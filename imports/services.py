@@ -96,7 +96,10 @@ def _require_run(record_id, acting_user, *, lock: bool = False) -> ImportRecord:
     if not may_run_import(record, acting_user):
         raise LendingError(
             LendingErrorCode.PERMISSION_DENIED,
-            _("only who uploaded an import, holding the permission to import %(kind)s, may run it")
+            _(
+                "only the user who uploaded an import, holding the permission to import "
+                "%(kind)s, may run it"
+            )
             % {"kind": record.kind},
             field="import",
         )

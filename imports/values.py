@@ -11,7 +11,7 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from imports.problems import Problem, gettext_noop
+from imports.problems import Problem, Term, gettext_noop
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug included)
 MAX_SERIAL = 109_574  # 2199-12-31, the last date the book works with (lending.validation)
@@ -58,7 +58,7 @@ def identifier(value) -> str:
     return folded.split(".")[0] if re.fullmatch(r"\d+\.0+", folded) else folded
 
 
-def decimal(value, *, what: str = "a number") -> Decimal:
+def decimal(value, *, what: str = Term(gettext_noop("a number"))) -> Decimal:
     """A number from a cell: 12,345.67, ¥1,000, ￥1000元, CNY 500, "１２３．４５", 1000.5 (an XLSX
     float, taken as the shortest text that reads back the same)."""
     if isinstance(value, bool):
@@ -92,18 +92,21 @@ def decimal(value, *, what: str = "a number") -> Decimal:
 
 
 def amount(value) -> Decimal:
-    return decimal(value, what="an amount")
+    return decimal(value, what=Term(gettext_noop("an amount")))
+
+
+RATE = Term(gettext_noop("a rate"))
 
 
 def rate(value) -> Decimal:
     """An annual rate as a fraction: 0.18, or with a percent sign 18% / 18 % / 18％ → 0.18."""
     raw = fold(value) if isinstance(value, str) else value
     if isinstance(raw, str) and raw.endswith("%"):
-        return decimal(raw[:-1], what="a rate") / 100
-    return decimal(raw, what="a rate")
+        return decimal(raw[:-1], what=RATE) / 100
+    return decimal(raw, what=RATE)
 
 
-def integer(value, *, what: str = "a whole number") -> int:
+def integer(value, *, what: str = Term(gettext_noop("a whole number"))) -> int:
     """A whole number: 12, 12.0 (XLSX), "12", "12期", "12个月", "3次"."""
     if isinstance(value, str):
         value = re.sub(r"(期|个月|月|次|个)$", "", fold(value))

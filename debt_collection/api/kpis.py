@@ -34,7 +34,7 @@ class Kpis(ApiView):
                 raise serializers.ValidationError({"until": [_("is in the future")]})
             since = attrs.get("since") or until - timedelta(days=CURE_DAYS)
             if since > until:
-                raise serializers.ValidationError({"since": [_("is after until")]})
+                raise serializers.ValidationError({"since": [_("must not be after until")]})
             return {"until": until, "since": since, "months": attrs.get("months") or 6}
 
     @extend_schema(

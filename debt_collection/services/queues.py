@@ -59,7 +59,8 @@ def queue_save(*, values: dict, members, acting_user, queue_id=None) -> Queue:
         if not may(member, CollectionsPerm.LOG_CONTACT):
             raise LendingError(
                 LendingErrorCode.INVALID,
-                _("%(user)s is not an active collector") % {"user": member.get_username()},
+                _("%(user)s may not work collection cases (an active collector is needed)")
+                % {"user": member.get_username()},
                 field="members",
             )
     queue.save()

@@ -14,7 +14,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8765"
-CSV = sys.argv[2] if len(sys.argv) > 2 else "/tmp/walk/repayments_gbk.csv"
+CSV = sys.argv[2] if len(sys.argv) > 2 else "/tmp/walk/repayments_gbk.csv"  # noqa: S108
 OUT = Path(__file__).resolve().parent
 problems = []
 

@@ -114,7 +114,9 @@ def test_a_user_sees_only_their_own_imports(client_for):
     assert APIClient().get(f"{URL}{record['id']}/").status_code == 401
 
 
-@pytest.mark.parametrize("kind", ["borrowers", "loans", "repayments", "bureau", "agency_results"])
+@pytest.mark.parametrize(
+    "kind", ["borrowers", "loans", "repayments", "bureau", "agency_results", "agency_cases"]
+)
 def test_each_kind_has_an_xlsx_template_with_both_names(client_for, kind):
     response = client_for(roles.AUDITOR).get(f"{URL}templates/{kind}/")
     assert response.status_code == 200

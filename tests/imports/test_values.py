@@ -156,3 +156,38 @@ def test_identifiers_keep_their_digits_whole():
     assert values.identifier(1.10101199003070e17) == "110101199003070000"
     assert values.identifier(" ＬＮ００１ ") == "LN001"
     assert values.text("  张  三 ") == "张 三"
+
+
+@pytest.mark.parametrize(
+    "parse, cell, english, chinese",
+    [
+        (values.amount, "abc", "expected an amount", "金额"),
+        (values.rate, "x%", "expected a rate", "利率"),
+        (values.integer, "1.5", "expected a whole number", "整数"),
+    ],
+)
+def test_a_refusal_reads_whole_in_the_readers_language(parse, cell, english, chinese):
+    # The word for what was expected is translated with its sentence: a Chinese reader never
+    # gets "应为an amount".
+    from django.utils import translation
+
+    with pytest.raises(Problem) as refused:
+        parse(cell)
+    with translation.override("en"):
+        assert english in refused.value.text(translation.gettext)
+    with translation.override("zh-hans"):
+        text = refused.value.text(translation.gettext)
+    assert chinese in text and "expected" not in text and " an " not in text and " a " not in text
+
+
+def test_the_expected_columns_of_a_refused_file_read_in_chinese():
+    from django.utils import translation
+
+    from imports.reading import ColumnSpec, FileRefused, read_table
+
+    columns = [ColumnSpec("amount", ("还款金额",), True), ColumnSpec("note", ("备注",), False)]
+    with pytest.raises(FileRefused) as refused:
+        read_table(b"a,b\n1,2\n", columns)
+    with translation.override("zh-hans"):
+        text = refused.value.text(translation.gettext)
+    assert "还款金额" in text and "可选" in text and "optional" not in text
