@@ -23,18 +23,18 @@ def _problem(status: int, code: str, detail: str) -> HttpResponse:
     return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
-def _is_api(request) -> bool:
+def is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
 def not_found(request, exception=None):
-    if _is_api(request):
+    if is_api(request):
         return _problem(404, str(LendingErrorCode.NOT_FOUND), _("Not found."))
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     # Nothing of the failure is shown: it is in the server's log.
-    if _is_api(request):
+    if is_api(request):
         return _problem(500, str(ApiErrorCode.SERVER_ERROR), _("The server failed; try again."))
     return defaults.server_error(request)
