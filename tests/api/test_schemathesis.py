@@ -16,7 +16,9 @@ from types import SimpleNamespace
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -26,16 +28,17 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from debt_collection.models import CompliancePolicy, ContactHold, HoldKind, Queue
+from debt_collection.models import CaseAssignment, CompliancePolicy, ContactHold, HoldKind, Queue
 from debt_collection.services.contacts import contact_hold_place
 from lending import roles
 from lending.access import SYSTEM
-from lending.models import Borrower, BusinessDayRun, LoanProduct, Transaction
+from lending.models import AuditEvent, Borrower, BusinessDayRun, LoanProduct, Transaction
 from lending.services.borrowers import emergency_contact_add
 from lending.services.repayments import repayment_post
 from risk.models import CreditLimit, CreditPolicy, LoanApplication
 from risk.services.underwriting import application_submit
 from tests.api.books import approved_loan
+from tests.api.conftest import API, assert_problem
 from tests.collections.helpers import open_case, overdue_loans
 from tests.factories import RiskProfileFactory
 from tests.lending.loan_helpers import active_loan
@@ -54,6 +57,18 @@ CHECKS = [
 ]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("schemathesis")]
+
+
+@pytest.fixture(autouse=True)
+def _one_connection():
+    """Django closes the database connection when a request finishes unless it is in autocommit;
+    a test runs in one transaction, so the real WSGI handler would close it under the test
+    (PostgreSQL). Django's test client does the same as this for the same reason."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -163,3 +178,58 @@ def test_every_operation_answers_as_its_schema_says(case, book):
     point_at_the_book(case, book)
     case.headers = {**(case.headers or {}), "Authorization": f"Token {book.token}"}
     case.call_and_validate(checks=CHECKS)
+
+
+# What Schemathesis found, pinned as ordinary tests (each failed before its fix).
+
+
+def test_a_body_with_too_many_fields_is_a_problem_not_an_html_page(administrator):
+    """More form fields than DATA_UPLOAD_MAX_NUMBER_FIELDS: Django's SuspiciousOperation used
+    to leave as its HTML 400 page."""
+    before = CaseAssignment.objects.count()
+    response = administrator.post(
+        API + "collections/cases/reassign/",
+        {"cases": list(range(1001)), "collector": 1, "reason": "x"},
+        format="multipart",
+    )
+    assert_problem(response, 400, "parse_error")
+    assert CaseAssignment.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("applications/", {"borrower": 1, "product": "a\x00b", "amount": "100", "term_months": 3}),
+        ("quotes/", {"product": "\x00", "amount": "100", "rate": "0.1", "term": 3}),
+    ],
+)
+@pytest.mark.parametrize("fmt", ["json", "multipart"])
+def test_a_nul_character_in_the_body_is_refused_naming_the_field(administrator, path, body, fmt):
+    """PostgreSQL text cannot hold NUL: a product code with one reached the database through
+    DRF's SlugRelatedField and came back as a 500 (POST applications/, on PostgreSQL)."""
+    before = AuditEvent.objects.count()
+    response = administrator.post(API + path, body, format=fmt)
+    assert_problem(response, 400, "invalid", "product")
+    assert AuditEvent.objects.count() == before
+
+
+def test_a_nul_character_in_a_path_is_not_found(administrator):
+    assert_problem(administrator.get(API + "loans/LN%00/"), 404, "not_found")
+
+
+def test_the_schema_says_what_the_views_answer(client, administrator):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    # A relation that may be empty is written as null: nullable.
+    assert components["TransactionOutput"]["properties"]["posted_by"]["nullable"] is True
+    assert components["ApplicationOutput"]["properties"]["loan"]["nullable"] is True
+    # A required read-only field stays non-null.
+    assert "nullable" not in components["TransactionOutput"]["properties"]["kind"]
+    # Times are written without an offset ("08:00:00"), which JSON Schema's `time` refuses.
+    contact_from = components["CompliancePolicyOutput"]["properties"]["contact_from"]
+    assert contact_from["format"] == "partial-time"
+    # A page that does not exist is a documented 404 on the paginated lists...
+    for path in ("/api/v1/products/", "/api/v1/loans/", "/api/v1/policies/"):
+        assert "404" in schema["paths"][path]["get"]["responses"], path
+    # ... and is one.
+    assert_problem(administrator.get(API + "products/", {"page": 99}), 404, "not_found")
