@@ -57,7 +57,7 @@ bench-nightly: $(STAMP)
 
 # The API under load: gunicorn on PostgreSQL, 16 clients posting repayments beside a trivial
 # endpoint (bench/README.md). The database in BENCH_API_DATABASE_URL is dropped and recreated.
-API_LOANS ?= 4000
+API_LOANS ?= 3000
 BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending_bench_api
 bench-api: $(STAMP)
 	DEBUG=1 DATABASE_URL=$(BENCH_API_DATABASE_URL) $(PY) -m bench.api --loans $(API_LOANS) $(BENCH_ARGS)

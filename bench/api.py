@@ -260,6 +260,8 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
 
+    load_start = os.getloadavg()[0]
+    say(f"load average {load_start:.2f}")
     say(f"book: {args.loans:,} loans (+ {args.clients * WARMUP_REPAYMENTS} for the warm-up)")
     started = time.monotonic()
     fresh_database()
@@ -329,6 +331,8 @@ def main(argv=None) -> None:
         say(f"replays: {replayed.requests} keys posted again, {replay_errors} not the first answer")
     finally:
         stop(server)
+    load_end = os.getloadavg()[0]
+    say(f"load average {load_end:.2f}")
 
     connections.close_all()
     posted = Transaction.objects.filter(
@@ -363,6 +367,8 @@ def main(argv=None) -> None:
                 "workers": args.workers,
                 "worker_class": args.worker_class,
                 "loans": Loan.objects.count(),
+                "load_start": round(load_start, 2),
+                "load_end": round(load_end, 2),
             }
         ),
         flush=True,

@@ -56,7 +56,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("schemathesis")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
