@@ -36,7 +36,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,7 +53,18 @@ from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from bench.api_client import PhaseResult, Request, run_phase  # noqa: E402
-from bench.nightly import admin, db_settings, drop, quote, say, work_db  # noqa: E402
+from bench.nightly import (  # noqa: E402
+    _literal,
+    admin,
+    db_settings,
+    drop,
+    fresh_copy,
+    quote,
+    say,
+    schema_fingerprint,
+    template_params,
+    work_db,
+)
 from lending import roles  # noqa: E402
 from lending.access import SYSTEM  # noqa: E402
 from lending.identity import generate_national_id  # noqa: E402
@@ -71,6 +82,7 @@ WARMUP_PINGS = 20
 WARMUP_REPAYMENTS = 3
 LOANS_PER_BORROWER = 10
 REPAYMENT = "100.00"
+GATEWAY = "payment-gateway"
 SECRET = "bench-not-a-secret-not-for-production-use-at-all-0123456789"
 
 
@@ -86,8 +98,8 @@ def fresh_database() -> None:
     say(f"  migrate ({time.monotonic() - started:.1f} s)")
 
 
-def seed(loans: int) -> tuple[list[str], str]:
-    """`loans` active loans through the services; their references and the gateway's token."""
+def seed(loans: int) -> None:
+    """`loans` active loans through the services, and the payment gateway's user and token."""
     today = timezone.localdate()
     started = time.monotonic()
     product = product_save(
@@ -105,11 +117,11 @@ def seed(loans: int) -> tuple[list[str], str]:
     )
     borrowers = []
     for n in range(-(-loans // LOANS_PER_BORROWER)):
-        born = today.replace(year=today.year - 30 - n % 30, day=1 + n // 100 % 28)
+        born = date(1996 - n // 100 % 30, 6, 1 + n // 3000 % 28)  # unique with the sequence
         borrowers.append(
             borrower_create(
                 full_name=f"借款人{n}",
-                national_id=generate_national_id(date_of_birth=born, sex="M", sequence=n % 100 + 1),
+                national_id=generate_national_id(date_of_birth=born, sex="M", sequence=n % 100),
                 date_of_birth=born,
                 sex="M",
                 mobile=f"139{n:08d}",
@@ -119,7 +131,6 @@ def seed(loans: int) -> tuple[list[str], str]:
             )
         )
     say(f"  {len(borrowers):,} borrowers ({time.monotonic() - started:.1f} s)")
-    references = []
     for n in range(loans):
         loan = loan_book_approved(
             borrower=borrowers[n // LOANS_PER_BORROWER],
@@ -133,12 +144,36 @@ def seed(loans: int) -> tuple[list[str], str]:
         loan_disburse(
             loan_id=loan.pk, disbursement_date=today - timedelta(days=30), acting_user=SYSTEM
         )
-        references.append(loan.reference)
         if (n + 1) % 1000 == 0 or n + 1 == loans:
             say(f"  {n + 1:,} loans ({time.monotonic() - started:.0f} s)")
-    gateway = User.objects.create_user(username="payment-gateway", is_staff=False)
+    gateway = User.objects.create_user(username=GATEWAY, is_staff=False)
     gateway.groups.add(Group.objects.get(name=roles.FINANCE))
-    token = Token.objects.create(user=gateway).key
+    Token.objects.create(user=gateway)
+    connections.close_all()
+
+
+def book(loans: int, *, keep: bool) -> tuple[list[str], str]:
+    """A fresh book of `loans` loans in the work database; with `keep`, built once a day per
+    size and schema and copied from a template database (the run consumes its copy)."""
+    template = f"{work_db()}_tpl_{loans}"
+    wanted = {
+        "loans": loans,
+        "date": timezone.localdate().isoformat(),  # the loans' dates are relative to today
+        "schema": schema_fingerprint(),
+        "book": 1,
+    }
+    if keep and template_params(template) == wanted:
+        say(f"  copy of template database {template} ({fresh_copy(template):.1f} s)")
+    else:
+        fresh_database()
+        seed(loans)
+        if keep:
+            drop(template)
+            admin(f"CREATE DATABASE {quote(template)} TEMPLATE {quote(work_db())}")
+            admin(f"COMMENT ON DATABASE {quote(template)} IS {_literal(wanted)}")
+            say(f"  kept as template database {template}")
+    references = list(Loan.objects.order_by("pk").values_list("reference", flat=True))
+    token = Token.objects.get(user__username=GATEWAY).key
     connections.close_all()
     return references, token
 
@@ -258,15 +293,17 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--keep", action="store_true", help="build the book once (a template database) and copy it"
+    )
     args = parser.parse_args(argv)
 
     load_start = os.getloadavg()[0]
     say(f"load average {load_start:.2f}")
     say(f"book: {args.loans:,} loans (+ {args.clients * WARMUP_REPAYMENTS} for the warm-up)")
     started = time.monotonic()
-    fresh_database()
-    references, token = seed(args.loans + args.clients * WARMUP_REPAYMENTS)
-    say(f"book built in {time.monotonic() - started:.1f} s")
+    references, token = book(args.loans + args.clients * WARMUP_REPAYMENTS, keep=args.keep)
+    say(f"book ready in {time.monotonic() - started:.1f} s")
     warm_loans, loans = (
         references[: args.clients * WARMUP_REPAYMENTS],
         references[args.clients * WARMUP_REPAYMENTS :],
