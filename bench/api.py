@@ -231,6 +231,50 @@ def wait_until_up(port: int, token: str, server) -> None:
     sys.exit("gunicorn did not answer within 60 s")
 
 
+# CPU seconds each side spent in a phase (Linux /proc): unlike wall time, barely moved by other
+# work on the machine, so the ratio of CPU per request is the steadier comparison.
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def cpu_snapshot(server) -> dict[str, dict[int, float]]:
+    """CPU seconds so far of gunicorn's workers, of the database's server processes serving
+    the work database, and of this process (the client)."""
+    try:
+        with open(f"/proc/{server.pid}/task/{server.pid}/children") as children:
+            workers = [int(pid) for pid in children.read().split()]
+    except OSError:
+        workers = []
+    backends = [
+        row[0] for row in admin("SELECT pid FROM pg_stat_activity WHERE datname = %s", [work_db()])
+    ]
+    return {
+        "gunicorn": {pid: _cpu_of(pid) for pid in workers},
+        "postgres": {pid: _cpu_of(pid) for pid in backends},
+        "client": {os.getpid(): _cpu_of(os.getpid())},
+    }
+
+
+def cpu_ms_per_request(before: dict, after: dict, requests: int) -> dict[str, float]:
+    return {
+        side: round(
+            sum(cpu - before[side].get(pid, 0.0) for pid, cpu in after[side].items())
+            * 1000
+            / max(requests, 1),
+            2,
+        )
+        for side in after
+    }
+
+
 def stop(server) -> None:
     server.terminate()
     try:
@@ -333,13 +377,16 @@ def main(argv=None) -> None:
             ],
         )
         report_errors("warm-up", warm)
+        before = cpu_snapshot(server)
         ceiling = run_phase(HOST, port, [[ping] * args.pings for _ in range(args.clients)])
+        ceiling_cpu = cpu_ms_per_request(before, cpu_snapshot(server), ceiling.requests)
         report_errors("ceiling", ceiling)
         say(
             f"ceiling: {ceiling.requests} pings in {ceiling.seconds:.2f} s, "
             f"{ceiling.per_second:.0f}/s, p50 {ceiling.percentile_ms(50):.1f} ms, "
-            f"p99 {ceiling.percentile_ms(99):.1f} ms"
+            f"p99 {ceiling.percentile_ms(99):.1f} ms; CPU ms per ping {ceiling_cpu}"
         )
+        before = cpu_snapshot(server)
         paid = run_phase(
             HOST,
             port,
@@ -349,10 +396,12 @@ def main(argv=None) -> None:
             ],
             keep_answers=True,
         )
+        paid_cpu = cpu_ms_per_request(before, cpu_snapshot(server), paid.requests)
         report_errors("repayments", paid)
         say(
             f"repayments: {paid.requests} in {paid.seconds:.2f} s, {paid.per_second:.0f}/s, "
-            f"p50 {paid.percentile_ms(50):.1f} ms, p99 {paid.percentile_ms(99):.1f} ms"
+            f"p50 {paid.percentile_ms(50):.1f} ms, p99 {paid.percentile_ms(99):.1f} ms; "
+            f"CPU ms per repayment {paid_cpu}"
         )
         chosen, firsts = replays_of(paid, args.clients, args.replays)
         replayed = run_phase(HOST, port, chosen, keep_answers=True)
@@ -395,6 +444,11 @@ def main(argv=None) -> None:
                 "errors": errors,
                 "ceiling_p50_ms": round(ceiling.percentile_ms(50), 1),
                 "ceiling_p99_ms": round(ceiling.percentile_ms(99), 1),
+                "ceiling_cpu_ms": ceiling_cpu,
+                "repayment_cpu_ms": paid_cpu,
+                "cpu_ratio": round(sum(ceiling_cpu.values()) / sum(paid_cpu.values()), 3)
+                if sum(paid_cpu.values())
+                else None,
                 "repayments": paid.requests,
                 "replays": replayed.requests,
                 "replay_errors": replay_errors,
