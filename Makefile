@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint venv migrate demo lock clean bench-nightly
+.PHONY: run test lint venv migrate demo lock clean bench-nightly bench-api
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,7 @@ run: demo
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(RUN_ENV) $(PY) manage.py makemigrations --check --dry-run
+	$(RUN_ENV) $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 # Two workers (the machine has two cores); tests sharing a service are grouped onto one worker.
 PYTEST_ARGS ?= -n 2 --dist loadgroup
@@ -55,6 +56,13 @@ LOANS ?= 1000000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending_bench
 bench-nightly: $(STAMP)
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.nightly --loans $(LOANS) $(BENCH_ARGS)
+
+# The API under load: gunicorn on PostgreSQL, 16 clients posting repayments beside a trivial
+# endpoint (bench/README.md). The database in BENCH_API_DATABASE_URL is dropped and recreated.
+API_LOANS ?= 3000
+BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending_bench_api
+bench-api: $(STAMP)
+	DEBUG=1 DATABASE_URL=$(BENCH_API_DATABASE_URL) $(PY) -m bench.api --loans $(API_LOANS) $(BENCH_ARGS)
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(STAMP)

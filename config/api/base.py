@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.views import APIView
@@ -22,6 +23,13 @@ class ApiView(APIView):
     permission_classes = [HasReadPermission]
     read_permission: str | None = None
     error_fields: dict[str, str] = {}
+
+    def initial(self, request, *args, **kwargs):
+        # A path can carry %00; PostgreSQL text cannot hold NUL, so the lookup would fail as a
+        # 500 (DataError). No object is named by such a path.
+        if any("\x00" in str(value) for value in kwargs.values()):
+            raise NotFound()
+        super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -56,7 +64,30 @@ class InputSerializer(serializers.Serializer):
                     for name in unknown
                 }
             )
+        fields = data.lists() if hasattr(data, "lists") else data.items()  # a form: all values
+        nul = sorted(name for name, value in fields if _holds_nul(value))
+        if nul:
+            # PostgreSQL text cannot hold NUL: refused here for every field, including those
+            # DRF hands to the database unchecked (SlugRelatedField's lookup was a 500).
+            message = _("must not contain NUL characters")
+            raise serializers.ValidationError(
+                {
+                    name: [serializers.ErrorDetail(message, code="null_characters_not_allowed")]
+                    for name in nul
+                }
+            )
         return super().to_internal_value(data)
+
+
+def _holds_nul(value) -> bool:
+    """Whether a value of the body, at any depth, holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def Money(**kwargs) -> serializers.DecimalField:

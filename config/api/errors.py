@@ -15,6 +15,7 @@ limit, four eyes, the compliance guard), 422 an idempotency key reused for anoth
 too many requests.
 """
 
+import logging
 from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
@@ -210,7 +211,7 @@ def exception_handler(exc, context):
         return lending_problem(exc, field_names)
     if isinstance(exc, exceptions.ValidationError):
         return validation_problem(exc, field_names)
-    from django.core.exceptions import PermissionDenied
+    from django.core.exceptions import PermissionDenied, SuspiciousOperation
     from django.db import IntegrityError
     from django.db.models import ProtectedError
     from django.http import Http404
@@ -227,6 +228,21 @@ def exception_handler(exc, context):
         return problem(
             code=LendingErrorCode.IN_USE,
             detail=_("other records refer to it (e.g. contact attempts); it is kept"),
+        )
+    if isinstance(exc, SuspiciousOperation):
+        # Raised while DRF reads the body (more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields or
+        # DATA_UPLOAD_MAX_MEMORY_SIZE bytes, ...): Django would answer its HTML 400 page. Logged
+        # to django.security as Django does, answered as a problem like every other 400.
+        request = context.get("request")
+        logging.getLogger(f"django.security.{type(exc).__name__}").error(
+            str(exc),
+            exc_info=exc,
+            extra={"status_code": 400, "request": getattr(request, "_request", request)},
+        )
+        return problem(
+            code=ApiErrorCode.PARSE_ERROR,
+            detail=_("The request could not be read: too large, or too many fields or files."),
+            status_code=400,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
