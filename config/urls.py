@@ -19,6 +19,7 @@ urlpatterns = [
 ]
 
 # People get error pages inside the admin's frame; /api/ paths the API's problem details.
+handler400 = "config.api.views.bad_request"
 handler403 = "config.error_pages.permission_denied"
 handler404 = "config.error_pages.not_found"
 handler500 = "config.error_pages.server_error"

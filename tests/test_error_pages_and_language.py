@@ -65,3 +65,11 @@ def test_the_language_switch_is_on_every_admin_page_and_sticks(client, role_user
 def test_the_login_page_has_the_switch_too(client):
     html = client.get(reverse("admin:login")).content.decode()
     assert 'id="language-switch"' in html and 'value="zh-hans"' in html
+
+
+@override_settings(ALLOWED_HOSTS=["testserver"])
+def test_a_bad_host_on_the_api_is_a_problem_not_an_html_page(client):
+    response = client.get("/api/v1/products/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["code"] == "parse_error"

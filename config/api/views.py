@@ -33,6 +33,13 @@ def not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+def bad_request(request, exception=None):
+    # A request Django refused before any view (a bad Host header, a malformed body).
+    if is_api(request):
+        return _problem(400, str(ApiErrorCode.PARSE_ERROR), _("The request could not be read."))
+    return defaults.bad_request(request, exception)
+
+
 def server_error(request):
     # Nothing of the failure is shown: it is in the server's log.
     if is_api(request):
