@@ -352,6 +352,12 @@ def measure(args) -> dict:
             bad = results[kind]["counts"]["errors"] or results[kind]["counts"]["new"] != args.rows
             if bad:
                 sys.exit(f"the {kind} import did not post every row: {results[kind]['counts']}")
+            if args.rerun and kind == "csv":
+                again = run_worker(kind, paths[kind])
+                say(f"{kind} again: {again['counts']}")
+                if again["counts"]["duplicates"] != args.rows or again["counts"]["new"]:
+                    sys.exit(f"the same file again posted something: {again['counts']}")
+                compare("csv", digests["csv"], "csv again", digest(since))
         if "csv" in digests and "xlsx" in digests:
             compare("csv", digests["csv"], "xlsx", digests["xlsx"])
         if plain_rows:
@@ -403,6 +409,9 @@ def main(argv=None) -> None:
     parser.add_argument("--keep", action="store_true", help="reuse (and keep) the book template")
     parser.add_argument("--keep-result", action="store_true", help="leave the last copy in place")
     parser.add_argument("--skip-reconcile", action="store_true")
+    parser.add_argument(
+        "--rerun", action="store_true", help="import the CSV a second time: it must post nothing"
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile each import")
     parser.add_argument("--worker", choices=["csv", "xlsx", "plain"], help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
