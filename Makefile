@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint venv migrate demo lock clean bench-nightly bench-api
+.PHONY: run test lint venv migrate demo lock clean bench-nightly bench-api bench-imports
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,15 @@ API_LOANS ?= 3000
 BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending_bench_api
 bench-api: $(STAMP)
 	DEBUG=1 DATABASE_URL=$(BENCH_API_DATABASE_URL) $(PY) -m bench.api --loans $(API_LOANS) $(BENCH_ARGS)
+
+# A repayment file imported on a synthetic PostgreSQL book, CSV and XLSX, beside
+# django-import-export's plain configuration (bench/README.md). The database named in
+# BENCH_IMPORTS_DATABASE_URL is dropped and recreated.
+ROWS ?= 100000
+BENCH_IMPORTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending_bench_imports
+bench-imports: $(STAMP)
+	DEBUG=1 DATABASE_URL=$(BENCH_IMPORTS_DATABASE_URL) $(PY) -m bench.imports --rows $(ROWS) \
+		$(BENCH_ARGS)
 
 # Re-pin every dependency after editing pyproject.toml.
 lock: $(STAMP)

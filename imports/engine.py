@@ -211,6 +211,8 @@ def run_import(
     table = read_table(data, kind.specs())
     result = ImportResult(kind=kind.name, rows=len(table.rows), dry_run=dry_run, table=table)
     handler = kind.handler(acting_user)
+    if hasattr(handler, "prepare"):
+        handler.prepare(table)  # e.g. the file's loans looked up in bulk, once
     seen: dict[str, tuple[int, Parsed]] = {}
     with transaction.atomic():
         for done, (number, cells) in enumerate(table.rows, start=1):
@@ -244,8 +246,14 @@ def _one_row(kind, table, handler, seen, number, cells) -> RowResult:
     if parsed.key:
         seen[parsed.key] = (number, parsed)
     try:
-        with transaction.atomic():
+        if getattr(handler, "atomic_apply", False):
+            # The handler writes only through one service call that is atomic by itself (and
+            # raises before or instead of writing otherwise): the service's own savepoint
+            # undoes an error row, a second one around it would only cost two statements.
             outcome = handler.apply(parsed)
+        else:
+            with transaction.atomic():
+                outcome = handler.apply(parsed)
     except CellError as exc:
         return _cell_error(table, number, exc)
     except LendingError as exc:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from imports import values
 from imports.engine import CellError, Fate, Outcome, Parsed, Row
+from imports.reading import is_blank
 from imports.registry import Column, Kind
 from lending.access import Perm
 from lending.errors import LendingError
@@ -277,9 +278,31 @@ class RepaymentRows:
     """Money received from bank statements, keyed by the bank's transaction id (the
     idempotency key): posted by repayment_post on its value date."""
 
+    # apply() writes only through repayment_post, atomic by itself; the CellError it may
+    # raise afterwards follows a duplicate, which wrote nothing (imports.engine).
+    atomic_apply = True
+    PREFETCH_CHUNK = 2000
+
     def __init__(self, acting_user):
         self.acting_user = acting_user
         self.loans: dict[str, int] = {}
+
+    def prepare(self, table) -> None:
+        """The file's loan references looked up in bulk, once: a reference not found here is
+        looked up again (and refused) by its row."""
+        position = table.columns.get("loan")
+        if position is None:
+            return
+        references = set()
+        for _number, cells in table.rows:
+            if not is_blank(cells[position]):
+                references.add(values.identifier(cells[position]))
+        references = sorted(references)
+        for start in range(0, len(references), self.PREFETCH_CHUNK):
+            chunk = references[start : start + self.PREFETCH_CHUNK]
+            self.loans.update(
+                Loan.objects.filter(reference__in=chunk).values_list("reference", "pk")
+            )
 
     def parse(self, row: Row) -> Parsed:
         external_id = row.get("external_id", values.identifier, required=True)

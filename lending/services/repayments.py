@@ -153,8 +153,9 @@ def repayment_post(
     quote = payoff_for(loan, installments, value_date)
     _check_overpayment(loan, amount, quote.amount, value_date)
     posting = dict(amount=amount, acting_user=acting_user, **fields)
+    relived = needs_reprocess(loan, installments, value_date)
     with key_claimed(key, TransactionKind.REPAYMENT):
-        if needs_reprocess(loan, installments, value_date):
+        if relived:
             payment, left = _post_relived(loan, installments, value_date, **posting)
         else:
             payment, left = _post_directly(loan, installments, value_date, quote, **posting)
@@ -168,10 +169,16 @@ def repayment_post(
         data={"transaction": payment.pk, "credit_added": str(left)},
     )
     money_moved(loan, acting_user=acting_user)
-    corrections = tuple(
-        payment.consequences.filter(
-            kind__in=[TransactionKind.REACCRUAL, TransactionKind.REALLOCATION]
-        ).order_by("id")
+    # Only a re-lived history posts corrections; straight onto the loan, the rows posted with
+    # the payment are its companions (unearned interest cancelled, credit applied).
+    corrections = (
+        tuple(
+            payment.consequences.filter(
+                kind__in=[TransactionKind.REACCRUAL, TransactionKind.REALLOCATION]
+            ).order_by("id")
+        )
+        if relived
+        else ()
     )
     return RepaymentResult(payment, closed=closed, corrections=corrections)
 
