@@ -21,6 +21,7 @@ from lending.delinquency import NPL_DPD
 from lending.errors import LendingError
 from lending.exports import ExportSelectedMixin, LoanExport, OverdueExport, ScheduleExport
 from lending.models import Installment, Loan, Transaction, TransactionKind
+from lending.money import money_str
 from lending.selectors import loan_payoff_quote, loans_for_list
 from lending.services.loans import (
     loan_cancel,
@@ -132,6 +133,31 @@ class TransactionInline(ReadOnlyInline):
             return ""
         url = reverse("admin:lending_loan_reverse", args=[obj.loan_id, obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Reverse"))
+
+
+def repayment_message(loan, result) -> str:
+    """What the payment did, in words: paid off, part kept as credit, or all of it credit."""
+    txn = result.transaction
+    values = {"amount": money_str(txn.amount), "loan": loan, "credit": money_str(txn.credit)}
+    if result.closed:
+        return _("%(amount)s posted to %(loan)s: the loan is paid off.") % values
+    if txn.credit > 0 and txn.credit == txn.amount:
+        return (
+            _(
+                "%(amount)s posted to %(loan)s as credit: nothing was due yet; it pays the next "
+                "installment on its due date."
+            )
+            % values
+        )
+    if txn.credit > 0:
+        return (
+            _(
+                "%(amount)s posted to %(loan)s; %(credit)s of it is kept as credit for what "
+                "falls due next."
+            )
+            % values
+        )
+    return _("%(amount)s posted to %(loan)s.") % values
 
 
 @admin.register(Loan)
@@ -300,12 +326,14 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
         form = form_class(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
-                operation(form.cleaned_data)
+                outcome = operation(form.cleaned_data)
             except LendingError as exc:
                 attach_error(form, exc)
                 messages.error(request, str(exc))
             else:
-                messages.success(request, done)
+                # An operation may say what happened better than `done`: (level, message).
+                level, text = outcome if isinstance(outcome, tuple) else (messages.SUCCESS, done)
+                messages.add_message(request, level, text)
                 return HttpResponseRedirect(reverse("admin:lending_loan_change", args=[loan.pk]))
         return self._form_page(request, loan, form, title, preview)
 
@@ -366,8 +394,8 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
                 acting_user=request.user,
             )
             if result.duplicate:
-                messages.warning(request, _("This payment was posted before; nothing new."))
-            elif result.corrections:
+                return messages.WARNING, _("This payment was posted before; nothing new.")
+            if result.corrections:
                 messages.info(
                     request,
                     _(
@@ -381,6 +409,7 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
                         "count": len(result.corrections),
                     },
                 )
+            return messages.SUCCESS, repayment_message(loan, result)
 
         return self._run(
             request,

@@ -337,3 +337,35 @@ def test_a_contact_collections_has_called_cannot_be_removed_in_the_admin(admin_c
     assert "protected related objects: contact attempt" in str(contacts.non_form_errors())
     assert borrower.emergency_contacts.filter(pk=contact.pk).exists()
     assert not AuditEvent.objects.filter(action="borrower.contact_remove").exists()
+
+
+def test_the_repayment_message_says_what_the_payment_did(admin_client):
+    # Finance reads one message per posting, and it says where the money went: paid what was
+    # due, kept (partly or wholly) as credit, paid the loan off, or nothing new on a replay.
+    from django.contrib.messages import get_messages
+
+    loan = active_loan()  # first installment due 2026-02-15
+    url = reverse("admin:lending_loan_repay", args=[loan.pk])
+
+    def post(**data):
+        response = admin_client.post(url, {"value_date": "2026-01-20", **data}, follow=True)
+        return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)] or [
+            (m.level_tag, str(m)) for m in response.context["messages"]
+        ]
+
+    ahead = post(amount="300.00", idempotency_key="k1")
+    assert ahead == [
+        (
+            "success",
+            f"300.00 posted to {loan} as credit: nothing was due yet; it pays the next "
+            "installment on its due date.",
+        )
+    ]
+    assert post(amount="300.00", idempotency_key="k1") == [
+        ("warning", "This payment was posted before; nothing new.")
+    ]
+    from lending.selectors import loan_payoff_quote
+
+    payoff = loan_payoff_quote(Loan.objects.get(pk=loan.pk), date(2026, 1, 20)).amount
+    closed = post(amount=str(payoff), idempotency_key="k2")
+    assert closed == [("success", f"{payoff} posted to {loan}: the loan is paid off.")]
