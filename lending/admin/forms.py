@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -7,10 +8,15 @@ from lending.errors import LendingError
 from lending.models import LoanProduct
 
 
-def attach_error(form: forms.BaseForm, error: LendingError) -> None:
-    """Show a service's refusal on the field it names (or on the whole form)."""
+def attach_error(form: forms.BaseForm, error: LendingError, request=None) -> None:
+    """Show a service's refusal on the field it names (or on the whole form). With the request,
+    also a banner: the refusal itself when no field shows it, else a pointer to the field (not
+    the raw "value_date: …" beside the same words under the field)."""
     field = error.field if error.field in form.fields else None
     form.add_error(field, ValidationError(error.message, code=str(error.code)))
+    if request is not None:
+        banner = _("Please correct the error below.") if field else error.message
+        messages.error(request, banner)
 
 
 class QuoteForm(forms.Form):

@@ -328,8 +328,7 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
             try:
                 outcome = operation(form.cleaned_data)
             except LendingError as exc:
-                attach_error(form, exc)
-                messages.error(request, str(exc))
+                attach_error(form, exc, request)
             else:
                 # An operation may say what happened better than `done`: (level, message).
                 level, text = outcome if isinstance(outcome, tuple) else (messages.SUCCESS, done)

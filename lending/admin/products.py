@@ -1,4 +1,4 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -93,8 +93,7 @@ class LoanProductAdmin(admin.ModelAdmin):
                     first_due_date=data["first_due_date"],
                 )
             except LendingError as exc:
-                attach_error(form, exc)
-                messages.error(request, str(exc))
+                attach_error(form, exc, request)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Quote a loan"),

@@ -223,8 +223,7 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
                         acting_user=request.user,
                     )
                 except LendingError as exc:
-                    attach_error(form, exc)
-                    messages.error(request, str(exc))
+                    attach_error(form, exc, request)
                 else:
                     messages.success(request, self._done(reviewed))
                     return HttpResponseRedirect(reverse("admin:risk_loanapplication_changelist"))

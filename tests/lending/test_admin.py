@@ -233,6 +233,9 @@ def test_repayment_error_is_shown_and_nothing_is_written(admin_client):
     )
     assert page.status_code == 200
     assert "before the loan was disbursed" in page.context["form"].errors["value_date"][0]
+    # The banner points to the field; it does not repeat the refusal as "value_date: …".
+    banners = [str(m) for m in page.context["messages"]]
+    assert banners == ["Please correct the error below."]
     assert Transaction.objects.count() == before
 
 

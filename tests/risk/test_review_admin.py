@@ -161,7 +161,7 @@ def test_an_officer_cannot_review_their_own_application(client, officers, referr
     page = client.post(review_url(referral), {"decision": "approve", "note": "looks fine"})
     assert page.status_code == 200
     assert messages_of(page) == [
-        "reviewer: you submitted this application; another credit officer must review it"
+        "you submitted this application; another credit officer must review it"
     ]
     referral.refresh_from_db()
     assert referral.status == ApplicationStatus.REFERRED
