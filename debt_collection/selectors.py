@@ -10,9 +10,6 @@ from django.utils.translation import gettext as _
 from debt_collection import priority
 from debt_collection.models import Case, CompliancePolicy, PolicyStatus
 from lending.errors import LendingError, LendingErrorCode
-from lending.models import Installment
-from lending.models.loans import INSTALLMENT_OUTSTANDING
-from lending.money import ZERO
 
 
 def jsonish(value):
@@ -42,22 +39,3 @@ def case_priority(case: Case, as_of: date) -> priority.Priority:
         broken_promises=case.broken_promises,
         days_since_contact=days_since(case.last_contact_at, as_of),
     )
-
-
-def overdue_amounts(loan_ids, as_of: date) -> dict[int, object]:
-    """Everything overdue per loan as of a date (installments due before it, unsettled)."""
-    rows = (
-        Installment.objects.filter(
-            loan_id__in=loan_ids, due_date__lt=as_of, settled_on__isnull=True
-        )
-        .values("loan_id")
-        .annotate(amount=_sum())
-        .values_list("loan_id", "amount")
-    )
-    return {loan_id: amount or ZERO for loan_id, amount in rows}
-
-
-def _sum():
-    from django.db.models import Sum
-
-    return Sum(INSTALLMENT_OUTSTANDING)

@@ -3,13 +3,15 @@
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from lending.allocation import PayoffQuote
 from lending.errors import LendingError, LendingErrorCode, translated
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
-from lending.models import Borrower, Loan, LoanProduct, LoanStatus
+from lending.models import Borrower, Installment, Loan, LoanProduct, LoanStatus
+from lending.models.loans import INSTALLMENT_OUTSTANDING
+from lending.money import ZERO
 from lending.pii import pii_digest
 from lending.pricing import origination_fee
 from lending.schedules import (
@@ -171,3 +173,21 @@ def borrower_find(*, identifier: str) -> list[Borrower]:
                 field="identifier",
             ) from None
     return list(Borrower.objects.filter(**{field: digest}))
+
+
+def overdue_filter(as_of) -> Q:
+    """An installment overdue as of a date (or an expression such as OuterRef("dpd_as_of")):
+    due before it and not settled. The night's measure, the collections case's overdue amount
+    and the overdue export all read it from here."""
+    return Q(due_date__lt=as_of, settled_on__isnull=True)
+
+
+def overdue_amounts(loan_ids, as_of: date) -> dict[int, object]:
+    """Everything overdue per loan as of a date."""
+    rows = (
+        Installment.objects.filter(overdue_filter(as_of), loan_id__in=loan_ids)
+        .values("loan_id")
+        .annotate(amount=Sum(INSTALLMENT_OUTSTANDING))
+        .values_list("loan_id", "amount")
+    )
+    return {loan_id: amount or ZERO for loan_id, amount in rows}

@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 from debt_collection import assignment
 from debt_collection.access import CollectionsPerm
 from debt_collection.models import Case, CaseAssignment, CaseStatus, CloseReason, Queue
-from debt_collection.selectors import case_priority, overdue_amounts
+from debt_collection.selectors import case_priority
 from debt_collection.services.common import lock_case
 from lending.access import require, stored_user
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Loan, LoanStatus
+from lending.selectors import overdue_amounts
 from lending.services.audit import audit_log
 from lending.validation import clean_text
 

@@ -24,10 +24,11 @@ from django.utils import timezone
 
 from debt_collection import assignment, set_based
 from debt_collection.models import Case, CaseAssignment, CaseStatus, Queue
-from debt_collection.selectors import case_priority, jsonish, overdue_amounts
+from debt_collection.selectors import case_priority, jsonish
 from debt_collection.services.cases import close_reason_for, member_loads
 from lending.close_of_business.bulk import bulk_set
 from lending.models import Loan
+from lending.selectors import overdue_amounts
 from lending.services.delinquency import bucket_table
 
 NIGHTLY_REASON = "nightly: bucket %(bucket)s → queue %(queue)s"
