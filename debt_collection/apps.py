@@ -11,7 +11,7 @@ class CollectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from debt_collection.resources import AGENCY_HAND_OUT, AGENCY_RESULTS
-        from debt_collection.services.cases import case_money_moved
+        from debt_collection.services.cases import case_money_moved, cases_money_moved
         from debt_collection.services.concessions import settlement_check, write_off_proposals
         from debt_collection.services.nightly import collection_cases
         from debt_collection.services.promises import promise_check
@@ -32,7 +32,7 @@ class CollectionsConfig(AppConfig):
         register_step("settlement_check", settlement_check, position=170, chunked=False)
         register_step("write_off_proposals", write_off_proposals, position=180, chunked=False)
         # Every repayment, reversal and write-off keeps the loan's open case current.
-        register_money_moved(case_money_moved)
+        register_money_moved(case_money_moved, many=cases_money_moved)
         # Its spreadsheet import kind (imports.registry; docs/imports.md).
         register_kind(AGENCY_RESULTS)
         register_kind(AGENCY_HAND_OUT)

@@ -214,11 +214,21 @@ def run_import(
     if hasattr(handler, "prepare"):
         handler.prepare(table)  # e.g. the file's loans looked up in bulk, once
     seen: dict[str, tuple[int, Parsed]] = {}
+    batch = _Batch(kind, table, handler) if hasattr(handler, "apply_many") else None
     with transaction.atomic():
         for done, (number, cells) in enumerate(table.rows, start=1):
-            result.results.append(_one_row(kind, table, handler, seen, number, cells))
+            if batch is None:
+                result.results.append(_one_row(kind, table, handler, seen, number, cells))
+            else:
+                answer = _parsed_row(kind, table, handler, seen, number, cells)
+                result.results.append(answer)
+                if isinstance(answer, _Waiting) and batch.add(answer):
+                    batch.run()
             if progress is not None:
                 progress(done, result.rows)
+        if batch is not None:
+            batch.run()
+            result.results = [batch.answers.pop(id(r), r) for r in result.results]
         has_errors = bool(result.errors)
         result.written = not dry_run and (valid_rows_only or not has_errors)
         if not result.written:
@@ -227,7 +237,60 @@ def run_import(
     return result
 
 
+@dataclass
+class _Waiting:
+    """A row parsed and new in the file, waiting for its batch."""
+
+    row: Row
+    parsed: Parsed
+
+
+class _Batch:
+    """Rows applied together by a handler's `apply_many` (one service call for many rows —
+    lending.services.repayments_many): the answers come back in row order, each an Outcome or
+    the CellError / LendingError refusing that row alone."""
+
+    SIZE = 500
+
+    def __init__(self, kind, table, handler):
+        self.kind, self.table, self.handler = kind, table, handler
+        self.waiting: list[_Waiting] = []
+        self.answers: dict[int, RowResult] = {}
+
+    def add(self, waiting: _Waiting) -> bool:
+        self.waiting.append(waiting)
+        return len(self.waiting) >= self.SIZE
+
+    def run(self) -> None:
+        if not self.waiting:
+            return
+        outcomes = self.handler.apply_many([w.parsed for w in self.waiting])
+        for waiting, outcome in zip(self.waiting, outcomes, strict=True):
+            self.answers[id(waiting)] = _answer(self.kind, self.table, waiting.row, outcome)
+        self.waiting = []
+
+
 def _one_row(kind, table, handler, seen, number, cells) -> RowResult:
+    answer = _parsed_row(kind, table, handler, seen, number, cells)
+    if isinstance(answer, RowResult):
+        return answer
+    try:
+        if getattr(handler, "atomic_apply", False):
+            # The handler writes only through one service call that is atomic by itself (and
+            # raises before or instead of writing otherwise): the service's own savepoint
+            # undoes an error row, a second one around it would only cost two statements.
+            outcome = handler.apply(answer.parsed)
+        else:
+            with transaction.atomic():
+                outcome = handler.apply(answer.parsed)
+    except (CellError, LendingError) as exc:
+        outcome = exc
+    return _answer(kind, table, answer.row, outcome)
+
+
+def _parsed_row(kind, table, handler, seen, number, cells) -> RowResult | _Waiting:
+    """The row's fate when parsing or the file's earlier rows decide it, else the row to
+    apply."""
     row = Row(number, cells, table)
     try:
         parsed = handler.parse(row)
@@ -245,23 +308,18 @@ def _one_row(kind, table, handler, seen, number, cells) -> RowResult:
         )
     if parsed.key:
         seen[parsed.key] = (number, parsed)
-    try:
-        if getattr(handler, "atomic_apply", False):
-            # The handler writes only through one service call that is atomic by itself (and
-            # raises before or instead of writing otherwise): the service's own savepoint
-            # undoes an error row, a second one around it would only cost two statements.
-            outcome = handler.apply(parsed)
-        else:
-            with transaction.atomic():
-                outcome = handler.apply(parsed)
-    except CellError as exc:
-        return _cell_error(table, number, exc)
-    except LendingError as exc:
-        key = kind.fields.get(exc.field or "", exc.field or "")
+    return _Waiting(row, parsed)
+
+
+def _answer(kind, table, row: Row, outcome) -> RowResult:
+    if isinstance(outcome, CellError):
+        return _cell_error(table, row.number, outcome)
+    if isinstance(outcome, LendingError):
+        key = kind.fields.get(outcome.field or "", outcome.field or "")
         column = table.header_of(key) if key in table.columns else ""
         value = shown(row.raw(key)) if key in table.columns else ""
-        return RowResult(number, Fate.ERROR, column, value, exc.message, str(exc.code))
-    return RowResult(number, outcome.fate, message=outcome.note)
+        return RowResult(row.number, Fate.ERROR, column, value, outcome.message, str(outcome.code))
+    return RowResult(row.number, outcome.fate, message=outcome.note)
 
 
 def _cell_error(table: Table, number: int, exc: CellError) -> RowResult:

@@ -32,6 +32,7 @@ from lending.services.borrowers import (
 )
 from lending.services.loans import loan_book_approved, loan_disburse
 from lending.services.repayments import repayment_post
+from lending.services.repayments_many import Payment, repayments_post_many
 
 RELATIONS = {
     **{c.value: c.value for c in ContactRelation},
@@ -278,9 +279,6 @@ class RepaymentRows:
     """Money received from bank statements, keyed by the bank's transaction id (the
     idempotency key): posted by repayment_post on its value date."""
 
-    # apply() writes only through repayment_post, atomic by itself; the CellError it may
-    # raise afterwards follows a duplicate, which wrote nothing (imports.engine).
-    atomic_apply = True
     PREFETCH_CHUNK = 2000
 
     def __init__(self, acting_user):
@@ -359,22 +357,42 @@ class RepaymentRows:
             )
         return active[0][0]
 
-    def apply(self, parsed: Parsed) -> Outcome:
-        v = parsed.values
-        result = repayment_post(
-            loan_id=self._loan_id(v["reference"], v["national_id"]),
-            amount=v["amount"],
-            value_date=v["value_date"],
-            acting_user=self.acting_user,
-            idempotency_key=v["external_id"],
-            external_reference=v["external_id"],
-            channel=v["channel"],
-        )
+    def apply_many(self, batch: list[Parsed]) -> list:
+        """The rows' payments through repayments_post_many (repayment_post's rules, a few
+        statements per batch): per row an Outcome, or the error refusing it."""
+        answers: list = [None] * len(batch)
+        payments, rows = [], []
+        for n, parsed in enumerate(batch):
+            v = parsed.values
+            try:
+                loan_id = self._loan_id(v["reference"], v["national_id"])
+            except CellError as exc:
+                answers[n] = exc
+                continue
+            payments.append(
+                Payment(
+                    loan_id=loan_id,
+                    amount=v["amount"],
+                    value_date=v["value_date"],
+                    idempotency_key=v["external_id"],
+                    external_reference=v["external_id"],
+                    channel=v["channel"],
+                )
+            )
+            rows.append(n)
+        posted = repayments_post_many(payments=payments, acting_user=self.acting_user)
+        for n, result in zip(rows, posted, strict=True):
+            answers[n] = (
+                result if isinstance(result, LendingError) else self._fate(batch[n], result)
+            )
+        return answers
+
+    def _fate(self, parsed: Parsed, result) -> Outcome | CellError:
         if not result.duplicate:
             return Outcome(Fate.NEW)
-        posted = result.transaction
+        v, posted = parsed.values, result.transaction
         if posted.value_date != v["value_date"]:
-            raise CellError(
+            return CellError(
                 "external_id",
                 _(
                     "%(id)s was already posted with value date %(date)s (%(amount)s to loan "

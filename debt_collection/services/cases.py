@@ -38,8 +38,21 @@ def case_money_moved(*, loan: Loan, acting_user) -> None:
     its dpd current. Closes the loan's open case (paid off, written off, cured) or brings its
     figures up to date. Cases are opened only by the nightly run."""
     case = Case.objects.select_for_update().filter(loan=loan, status=CaseStatus.OPEN).first()
-    if case is None:
-        return
+    if case is not None:
+        _case_follows_loan(case, loan, acting_user)
+
+
+def cases_money_moved(*, loans: list[Loan], acting_user) -> None:
+    """case_money_moved for a batch of postings: the open cases of all the loans in one read."""
+    by_id = {loan.pk: loan for loan in loans}
+    open_cases = Case.objects.select_for_update().filter(
+        loan_id__in=list(by_id), status=CaseStatus.OPEN
+    )
+    for case in open_cases.order_by("pk"):
+        _case_follows_loan(case, by_id[case.loan_id], acting_user)
+
+
+def _case_follows_loan(case: Case, loan: Loan, acting_user) -> None:
     today = timezone.localdate()
     reason = close_reason_for(loan.status, loan.dpd, loan.status_reason)
     if reason:

@@ -8,7 +8,16 @@ def audit_log(
     *, actor, action: str, obj: models.Model, summary: str = "", data: dict | None = None
 ) -> AuditEvent:
     """Record who did what; call inside the service's transaction so both land or neither."""
-    return AuditEvent.objects.create(
+    event = audit_event(actor=actor, action=action, obj=obj, summary=summary, data=data)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(
+    *, actor, action: str, obj: models.Model, summary: str = "", data: dict | None = None
+) -> AuditEvent:
+    """The event unsaved (a batch inserts many in one statement)."""
+    return AuditEvent(
         actor=stored_user(actor),
         action=action,
         object_type=obj._meta.label_lower,

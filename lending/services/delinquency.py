@@ -15,6 +15,14 @@ from lending.delinquency import (
 from lending.models import BucketChange, BusinessDayRun, DelinquencyBucket, Installment, Loan
 from lending.money import ZERO
 
+UNREAD = object()
+
+
+def last_closed_or_read(last_closed) -> date | None:
+    """The last closed business date as the caller already read it (a posting reads it once
+    and passes it on: it cannot change inside the posting's transaction), or read now."""
+    return BusinessDayRun.objects.last_closed_date() if last_closed is UNREAD else last_closed
+
 
 def bucket_table(*, checked: bool = True) -> tuple[Bucket, ...]:
     """The buckets staff configured, or the defaults when none exist.
@@ -69,7 +77,7 @@ def overdue_position(installments: list[Installment], as_of: date) -> tuple[date
 
 
 def loan_refresh_delinquency(
-    loan: Loan, installments: list[Installment], *, recorded_on: date
+    loan: Loan, installments: list[Installment], *, recorded_on: date, last_closed=UNREAD
 ) -> BucketChange | None:
     """Recompute dpd and bucket after money moved during the day (the loan is locked).
 
@@ -78,9 +86,39 @@ def loan_refresh_delinquency(
     it overdue now, not tomorrow. A payment that clears the arrears returns the loan to the first
     bucket at once.
     """
-    measured = [BusinessDayRun.objects.last_closed_date(), loan.dpd_as_of]
-    if not any(measured):
+    last_closed = last_closed_or_read(last_closed)
+    if last_closed is None and loan.dpd_as_of is None:
         return None  # no night has closed yet: dpd is not measured before the first one
+    change, moved = delinquency_update(
+        loan,
+        installments,
+        recorded_on=recorded_on,
+        last_closed=last_closed,
+        table=bucket_table(checked=False),
+    )
+    if change is not None:
+        change.save()
+    if moved:
+        loan.save(update_fields=DELINQUENCY_FIELDS)
+    return change
+
+
+DELINQUENCY_FIELDS = ["dpd", "bucket", "dpd_as_of", "updated_at"]
+
+
+def delinquency_update(
+    loan: Loan,
+    installments: list[Installment],
+    *,
+    recorded_on: date,
+    last_closed: date | None,
+    table: tuple[Bucket, ...],
+) -> tuple[BucketChange | None, bool]:
+    """loan_refresh_delinquency in memory: the bucket move to record (unsaved) and whether the
+    loan's dpd fields changed (set on `loan`, not saved)."""
+    measured = [last_closed, loan.dpd_as_of]
+    if not any(measured):
+        return None, False
     as_of = max(day for day in measured if day)
     oldest, amount = overdue_position(installments, as_of)
     dpd = days_past_due(
@@ -90,7 +128,7 @@ def loan_refresh_delinquency(
         as_of=as_of,
     )
     try:
-        bucket = bucket_for(dpd, bucket_table(checked=False))
+        bucket = bucket_for(dpd, table)
     except ValueError:
         # A table broken outside the admin must not refuse the borrower's money: keep the
         # bucket; the night stops with the reason until the table is mended.
@@ -98,8 +136,7 @@ def loan_refresh_delinquency(
     change = None
     if bucket != loan.bucket:
         change = bucket_move(loan, recorded_on, bucket, dpd, amount)
-        change.save()
-    if (dpd, bucket, as_of) != (loan.dpd, loan.bucket, loan.dpd_as_of):
-        loan.dpd, loan.bucket, loan.dpd_as_of = dpd, bucket, as_of
-        loan.save(update_fields=["dpd", "bucket", "dpd_as_of", "updated_at"])
-    return change
+    if (dpd, bucket, as_of) == (loan.dpd, loan.bucket, loan.dpd_as_of):
+        return change, False
+    loan.dpd, loan.bucket, loan.dpd_as_of = dpd, bucket, as_of
+    return change, True

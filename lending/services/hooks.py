@@ -13,14 +13,24 @@ from lending.models import Loan
 
 MoneyMovedHook = Callable[..., None]  # hook(*, loan: Loan, acting_user) -> None
 
-_hooks: list[MoneyMovedHook] = []
+# hook_many(*, loans: list[Loan], acting_user) -> None: the same for many loans at once
+# (a batch of repayments), in a few statements instead of a few per loan.
+_hooks: dict[MoneyMovedHook, MoneyMovedHook | None] = {}
 
 
-def register_money_moved(hook: MoneyMovedHook) -> None:
-    if hook not in _hooks:
-        _hooks.append(hook)
+def register_money_moved(hook: MoneyMovedHook, *, many: MoneyMovedHook | None = None) -> None:
+    _hooks[hook] = many
 
 
 def money_moved(loan: Loan, *, acting_user) -> None:
     for hook in list(_hooks):
         hook(loan=loan, acting_user=acting_user)
+
+
+def money_moved_many(loans: list[Loan], *, acting_user) -> None:
+    for hook, many in list(_hooks.items()):
+        if many is not None:
+            many(loans=loans, acting_user=acting_user)
+        else:
+            for loan in loans:
+                hook(loan=loan, acting_user=acting_user)

@@ -5,6 +5,7 @@ decide what to post, this module posts it.
 """
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -41,9 +42,25 @@ def lock_loan(loan_id: int) -> Loan:
             .get(pk=loan_id)
         )
     except Loan.DoesNotExist:
-        raise LendingError(
-            LendingErrorCode.NOT_FOUND, _("no loan with id %(id)s") % {"id": loan_id}, field="loan"
-        ) from None
+        raise no_such_loan(loan_id) from None
+
+
+def lock_loans(loan_ids) -> dict[int, Loan]:
+    """lock_loan for many loans, locked in id order (two batches never wait on each other in
+    a circle); a missing id is simply not in the answer."""
+    found = (
+        Loan.objects.select_for_update(of=("self",))
+        .select_related("product", "borrower")
+        .filter(pk__in=sorted(set(loan_ids)))
+        .order_by("pk")
+    )
+    return {loan.pk: loan for loan in found}
+
+
+def no_such_loan(loan_id) -> LendingError:
+    return LendingError(
+        LendingErrorCode.NOT_FOUND, _("no loan with id %(id)s") % {"id": loan_id}, field="loan"
+    )
 
 
 def installment_states(installments: list[Installment]) -> list[InstallmentState]:
@@ -59,7 +76,34 @@ def installment_states(installments: list[Installment]) -> list[InstallmentState
     ]
 
 
-def post_transaction(
+def post_transaction(**posting) -> Transaction:
+    """Write one transaction with its lines and move the caches by exactly those amounts.
+
+    `lines` maps installment seq → signed parts. `loan` must be locked (lock_loan).
+    """
+    staged = stage_transaction(**posting)
+    save_transaction(staged.transaction, staged.lines)
+    update_fields = installment_fields(staged.transaction.effect)
+    if len(staged.installments) == 1:
+        staged.installments[0].save(update_fields=update_fields)
+    elif staged.installments:  # one statement for the installments a posting touched
+        Installment.objects.bulk_update(staged.installments, update_fields)
+    staged.transaction.loan.save(update_fields=LOAN_BALANCE_FIELDS)
+    return staged.transaction
+
+
+@dataclass
+class Staged:
+    """A posting worked out in memory: its rows unsaved, the installments it moved and the
+    loan's caches already changed. post_transaction saves one at once; a batch of payments
+    (repayments_post_many) saves many in a few statements."""
+
+    transaction: Transaction
+    lines: list[TransactionLine]
+    installments: list[Installment]
+
+
+def stage_transaction(
     *,
     loan: Loan,
     kind: TransactionKind,
@@ -71,14 +115,10 @@ def post_transaction(
     credit: Decimal = ZERO,
     effect: Effect | None = None,
     **fields,
-) -> Transaction:
-    """Write one transaction with its lines and move the caches by exactly those amounts.
-
-    `lines` maps installment seq → signed parts. `loan` must be locked (lock_loan).
-    """
+) -> Staged:
     by_seq = {i.seq: i for i in installments}
     effect = effect or EFFECT_OF_KIND[kind]
-    txn = write_transaction(
+    txn, line_rows = transaction_rows(
         loan=loan,
         kind=kind,
         effect=effect,
@@ -90,7 +130,7 @@ def post_transaction(
         credit=credit,
         **fields,
     )
-    suffix = {Effect.CHARGE: "due", Effect.SETTLE: "settled"}.get(effect)
+    suffix = _SUFFIX.get(effect)
     changed = []
     for seq, parts in lines.items():
         if suffix is None or parts.is_zero():
@@ -104,12 +144,6 @@ def post_transaction(
             )
         installment.settled_on = _settled_on(installment, value_date)
         changed.append(installment)
-    if changed:
-        update_fields = [*(f"{c}_{suffix}" for c in COMPONENTS), "settled_on"]
-        if len(changed) == 1:
-            changed[0].save(update_fields=update_fields)
-        else:  # one statement for the installments a posting touched, not one each
-            Installment.objects.bulk_update(changed, update_fields)
     loan.credit_balance += credit
     if loan.credit_balance < 0:
         raise LendingError(
@@ -117,11 +151,28 @@ def post_transaction(
             _("the loan's credit balance cannot go below zero"),
             field="amount",
         )
-    refresh_loan_balances(loan, installments)
+    loan_balances(loan, installments)
+    return Staged(txn, line_rows, changed)
+
+
+_SUFFIX = {Effect.CHARGE: "due", Effect.SETTLE: "settled"}
+
+
+def installment_fields(effect: Effect) -> list[str]:
+    """The installment fields a posting of this effect moves."""
+    suffix = _SUFFIX.get(effect)
+    return [*(f"{c}_{suffix}" for c in COMPONENTS), "settled_on"] if suffix else []
+
+
+def write_transaction(**posting) -> Transaction:
+    """The transaction row and its lines only; the caller moves the caches (post_transaction
+    does, one transaction at a time; a re-processing sets them once for several)."""
+    txn, lines = transaction_rows(**posting)
+    save_transaction(txn, lines)
     return txn
 
 
-def write_transaction(
+def transaction_rows(
     *,
     loan: Loan,
     kind: TransactionKind,
@@ -133,12 +184,11 @@ def write_transaction(
     amount: Decimal = ZERO,
     credit: Decimal = ZERO,
     **fields,
-) -> Transaction:
-    """The transaction row and its lines only; the caller moves the caches (post_transaction
-    does, one transaction at a time; a re-processing sets them once for several)."""
+) -> tuple[Transaction, list[TransactionLine]]:
+    """The transaction and its non-zero lines, unsaved."""
     by_seq = {i.seq: i for i in installments}
     total = Parts.sum(lines.values())
-    txn = Transaction.objects.create(
+    txn = Transaction(
         loan=loan,
         kind=kind,
         effect=effect,
@@ -152,7 +202,7 @@ def write_transaction(
         posted_by=stored_user(acting_user),
         **fields,
     )
-    TransactionLine.objects.bulk_create(
+    rows = [
         TransactionLine(
             transaction=txn,
             installment=by_seq[seq],
@@ -160,8 +210,13 @@ def write_transaction(
         )
         for seq, parts in sorted(lines.items())
         if not parts.is_zero()
-    )
-    return txn
+    ]
+    return txn, rows
+
+
+def save_transaction(txn: Transaction, lines: list[TransactionLine]) -> None:
+    txn.save(force_insert=True)
+    TransactionLine.objects.bulk_create(lines)
 
 
 def _settled_on(installment: Installment, value_date: date) -> date | None:
@@ -170,8 +225,21 @@ def _settled_on(installment: Installment, value_date: date) -> date | None:
     return installment.settled_on or value_date
 
 
+LOAN_BALANCE_FIELDS = [
+    *(f"{c}_outstanding" for c in COMPONENTS),
+    "credit_balance",
+    "next_due_date",
+    "updated_at",
+]
+
+
 def refresh_loan_balances(loan: Loan, installments: list[Installment]) -> None:
-    """Loan caches are the sums of its installments' outstanding parts."""
+    loan_balances(loan, installments)
+    loan.save(update_fields=LOAN_BALANCE_FIELDS)
+
+
+def loan_balances(loan: Loan, installments: list[Installment]) -> None:
+    """Loan caches are the sums of its installments' outstanding parts (set, not saved)."""
     for c in COMPONENTS:
         setattr(
             loan,
@@ -180,14 +248,6 @@ def refresh_loan_balances(loan: Loan, installments: list[Installment]) -> None:
         )
     unsettled = [i.due_date for i in installments if i.outstanding > 0]
     loan.next_due_date = min(unsettled) if unsettled else None
-    loan.save(
-        update_fields=[
-            *(f"{c}_outstanding" for c in COMPONENTS),
-            "credit_balance",
-            "next_due_date",
-            "updated_at",
-        ]
-    )
 
 
 def payoff_for(loan: Loan, installments: list[Installment], as_of: date) -> PayoffQuote:
@@ -251,7 +311,14 @@ def posted_with_key(
     if not key:
         return None
     existing = Transaction.objects.filter(kind=kind, idempotency_key=key).first()
-    if existing and (existing.loan_id != loan.pk or existing.amount != amount):
+    if existing:
+        check_same_posting(existing, key=key, loan=loan, amount=amount)
+    return existing
+
+
+def check_same_posting(existing: Transaction, *, key: str, loan: Loan, amount: Decimal) -> None:
+    """A key posted before may come again only for the same loan and amount (a retry)."""
+    if existing.loan_id != loan.pk or existing.amount != amount:
         raise LendingError(
             LendingErrorCode.IDEMPOTENCY_CONFLICT,
             _("key %(key)r was already used for a %(kind)s of %(amount)s to loan %(loan)s")
@@ -263,7 +330,6 @@ def posted_with_key(
             },
             field="idempotency_key",
         )
-    return existing
 
 
 @contextmanager

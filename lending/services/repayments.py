@@ -12,11 +12,12 @@ from lending.access import Perm, require
 from lending.allocation import (
     COMPONENTS,
     Parts,
+    PayoffQuote,
     allocate,
     due_installments,
 )
 from lending.errors import LendingError, LendingErrorCode
-from lending.models import Loan, LoanStatus, Transaction, TransactionKind
+from lending.models import BusinessDayRun, Loan, LoanStatus, Transaction, TransactionKind
 from lending.models.transactions import Effect
 from lending.money import ZERO
 from lending.services.audit import audit_log
@@ -147,27 +148,19 @@ def repayment_post(
     key = fields["idempotency_key"]
     if existing := posted_with_key(TransactionKind.REPAYMENT, key, loan, amount):
         return RepaymentResult(existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED)
-    _require_active(loan)
-    _check_value_date(loan, value_date)
     installments = loan_installments(loan)
-    quote = payoff_for(loan, installments, value_date)
-    _check_overpayment(loan, amount, quote.amount, value_date)
+    quote = postable(loan, installments, amount, value_date)
     posting = dict(amount=amount, acting_user=acting_user, **fields)
-    relived = needs_reprocess(loan, installments, value_date)
+    last_closed = BusinessDayRun.objects.last_closed_date()
+    relived = needs_reprocess(loan, installments, value_date, last_closed=last_closed)
     with key_claimed(key, TransactionKind.REPAYMENT):
         if relived:
             payment, left = _post_relived(loan, installments, value_date, **posting)
         else:
             payment, left = _post_directly(loan, installments, value_date, quote, **posting)
     closed = _close_if_paid(loan)
-    loan_refresh_delinquency(loan, installments, recorded_on=value_date)
-    audit_log(
-        actor=acting_user,
-        action="repayment.post",
-        obj=loan,
-        summary=f"repayment {amount} on {value_date}" + (" paid the loan off" if closed else ""),
-        data={"transaction": payment.pk, "credit_added": str(left)},
-    )
+    loan_refresh_delinquency(loan, installments, recorded_on=value_date, last_closed=last_closed)
+    audit_log(**repayment_audit(loan, payment, left, closed=closed, acting_user=acting_user))
     money_moved(loan, acting_user=acting_user)
     # Only a re-lived history posts corrections; straight onto the loan, the rows posted with
     # the payment are its companions (unearned interest cancelled, credit applied).
@@ -181,6 +174,26 @@ def repayment_post(
         else ()
     )
     return RepaymentResult(payment, closed=closed, corrections=corrections)
+
+
+def postable(loan: Loan, installments, amount: Decimal, value_date: date) -> PayoffQuote:
+    """The refusals a repayment may meet, in order; the payoff quote they needed."""
+    _require_active(loan)
+    _check_value_date(loan, value_date)
+    quote = payoff_for(loan, installments, value_date)
+    _check_overpayment(loan, amount, quote.amount, value_date)
+    return quote
+
+
+def repayment_audit(loan, payment, credit_added, *, closed, acting_user) -> dict:
+    return dict(
+        actor=acting_user,
+        action="repayment.post",
+        obj=loan,
+        summary=f"repayment {payment.amount} on {payment.value_date}"
+        + (" paid the loan off" if closed else ""),
+        data={"transaction": payment.pk, "credit_added": str(credit_added)},
+    )
 
 
 def _post_directly(loan, installments, value_date, quote, *, amount, acting_user, **fields):

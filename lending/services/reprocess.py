@@ -48,7 +48,12 @@ from lending.replay import (
     replay,
 )
 from lending.schedules import DayCount
-from lending.services.delinquency import bucket_move, bucket_table
+from lending.services.delinquency import (
+    UNREAD,
+    bucket_move,
+    bucket_table,
+    last_closed_or_read,
+)
 from lending.services.ledger import refresh_loan_balances, write_transaction
 
 # What the replay re-derives from the postings and the nights: never carried over as posted.
@@ -69,6 +74,8 @@ FIXED = {
     TransactionKind.SETTLEMENT_DISCOUNT,
     TransactionKind.RECOVERY,
 }
+# Postings that a payment valued before them would have to be re-lived with.
+MONEY_KINDS = [TransactionKind.REPAYMENT, *FIXED]
 # Forgiveness lands as posted but never settles more than is owed when it lands (replay.Fixed).
 CAPPED = {TransactionKind.WAIVER, TransactionKind.SETTLEMENT_DISCOUNT}
 NEW = "new"  # the key of a payment not yet posted
@@ -109,11 +116,13 @@ def _terms(loan: Loan) -> ReplayTerms:
     )
 
 
-def processed_through(loan: Loan, installments: list[Installment]) -> date | None:
+def processed_through(
+    loan: Loan, installments: list[Installment], *, last_closed=UNREAD
+) -> date | None:
     """The last night the loan went through: closed for the book, or already run on this loan
     by a night still in progress."""
     nights = [
-        BusinessDayRun.objects.last_closed_date(),
+        last_closed_or_read(last_closed),
         loan.dpd_as_of,
         *(i.penalty_accrued_through for i in installments),
     ]
@@ -197,26 +206,35 @@ def night_range(history: History, through: date | None) -> tuple[date, date] | N
     return first, through
 
 
-def needs_reprocess(loan: Loan, installments: list[Installment], value_date: date) -> bool:
+def needs_reprocess(
+    loan: Loan,
+    installments: list[Installment],
+    value_date: date,
+    *,
+    last_closed=UNREAD,
+    latest_money=UNREAD,
+) -> bool:
     """A posting on `value_date` can go straight onto the loan only when nothing valued after
-    it was posted or accrued; otherwise the history is re-lived."""
-    through = processed_through(loan, installments)
+    it was posted or accrued; otherwise the history is re-lived. `latest_money`: the latest
+    value date of the loan's MONEY_KINDS postings, when the caller read it for many loans."""
+    last_closed = last_closed_or_read(last_closed)
+    through = processed_through(loan, installments, last_closed=last_closed)
     if through is not None and value_date <= through:
         return True
-    if penalty_nights_behind(loan, installments, value_date) is not None:
+    if penalty_nights_behind(loan, installments, value_date, last_closed=last_closed):
         return True
-    return loan.transactions.filter(
-        value_date__gt=value_date, kind__in=[TransactionKind.REPAYMENT, *FIXED]
-    ).exists()
+    if latest_money is UNREAD:
+        return loan.transactions.filter(value_date__gt=value_date, kind__in=MONEY_KINDS).exists()
+    return latest_money is not None and latest_money > value_date
 
 
 def penalty_nights_behind(
-    loan: Loan, installments: list[Installment], value_date: date
+    loan: Loan, installments: list[Installment], value_date: date, *, last_closed=UNREAD
 ) -> date | None:
     """The nights have not closed the days before `value_date` yet (a night failed) while an
     installment was unpaid: the penalty of those days is owed before this payment pays
     anything, so they are re-lived now (the night finds them accrued). Returns the last."""
-    last_closed = BusinessDayRun.objects.last_closed_date()
+    last_closed = last_closed_or_read(last_closed)
     day_before = value_date - timedelta(days=1)
     if last_closed is None or last_closed >= day_before:
         return None

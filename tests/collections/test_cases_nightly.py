@@ -111,7 +111,7 @@ def test_the_night_closes_a_case_of_its_chunk_the_day_did_not(monkeypatch):
     (loan,) = overdue_loans()
     from lending.services import hooks
 
-    monkeypatch.setattr(hooks, "_hooks", [])  # a day whose postings told nobody
+    monkeypatch.setattr(hooks, "_hooks", {})  # a day whose postings told nobody
     repayment_post(
         loan_id=loan.pk, amount=first_due(loan), value_date=FIRST_LATE_NIGHT, acting_user=SYSTEM
     )

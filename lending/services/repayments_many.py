@@ -1,0 +1,259 @@
+"""Many repayments at once (a bank statement's import): repayment_post's rules, a few
+statements per batch instead of some fifteen per payment.
+
+Each payment meets the same refusals in the same order (`postable`, the key's reuse) and is
+allocated by the same waterfall (`allocate` over what is due), staged in memory by the ledger's
+own `stage_transaction` and `delinquency_update`, and written with the batch's others in one
+INSERT or UPDATE per table. That covers the common payment: part of what is due, on a loan
+holding no credit, valued after everything the loan already holds. Every other payment — one
+that pays the loan off (unearned interest cancelled, the loan closed), a loan holding credit
+(applied first), a payment valued before nights already closed or money already posted (the
+history re-lived) — is posted by `repayment_post` itself, after what was staged so far is
+written; the rest of that loan's payments in the batch follow it there.
+
+An answer per payment, in order: its RepaymentResult, or the LendingError refusing it (which
+wrote nothing). The batch is one transaction; a key taken meanwhile by a concurrent posting
+(the unique index) undoes the batch's fast part and the payments go through repayment_post one
+by one, which answers that conflict per payment.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lending.access import Perm, require
+from lending.allocation import allocate, due_installments
+from lending.errors import LendingError
+from lending.models import (
+    AuditEvent,
+    BucketChange,
+    BusinessDayRun,
+    Installment,
+    Loan,
+    LoanStatus,
+    Transaction,
+    TransactionKind,
+    TransactionLine,
+)
+from lending.models.transactions import Effect
+from lending.services.audit import audit_event
+from lending.services.delinquency import DELINQUENCY_FIELDS, bucket_table, delinquency_update
+from lending.services.hooks import money_moved_many
+from lending.services.ledger import (
+    LOAN_BALANCE_FIELDS,
+    Staged,
+    allocation_order,
+    cash_in_fields,
+    check_same_posting,
+    installment_fields,
+    installment_states,
+    lock_loans,
+    no_such_loan,
+    stage_transaction,
+)
+from lending.services.repayments import (
+    RepaymentResult,
+    postable,
+    repayment_audit,
+    repayment_post,
+)
+from lending.services.reprocess import MONEY_KINDS, needs_reprocess
+from lending.validation import parse_amount
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One payment as repayment_post takes it."""
+
+    loan_id: int
+    amount: object  # as received: parsed (and refused) as repayment_post parses it
+    value_date: date
+    idempotency_key: str = ""
+    external_reference: str = ""
+    channel: str = ""
+    note: str = ""
+
+    def post_alone(self, acting_user) -> RepaymentResult | LendingError:
+        try:
+            return repayment_post(
+                loan_id=self.loan_id,
+                amount=self.amount,
+                value_date=self.value_date,
+                idempotency_key=self.idempotency_key,
+                external_reference=self.external_reference,
+                channel=self.channel,
+                note=self.note,
+                acting_user=acting_user,
+            )
+        except LendingError as exc:
+            return exc
+
+
+@transaction.atomic
+def repayments_post_many(
+    *, payments: Sequence[Payment], acting_user
+) -> list[RepaymentResult | LendingError]:
+    """repayment_post for each payment, in order (see the module's docstring)."""
+    require(acting_user, Perm.POST_REPAYMENT, to=_("post repayments"))
+    try:
+        with transaction.atomic():
+            return _Batch(payments, acting_user).run()
+    except IntegrityError:
+        return [payment.post_alone(acting_user) for payment in payments]
+
+
+class _Batch:
+    def __init__(self, payments: Sequence[Payment], acting_user):
+        self.payments, self.acting_user = payments, acting_user
+        self.staged: list[tuple[Staged, object]] = []  # with the credit each payment added
+        self.changes: list[BucketChange] = []
+        self.delinquent: set[int] = set()  # loans whose dpd fields moved
+        self.alone: set[int] = set()  # loans posted by repayment_post: the rest follow
+        self.keyed: dict[str, Transaction] = {}  # keys staged by this batch
+
+    def run(self) -> list[RepaymentResult | LendingError]:
+        ids = [p.loan_id for p in self.payments]
+        self.loans = lock_loans(ids)
+        keys = {p.idempotency_key.strip() for p in self.payments} - {""}
+        self.posted = {
+            t.idempotency_key: t
+            for t in Transaction.objects.filter(
+                kind=TransactionKind.REPAYMENT, idempotency_key__in=keys
+            ).select_related("loan")
+        }
+        self.installments: dict[int, list[Installment]] = defaultdict(list)
+        for installment in Installment.objects.filter(loan_id__in=list(self.loans)).order_by(
+            "loan_id", "seq"
+        ):
+            self.installments[installment.loan_id].append(installment)
+        self.latest_money = dict(
+            Transaction.objects.filter(loan_id__in=list(self.loans), kind__in=MONEY_KINDS)
+            .values("loan_id")
+            .annotate(latest=Max("value_date"))
+            .values_list("loan_id", "latest")
+        )
+        self.last_closed = BusinessDayRun.objects.last_closed_date()
+        self.buckets = bucket_table(checked=False)
+        answers = [self._one(payment) for payment in self.payments]
+        self._write()
+        return answers
+
+    def _one(self, payment: Payment) -> RepaymentResult | LendingError:
+        loan = self.loans.get(payment.loan_id)
+        if loan is None:
+            return no_such_loan(payment.loan_id)
+        if loan.pk in self.alone:
+            return self._alone(payment)
+        try:
+            amount = parse_amount(payment.amount, field="amount", currency=loan.currency)
+            fields = cash_in_fields(
+                idempotency_key=payment.idempotency_key,
+                external_reference=payment.external_reference,
+                channel=payment.channel,
+                note=payment.note,
+            )
+            key = fields["idempotency_key"]
+            existing = self.keyed.get(key) or self.posted.get(key) if key else None
+            if existing is not None:
+                check_same_posting(existing, key=key, loan=loan, amount=amount)
+                return RepaymentResult(
+                    existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED
+                )
+            installments = self.installments[loan.pk]
+            quote = postable(loan, installments, amount, payment.value_date)
+        except LendingError as exc:
+            return exc
+        if (
+            amount >= quote.amount
+            or loan.credit_balance > 0
+            or needs_reprocess(
+                loan,
+                installments,
+                payment.value_date,
+                last_closed=self.last_closed,
+                latest_money=self.latest_money.get(loan.pk),
+            )
+        ):
+            return self._alone(payment)
+        return self._stage(loan, installments, amount, payment.value_date, fields)
+
+    def _alone(self, payment: Payment) -> RepaymentResult | LendingError:
+        """repayment_post reads the loan afresh: what is staged goes to the database first."""
+        self._write()
+        self.alone.add(payment.loan_id)
+        answer = payment.post_alone(self.acting_user)
+        if isinstance(answer, RepaymentResult) and answer.transaction.idempotency_key:
+            self.keyed[answer.transaction.idempotency_key] = answer.transaction
+        return answer
+
+    def _stage(self, loan, installments, amount, value_date, fields) -> RepaymentResult:
+        states = installment_states(installments)
+        lines, left = allocate(amount, due_installments(states, value_date), allocation_order(loan))
+        staged = stage_transaction(
+            loan=loan,
+            kind=TransactionKind.REPAYMENT,
+            value_date=value_date,
+            lines=lines,
+            installments=installments,
+            amount=amount,
+            credit=left,
+            acting_user=self.acting_user,
+            **fields,
+        )
+        change, moved = delinquency_update(
+            loan,
+            installments,
+            recorded_on=value_date,
+            last_closed=self.last_closed,
+            table=self.buckets,
+        )
+        if change is not None:
+            self.changes.append(change)
+        if moved:
+            self.delinquent.add(loan.pk)
+        self.staged.append((staged, left))
+        if fields["idempotency_key"]:
+            self.keyed[fields["idempotency_key"]] = staged.transaction
+        self.latest_money[loan.pk] = max(value_date, self.latest_money.get(loan.pk) or value_date)
+        return RepaymentResult(staged.transaction)
+
+    def _write(self) -> None:
+        """What is staged, in one statement per table."""
+        if not self.staged:
+            return
+        payments = [staged.transaction for staged, _left in self.staged]
+        Transaction.objects.bulk_create(payments)
+        TransactionLine.objects.bulk_create(
+            line for staged, _left in self.staged for line in staged.lines
+        )
+        moved = {i.pk: i for staged, _left in self.staged for i in staged.installments}
+        Installment.objects.bulk_update(list(moved.values()), installment_fields(Effect.SETTLE))
+        loans = list({payment.loan_id: payment.loan for payment in payments}.values())
+        now = timezone.now()
+        for loan in loans:
+            loan.updated_at = now  # bulk_update does not touch auto_now fields
+        fields = LOAN_BALANCE_FIELDS
+        if any(loan.pk in self.delinquent for loan in loans):
+            fields = [*LOAN_BALANCE_FIELDS, *DELINQUENCY_FIELDS[:-1]]
+        Loan.objects.bulk_update(loans, fields)
+        BucketChange.objects.bulk_create(self.changes)
+        AuditEvent.objects.bulk_create(
+            audit_event(
+                **repayment_audit(
+                    staged.transaction.loan,
+                    staged.transaction,
+                    left,
+                    closed=False,
+                    acting_user=self.acting_user,
+                )
+            )
+            for staged, left in self.staged
+        )
+        money_moved_many(loans, acting_user=self.acting_user)
+        self.staged, self.changes, self.delinquent = [], [], set()
