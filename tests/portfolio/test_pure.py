@@ -51,7 +51,7 @@ loan = st.tuples(
 )
 
 
-@given(st.lists(loan, max_size=40), st.integers(1, 12))
+@given(st.lists(loan, max_size=20), st.integers(1, 12))
 def test_vintage_shares_are_shares_and_only_rise(loans, max_mob):
     as_of = date(2026, 11, 30)
     cohorts: dict = {}
