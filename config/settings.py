@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "debt_collection",
     "apikeys",
     "imports",
+    "portfolio",
 ]
 
 MIDDLEWARE = [

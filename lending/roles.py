@@ -88,6 +88,9 @@ _FINANCE_COLLECTIONS = {
     "recovery": ("view",),
 }
 
+# The portfolio dashboard (docs/dashboard.md), the admin home of those who run the book.
+_DASHBOARD = {"dashboard": ("view",)}
+
 ROLE_PERMISSIONS = {
     CREDIT_OFFICER: {
         "lending": {
@@ -150,6 +153,7 @@ ROLE_PERMISSIONS = {
             "recovery": ("view",),
         },
         "imports": _OWN_IMPORTS,  # agency results
+        "portfolio": _DASHBOARD,
     },
     FINANCE: {
         "lending": {
@@ -225,6 +229,7 @@ ROLE_PERMISSIONS = {
         "authtoken": "all",
         "django_celery_beat": "all",
         "axes": "all",
+        "portfolio": _DASHBOARD,
     },
 }
 

@@ -113,6 +113,7 @@ from lending.roles import COLLECTOR, CREDIT_OFFICER, ROLES
 from lending.services.concessions import recovery_post
 from lending.services.loans import loan_write_off
 from lending.services.repayments import repayment_post
+from portfolio.models import Dashboard
 from risk.models import (
     CreditLimit,
     CreditPolicy,
@@ -323,6 +324,8 @@ def _build_world() -> World:
         CreditLimit: limit,
         CreditPolicy: draft,
         LimitIncreaseProposal: LimitIncreaseProposal.objects.get(pk=proposal.pk),
+        # The nights up to CLOSED_UNTIL wrote their portfolio snapshots.
+        Dashboard: Dashboard.objects.get(business_date=CLOSED_UNTIL),
     }
     assert AuditEvent.objects.exists()
 
@@ -806,6 +809,10 @@ CUSTOM_VIEWS: dict[str, Custom] = {
         (GET, POST), lambda w: [w.upload.pk], _import_page, lambda w: {"sha256": w.upload.sha256}
     ),
     "imports_importrecord_errors": Custom((GET,), lambda w: [w.upload.pk], _import_page),
+    # The portfolio dashboard's CSVs: whoever sees the dashboard (docs/dashboard.md).
+    "portfolio_dashboard_csv": Custom(
+        (GET,), lambda w: ["buckets"], _viewer_of("portfolio.dashboard")
+    ),
     "auth_user_password_change": Custom(
         (GET, POST),
         lambda w: [w.victim.pk],
