@@ -10,9 +10,10 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -153,20 +154,20 @@ class ApplicationForm(forms.Form):
     there, not here). Prefilled from the address: ?borrower=…, or a quote's product, amount,
     term and rate."""
 
-    borrower = forms.ModelChoiceField(Borrower.objects.all(), label=_("borrower"))
+    borrower = forms.ModelChoiceField(Borrower.objects.all(), label=capfirst(_("borrower")))
     product = forms.ModelChoiceField(
-        LoanProduct.objects.filter(is_active=True).order_by("code"), label=_("product")
+        LoanProduct.objects.filter(is_active=True).order_by("code"), label=capfirst(_("product"))
     )
-    amount = forms.DecimalField(label=_("amount"), max_digits=18, decimal_places=2)
-    term_months = forms.IntegerField(label=_("term (months)"), min_value=1, max_value=360)
+    amount = forms.DecimalField(label=capfirst(_("amount")), max_digits=18, decimal_places=2)
+    term_months = forms.IntegerField(label=capfirst(_("term (months)")), min_value=1, max_value=360)
     annual_rate = forms.DecimalField(
-        label=_("annual rate"),
+        label=capfirst(_("annual rate")),
         max_digits=9,
         decimal_places=6,
         required=False,
         help_text=_("0.18 = 18 %. Empty: the product's maximum rate."),
     )
-    purpose = forms.CharField(label=_("purpose"), max_length=200, required=False)
+    purpose = forms.CharField(label=capfirst(_("purpose")), max_length=200, required=False)
 
     def __init__(self, *args, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
@@ -195,22 +196,26 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
     # Fits 1440 px: names and codes instead of long labels, the reasons cut (full on hover),
     # and the Review link right after the figures it is decided on.
     list_display = (
-        "submitted_at",
         "borrower_name",
         "product_code",
         "amount_shown",
         "term_months",
         "grade",
         "score",
+        "reasons_text",
         "status",
         "review_link",
-        "reasons_text",
+        "submitted_on",
     )
     list_filter = (QueueFilter, "product")
     list_select_related = ("borrower", "product", "decision")
     search_fields = ("borrower__full_name",)
     autocomplete_fields = ("borrower",)
     change_form_template = "admin/risk/loanapplication/change_form.html"
+
+    @admin.display(description=_("submitted at"), ordering="submitted_at")
+    def submitted_on(self, obj):
+        return date_format(localtime(obj.submitted_at), "SHORT_DATE_FORMAT")
 
     @admin.display(description=_("borrower"), ordering="borrower__full_name")
     def borrower_name(self, obj):
@@ -235,7 +240,7 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
     @admin.display(description=_("reasons"))
     def reasons_text(self, obj):
         text = reasons_summary(obj.decision)
-        return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(48))
+        return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(40))
 
     @admin.display(description="")
     def review_link(self, obj):

@@ -187,6 +187,9 @@ def test_penalty_accruals_show_their_penalty_not_a_cash_amount_of_zero(client, o
     assert inline.opts.cash(accrual) == "—"
     disbursement = loan.transactions.get(kind=TransactionKind.DISBURSEMENT)
     assert inline.opts.cash(disbursement) == disbursement.amount
+    # The contract's allocation order in words, not the stored codes.
+    assert "penalty → fee → interest → principal" in html_of(page)
+    assert "penalty,fee,interest,principal" not in html_of(page)
 
 
 def borrower_post(person: Borrower, **changes) -> dict:

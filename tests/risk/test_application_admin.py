@@ -277,15 +277,18 @@ def test_the_queue_shows_names_codes_and_short_reasons(client, officers, referra
     assert referral.borrower.masked_national_id not in html  # the name alone
     assert review_url(referral) in html
     headers = [h["text"] for h in page.context["result_headers"]]
-    assert headers[:8] == [
-        "submitted at",
+    # The figures decided on, then the reasons, status and the Review link; the date last.
+    assert headers == [
         "borrower",
         "product",
         "amount",
         "term (months)",
         "grade",
         "score",
+        "reasons",
         "status",
+        "",  # Review
+        "submitted at",
     ]
 
 
