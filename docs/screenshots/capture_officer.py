@@ -11,7 +11,6 @@ Chinese pages need a CJK font (Debian: fonts-noto-cjk). Not part of the suite.
 """
 
 import os
-import re
 
 from playwright.sync_api import sync_playwright
 
@@ -70,20 +69,19 @@ with sync_playwright() as p:
     open_borrower(page)
     borrower_url = page.url
     shot(page, "1-borrower")
-    borrower_id = re.search(r"/borrower/(\d+)/", borrower_url).group(1)
 
     page.goto(BASE + "/admin/risk/loanapplication/add/")
     pick_borrower(page, BORROWER[:1])
     shot(page, "2-picker")
 
-    page.goto(BASE + "/admin/lending/loanproduct/quote/")
+    page.goto(borrower_url)
+    page.click("#quote-for-borrower")
+    page.wait_for_load_state("networkidle")
     page.select_option("#id_product", index=1)
     page.fill("#id_amount", "6000")
     page.fill("#id_rate", "0.15")
     page.fill("#id_term", "12")
-    page.click("input[type=submit]")
-    page.wait_for_load_state("networkidle")
-    page.goto(page.url + f"&borrower={borrower_id}")  # as when reached from the borrower
+    page.click(".submit-row input[type=submit]")
     shot(page, "3-quote")
     page.click("#apply-with-terms")
     shot(page, "4-apply-prefilled")

@@ -103,7 +103,8 @@ class LoanProductAdmin(admin.ModelAdmin):
         # A quote shows a product's pricing: whoever may see products may quote.
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = QuoteForm(request.GET or None)
+        # Reached from a borrower's page only ?borrower= is given: an empty form, not errors.
+        form = QuoteForm(request.GET if "product" in request.GET else None)
         result = None
         if form.is_valid():
             data = form.cleaned_data

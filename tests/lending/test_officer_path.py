@@ -69,6 +69,11 @@ def test_quote_borrower_application_decision_loan_and_disbursement(client, offic
         reverse("admin:risk_loanapplication_add") + f"?borrower={person.pk}"
     )
 
+    # The borrower's quote opens empty (no errors), keeping the borrower for the application.
+    empty = client.get(link(page, "quote-for-borrower"))
+    assert empty.status_code == 200 and not empty.context["form"].is_bound
+    assert f'name="borrower" value="{person.pk}"' in html_of(empty)
+
     # The quote offers to apply with its terms, which prefill the application form.
     quote = client.get(
         reverse("admin:lending_loanproduct_quote"),
