@@ -852,7 +852,8 @@ SITE_VIEWS: dict[tuple[str, str], Any] = {
     ("password_change", POST): _every_staff(200),  # empty: the form again, nothing changed
     ("password_change_done", GET): _every_staff(200),
     ("jsi18n", GET): _every_staff(200),
-    # No ModelAdmin declares autocomplete_fields: every request is refused.
+    # Without the app/model/field it completes, every request is refused (the borrower picker,
+    # asked properly, is tests/risk/test_application_admin.py's).
     ("autocomplete", GET): lambda world, role, method: Expected(False),
     # No registered model has get_absolute_url: "view on site" finds nothing for anyone.
     ("view_on_site", GET): lambda world, role, method: Expected(False, refused=404),

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from lending.access import Perm, may
+from lending.admin.related import related_links
 from lending.errors import LendingError
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
 from lending.models import Borrower, EmergencyContact, Loan
@@ -19,6 +20,7 @@ from lending.services.borrowers import (
     borrower_create,
     borrower_reveal_pii,
     borrower_update,
+    borrower_validate,
     contact_fields,
     emergency_contact_add,
     emergency_contact_remove,
@@ -83,6 +85,26 @@ class BorrowerForm(KeepCurrentPii, forms.ModelForm):
 
     def clean_address(self):
         return self.kept("address") or ""
+
+    def clean(self):
+        """The service's profile rules (income not negative, a blacklisting with its reason …)
+        on their fields, before the database's constraints could answer in their own words."""
+        data = super().clean()
+        probe = Borrower(
+            **{
+                name: data.get(name, getattr(self.instance, name))
+                for name in ("full_name", "mobile", "monthly_income")
+            },
+            is_blacklisted=data.get("is_blacklisted", False),
+            blacklist_reason=data.get("blacklist_reason") or "",
+        )
+        try:
+            borrower_validate(probe)
+        except LendingError as exc:
+            field = exc.field if exc.field in self.fields else None
+            if field is None or field not in self.errors:
+                self.add_error(field, exc.message)
+        return data
 
 
 class EmergencyContactForm(KeepCurrentPii, forms.ModelForm):
@@ -229,8 +251,28 @@ class BorrowerAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "may_reveal": may(request.user, Perm.VIEW_PII)}
+        borrower = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "may_reveal": may(request.user, Perm.VIEW_PII),
+            # Applying is risk's door; named by its permission, not imported (DESIGN §3.2).
+            "may_apply": request.user.has_perm("risk.add_loanapplication"),
+            "related_links": related_links(request, borrower) if borrower else [],
+        }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        """By name (search_fields), and by a loan's reference or the borrower's number: what
+        an officer has at hand besides the name. Never by national ID or phone in the URL."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            extra = queryset.filter(loans__reference__iexact=term)
+            if term.isdigit():
+                extra = extra | queryset.filter(pk=int(term))
+            found = found | extra
+            duplicates = True
+        return found, duplicates
 
     @method_decorator(require_POST)
     def find_view(self, request):

@@ -17,6 +17,7 @@ from lending.admin.forms import (
     WriteOffForm,
     attach_error,
 )
+from lending.admin.related import related_links
 from lending.delinquency import NPL_DPD
 from lending.errors import LendingError
 from lending.exports import ExportSelectedMixin, LoanExport, OverdueExport, ScheduleExport
@@ -59,6 +60,22 @@ class DelinquencyFilter(admin.SimpleListFilter):
             return queryset.filter(dpd__gte=NPL_DPD)
         if self.value() == "write_off":
             return queryset.filter(dpd__gte=F("product__write_off_dpd"))
+        return queryset
+
+
+class CreditBalanceFilter(admin.SimpleListFilter):
+    """Money received beyond what was due, kept on the loan: what finance matches to the next
+    installment or refunds."""
+
+    title = _("credit balance")
+    parameter_name = "credit"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("With a credit balance"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(credit_balance__gt=0)
         return queryset
 
 
@@ -107,10 +124,9 @@ class TransactionInline(ReadOnlyInline):
     model = Transaction
     fk_name = "loan"
     fields = (
-        "id",
         "kind",
         "value_date",
-        "amount",
+        "cash",
         "principal",
         "interest",
         "fee",
@@ -124,6 +140,12 @@ class TransactionInline(ReadOnlyInline):
     readonly_fields = fields
 
     may_reverse = False  # set per request by LoanAdmin.get_inline_instances
+
+    @admin.display(description=_("cash moved"))
+    def cash(self, obj):
+        # Accruals, adjustments and write-offs move no cash (amount 0): their figure is in the
+        # component columns, so "0.00" here would only mislead.
+        return obj.amount if obj.amount else "—"
 
     @admin.display(description="")
     def reverse_link(self, obj):
@@ -164,7 +186,7 @@ def repayment_message(loan, result) -> str:
 class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
     list_display = (
         "reference",
-        "borrower",
+        "borrower_name",
         "product_code",
         "principal",
         "outstanding",
@@ -177,6 +199,7 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
         "status",
         "bucket",
         DelinquencyFilter,
+        CreditBalanceFilter,
         "product",
         "repayment_method",
         "start_date",
@@ -191,7 +214,8 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
     actions = ["disburse_selected_today"]
     export_kinds = (LoanExport, ScheduleExport, OverdueExport)  # lending/exports.py
     change_form_template = "admin/lending/loan/change_form.html"
-    readonly_fields = [f.name for f in Loan._meta.fields] + ["outstanding"]
+    change_list_template = "admin/lending/loan/change_list.html"
+    readonly_fields = [f.name for f in Loan._meta.fields] + ["outstanding", "allocation_words"]
     fieldsets = (
         (
             None,
@@ -212,7 +236,7 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
             _("Contract terms for arrears (fixed at booking)"),
             {
                 "fields": (
-                    ("grace_days", "arrears_tolerance", "allocation_order"),
+                    ("grace_days", "arrears_tolerance", "allocation_words"),
                     ("penalty_base", "penalty_start"),
                     ("penalty_rate_type", "penalty_rate_value"),
                     ("cost_cap_type", "cost_cap_value"),
@@ -251,6 +275,18 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
             + F("penalty_outstanding")
         )
 
+    @admin.display(description=_("repayment allocation order"))
+    def allocation_words(self, obj):
+        # Stored as codes ("penalty,fee,interest,principal"); read as words in that order.
+        words = {"penalty": _("penalty"), "fee": _("fee"), "interest": _("interest")}
+        words["principal"] = _("principal")
+        codes = obj.allocation_order.split(",")
+        return " → ".join(str(words.get(code.strip(), code)) for code in codes)
+
+    @admin.display(description=_("borrower"), ordering="borrower__full_name")
+    def borrower_name(self, obj):
+        return obj.borrower.full_name  # the masked ID is on the borrower's page
+
     @admin.display(description=_("product"), ordering="product__code")
     def product_code(self, obj):
         return obj.product.code
@@ -270,8 +306,25 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
         return False  # a loan changes only through the operations below, each its own permission
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "may": self._operations_allowed(request)}
+        loan = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "may": self._operations_allowed(request),
+            "related_links": related_links(request, loan) if loan else [],
+        }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        # The finance day's work lists, one click from the loans list (docs/workflows.md).
+        user = request.user
+        extra_context = {
+            **(extra_context or {}),
+            "may_disburse": may(user, Perm.DISBURSE_LOAN),
+            "may_match": may(user, Perm.POST_REPAYMENT) or may(user, Perm.REFUND_CREDIT),
+            "may_write_off": may(user, Perm.WRITE_OFF_LOAN),
+            "sees_write_off_proposals": user.has_perm("collections.view_writeoffproposal"),
+        }
+        return super().changelist_view(request, extra_context)
 
     def _operations_allowed(self, request) -> dict[str, bool]:
         return {name: may(request.user, perm) for name, perm in OPERATION_PERMISSIONS.items()}

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from lending.admin.forms import QuoteForm, attach_error
@@ -11,18 +12,22 @@ from lending.selectors import product_quote
 from lending.services.products import product_save
 
 
+def percent(rate) -> str:
+    """0.240000 -> "24.00 %"."""
+    return f"{number_format(rate * 100, 2)} %"
+
+
 @admin.register(LoanProduct)
 class LoanProductAdmin(admin.ModelAdmin):
+    # Ranges in one cell each, rates as percentages: fits 1440 px with room for the name.
     list_display = (
         "code",
         "name",
         "repayment_method",
-        "min_rate",
-        "max_rate",
-        "min_term_months",
-        "max_term_months",
-        "max_amount",
-        "apr_ceiling",
+        "rates",
+        "terms",
+        "amounts",
+        "apr_ceiling_shown",
         "is_active",
     )
     list_filter = ("repayment_method", "day_count", "is_active")
@@ -60,6 +65,25 @@ class LoanProductAdmin(admin.ModelAdmin):
         ),
     )
 
+    @admin.display(description=_("annual rate"), ordering="max_rate")
+    def rates(self, obj):
+        return f"{percent(obj.min_rate)} – {percent(obj.max_rate)}"
+
+    @admin.display(description=_("term (months)"), ordering="max_term_months")
+    def terms(self, obj):
+        return f"{obj.min_term_months} – {obj.max_term_months}"
+
+    @admin.display(description=_("amount"), ordering="max_amount")
+    def amounts(self, obj):
+        grouped = (
+            number_format(a, 0, force_grouping=True) for a in (obj.min_amount, obj.max_amount)
+        )
+        return " – ".join(grouped)
+
+    @admin.display(description=_("APR ceiling"), ordering="apr_ceiling")
+    def apr_ceiling_shown(self, obj):
+        return percent(obj.apr_ceiling)
+
     def save_model(self, request, obj, form, change):
         # The form ran the model's clean() already (the APR ceiling rule); the service re-checks
         # inside its transaction and writes the audit event.
@@ -79,7 +103,8 @@ class LoanProductAdmin(admin.ModelAdmin):
         # A quote shows a product's pricing: whoever may see products may quote.
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = QuoteForm(request.GET or None)
+        # Reached from a borrower's page only ?borrower= is given: an empty form, not errors.
+        form = QuoteForm(request.GET if "product" in request.GET else None)
         result = None
         if form.is_valid():
             data = form.cleaned_data
@@ -100,5 +125,7 @@ class LoanProductAdmin(admin.ModelAdmin):
             "form": form,
             "quote": result,
             "opts": self.model._meta,
+            # Applying is risk's door, named by its permission (lending imports no risk).
+            "may_apply": request.user.has_perm("risk.add_loanapplication"),
         }
         return TemplateResponse(request, "admin/lending/quote.html", context)

@@ -52,7 +52,8 @@ def _apply_identity(borrower: Borrower, national_id: str, dob: date | None, sex:
     borrower.sex = parsed.sex
 
 
-def _validate(borrower: Borrower) -> None:
+def borrower_validate(borrower: Borrower) -> None:
+    """The profile rules every write checks; forms call it to show a refusal on its field."""
     if not borrower.full_name.strip():
         raise LendingError(LendingErrorCode.REQUIRED, _("is required"), field="full_name")
     try:
@@ -109,7 +110,7 @@ def borrower_create(
         raise LendingError(LendingErrorCode.INVALID, _("unknown field"), field=sorted(unknown)[0])
     borrower = Borrower(full_name=full_name.strip(), mobile=mobile, **profile)
     _apply_identity(borrower, national_id, date_of_birth, sex)
-    _validate(borrower)
+    borrower_validate(borrower)
     _save(borrower)
     for contact in emergency_contacts or []:
         emergency_contact_add(borrower=borrower, acting_user=acting_user, **contact)
@@ -136,7 +137,7 @@ def borrower_update(*, borrower_id: int, acting_user, **changes) -> Borrower:
             changes.get("date_of_birth"),
             changes.get("sex"),
         )
-    _validate(borrower)
+    borrower_validate(borrower)
     _save(borrower)
     after = {name: _audited(name, getattr(borrower, name)) for name in changes}
     changed = {k: [before[k], after[k]] for k in changes if before[k] != after[k]}

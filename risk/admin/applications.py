@@ -4,18 +4,25 @@ through `application_review`, which refuses an officer's own application (four e
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
+from django.utils.text import Truncator, capfirst
+from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lending.access import Perm
+from lending.access import Perm, may
 from lending.admin.forms import attach_error
 from lending.admin.read_only import ReadOnlyAdmin
+from lending.admin.related import Link, register
 from lending.errors import LendingError
+from lending.models import Borrower, LoanProduct
 from lending.money import quantize_money
 from risk.admin.base import (
     reason_rows,
@@ -27,7 +34,7 @@ from risk.admin.base import (
 from risk.models import ApplicationStatus, CreditLimit, Decision, LoanApplication, RiskProfile
 from risk.selectors import exposure
 from risk.services.profiles import EDITABLE, risk_profile_save
-from risk.services.underwriting import application_review
+from risk.services.underwriting import application_review, application_submit
 
 REVIEW_PERMISSION = Perm.DECIDE_APPLICATION
 
@@ -45,7 +52,7 @@ class RiskProfileAdmin(admin.ModelAdmin):
     )
     list_filter = ("employment_type", "income_source")
     search_fields = ("borrower__full_name",)
-    raw_id_fields = ("borrower",)
+    autocomplete_fields = ("borrower",)
 
     def get_readonly_fields(self, request, obj=None):
         return ("borrower",) if obj is not None else ()
@@ -137,6 +144,39 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.chosen())
 
 
+def money(value) -> str:
+    """1,234.50: grouped as the reader's locale groups."""
+    return number_format(quantize_money(value), 2, force_grouping=True)
+
+
+class ApplicationForm(forms.Form):
+    """What an officer types to apply; the submission service underwrites it (the rules are
+    there, not here). Prefilled from the address: ?borrower=…, or a quote's product, amount,
+    term and rate."""
+
+    borrower = forms.ModelChoiceField(Borrower.objects.all(), label=capfirst(_("borrower")))
+    product = forms.ModelChoiceField(
+        LoanProduct.objects.filter(is_active=True).order_by("code"), label=capfirst(_("product"))
+    )
+    amount = forms.DecimalField(label=capfirst(_("amount")), max_digits=18, decimal_places=2)
+    term_months = forms.IntegerField(label=capfirst(_("term (months)")), min_value=1, max_value=360)
+    annual_rate = forms.DecimalField(
+        label=capfirst(_("annual rate")),
+        max_digits=9,
+        decimal_places=6,
+        required=False,
+        help_text=_("0.18 = 18 %. Empty: the product's maximum rate."),
+    )
+    purpose = forms.CharField(label=capfirst(_("purpose")), max_length=200, required=False)
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        # 600+ borrowers: searched as one types (BorrowerAdmin's search), shown masked.
+        field = self.fields["borrower"]
+        field.widget = AutocompleteSelect(LoanApplication._meta.get_field("borrower"), admin_site)
+        field.widget.choices = field.choices  # a widget set after the field needs its choices
+
+
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("approve", _("Approve")), ("decline", _("Decline"))], widget=forms.HiddenInput
@@ -147,26 +187,47 @@ class ReviewForm(forms.Form):
         widget=forms.TextInput(attrs={"size": 80}),
         help_text=_("Why you approve or decline; kept with the application."),
     )
+    # Approving books a loan: the first POST shows what will be booked, the second books it.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 @admin.register(LoanApplication)
 class LoanApplicationAdmin(ReadOnlyAdmin):
+    # Fits 1440 px: names and codes instead of long labels, the reasons cut (full on hover),
+    # and the Review link right after the figures it is decided on.
     list_display = (
-        "submitted_at",
-        "borrower",
-        "product",
-        "amount",
+        "borrower_name",
+        "product_code",
+        "amount_shown",
         "term_months",
         "grade",
         "score",
         "reasons_text",
         "status",
         "review_link",
+        "submitted_on",
     )
     list_filter = (QueueFilter, "product")
     list_select_related = ("borrower", "product", "decision")
     search_fields = ("borrower__full_name",)
+    autocomplete_fields = ("borrower",)
     change_form_template = "admin/risk/loanapplication/change_form.html"
+
+    @admin.display(description=_("submitted at"), ordering="submitted_at")
+    def submitted_on(self, obj):
+        return date_format(localtime(obj.submitted_at), "SHORT_DATE_FORMAT")
+
+    @admin.display(description=_("borrower"), ordering="borrower__full_name")
+    def borrower_name(self, obj):
+        return obj.borrower.full_name
+
+    @admin.display(description=_("product"), ordering="product__code")
+    def product_code(self, obj):
+        return obj.product.code
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_shown(self, obj):
+        return money(obj.amount)
 
     @admin.display(description=_("grade"), ordering="decision__grade")
     def grade(self, obj):
@@ -178,13 +239,18 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("reasons"))
     def reasons_text(self, obj):
-        return reasons_summary(obj.decision)
+        text = reasons_summary(obj.decision)
+        return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(40))
 
     @admin.display(description="")
     def review_link(self, obj):
         url = reverse("admin:risk_loanapplication_review", args=[obj.pk])
         label = _("Review") if obj.status == ApplicationStatus.REFERRED else _("Decision")
         return format_html('<a href="{}">{}</a>', url, label)
+
+    def has_add_permission(self, request):
+        # Applying is the submission service's permission; it underwrites and books.
+        return may(request.user, Perm.SUBMIT_APPLICATION)
 
     def has_review_permission(self, request) -> bool:
         return request.user.has_perm(REVIEW_PERMISSION)
@@ -199,6 +265,50 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
+    # --- applying -------------------------------------------------------------------------
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Apply for a borrower through `application_submit`: the active policy decides, and an
+        approval within the limit books the loan at once."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        posted = request.POST if request.method == "POST" else None
+        initial = self.get_changeform_initial_data(request)
+        form = ApplicationForm(posted, initial=initial, admin_site=self.admin_site)
+        if posted is not None and form.is_valid():
+            data = form.cleaned_data
+            try:
+                application = application_submit(
+                    borrower_id=data["borrower"].pk,
+                    product=data["product"],
+                    amount=data["amount"],
+                    term_months=data["term_months"],
+                    annual_rate=data["annual_rate"],
+                    purpose=data["purpose"],
+                    acting_user=request.user,
+                )
+            except LendingError as exc:
+                attach_error(form, exc, request)
+            else:
+                level = {
+                    ApplicationStatus.APPROVED: messages.SUCCESS,
+                    ApplicationStatus.REFERRED: messages.INFO,
+                }.get(application.status, messages.WARNING)
+                messages.add_message(request, level, self._done(application))
+                return HttpResponseRedirect(
+                    reverse("admin:risk_loanapplication_review", args=[application.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("New loan application"),
+            "opts": self.model._meta,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/risk/loanapplication/add.html", context)
+
+    # --- reviewing ------------------------------------------------------------------------
+
     def review_view(self, request, application_id):
         application = get_object_or_404(
             LoanApplication.objects.select_related(
@@ -210,25 +320,32 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         may_review = self.has_review_permission(request)
         form = ReviewForm(request.POST if request.method == "POST" else None)
+        confirming = False
         if request.method == "POST":
             if not may_review:
                 raise PermissionDenied
             if form.is_valid():
                 approve = form.cleaned_data["decision"] == "approve"
-                try:
-                    reviewed = application_review(
-                        application_id=application.pk,
-                        approve=approve,
-                        note=form.cleaned_data["note"],
-                        acting_user=request.user,
-                    )
-                except LendingError as exc:
-                    attach_error(form, exc, request)
+                if approve and not form.cleaned_data["confirmed"]:
+                    confirming = True
                 else:
-                    messages.success(request, self._done(reviewed))
-                    return HttpResponseRedirect(reverse("admin:risk_loanapplication_changelist"))
+                    try:
+                        reviewed = application_review(
+                            application_id=application.pk,
+                            approve=approve,
+                            note=form.cleaned_data["note"],
+                            acting_user=request.user,
+                        )
+                    except LendingError as exc:
+                        attach_error(form, exc, request)
+                    else:
+                        messages.success(request, self._done(reviewed))
+                        return HttpResponseRedirect(
+                            reverse("admin:risk_loanapplication_changelist")
+                        )
         decision = application.decision
         limit = CreditLimit.objects.filter(borrower_id=application.borrower_id).first()
+        used = quantize_money(exposure(application.borrower_id))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Review application %s") % application.pk,
@@ -238,16 +355,100 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
             "reasons": reason_rows(decision) if decision else [],
             "rows": trace_rows(decision) if decision else [],
             "credit_limit": limit,
-            "exposure": quantize_money(exposure(application.borrower_id)),
+            "exposure": used,
             "form": form,
             "can_review": may_review and application.status == ApplicationStatus.REFERRED,
         }
+        if confirming:
+            context.update(
+                title=_("Approve application %s?") % application.pk,
+                after=quantize_money(used + application.amount),
+                note=form.cleaned_data["note"],
+            )
+            return TemplateResponse(
+                request, "admin/risk/loanapplication/confirm_approve.html", context
+            )
         return TemplateResponse(request, "admin/risk/loanapplication/review.html", context)
 
     def _done(self, application) -> str:
+        """What happened, with a link to the booked loan."""
         if application.status == ApplicationStatus.APPROVED:
-            return _("Application %(id)s approved: loan %(loan)s booked.") % {
+            text = gettext("Application %(id)s approved: loan %(loan)s booked.") % {
                 "id": application.pk,
                 "loan": application.loan,
             }
-        return _("Application %s declined; the note is kept with it.") % application.pk
+            url = reverse("admin:lending_loan_change", args=[application.loan_id])
+            return format_html('{} <a href="{}">{}</a>', text, url, gettext("Open the loan"))
+        if application.status == ApplicationStatus.REFERRED:
+            return gettext(
+                "Application %s is awaiting review: another credit officer decides it."
+            ) % (application.pk,)
+        if application.reviewed_at:
+            return gettext("Application %s declined; the note is kept with it.") % application.pk
+        return gettext("Application %(id)s declined: %(reasons)s") % {
+            "id": application.pk,
+            "reasons": reasons_summary(application.decision),
+        }
+
+
+# --- links on the borrower's and the loan's pages (lending/admin/related.py) ----------------
+
+
+def _borrower_links(request, borrower) -> list[Link]:
+    user, links = request.user, []
+    if user.has_perm("risk.view_creditlimit"):
+        try:
+            limit = borrower.credit_limit
+        except ObjectDoesNotExist:
+            links.append(Link(gettext("credit limit"), gettext("none set yet")))
+        else:
+            available = max(limit.amount - exposure(borrower.pk), 0)
+            text = gettext("%(amount)s · %(status)s · %(available)s available") % {
+                "amount": money(limit.amount),
+                "status": limit.get_status_display(),
+                "available": money(available),
+            }
+            url = reverse("admin:risk_creditlimit_change", args=[limit.pk])
+            links.append(Link(gettext("credit limit"), text, url))
+    if user.has_perm("risk.view_riskprofile"):
+        try:
+            profile = borrower.risk_profile
+        except ObjectDoesNotExist:
+            url = ""
+            if user.has_perm("risk.add_riskprofile"):
+                url = reverse("admin:risk_riskprofile_add") + f"?borrower={borrower.pk}"
+            links.append(Link(gettext("risk profile"), gettext("none yet: add one"), url))
+        else:
+            text = gettext("%(source)s income · bureau score %(score)s") % {
+                "source": profile.get_income_source_display(),
+                "score": profile.bureau_score if profile.bureau_score is not None else "—",
+            }
+            url = reverse("admin:risk_riskprofile_change", args=[profile.pk])
+            links.append(Link(gettext("risk profile"), text, url))
+    if user.has_perm("risk.view_loanapplication"):
+        count = borrower.applications.count()
+        url = (
+            reverse("admin:risk_loanapplication_changelist")
+            + f"?queue=all&borrower__id__exact={borrower.pk}"
+        )
+        links.append(Link(gettext("loan applications"), str(count), url if count else ""))
+    return links
+
+
+def _loan_links(request, loan) -> list[Link]:
+    if not request.user.has_perm("risk.view_loanapplication"):
+        return []
+    try:
+        application = loan.application
+    except ObjectDoesNotExist:
+        return []  # migrated from another system: no application of ours
+    url = reverse("admin:risk_loanapplication_review", args=[application.pk])
+    text = gettext("application %(id)s · %(status)s") % {
+        "id": application.pk,
+        "status": application.get_status_display(),
+    }
+    return [Link(gettext("loan application"), text, url)]
+
+
+register("lending.borrower", _borrower_links)
+register("lending.loan", _loan_links)

@@ -5,19 +5,36 @@ from django.utils.translation import gettext_lazy as _
 
 from lending.admin.read_only import ReadOnlyAdmin
 from lending.money import quantize_money
-from risk.models import CreditLimit, CreditLimitChange
+from risk.models import CreditLimit, CreditLimitChange, LimitStatus
 from risk.selectors import with_available
+
+# The change kinds services and the nightly review store (risk.behaviour, risk.services), in words.
+KIND_WORDS = {
+    "set": _("Limit set"),
+    "increase": _("Increase approved"),
+    "freeze": _("Frozen"),
+    "unfreeze": _("Unfrozen"),
+    "cut": _("Cut"),
+    "behaviour_freeze": _("Frozen by the nightly review"),
+    "behaviour_cut": _("Cut by the nightly review"),
+    "behaviour_restore": _("Restored by the nightly review"),
+    "release_hold": _("Review hold released"),
+}
+
+
+def status_word(code: str) -> str:
+    return str(LimitStatus(code).label) if code in LimitStatus.values else code
 
 
 class LimitHistoryInline(admin.TabularInline):
     model = CreditLimitChange
     fields = (
         "changed_at",
-        "kind",
+        "kind_shown",
         "from_amount",
         "to_amount",
-        "from_status",
-        "to_status",
+        "from_status_shown",
+        "to_status_shown",
         "reason",
         "adverse_action",
         "policy",
@@ -29,6 +46,18 @@ class LimitHistoryInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("kind"))
+    def kind_shown(self, obj):
+        return KIND_WORDS.get(obj.kind, obj.kind)
+
+    @admin.display(description=_("from status"))
+    def from_status_shown(self, obj):
+        return status_word(obj.from_status)
+
+    @admin.display(description=_("to status"))
+    def to_status_shown(self, obj):
+        return status_word(obj.to_status)
 
 
 @admin.register(CreditLimit)

@@ -133,7 +133,10 @@ def test_approving_books_the_loan_and_returns_to_the_queue(client, officers, ref
     _, reviewer = officers
     client.force_login(reviewer)
     done = client.post(
-        review_url(referral), {"decision": "approve", "note": "payslips seen"}, follow=True
+        review_url(referral),
+        # confirmed: the answer to the "are you sure" page (tests/risk/test_application_admin.py)
+        {"decision": "approve", "note": "payslips seen", "confirmed": "True"},
+        follow=True,
     )
     referral.refresh_from_db()
     assert referral.status == ApplicationStatus.APPROVED
@@ -158,7 +161,9 @@ def test_declining_stores_the_note_and_books_nothing(client, officers, referral)
 def test_an_officer_cannot_review_their_own_application(client, officers, referral):
     submitter, _ = officers
     client.force_login(submitter)
-    page = client.post(review_url(referral), {"decision": "approve", "note": "looks fine"})
+    page = client.post(
+        review_url(referral), {"decision": "approve", "note": "looks fine", "confirmed": "True"}
+    )
     assert page.status_code == 200
     assert messages_of(page) == [
         "you submitted this application; another credit officer must review it"
