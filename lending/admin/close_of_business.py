@@ -93,7 +93,7 @@ def counts_table(counts: dict):
         return "-"
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td style=\"text-align:right\">{}</td></tr>",
+        '<tr><td>{}</td><td style="text-align:right">{}</td></tr>',
         (
             (
                 _words(key, COUNT_LABELS),

@@ -1,8 +1,8 @@
 """Template filters for money, rates, counts and dates (lending.formatting):
 
-    {% load lending_format %}
-    {{ loan.principal|money }}  {{ loan.principal|money:"currency" }}  {{ product.annual_rate|rate }}
-    {{ run.business_date|local_date }}  {{ event.occurred_at|local_datetime }}  {{ n|count }}
+{% load lending_format %}
+{{ loan.principal|money }}  {{ loan.principal|money:"currency" }}  {{ product.rate|rate }}
+{{ run.business_date|local_date }}  {{ event.occurred_at|local_datetime }}  {{ n|count }}
 """
 
 from django import template
