@@ -2,8 +2,7 @@
 the digits shown are the amount rounded to the cent, never a float's."""
 
 import re
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -72,7 +71,7 @@ def test_the_examples_of_the_issue(language, money, with_currency, rate, day):
 
 
 def test_a_moment_is_shown_in_the_books_time_zone():
-    utc_evening = datetime(2026, 10, 16, 17, 30, tzinfo=dt_timezone.utc)  # 01:30 in Shanghai
+    utc_evening = datetime(2026, 10, 16, 17, 30, tzinfo=UTC)  # 01:30 in Shanghai
     with translation.override("zh-hans"):
         assert formatting.local_datetime(utc_evening) == "2026年10月17日 01:30"
         assert formatting.local_date(utc_evening) == "2026年10月17日"
