@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from django import forms
@@ -36,6 +37,8 @@ from lending.models import (
     RunStatus,
 )
 from lending.tasks import close_business_days_task, queue_run
+
+logger = logging.getLogger(__name__)
 
 # The nightly steps and their counts in words; the codes stay in the data, exports and API.
 # Steps of other apps are named here too (lending imports nothing of theirs: these are words).
@@ -221,8 +224,35 @@ class BusinessDayRunAdmin(ExportSelectedMixin, admin.ModelAdmin):
             "title": _("Run a night"),
             "form": form,
             "last_closed": last_closed_date(),
+            # Nothing to run until midnight: said up front rather than as a refusal.
+            "all_closed": next_unclosed_date() >= timezone.localdate(),
         }
         return TemplateResponse(request, "admin/lending/businessdayrun/run_night.html", context)
+
+    def _queue(self, request, run):
+        date_text = formatting.local_date(run.business_date)
+        try:
+            queue_run(run, until=run.business_date)
+        except Exception as exc:  # the broker is down: say so, the run is left to retry
+            logger.exception("close of %s not queued", run.business_date)
+            messages.error(
+                request,
+                gettext(
+                    "The night of %(date)s was opened but not handed to the workers (%(error)s). "
+                    "Once they are reachable, mark it failed and retry it."
+                )
+                % {"date": date_text, "error": type(exc).__name__},
+            )
+            return
+        messages.success(
+            request,
+            ngettext(
+                "The night of %(date)s has started: %(chunks)s chunk queued for the workers.",
+                "The night of %(date)s has started: %(chunks)s chunks queued for the workers.",
+                run.chunks_total,
+            )
+            % {"date": date_text, "chunks": run.chunks_total},
+        )
 
     def _begin(self, request, form):
         business_date = form.cleaned_data["business_date"]
@@ -244,17 +274,9 @@ class BusinessDayRunAdmin(ExportSelectedMixin, admin.ModelAdmin):
         except LendingError as exc:
             form.add_error("business_date" if exc.field == "business_date" else None, exc.message)
             return None
-        # Queued after commit: the workers must see the run and its chunks.
-        transaction.on_commit(lambda: queue_run(run, until=business_date))
-        messages.success(
-            request,
-            ngettext(
-                "The night of %(date)s has started: %(chunks)s chunk queued for the workers.",
-                "The night of %(date)s has started: %(chunks)s chunks queued for the workers.",
-                run.chunks_total,
-            )
-            % {"date": formatting.local_date(business_date), "chunks": run.chunks_total},
-        )
+        # business_day_begin has committed (this view holds no transaction of its own), so the
+        # workers see the run and its chunks; queued here, a broker that is down can be said.
+        self._queue(request, run)
         return run
 
     @admin.action(description=_("Retry the selected failed dates"), permissions=["run"])

@@ -130,3 +130,23 @@ def test_the_run_page_in_chinese_uses_chinese_date_and_money(administrator):
     ).content.decode()
     d = days_ago(3)
     assert f"{d.year}年{d.month}月{d.day}日" in html
+
+
+def test_a_broker_that_cannot_be_reached_is_said_not_a_server_error(
+    administrator, monkeypatch, django_capture_on_commit_callbacks
+):
+    from lending.admin import close_of_business
+
+    def down(run, *, until):
+        raise ConnectionRefusedError("broker")
+
+    monkeypatch.setattr(close_of_business, "queue_run", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = administrator.post(
+            RUN_NIGHT, {"business_date": days_ago(1).isoformat()}, follow=True
+        )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "was opened but not handed to the workers (ConnectionRefusedError)" in html
+    assert "has started" not in html
+    assert BusinessDayRun.objects.get().status == RunStatus.RUNNING  # to be marked failed, retried
