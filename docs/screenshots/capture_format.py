@@ -2,7 +2,8 @@
 
     BASE=http://127.0.0.1:8765 /tmp/pw/bin/python docs/screenshots/capture_format.py
 
-The "started" picture needs a night left to close (otherwise it shows the refusal). Chinese pages
+The "started" picture needs a night left to close (otherwise it shows the refusal), and "done" a
+worker (`make run` starts one). Chinese pages
 need a CJK font (Debian: fonts-noto-cjk). Not part of the suite.
 """
 
@@ -52,6 +53,9 @@ with sync_playwright() as p:
     shot(page, "run-night-form")
     page.click("input[type=submit][value='Start the night']")
     shot(page, "run-night-started", full=True)  # the run's page, or the refusal on the field
+    page.wait_for_timeout(10000)  # a worker (make run) closes it meanwhile
+    page.reload()
+    shot(page, "run-night-done", full=True)
     page.goto(BASE + "/admin/lending/businessdayrun/run-night/")
     page.fill("#id_business_date", "2026-11-01")
     page.click("input[type=submit][value='Start the night']")
@@ -62,7 +66,7 @@ with sync_playwright() as p:
     page.goto(BASE + "/admin/lending/loan/?status__exact=active")
     page.locator("#result_list tbody tr th a").first.click()
     page.wait_for_load_state("networkidle")
-    page.goto(page.url.rstrip("/") + "/history/".replace("//", "/"))
+    page.click("a.historylink")
     shot(page, "history")
     ctx.close()
 
