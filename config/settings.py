@@ -177,6 +177,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# Project number formats before Django's (config/formats): Chinese amounts grouped by three with
+# a comma like English ones. Money and rates are shown through lending.formatting (docs/i18n.md).
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # The book's currency; amounts are quantized to its minor unit (lending.money).
 CURRENCY = env.str("CURRENCY", default="CNY")

@@ -22,6 +22,7 @@ from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_log
 from debt_collection.services.promises import promise_record
 from lending.access import may
+from lending.admin.columns import money_column
 from lending.admin.forms import attach_error
 from lending.errors import LendingError
 from lending.exports import ExportSelectedMixin
@@ -40,7 +41,7 @@ class CaseAdmin(ExportSelectedMixin, ScopedAdmin):
         "borrower",
         "bucket",
         "dpd",
-        "overdue_amount",
+        money_column(Case.overdue_amount),
         "priority",
         "priority_explained",
         "last_contact_at",
@@ -66,8 +67,8 @@ class CaseAdmin(ExportSelectedMixin, ScopedAdmin):
         "closed_on",
         "dpd",
         "bucket",
-        "overdue_amount",
-        "total_outstanding",
+        money_column(Case.overdue_amount),
+        money_column(Case.total_outstanding),
         "time_zone",
         "priority",
         "priority_explained",

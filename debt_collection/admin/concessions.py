@@ -31,6 +31,7 @@ from debt_collection.services.concessions import (
     write_off_decide,
 )
 from lending.access import Perm, may
+from lending.admin.columns import money_column
 from lending.admin.forms import attach_error
 from lending.errors import LendingError
 from lending.models import Loan
@@ -151,8 +152,8 @@ class WaiverProposalAdmin(ProposalAdmin):
     list_display = (
         "id",
         "case",
-        "penalty",
-        "interest",
+        money_column(WaiverProposal.penalty),
+        money_column(WaiverProposal.interest),
         "reason",
         "state",
         "proposed_by",
@@ -180,11 +181,11 @@ class SettlementProposalAdmin(ProposalAdmin):
     list_display = (
         "id",
         "case",
-        "amount",
+        money_column(SettlementProposal.amount),
         "due_by",
         "state",
         "agreed_on",
-        "paid",
+        money_column(SettlementProposal.paid),
         "resolved_on",
         "proposed_by",
         "decided_by",
@@ -206,7 +207,15 @@ class SettlementProposalAdmin(ProposalAdmin):
 
 @admin.register(WriteOffProposal)
 class WriteOffProposalAdmin(ProposalAdmin):
-    list_display = ("id", "case", "dpd", "outstanding", "reason", "state", "decided_by")
+    list_display = (
+        "id",
+        "case",
+        "dpd",
+        money_column(WriteOffProposal.outstanding),
+        "reason",
+        "state",
+        "decided_by",
+    )
     decide_perm = CollectionsPerm.DECIDE_WRITE_OFF
     decide = staticmethod(write_off_decide)
 
@@ -239,10 +248,25 @@ class QueueFilter(CaseFieldFilter):
 
 @admin.register(Recovery)
 class RecoveryAdmin(ReadOnlyAdmin):
-    list_display = ("value_date", "loan", "amount", "collector", "queue", "posted_by")
+    list_display = (
+        "value_date",
+        "loan",
+        money_column(Recovery.amount),
+        "collector",
+        "queue",
+        "posted_by",
+    )
     list_filter = (CollectorFilter, QueueFilter, "value_date")
     list_select_related = ("loan", "posted_by")
-    fields = ("loan", "value_date", "amount", "external_reference", "channel", "note", "posted_by")
+    fields = (
+        "loan",
+        "value_date",
+        money_column(Recovery.amount),
+        "external_reference",
+        "channel",
+        "note",
+        "posted_by",
+    )
     readonly_fields = fields
     actions = None
 

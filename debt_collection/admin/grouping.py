@@ -14,6 +14,7 @@ from debt_collection.access import visible_cases
 from debt_collection.admin.common import ReadOnlyAdmin
 from debt_collection.exports import CaseByBorrowerExport
 from debt_collection.models import Case, CaseByBorrower, CaseStatus
+from lending import formatting
 from lending.exports import ExportButtonMixin
 
 
@@ -85,7 +86,7 @@ class CaseByBorrowerAdmin(ExportButtonMixin, ReadOnlyAdmin):
                         c.loan.reference,
                         c.bucket,
                         c.dpd,
-                        c.overdue_amount,
+                        formatting.money(c.overdue_amount),
                     )
                     for c in rows
                 ),
@@ -104,4 +105,4 @@ class CaseByBorrowerAdmin(ExportButtonMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("overdue, all loans"), ordering="overdue_sum")
     def overdue_total(self, obj):
-        return obj.overdue_sum
+        return formatting.money(obj.overdue_sum)

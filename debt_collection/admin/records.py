@@ -6,6 +6,7 @@ from django.contrib import admin
 from debt_collection.access import sees_all_cases
 from debt_collection.admin.common import ReadOnlyAdmin
 from debt_collection.models import CaseAssignment, ComplianceRefusal, ContactAttempt, PromiseToPay
+from lending.admin.columns import money_column
 
 
 @admin.register(ContactAttempt)
@@ -27,7 +28,15 @@ class ContactAttemptAdmin(ReadOnlyAdmin):
 
 @admin.register(PromiseToPay)
 class PromiseToPayAdmin(ReadOnlyAdmin):
-    list_display = ("case", "amount", "promised_for", "state", "paid", "resolved_on", "recorded_by")
+    list_display = (
+        "case",
+        money_column(PromiseToPay.amount),
+        "promised_for",
+        "state",
+        money_column(PromiseToPay.paid),
+        "resolved_on",
+        "recorded_by",
+    )
     list_filter = ("state",)
     list_select_related = ("case__loan", "recorded_by")
 

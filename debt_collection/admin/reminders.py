@@ -8,6 +8,7 @@ from debt_collection.access import sees_all_cases
 from debt_collection.admin.policies import _Saved
 from debt_collection.models import Reminder, ReminderState, ReminderTemplate
 from debt_collection.services.reminders import reminder_render, reminder_template_save
+from lending.admin.columns import money_column, rate_column
 
 
 @admin.register(Reminder)
@@ -19,7 +20,7 @@ class ReminderAdmin(admin.ModelAdmin):
         "kind",
         "language",
         "due_date",
-        "amount_due",
+        money_column(Reminder.amount_due),
         "send_on",
         "state",
         "sent_at",
@@ -39,12 +40,12 @@ class ReminderAdmin(admin.ModelAdmin):
         "send_on",
         "time_zone",
         "due_date",
-        "amount_due",
+        money_column(Reminder.amount_due),
         "currency",
-        "penalty_rate",
+        rate_column(Reminder.penalty_rate),
         "penalty_from",
         "grace_until",
-        "cost_cap_rate",
+        rate_column(Reminder.cost_cap_rate),
         "state",
         "attempts",
         "last_error",

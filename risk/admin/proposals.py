@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from lending.access import Perm, may
+from lending.admin.columns import money_column
 from lending.errors import LendingError
 from risk.models import LimitIncreaseProposal
 from risk.services.limits import (
@@ -19,8 +20,8 @@ from risk.services.limits import (
 SHOWN = (
     "borrower",
     "status",
-    "current_amount",
-    "proposed_amount",
+    money_column(LimitIncreaseProposal.current_amount),
+    money_column(LimitIncreaseProposal.proposed_amount),
     "on_time_installments",
     "as_of",
     "reason",
@@ -56,8 +57,8 @@ class LimitIncreaseProposalAdmin(admin.ModelAdmin):
     list_display = (
         "created_at",
         "borrower",
-        "current_amount",
-        "proposed_amount",
+        money_column(LimitIncreaseProposal.current_amount),
+        money_column(LimitIncreaseProposal.proposed_amount),
         "on_time_installments",
         "status",
         "proposed_by",
