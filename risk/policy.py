@@ -453,6 +453,7 @@ _ZERO_VALUE = Decimal(0)
 _FEN = Decimal("0.01")
 # Keeps income × multiple (income < 1e15) within what quantize_money can hold (28 digits).
 _MAX_MULTIPLE = 100
+_MAX_WHOLE = 10**15
 
 
 def _is_int(value) -> bool:
@@ -491,6 +492,15 @@ def _policy_decimal(value) -> Decimal | None:
 class _Parser:
     def __init__(self) -> None:
         self.issues: list[PolicyIssue] = []
+
+    def too_big(self, rule: str, value: int) -> bool:
+        """A whole number beyond ±10^15, refused like any figure of that size (rule 10)."""
+        if abs(value) < _MAX_WHOLE:
+            return False
+        self.issue(
+            rule, gettext_noop("must be between -10^15 and 10^15 (got %(value)s)"), value=value
+        )
+        return True
 
     def issue(self, rule: str, template: str, **params) -> None:
         """`template`: English marked with gettext_noop, with named %-placeholders."""
@@ -537,6 +547,8 @@ class _Parser:
             else:
                 template = gettext_noop("must be a whole number (got %(value)s)")
             self.issue(rule, template, value=repr(value))
+            return None
+        if self.too_big(rule, value):
             return None
         if minimum is not None and value < minimum:
             self.issue(
@@ -753,6 +765,8 @@ class _Parser:
                     value=repr(points),
                 )
                 ok = False
+            elif self.too_big(f"{path}.{name}", points):
+                ok = False
             else:
                 result.append((name, points))
         absent = [name for name in EMPLOYMENT_TYPES if name not in raw]
@@ -800,6 +814,8 @@ class _Parser:
                             value=repr(value),
                         )
                         ok = False
+                    elif self.too_big(f"{where}.{key}", value):
+                        ok = False
                     bounds.append(value)
                 else:
                     number = _policy_decimal(value)
@@ -818,6 +834,8 @@ class _Parser:
                     gettext_noop("must be a whole number (got %(value)s)"),
                     value=repr(points),
                 )
+                ok = False
+            elif self.too_big(f"{where}.points", points):
                 ok = False
             if ok:
                 lo, hi = bounds
@@ -970,6 +988,8 @@ class _Parser:
                     ),
                     value=repr(score),
                 )
+                score = None
+            elif self.too_big(f"{where}.min_score", score):
                 score = None
             elif previous is not None and score >= previous[1]:
                 self.issue(
