@@ -122,8 +122,8 @@ class CharacteristicForm(forms.Form):
 
 class BandForm(forms.Form):
     attribute = forms.ChoiceField(label=_("attribute"), choices=(), required=False)
-    min = _figure(_("from"), size=10, help_text=_("blank: no lower end"))
-    max = _figure(_("to"), size=10, help_text=_("blank: no upper end"))
+    min = _figure(_("lower end"), size=10, help_text=_("blank: no lower end"))
+    max = _figure(_("upper end"), size=10, help_text=_("blank: no upper end"))
     points = _figure(_("points"), size=6)
 
     def __init__(self, *args, **kwargs):

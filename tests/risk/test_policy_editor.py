@@ -294,7 +294,7 @@ def test_policy_validation_reads_in_chinese(analyst, draft):
     response = analyst.post(change_url(draft), data, HTTP_ACCEPT_LANGUAGE="zh-hans")
     [problem] = response.context["editor"].problems
     assert problem == (
-        "等级 A · 收入倍数：不得为负数（实际为 -1）：额度是月收入的非负倍数 "
+        "评级 A · 收入倍数：不得为负数（实际为 -1）：额度是月收入的非负倍数 "
         "[limits.A.income_multiple]"
     )
 
