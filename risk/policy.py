@@ -74,7 +74,10 @@ Decisions taken here (each one a rule of the module):
     `dti_ceiling` must be in (0, 1]: payments beyond the whole income are not a ceiling.
     `income_multiple` must be in [0, 100]; `rounding` a positive multiple of 0.01. Figures
     (in the policy and the profile) must be 0 or of magnitude in [1e-16, 1e15): a policy
-    refuses others, a profile counts them as missing, so arithmetic never overflows.
+    refuses others, a profile counts them as missing, so arithmetic never overflows. Whole
+    numbers (points, cut-offs, band ends, ages) stay within ±1e15 too.
+    Every message is an English template marked with `gettext_noop` and its values
+    (`PolicyIssue.template`, `.params`): the Django side translates it.
     Unknown keys are refused, so a misspelt rule cannot be silently ignored.
 11. The optional `behaviour` section holds the nightly limit review's thresholds; its rules
     and defaults (used when the section is left out) live in `risk.behaviour`.

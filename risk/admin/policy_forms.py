@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from risk.behaviour import DEFAULT_RULES
-from risk.models import CreditPolicy
+from risk.models import CreditPolicy, EmploymentType
 from risk.policy import EMPLOYMENT_TYPES, GRADES, OUTCOMES
 from risk.reasons import ATTRIBUTES, CATEGORY, INTEGER
 
@@ -134,8 +134,9 @@ class BandForm(forms.Form):
 class CategoriesForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        labels = dict(EmploymentType.choices)
         for name in EMPLOYMENT_TYPES:
-            self.fields[name] = _figure(name, size=6)
+            self.fields[name] = _figure(labels.get(name, name), size=6)
 
 
 class GradeForm(forms.Form):
@@ -408,7 +409,8 @@ class PolicyEditor:
                     text = self.categories.cleaned_data.get(name, "")
                     if text:
                         item["categories"][name] = _whole(text)
-                    place = gettext("Points by employment type: %(type)s") % {"type": name}
+                    label = self.categories.fields[name].label
+                    place = gettext("Points by employment type: %(type)s") % {"type": label}
                     places[f"scorecard.{attribute}.categories.{name}"] = Place(
                         self.categories, name, place
                     )

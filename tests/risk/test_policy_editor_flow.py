@@ -49,8 +49,8 @@ def test_the_simulation_labels_active_and_draft_and_explains_who_is_left_out(cli
     assert (coverage.no_loan, coverage.only_refused, coverage.without_profile) == (1, 1, 1)
     text = " ".join(page.content.decode().split())
     assert "5 borrowers on the book" in text
-    assert "Of 7 borrowers on record, 1 is left out because they have no loan" in text
-    assert "and 1 because every loan of theirs was rejected or cancelled." in text
+    assert "Left out of the 7 borrowers on record: 1 with no loan" in text
+    assert "and 1 whose every loan was rejected or cancelled." in text
     assert "1 borrower on the book has no risk profile" in text
     assert "candidate v2" not in text
 
