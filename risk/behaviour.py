@@ -42,6 +42,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from lending.i18n import gettext_noop
 from lending.money import to_multiple
 from risk.reasons import fmt_money, fmt_ratio
 
@@ -112,25 +113,37 @@ def parse_behaviour(parser: "_Parser", raw, *, household_cap: Decimal) -> Behavi
     if rules.cut_dpd is not None and rules.cut_dpd < rules.freeze_dpd:
         parser.issue(
             "behaviour.cut_dpd",
-            f"cut_dpd {rules.cut_dpd} is below freeze_dpd {rules.freeze_dpd}: a limit is frozen "
-            "before it is cut",
+            gettext_noop(
+                "cut_dpd %(cut_dpd)s is below freeze_dpd %(freeze_dpd)s: a limit is frozen "
+                "before it is cut"
+            ),
+            cut_dpd=rules.cut_dpd,
+            freeze_dpd=rules.freeze_dpd,
         )
     if not 0 <= rules.cut_to < 1:
         parser.issue(
             "behaviour.cut_to",
-            f"must be at least 0 and below 1: the share of the limit a cut keeps (got "
-            f"{rules.cut_to})",
+            gettext_noop(
+                "must be at least 0 and below 1: the share of the limit a cut keeps (got %(value)s)"
+            ),
+            value=rules.cut_to,
         )
     if not 0 < rules.increase_by <= 1:
         parser.issue(
             "behaviour.increase_by",
-            f"must be above 0 and at most 1 (an increase of up to 100%; got {rules.increase_by})",
+            gettext_noop(
+                "must be above 0 and at most 1 (an increase of up to 100%%; got %(value)s)"
+            ),
+            value=rules.increase_by,
         )
     if not 0 < rules.increase_cap <= household_cap:
         parser.issue(
             "behaviour.increase_cap",
-            f"must be above 0 and at most the household cap of {fmt_money(household_cap)} "
-            f"(got {rules.increase_cap})",
+            gettext_noop(
+                "must be above 0 and at most the household cap of %(cap)s (got %(value)s)"
+            ),
+            cap=fmt_money(household_cap),
+            value=rules.increase_cap,
         )
     return rules if len(parser.issues) == count else None
 

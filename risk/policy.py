@@ -74,7 +74,10 @@ Decisions taken here (each one a rule of the module):
     `dti_ceiling` must be in (0, 1]: payments beyond the whole income are not a ceiling.
     `income_multiple` must be in [0, 100]; `rounding` a positive multiple of 0.01. Figures
     (in the policy and the profile) must be 0 or of magnitude in [1e-16, 1e15): a policy
-    refuses others, a profile counts them as missing, so arithmetic never overflows.
+    refuses others, a profile counts them as missing, so arithmetic never overflows. Whole
+    numbers (points, cut-offs, band ends, ages) stay within ±1e15 too.
+    Every message is an English template marked with `gettext_noop` and its values
+    (`PolicyIssue.template`, `.params`): the Django side translates it.
     Unknown keys are refused, so a misspelt rule cannot be silently ignored.
 11. The optional `behaviour` section holds the nightly limit review's thresholds; its rules
     and defaults (used when the section is left out) live in `risk.behaviour`.
@@ -87,6 +90,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from itertools import pairwise
 
+from lending.i18n import gettext_noop
 from lending.money import ZERO, money_str, quantize_money, to_multiple
 from risk import reasons as rc
 from risk.behaviour import DEFAULT_RULES, HOUSEHOLD_CAP, BehaviourRules, parse_behaviour
@@ -150,8 +154,16 @@ class LoanRequest:
 
 @dataclass(frozen=True, slots=True)
 class PolicyIssue:
+    """One broken rule. `template` is English marked with `gettext_noop`; the Django side
+    translates it and fills in `params` (`lending.errors.translated`), `message` is English."""
+
     rule: str  # dotted path into the definition
-    message: str  # plain English
+    template: str
+    params: Mapping = field(default_factory=dict, compare=False)
+
+    @property
+    def message(self) -> str:
+        return self.template % self.params if self.params else self.template
 
 
 class PolicyError(ValueError):
@@ -444,6 +456,7 @@ _ZERO_VALUE = Decimal(0)
 _FEN = Decimal("0.01")
 # Keeps income × multiple (income < 1e15) within what quantize_money can hold (28 digits).
 _MAX_MULTIPLE = 100
+_MAX_WHOLE = 10**15
 
 
 def _is_int(value) -> bool:
@@ -483,21 +496,38 @@ class _Parser:
     def __init__(self) -> None:
         self.issues: list[PolicyIssue] = []
 
-    def issue(self, rule: str, message: str) -> None:
-        self.issues.append(PolicyIssue(rule, message))
+    def too_big(self, rule: str, value: int) -> bool:
+        """A whole number beyond ±10^15, refused like any figure of that size (rule 10)."""
+        if abs(value) < _MAX_WHOLE:
+            return False
+        self.issue(
+            rule, gettext_noop("must be between -10^15 and 10^15 (got %(value)s)"), value=value
+        )
+        return True
 
-    def obj(self, value, rule: str, what: str) -> Mapping | None:
+    def issue(self, rule: str, template: str, **params) -> None:
+        """`template`: English marked with gettext_noop, with named %-placeholders."""
+        self.issues.append(PolicyIssue(rule, template, params))
+
+    def obj(self, value, rule: str, what: str = "") -> Mapping | None:
         if isinstance(value, Mapping):
             return value
-        self.issue(rule, f"{what} must be a JSON object" if value is not None else "is required")
+        if value is None:
+            self.issue(rule, gettext_noop("is required"))
+        else:
+            self.issue(rule, gettext_noop("must be a JSON object"))
         return None
 
     def unknown_keys(self, data: Mapping, allowed, prefix: str) -> None:
         for key in data:
             if key not in allowed:
                 path = f"{prefix}.{key}" if prefix else str(key)
-                known = ", ".join(allowed)
-                self.issue(path, f"unknown key {key!r} (expected one of: {known})")
+                self.issue(
+                    path,
+                    gettext_noop("unknown key %(key)s (expected one of: %(known)s)"),
+                    key=repr(key),
+                    known=", ".join(allowed),
+                )
 
     def integer(
         self,
@@ -509,37 +539,52 @@ class _Parser:
         nullable: bool = False,
     ) -> int | None:
         if key not in data:
-            self.issue(rule, "is required")
+            self.issue(rule, gettext_noop("is required"))
             return None
         value = data[key]
         if value is None and nullable:
             return None
         if not _is_int(value):
-            self.issue(
-                rule, f"must be a whole number{' or null' if nullable else ''} (got {value!r})"
-            )
+            if nullable:
+                template = gettext_noop("must be a whole number or null (got %(value)s)")
+            else:
+                template = gettext_noop("must be a whole number (got %(value)s)")
+            self.issue(rule, template, value=repr(value))
+            return None
+        if self.too_big(rule, value):
             return None
         if minimum is not None and value < minimum:
-            self.issue(rule, f"must be at least {minimum} (got {value})")
+            self.issue(
+                rule,
+                gettext_noop("must be at least %(minimum)s (got %(value)s)"),
+                minimum=minimum,
+                value=value,
+            )
             return None
         return value
 
     def boolean(self, data: Mapping, key: str, rule: str) -> bool | None:
         if key not in data:
-            self.issue(rule, "is required (true or false)")
+            self.issue(rule, gettext_noop("is required (true or false)"))
             return None
         if not isinstance(data[key], bool):
-            self.issue(rule, f"must be true or false (got {data[key]!r})")
+            self.issue(
+                rule, gettext_noop("must be true or false (got %(value)s)"), value=repr(data[key])
+            )
             return None
         return data[key]
 
     def decimal(self, data: Mapping, key: str, rule: str) -> Decimal | None:
         if key not in data:
-            self.issue(rule, "is required")
+            self.issue(rule, gettext_noop("is required"))
             return None
         value = _policy_decimal(data[key])
         if value is None:
-            self.issue(rule, f'must be a number below 10^15, e.g. "0.50" (got {data[key]!r})')
+            self.issue(
+                rule,
+                gettext_noop('must be a number below 10^15, e.g. "0.50" (got %(value)s)'),
+                value=repr(data[key]),
+            )
         return value
 
     # ---- sections
@@ -553,15 +598,21 @@ class _Parser:
         if min_age is not None and min_age < _MIN_LEGAL_AGE:
             self.issue(
                 "hard_rules.min_age",
-                f"must be at least {_MIN_LEGAL_AGE}: the policy may not lend to minors "
-                f"(got {min_age})",
+                gettext_noop(
+                    "must be at least %(minimum)s: the policy may not lend to minors "
+                    "(got %(value)s)"
+                ),
+                minimum=_MIN_LEGAL_AGE,
+                value=min_age,
             )
             min_age = None
         max_age = self.integer(data, "max_age", "hard_rules.max_age")
         if min_age is not None and max_age is not None and max_age < min_age:
             self.issue(
                 "hard_rules.max_age",
-                f"max_age {max_age} is below min_age {min_age}: no age would pass",
+                gettext_noop("max_age %(max_age)s is below min_age %(min_age)s: no age would pass"),
+                max_age=max_age,
+                min_age=min_age,
             )
         max_inq = self.integer(
             data, "max_inquiries_6m", "hard_rules.max_inquiries_6m", minimum=0, nullable=True
@@ -577,13 +628,16 @@ class _Parser:
         refer_if_missing: list[str] = []
         raw = data.get("refer_if_missing", [])
         if not isinstance(raw, list):
-            self.issue("hard_rules.refer_if_missing", "must be a list of attribute names")
+            self.issue(
+                "hard_rules.refer_if_missing", gettext_noop("must be a list of attribute names")
+            )
         else:
             for i, name in enumerate(raw):
+                where = f"hard_rules.refer_if_missing[{i}]"
                 if not isinstance(name, str) or name not in ATTRIBUTES:
-                    self.issue(f"hard_rules.refer_if_missing[{i}]", f"unknown attribute {name!r}")
+                    self.issue(where, gettext_noop("unknown attribute %(name)s"), name=repr(name))
                 elif name in refer_if_missing:
-                    self.issue(f"hard_rules.refer_if_missing[{i}]", f"{name!r} is listed twice")
+                    self.issue(where, gettext_noop("%(name)s is listed twice"), name=repr(name))
                 else:
                     refer_if_missing.append(name)
         if min_age is None or max_age is None or None in flags.values():
@@ -606,7 +660,9 @@ class _Parser:
         base = self.integer(data, "base_points", "scorecard.base_points")
         raw = data.get("characteristics")
         if not isinstance(raw, list):
-            self.issue("scorecard.characteristics", "must be a list of characteristics")
+            self.issue(
+                "scorecard.characteristics", gettext_noop("must be a list of characteristics")
+            )
             return None
         result: list[Characteristic] = []
         seen: dict[str, int] = {}
@@ -619,9 +675,11 @@ class _Parser:
                 continue
             attribute = item.get("attribute")
             if not isinstance(attribute, str) or attribute not in ATTRIBUTES:
-                known = ", ".join(ATTRIBUTES)
                 self.issue(
-                    f"{where}.attribute", f"unknown attribute {attribute!r} (known: {known})"
+                    f"{where}.attribute",
+                    gettext_noop("unknown attribute %(name)s (known: %(known)s)"),
+                    name=repr(attribute),
+                    known=", ".join(ATTRIBUTES),
                 )
                 ok = False
                 continue
@@ -629,8 +687,13 @@ class _Parser:
             if attribute in seen:
                 self.issue(
                     path,
-                    f"characteristics[{seen[attribute]}] and characteristics[{i}] "
-                    f"both score {attribute}: each attribute is scored once",
+                    gettext_noop(
+                        "characteristics[%(first)s] and characteristics[%(second)s] both "
+                        "score %(attribute)s: each attribute is scored once"
+                    ),
+                    first=seen[attribute],
+                    second=i,
+                    attribute=attribute,
                 )
                 ok = False
                 continue
@@ -648,7 +711,7 @@ class _Parser:
         kind, default_label = ATTRIBUTES[attribute]
         label = item.get("label", default_label)
         if not isinstance(label, str) or not label.strip():
-            self.issue(f"{path}.label", "must be a non-empty text")
+            self.issue(f"{path}.label", gettext_noop("must be a non-empty text"))
             label = None
         missing = self.integer(item, "missing_points", f"{path}.missing_points")
         if kind == CATEGORY:
@@ -693,23 +756,35 @@ class _Parser:
             if name not in EMPLOYMENT_TYPES:
                 self.issue(
                     f"{path}.{name}",
-                    f"unknown category {name!r} (known: {', '.join(EMPLOYMENT_TYPES)})",
+                    gettext_noop("unknown category %(name)s (known: %(known)s)"),
+                    name=repr(name),
+                    known=", ".join(EMPLOYMENT_TYPES),
                 )
                 ok = False
             elif not _is_int(points):
-                self.issue(f"{path}.{name}", f"points must be a whole number (got {points!r})")
+                self.issue(
+                    f"{path}.{name}",
+                    gettext_noop("points must be a whole number (got %(value)s)"),
+                    value=repr(points),
+                )
+                ok = False
+            elif self.too_big(f"{path}.{name}", points):
                 ok = False
             else:
                 result.append((name, points))
         absent = [name for name in EMPLOYMENT_TYPES if name not in raw]
         if absent:
-            self.issue(path, f"no points for {', '.join(absent)}: every category needs points")
+            self.issue(
+                path,
+                gettext_noop("no points for %(names)s: every category needs points"),
+                names=", ".join(absent),
+            )
             ok = False
         return tuple(result) if ok else None
 
     def bands(self, raw, path: str, kind: str) -> tuple[Band, ...] | None:
         if not isinstance(raw, list) or not raw:
-            self.issue(path, "must be a non-empty list of bands")
+            self.issue(path, gettext_noop("must be a non-empty list of bands"))
             return None
         integer = kind == INTEGER
         parsed: list[tuple[int, object, object, int]] = []  # (index, min, max, points)
@@ -724,7 +799,7 @@ class _Parser:
             bounds = []
             for key in ("min", "max"):
                 if key not in band:
-                    self.issue(f"{where}.{key}", "is required (null for unbounded)")
+                    self.issue(f"{where}.{key}", gettext_noop("is required (null for unbounded)"))
                     ok = False
                     bounds.append(None)
                     continue
@@ -735,9 +810,14 @@ class _Parser:
                     if not _is_int(value):
                         self.issue(
                             f"{where}.{key}",
-                            f"must be a whole number or null: this attribute is counted "
-                            f"in whole units (got {value!r})",
+                            gettext_noop(
+                                "must be a whole number or null: this attribute is counted "
+                                "in whole units (got %(value)s)"
+                            ),
+                            value=repr(value),
                         )
+                        ok = False
+                    elif self.too_big(f"{where}.{key}", value):
                         ok = False
                     bounds.append(value)
                 else:
@@ -745,20 +825,34 @@ class _Parser:
                     if number is None:
                         self.issue(
                             f"{where}.{key}",
-                            f"must be a number below 10^15 or null (got {value!r})",
+                            gettext_noop("must be a number below 10^15 or null (got %(value)s)"),
+                            value=repr(value),
                         )
                         ok = False
                     bounds.append(number)
             points = band.get("points")
             if not _is_int(points):
-                self.issue(f"{where}.points", f"must be a whole number (got {points!r})")
+                self.issue(
+                    f"{where}.points",
+                    gettext_noop("must be a whole number (got %(value)s)"),
+                    value=repr(points),
+                )
+                ok = False
+            elif self.too_big(f"{where}.points", points):
                 ok = False
             if ok:
                 lo, hi = bounds
                 if lo is not None and hi is not None and (hi < lo if integer else hi <= lo):
-                    rel = "above" if integer else "not below"
-                    note = "" if integer else " (max is exclusive)"
-                    self.issue(where, f"min {lo} is {rel} max {hi}{note}: the band is empty")
+                    if integer:
+                        template = gettext_noop(
+                            "min %(min)s is above max %(max)s: the band is empty"
+                        )
+                    else:
+                        template = gettext_noop(
+                            "min %(min)s is not below max %(max)s (max is exclusive): the band "
+                            "is empty"
+                        )
+                    self.issue(where, template, min=lo, max=hi)
                     ok = False
                 parsed.append((i, lo, hi, points))
         if not ok:
@@ -774,59 +868,82 @@ class _Parser:
         if first[1] is not None:
             self.issue(
                 f"{path}[{first[0]}]",
-                f"the lowest band must have min null (unbounded) so every value falls in "
-                f"a band; it starts at {first[1]}",
+                gettext_noop(
+                    "the lowest band must have min null (unbounded) so every value falls in "
+                    "a band; it starts at %(min)s"
+                ),
+                min=first[1],
             )
         if last[2] is not None:
             self.issue(
                 f"{path}[{last[0]}]",
-                f"the highest band must have max null (unbounded) so every value falls in "
-                f"a band; it ends at {last[2]}",
+                gettext_noop(
+                    "the highest band must have max null (unbounded) so every value falls in "
+                    "a band; it ends at %(max)s"
+                ),
+                max=last[2],
             )
         for prev, cur in pairwise(ordered):
             here = f"{path}[{cur[0]}]"
             p_index, p_hi = prev[0], prev[2]
             lo = cur[1]
             if p_hi is None or lo is None:
-                start = "min null" if lo is None else f"starts at {lo}"
-                end = "max null" if p_hi is None else f"max {p_hi}"
                 self.issue(
                     here,
-                    f"overlaps bands[{p_index}]: both cover the same values "
-                    f"(bands[{p_index}] has {end}, this band {start})",
+                    gettext_noop(
+                        "overlaps bands[%(other)s]: both cover the same values (bands[%(other)s] "
+                        "has max %(max)s, this band min %(min)s)"
+                    ),
+                    other=p_index,
+                    max="null" if p_hi is None else p_hi,
+                    min="null" if lo is None else lo,
                 )
                 continue
             expected = p_hi + 1 if integer else p_hi
             if lo == expected:
                 continue
-            end = f"ends at {p_hi}" + (" (inclusive)" if integer else " (exclusive)")
-            if lo < expected:
-                self.issue(
-                    here,
-                    f"overlaps bands[{p_index}]: it starts at {lo} but bands"
-                    f"[{p_index}] {end}; it should start at {expected}",
+            bounds = {"other": p_index, "min": lo, "max": p_hi, "expected": expected}
+            if lo < expected and integer:
+                template = gettext_noop(
+                    "overlaps bands[%(other)s]: it starts at %(min)s but bands[%(other)s] ends "
+                    "at %(max)s (inclusive); it should start at %(expected)s"
+                )
+            elif lo < expected:
+                template = gettext_noop(
+                    "overlaps bands[%(other)s]: it starts at %(min)s but bands[%(other)s] ends "
+                    "at %(max)s (exclusive); it should start at %(expected)s"
+                )
+            elif integer:
+                bounds["last"] = lo - 1
+                template = gettext_noop(
+                    "gap after bands[%(other)s]: it starts at %(min)s but bands[%(other)s] ends "
+                    "at %(max)s (inclusive), so values %(expected)s–%(last)s fall in no band; "
+                    "it should start at %(expected)s"
                 )
             else:
-                gap = f"{expected}–{lo - 1}" if integer else f"from {expected} to under {lo}"
-                self.issue(
-                    here,
-                    f"gap after bands[{p_index}]: it starts at {lo} but bands"
-                    f"[{p_index}] {end}, so values {gap} fall in no band; it "
-                    f"should start at {expected}",
+                template = gettext_noop(
+                    "gap after bands[%(other)s]: it starts at %(min)s but bands[%(other)s] ends "
+                    "at %(max)s (exclusive), so values from %(expected)s to under %(min)s fall "
+                    "in no band; it should start at %(expected)s"
                 )
+            self.issue(here, template, **bounds)
         if len(self.issues) != count:
             return None
         return tuple(Band(lo, hi, points, band_text(lo, hi, kind)) for _, lo, hi, points in ordered)
 
     def grades(self, raw) -> tuple[GradeCut, ...] | None:
         if not isinstance(raw, list):
-            self.issue("grades", "must be a list of grades A–E, best first")
+            self.issue("grades", gettext_noop("must be a list of grades A–E, best first"))
             return None
         count = len(self.issues)
         if len(raw) != len(GRADES):
             self.issue(
                 "grades",
-                f"must list exactly {len(GRADES)} grades, A to E, best first (got {len(raw)})",
+                gettext_noop(
+                    "must list exactly %(count)s grades, A to E, best first (got %(got)s)"
+                ),
+                count=len(GRADES),
+                got=len(raw),
             )
         result: list[GradeCut] = []
         previous: tuple[str, int] | None = None
@@ -838,13 +955,21 @@ class _Parser:
             self.unknown_keys(item, ("grade", "min_score"), where)
             expected = GRADES[i] if i < len(GRADES) else None
             grade = item.get("grade")
-            if grade != expected:
+            if grade != expected and expected:
                 self.issue(
                     f"{where}.grade",
-                    f"expected grade {expected!r} here: grades go A, B, C, D, E from best "
-                    f"to worst (got {grade!r})"
-                    if expected
-                    else f"unexpected grade {grade!r}: only A–E",
+                    gettext_noop(
+                        "expected grade %(expected)s here: grades go A, B, C, D, E from best "
+                        "to worst (got %(value)s)"
+                    ),
+                    expected=repr(expected),
+                    value=repr(grade),
+                )
+            elif grade != expected:
+                self.issue(
+                    f"{where}.grade",
+                    gettext_noop("unexpected grade %(value)s: only A–E"),
+                    value=repr(grade),
                 )
             last = i == len(GRADES) - 1
             score = item.get("min_score")
@@ -852,20 +977,34 @@ class _Parser:
                 if score is not None:
                     self.issue(
                         f"{where}.min_score",
-                        f"the last grade (E) must have min_score null so every score "
-                        f"gets a grade (got {score!r})",
+                        gettext_noop(
+                            "the last grade (E) must have min_score null so every score "
+                            "gets a grade (got %(value)s)"
+                        ),
+                        value=repr(score),
                     )
             elif score is None or not _is_int(score):
                 self.issue(
                     f"{where}.min_score",
-                    f"must be a whole number (only the last grade, E, has null; got {score!r})",
+                    gettext_noop(
+                        "must be a whole number (only the last grade, E, has null; got %(value)s)"
+                    ),
+                    value=repr(score),
                 )
+                score = None
+            elif self.too_big(f"{where}.min_score", score):
                 score = None
             elif previous is not None and score >= previous[1]:
                 self.issue(
                     f"{where}.min_score",
-                    f"grade {grade} min_score {score} must be below grade {previous[0]}'s "
-                    f"{previous[1]}: cut-offs strictly decrease from A to E",
+                    gettext_noop(
+                        "grade %(grade)s min_score %(score)s must be below grade %(better)s's "
+                        "%(better_score)s: cut-offs strictly decrease from A to E"
+                    ),
+                    grade=grade,
+                    score=score,
+                    better=previous[0],
+                    better_score=previous[1],
                 )
             if score is not None and not last:
                 previous = (grade, score)
@@ -881,12 +1020,20 @@ class _Parser:
         count = len(self.issues)
         for key in raw:
             if key not in GRADES:
-                self.issue(f"limits.{key}", f"unknown grade {key!r}: limits are per grade A–E")
+                self.issue(
+                    f"limits.{key}",
+                    gettext_noop("unknown grade %(value)s: limits are per grade A–E"),
+                    value=repr(key),
+                )
         result: dict[str, LimitRule] = {}
         for grade in GRADES:
             path = f"limits.{grade}"
             if grade not in raw:
-                self.issue(path, f"no limit rule for grade {grade}: every grade needs one")
+                self.issue(
+                    path,
+                    gettext_noop("no limit rule for grade %(grade)s: every grade needs one"),
+                    grade=grade,
+                )
                 continue
             item = self.obj(raw[grade], path, "a limit rule")
             if item is None:
@@ -896,35 +1043,55 @@ class _Parser:
             if multiple is not None and multiple < 0:
                 self.issue(
                     f"{path}.income_multiple",
-                    f"must not be negative (got {multiple}): a limit is a multiple ≥ 0 of "
-                    f"monthly income",
+                    gettext_noop(
+                        "must not be negative (got %(value)s): a limit is a multiple ≥ 0 of "
+                        "monthly income"
+                    ),
+                    value=multiple,
                 )
             elif multiple is not None and multiple > _MAX_MULTIPLE:
                 self.issue(
                     f"{path}.income_multiple",
-                    f"must be at most {_MAX_MULTIPLE} (got {multiple}): more than "
-                    f"{_MAX_MULTIPLE} months of income is not a consumer-credit limit",
+                    gettext_noop(
+                        "must be at most %(maximum)s (got %(value)s): more than %(maximum)s "
+                        "months of income is not a consumer-credit limit"
+                    ),
+                    maximum=_MAX_MULTIPLE,
+                    value=multiple,
                 )
             ceiling = self.decimal(item, "dti_ceiling", f"{path}.dti_ceiling")
             if ceiling is not None and not ZERO < ceiling <= _ONE:
                 self.issue(
                     f"{path}.dti_ceiling",
-                    f"must be above 0 and at most 1 (100% of income; got {ceiling})",
+                    gettext_noop("must be above 0 and at most 1 (100%% of income; got %(value)s)"),
+                    value=ceiling,
                 )
             low = self.decimal(item, "min_limit", f"{path}.min_limit")
             high = self.decimal(item, "max_limit", f"{path}.max_limit")
             if low is not None and low < 0:
-                self.issue(f"{path}.min_limit", f"must not be negative (got {low})")
+                self.issue(
+                    f"{path}.min_limit",
+                    gettext_noop("must not be negative (got %(value)s)"),
+                    value=low,
+                )
             if high is not None and high > HOUSEHOLD_CAP:
                 self.issue(
                     f"{path}.max_limit",
-                    f"must not exceed the household cap of {fmt_money(HOUSEHOLD_CAP)} CNY "
-                    f"(got {fmt_money(high)})",
+                    gettext_noop(
+                        "must not exceed the household cap of %(cap)s CNY (got %(value)s)"
+                    ),
+                    cap=fmt_money(HOUSEHOLD_CAP),
+                    value=fmt_money(high),
                 )
             if low is not None and high is not None and low > high:
                 self.issue(
                     f"{path}.min_limit",
-                    f"min_limit {low} is above max_limit {high}: no limit would pass",
+                    gettext_noop(
+                        "min_limit %(min_limit)s is above max_limit %(max_limit)s: no limit "
+                        "would pass"
+                    ),
+                    min_limit=low,
+                    max_limit=high,
                 )
             if None not in (multiple, ceiling, low, high):
                 result[grade] = LimitRule(multiple, ceiling, low, high)
@@ -940,21 +1107,26 @@ class _Parser:
             if outcome not in OUTCOMES:
                 self.issue(
                     f"outcomes.{outcome}",
-                    f"unknown outcome {outcome!r} (expected approve, refer or decline)",
+                    gettext_noop("unknown outcome %(value)s (expected approve, refer or decline)"),
+                    value=repr(outcome),
                 )
                 continue
             if not isinstance(grades, list):
-                self.issue(f"outcomes.{outcome}", "must be a list of grades")
+                self.issue(f"outcomes.{outcome}", gettext_noop("must be a list of grades"))
                 continue
             for i, grade in enumerate(grades):
                 where = f"outcomes.{outcome}[{i}]"
                 if grade not in GRADES:
-                    self.issue(where, f"unknown grade {grade!r}")
+                    self.issue(where, gettext_noop("unknown grade %(value)s"), value=repr(grade))
                 elif grade in result:
                     self.issue(
                         where,
-                        f"grade {grade} is already assigned to {result[grade]}: "
-                        f"each grade gets exactly one outcome",
+                        gettext_noop(
+                            "grade %(grade)s is already assigned to %(outcome)s: each grade "
+                            "gets exactly one outcome"
+                        ),
+                        grade=grade,
+                        outcome=result[grade],
                     )
                 else:
                     result[grade] = outcome
@@ -962,8 +1134,11 @@ class _Parser:
         if absent:
             self.issue(
                 "outcomes",
-                f"no outcome for grade {', '.join(absent)}: each grade "
-                f"gets exactly one of approve, refer, decline",
+                gettext_noop(
+                    "no outcome for grade %(grades)s: each grade gets exactly one of approve, "
+                    "refer, decline"
+                ),
+                grades=", ".join(absent),
             )
         if len(self.issues) != count:
             return None
@@ -972,9 +1147,15 @@ class _Parser:
             if severity[better] > severity[worse]:
                 self.issue(
                     "outcomes",
-                    f"grade {GRADES[better]} gets {result[GRADES[better]]} but the worse "
-                    f"grade {GRADES[worse]} gets {result[GRADES[worse]]}: a better grade "
-                    f"may not get a harsher outcome",
+                    gettext_noop(
+                        "grade %(better)s gets %(better_outcome)s but the worse grade "
+                        "%(worse)s gets %(worse_outcome)s: a better grade may not get a "
+                        "harsher outcome"
+                    ),
+                    better=GRADES[better],
+                    better_outcome=result[GRADES[better]],
+                    worse=GRADES[worse],
+                    worse_outcome=result[GRADES[worse]],
                 )
                 return None
         return result
@@ -983,7 +1164,11 @@ class _Parser:
         unit = self.decimal(data, "rounding", "rounding")
         # A whole number of fen, so quantize_money after rounding down never rounds back up.
         if unit is not None and (unit <= 0 or unit % _FEN != 0):
-            self.issue("rounding", f'must be a positive multiple of 0.01, e.g. "100" (got {unit})')
+            self.issue(
+                "rounding",
+                gettext_noop('must be a positive multiple of 0.01, e.g. "100" (got %(value)s)'),
+                value=unit,
+            )
             return None
         return unit
 
@@ -992,7 +1177,7 @@ def parse_policy(data: dict) -> Policy:
     """Validate a policy definition and precompute what evaluation needs. Raises `PolicyError`
     listing every problem found (not only the first)."""
     if not isinstance(data, Mapping):
-        raise PolicyError([PolicyIssue("policy", "a policy must be a JSON object")])
+        raise PolicyError([PolicyIssue("policy", gettext_noop("a policy must be a JSON object"))])
     parser = _Parser()
     parser.unknown_keys(data, _TOP_KEYS, "")
     hard = parser.hard_rules(data.get("hard_rules"))

@@ -54,6 +54,7 @@ from scipy.stats import chi2_contingency, rankdata
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupShuffleSplit
 
+from lending.i18n import gettext_noop
 from risk.policy import (
     ATTRIBUTES,
     CATEGORY,
@@ -95,7 +96,65 @@ OTHER = "(other)"
 
 
 class ScorecardError(ValueError):
-    """Too little or one-sided history: nothing can be fitted. The message says which."""
+    """Too little or one-sided history: nothing can be fitted. The message says which, in
+    English; `template` (marked with gettext_noop) and `params` are the same sentence for the
+    Django side to translate (`lending.errors.translated`)."""
+
+    def __init__(self, template: str, **params) -> None:
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(self.message)
+
+    def __reduce__(self):
+        return (_scorecard_error, (self.template, self.params))
+
+
+def _scorecard_error(template: str, params: dict) -> ScorecardError:
+    return ScorecardError(template, **params)
+
+
+# Which rows a class check is about, and the sentence for each way it can fail.
+_ONE_SIDED = {
+    ("history", "good"): gettext_noop(
+        "the history: every one of the %(count)s loans is good; a scorecard needs both good "
+        "and bad loans"
+    ),
+    ("history", "bad"): gettext_noop(
+        "the history: every one of the %(count)s loans is bad; a scorecard needs both good "
+        "and bad loans"
+    ),
+    ("training", "good"): gettext_noop(
+        "the training split: every one of the %(count)s loans is good; a scorecard needs both "
+        "good and bad loans"
+    ),
+    ("training", "bad"): gettext_noop(
+        "the training split: every one of the %(count)s loans is bad; a scorecard needs both "
+        "good and bad loans"
+    ),
+    ("held_out", "good"): gettext_noop(
+        "the held-out split: every one of the %(count)s loans is good; a scorecard needs both "
+        "good and bad loans"
+    ),
+    ("held_out", "bad"): gettext_noop(
+        "the held-out split: every one of the %(count)s loans is bad; a scorecard needs both "
+        "good and bad loans"
+    ),
+}
+_TOO_FEW = {
+    "history": gettext_noop(
+        "the history: %(bads)s bad and %(goods)s good loans; at least %(minimum)s of each are "
+        "needed"
+    ),
+    "training": gettext_noop(
+        "the training split: %(bads)s bad and %(goods)s good loans; at least %(minimum)s of "
+        "each are needed"
+    ),
+    "held_out": gettext_noop(
+        "the held-out split: %(bads)s bad and %(goods)s good loans; at least %(minimum)s of "
+        "each are needed"
+    ),
+}
 
 
 # --------------------------------------------------------------------------- metrics
@@ -119,7 +178,7 @@ def auc(labels: Sequence[int], risk: Sequence[float]) -> float:
     risk = np.asarray(risk, dtype=float)
     bads, goods = int(labels.sum()), int(len(labels) - labels.sum())
     if not bads or not goods:
-        raise ScorecardError("AUC needs both bad and good rows")
+        raise ScorecardError(gettext_noop("AUC needs both bad and good rows"))
     ranks = rankdata(risk)  # ties share their average rank
     u = ranks[labels == 1].sum() - bads * (bads + 1) / 2
     return float(u / (bads * goods))
@@ -131,7 +190,7 @@ def ks(labels: Sequence[int], scores: Sequence[float]) -> float:
     scores = np.asarray(scores, dtype=float)
     bads, goods = int(labels.sum()), int(len(labels) - labels.sum())
     if not bads or not goods:
-        raise ScorecardError("KS needs both bad and good rows")
+        raise ScorecardError(gettext_noop("KS needs both bad and good rows"))
     best = 0.0
     for t in np.unique(scores):
         below = scores <= t
@@ -554,19 +613,14 @@ def calibration(labels, scores, grades) -> tuple[GradeRow, ...]:
     return tuple(rows)
 
 
-def _check_classes(labels: Sequence[int], what: str, minimum: int) -> None:
+def _check_classes(labels: Sequence[int], which: str, minimum: int) -> None:
     bads = int(sum(labels))
     goods = len(labels) - bads
     if not bads or not goods:
         only = "good" if bads == 0 else "bad"
-        raise ScorecardError(
-            f"{what}: every one of the {len(labels)} loans is {only}; a scorecard needs both "
-            "good and bad loans"
-        )
+        raise ScorecardError(_ONE_SIDED[which, only], count=len(labels))
     if min(bads, goods) < minimum:
-        raise ScorecardError(
-            f"{what}: {bads} bad and {goods} good loans; at least {minimum} of each are needed"
-        )
+        raise ScorecardError(_TOO_FEW[which], bads=bads, goods=goods, minimum=minimum)
 
 
 def _design(rows, binnings) -> np.ndarray:
@@ -585,19 +639,25 @@ def fit_scorecard(
     """Fit on a borrower-grouped training split, report on the held-out rest (module doc)."""
     labels = [int(y) for y in labels]
     if not 0 < test_size < 1:
-        raise ScorecardError(f"test size must be between 0 and 1 (got {test_size})")
+        raise ScorecardError(
+            gettext_noop("test size must be between 0 and 1 (got %(value)s)"), value=test_size
+        )
     if len(rows) < MIN_ROWS:
         raise ScorecardError(
-            f"only {len(rows)} loans have a full 6-month history; at least {MIN_ROWS} are needed"
+            gettext_noop(
+                "only %(count)s loans have a full 6-month history; at least %(minimum)s are needed"
+            ),
+            count=len(rows),
+            minimum=MIN_ROWS,
         )
-    _check_classes(labels, "the history", MIN_CLASS_ROWS)
+    _check_classes(labels, "history", MIN_CLASS_ROWS)
     train, test = split_by_borrower(labels, groups, test_size=test_size, seed=seed)
     train_rows = [rows[i] for i in train]
     test_rows = [rows[i] for i in test]
     y_train = [labels[i] for i in train]
     y_test = [labels[i] for i in test]
-    _check_classes(y_train, "the training split", 1)
-    _check_classes(y_test, "the held-out split", 1)
+    _check_classes(y_train, "training", 1)
+    _check_classes(y_test, "held_out", 1)
 
     dropped: list[tuple[str, str]] = []
     binnings = []
@@ -612,7 +672,9 @@ def fit_scorecard(
         else:
             binnings.append(binning)
     if not binnings:
-        raise ScorecardError("no attribute tells good loans from bad ones in this history")
+        raise ScorecardError(
+            gettext_noop("no attribute tells good loans from bad ones in this history")
+        )
 
     while True:
         model = LogisticRegression(C=1.0, max_iter=1000)
@@ -627,7 +689,9 @@ def fit_scorecard(
         )
         binnings.pop(i)
         if not binnings:
-            raise ScorecardError("no attribute keeps a sensible weight in this history")
+            raise ScorecardError(
+                gettext_noop("no attribute keeps a sensible weight in this history")
+            )
 
     intercept = float(model.intercept_[0])
     fitted = [scaled(b, float(c)) for b, c in zip(binnings, coefficients, strict=True)]

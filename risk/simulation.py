@@ -2,9 +2,13 @@
 
 Read-only. The book's borrowers are everyone with a loan that was booked and not rejected or
 cancelled (pending, approved, active, closed, written off): the people the platform lends to,
-including the ones it lost money on. Their profiles are read chunk by chunk in four set-based
-queries (borrowers with risk profiles, loans, bucket moves, installments) and evaluated with the
-pure `risk.policy.evaluate`, without a loan request, so only the limit is assessed.
+including the ones it lost money on. Left out, and counted so the page can say why: borrowers
+with no loan at all (never applied, or an application declined or still waiting) and those whose
+only loans were rejected or cancelled. A borrower on the book without a risk profile (no bureau
+or employment data) is evaluated like the others: the policy refers on the missing data.
+Their profiles are read chunk by chunk in four set-based queries (borrowers with risk profiles,
+loans, bucket moves, installments) and evaluated with the pure `risk.policy.evaluate`, without
+a loan request, so only the limit is assessed.
 
 "Bad" is the book's own record: a borrower is bad when any of their loans was ever 30 or more
 days past due: the worst of the dpd recorded at each bucket move (`BucketChange.dpd`) and the
@@ -28,7 +32,7 @@ from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower, Loan, LoanStatus
 from lending.money import ZERO, money_str, quantize_money
 from lending.validation import check_not_future
-from risk.models import CreditPolicy, PolicyStatus
+from risk.models import CreditPolicy, PolicyStatus, RiskProfile
 from risk.policy import GRADES, OUTCOMES, Policy, evaluate
 from risk.policy import RiskProfile as ProfileData
 from risk.reasons import fmt_money
@@ -60,10 +64,46 @@ def _rate_str(value: Decimal | None) -> str | None:
 # --------------------------------------------------------------------------- profiles in bulk
 
 
+def _on_book():
+    return Exists(Loan.objects.filter(borrower=OuterRef("pk"), status__in=BOOK_STATUSES))
+
+
 def book_borrower_ids() -> list[int]:
-    on_book = Loan.objects.filter(borrower=OuterRef("pk"), status__in=BOOK_STATUSES)
-    borrowers = Borrower.objects.filter(Exists(on_book)).order_by("pk")
+    borrowers = Borrower.objects.filter(_on_book()).order_by("pk")
     return list(borrowers.values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Who the simulation evaluates out of every borrower on record, and who it leaves out."""
+
+    borrowers: int  # on record
+    evaluated: int  # on the book
+    no_loan: int  # left out: no loan at all
+    only_refused: int  # left out: every loan rejected or cancelled
+    without_profile: int  # evaluated, but no risk profile: the policy refers on missing data
+
+    def as_dict(self) -> dict:
+        return {
+            "borrowers": self.borrowers,
+            "evaluated": self.evaluated,
+            "no_loan": self.no_loan,
+            "only_rejected_or_cancelled": self.only_refused,
+            "without_risk_profile": self.without_profile,
+        }
+
+
+def book_coverage(evaluated: int) -> Coverage:
+    any_loan = Exists(Loan.objects.filter(borrower=OuterRef("pk")))
+    has_profile = Exists(RiskProfile.objects.filter(borrower=OuterRef("pk")))
+    off_book = Borrower.objects.exclude(_on_book())
+    return Coverage(
+        borrowers=Borrower.objects.count(),
+        evaluated=evaluated,
+        no_loan=off_book.exclude(any_loan).count(),
+        only_refused=off_book.filter(any_loan).count(),
+        without_profile=Borrower.objects.filter(_on_book()).exclude(has_profile).count(),
+    )
 
 
 # --------------------------------------------------------------------------- figures
@@ -163,11 +203,18 @@ class Simulation:
     active: PolicyFigures | None  # None when no version is active
     newly_approved: int  # approved by the candidate, not by the active version
     no_longer_approved: int  # approved by the active version, not by the candidate
+    coverage: Coverage | None = None
+
+    @property
+    def compared(self) -> bool:
+        """Two versions side by side: the simulated one is not the active one itself."""
+        return self.active is not None and self.active.version != self.candidate.version
 
     def as_dict(self) -> dict:
         return {
             "as_of": self.as_of.isoformat(),
             "borrowers": self.borrowers,
+            "coverage": self.coverage.as_dict() if self.coverage else None,
             "bad_definition": f"any loan ever {BAD_DPD}+ days past due",
             "candidate": self.candidate.as_dict(),
             "active": self.active.as_dict() if self.active else None,
@@ -206,6 +253,7 @@ def simulate_policy(*, version: int, as_of: date | None = None, chunk: int = CHU
         active=active.figures(len(ids)) if active else None,
         newly_approved=len(candidate.approved - active.approved) if active else 0,
         no_longer_approved=len(active.approved - candidate.approved) if active else 0,
+        coverage=book_coverage(len(ids)),
     )
 
 
@@ -225,13 +273,22 @@ def _cells(figures: PolicyFigures) -> list[str]:
     return cells
 
 
+def version_title(figures: PolicyFigures) -> str:
+    """A column's title: the version's status and number ("active v1", "draft v2")."""
+    titles = {
+        PolicyStatus.DRAFT: _("draft v%(version)s"),
+        PolicyStatus.CANDIDATE: _("candidate v%(version)s"),
+        PolicyStatus.ACTIVE: _("active v%(version)s"),
+        PolicyStatus.RETIRED: _("retired v%(version)s"),
+    }
+    return titles[figures.status] % {"version": figures.version}
+
+
 def comparison(result: Simulation) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """Column titles and (label, cells) rows, the active version first: what the command prints
-    and the admin page shows."""
-    shown = [f for f in (result.active, result.candidate) if f is not None]
-    titles = [
-        (_("active v%s") if f is result.active else _("candidate v%s")) % f.version for f in shown
-    ]
+    and the admin page shows. The active version simulated on its own is one column."""
+    shown = [result.active, result.candidate] if result.compared else [result.candidate]
+    titles = [version_title(f) for f in shown]
     grades = list(result.candidate.grades)
     labels = [
         _("borrowers evaluated"),

@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 from datetime import date
 from decimal import Decimal
 from itertools import count
@@ -622,6 +623,19 @@ def _viewer_of(label: str, *, post_perm=None):
     return rule
 
 
+def _adder_of(label: str):
+    """A custom view that creates rows of the model: its add permission, GET and POST alike."""
+
+    def rule(world, role, method):
+        model = apps.get_model(label)
+        allowed = _model_admin(label).has_add_permission(world.request(role)) and _table(
+            world.users[role], model, "add"
+        )
+        return Expected(allowed, ALLOWED_GET if method == GET else ALLOWED_POST)
+
+    return rule
+
+
 def _exporter_of(label: str):
     """A list's Export page (tests/exports): the model's view permission and at least one of
     its export kinds in the table (its export grant and the view of what it holds); the admin
@@ -759,6 +773,15 @@ CUSTOM_VIEWS: dict[str, Custom] = {
     ),
     "risk_creditpolicy_simulate": Custom(
         (GET,), lambda w: [w.draft_policy.pk], _viewer_of("risk.creditpolicy")
+    ),
+    "risk_creditpolicy_json": Custom(
+        (GET,), lambda w: [w.draft_policy.pk], _viewer_of("risk.creditpolicy")
+    ),
+    "risk_creditpolicy_import": Custom(
+        (GET, POST),
+        lambda w: [],
+        _adder_of("risk.creditpolicy"),
+        lambda w: {"name": "forged", "text": json.dumps(w.draft_policy.definition)},
     ),
     "collections_case_contact": _case_operation(
         CollectionsPerm.LOG_CONTACT,

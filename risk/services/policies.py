@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lending.access import Perm, require, stored_user
-from lending.errors import LendingError, LendingErrorCode
+from lending.errors import LendingError, LendingErrorCode, translated
 from lending.models import AuditEvent
 from lending.services.audit import audit_log
 from lending.validation import clean_text
@@ -17,12 +17,17 @@ from risk.policy import Policy, PolicyError, parse_policy
 EDITABLE = (PolicyStatus.DRAFT, PolicyStatus.CANDIDATE)
 
 
+def policy_issues(exc: PolicyError) -> list[tuple[str, str]]:
+    """Each broken rule's path and what is wrong with it, in the active language."""
+    return [(issue.rule, translated(issue)) for issue in exc.errors]
+
+
 def policy_parse(definition: dict) -> Policy:
     """The pure policy, or a LendingError naming the first broken rule (all of them listed)."""
     try:
         return parse_policy(definition)
     except PolicyError as exc:
-        issues = "; ".join(f"{issue.rule}: {issue.message}" for issue in exc.errors)
+        issues = "; ".join(f"{rule}: {message}" for rule, message in policy_issues(exc))
         raise LendingError(LendingErrorCode.INVALID, issues, field="definition") from None
 
 
@@ -89,6 +94,32 @@ def policy_update(
         policy.notes = notes
     policy.save()
     audit_log(actor=acting_user, action="policy.update", obj=policy, summary=str(policy))
+    return policy
+
+
+@transaction.atomic
+def policy_request_activation(*, policy_id: int, acting_user) -> CreditPolicy:
+    """A draft handed over for activation: it becomes a candidate, which another analyst or an
+    administrator activates (`policy_activate`, four eyes). Only a valid draft is handed over."""
+    require(acting_user, Perm.EDIT_POLICY, to=_("write credit policies"))
+    policy = CreditPolicy.objects.select_for_update().filter(pk=policy_id).first()
+    if policy is None:
+        raise LendingError(
+            LendingErrorCode.NOT_FOUND, _("no policy %(id)s") % {"id": policy_id}, field="policy"
+        )
+    if policy.status != PolicyStatus.DRAFT:
+        raise LendingError(
+            LendingErrorCode.ILLEGAL_TRANSITION,
+            _("version %(version)s is %(status)s; only a draft can be put forward for activation")
+            % {"version": policy.version, "status": policy.get_status_display().lower()},
+            field="status",
+        )
+    policy_parse(policy.definition)
+    policy.status = PolicyStatus.CANDIDATE
+    policy.save(update_fields=["status"])
+    audit_log(
+        actor=acting_user, action="policy.request_activation", obj=policy, summary=str(policy)
+    )
     return policy
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lending.errors import LendingError, LendingErrorCode
+from lending.errors import LendingError, LendingErrorCode, translated
 from lending.services.audit import audit_log
 from lending.validation import check_not_future, check_seed
 from risk.models import CreditPolicy, PolicyStatus
@@ -115,7 +115,7 @@ def scorecard_fit(
             seed=seed,
         )
     except ScorecardError as exc:
-        raise LendingError(LendingErrorCode.INVALID, str(exc), field="history") from None
+        raise LendingError(LendingErrorCode.INVALID, translated(exc), field="history") from None
     definition = copy.deepcopy(based_on.definition)
     definition["scorecard"] = result.scorecard_definition()
     definition["grades"] = result.grades_definition()

@@ -114,14 +114,14 @@ def test_invalid_definition_is_refused_naming_the_rule_and_nothing_is_saved():
     assert CreditPolicy.objects.count() == 1
 
 
-def test_admin_shows_the_broken_rule_on_the_definition_field(client, django_user_model):
+def test_admin_import_shows_the_broken_rule(client, django_user_model):
     client.force_login(django_user_model.objects.create_superuser("risk", "r@example.com", "pw"))
     page = client.post(
-        reverse("admin:risk_creditpolicy_add"),
-        {"name": "bad", "definition": __import__("json").dumps(broken_definition()), "notes": ""},
+        reverse("admin:risk_creditpolicy_import"),
+        {"name": "bad", "text": __import__("json").dumps(broken_definition())},
     )
     assert page.status_code == 200
-    assert "limits.A.income_multiple" in str(page.context["adminform"].form.errors["definition"])
+    assert "limits.A.income_multiple" in str(page.context["problems"])
     assert CreditPolicy.objects.count() == 1
 
 

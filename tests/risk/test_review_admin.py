@@ -212,7 +212,7 @@ def test_the_decision_page_shows_the_trace_as_a_table_and_numbered_reasons(
 # --------------------------------------------------------------------------- simulation
 
 
-def test_the_simulate_page_shows_active_and_candidate_side_by_side(client, officers, approved):
+def test_the_simulate_page_shows_active_and_draft_side_by_side(client, officers, approved):
     definition = copy.deepcopy(DEFAULT_POLICY)
     # Cut-offs no score reaches: under the candidate every borrower is grade E, declined.
     definition["grades"] = [
@@ -228,14 +228,14 @@ def test_the_simulate_page_shows_active_and_candidate_side_by_side(client, offic
 
     page = client.get(url)
     assert page.status_code == 200
-    assert page.context["titles"] == ["active v1", "candidate v2"]
+    assert page.context["titles"] == ["active v1", "draft v2"]  # each by its own status
     rows = dict(page.context["rows"])
     assert rows["borrowers evaluated"] == ["1", "1"]
     # Each column is its own version: the active one approves, the candidate declines.
     assert rows["approve"] == ["1 (100.00%)", "0 (0.00%)"]
     assert rows["decline"] == ["0 (0.00%)", "1 (100.00%)"]
     html = page.content.decode()
-    assert "active v1" in html and "candidate v2" in html
+    assert "active v1" in html and "draft v2" in html and "candidate v2" not in html
 
 
 def test_the_simulate_action_opens_the_page(client, officers):

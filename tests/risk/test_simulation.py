@@ -199,8 +199,8 @@ def test_the_command_prints_both_columns_and_ends_with_json(book):
     out = StringIO()
     call_command("simulate_policy", "2", "--as-of", "2026-08-05", "--json", stdout=out)
     lines = out.getvalue().splitlines()
-    header = next(line for line in lines if "candidate v2" in line)
-    assert header.index("active v1") < header.index("candidate v2")
+    header = next(line for line in lines if "draft v2" in line)
+    assert header.index("active v1") < header.index("draft v2")
     approve = next(line for line in lines if line.startswith("approve"))
     assert approve.split()[1:] == ["3", "(60.00%)", "1", "(20.00%)"]
     assert next(line for line in lines if line.startswith("total limit")).split()[-2:] == [
