@@ -134,7 +134,9 @@ def login(new_context):
     """`login(user, lang="en")`: a fresh browser (own cookies) logged in as `user`, at /admin/."""
 
     def open_as(user, *, lang="en"):
-        page = new_context(extra_http_headers={"Accept-Language": lang}).new_page()
+        context = new_context(extra_http_headers={"Accept-Language": lang})
+        context.set_default_timeout(10_000)  # a page that loads does so within a second or two
+        page = context.new_page()
         page.goto("/admin/login/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", user.browser_password)
