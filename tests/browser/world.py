@@ -84,3 +84,54 @@ def small_book(staff) -> Book:
         dry_run=True,
     )
     return Book(product, officer, collector, collector2, mine, theirs, referred, approved)
+
+
+def main_pages(book: Book, staff) -> dict:
+    """The main pages: each role's home and the pages of its day (docs/roles.md), as that role
+    sees them — {user: [(name, url)]}. The dashboard joins when it exists."""
+    manager = staff(roles.COLLECTIONS_MANAGER, "manager")
+    cashier = staff(roles.FINANCE, "cashier")
+    analyst = staff(roles.RISK_ANALYST, "analyst")
+    auditor = staff(roles.AUDITOR, "auditor")
+    mine, referred = book.mine, book.referred
+    quote = (
+        f"/admin/lending/loanproduct/quote/?product={book.product.pk}&amount=5000&rate=0.18"
+        "&term=6&start_date=2026-12-01"
+    )
+    return {
+        book.officer: [
+            ("home", "/admin/"),
+            ("borrowers", "/admin/lending/borrower/"),
+            ("borrower", f"/admin/lending/borrower/{mine.borrower_id}/change/"),
+            ("loans", "/admin/lending/loan/"),
+            ("loan", f"/admin/lending/loan/{mine.loan_id}/change/"),
+            ("products", "/admin/lending/loanproduct/"),
+            ("quote", quote),
+            ("applications", "/admin/risk/loanapplication/"),
+            ("review", f"/admin/risk/loanapplication/{referred.pk}/review/"),
+            ("decisions", "/admin/risk/decision/"),
+            ("decision", f"/admin/risk/decision/{referred.decision_id}/change/"),
+            ("limits", "/admin/risk/creditlimit/"),
+            ("imports", "/admin/imports/importrecord/"),
+            ("import start", "/admin/imports/importrecord/start/"),
+        ],
+        book.collector: [
+            ("home", "/admin/"),
+            ("work list", "/admin/collections/case/"),
+            ("case", f"/admin/collections/case/{mine.pk}/change/"),
+            ("log a contact", f"/admin/collections/case/{mine.pk}/contact/"),
+            ("work list by borrower", "/admin/collections/casebyborrower/"),
+        ],
+        manager: [
+            ("home", "/admin/"),
+            ("cases", "/admin/collections/case/"),
+            ("KPIs", "/admin/collections/collectionskpi/"),
+        ],
+        cashier: [
+            ("home", "/admin/"),
+            ("nights", "/admin/lending/businessdayrun/"),
+            ("loans", "/admin/lending/loan/"),
+        ],
+        analyst: [("home", "/admin/"), ("policies", "/admin/risk/creditpolicy/")],
+        auditor: [("home", "/admin/"), ("audit events", "/admin/lending/auditevent/")],
+    }
