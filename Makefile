@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint venv migrate demo lock clean bench-nightly bench-api bench-imports
+.PHONY: run test lint venv migrate demo lock clean bench-nightly bench-api bench-imports screenshots
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,27 @@ lint: $(STAMP)
 PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: lint
 	$(RUN_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Retake docs/screenshots/ with every docs/screenshots/capture_*.py: a fresh demo on a SQLite
+# database of its own (SHOTS_DB), a server on SHOTS_PORT while the scripts run, stopped after.
+# Debian's chromium (/usr/bin/chromium) and a CJK font (fonts-noto-cjk) for the Chinese pages.
+SHOTS_DB ?= var/screenshots.sqlite3
+SHOTS_PORT ?= 8765
+SHOTS_URL := http://127.0.0.1:$(SHOTS_PORT)
+screenshots: $(STAMP)
+	mkdir -p var
+	rm -f $(SHOTS_DB)
+	export DATABASE_URL=sqlite:///$(abspath $(SHOTS_DB)) $(RUN_ENV); set -e; \
+	$(PY) manage.py migrate --no-input -v 0; \
+	$(PY) manage.py load_demo; $(PY) manage.py load_risk_demo; $(PY) manage.py load_collections_demo; \
+	$(PY) docs/screenshots/statement_csv.py var/screenshots-statement.csv; \
+	$(PY) manage.py runserver 127.0.0.1:$(SHOTS_PORT) --noreload >var/screenshots-server.log 2>&1 & \
+	server=$$!; trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
+	for _ in $$(seq 60); do sleep 1; $(PY) -c "import urllib.request as u; \
+		u.urlopen('$(SHOTS_URL)/admin/login/')" 2>/dev/null && break; done; \
+	status=0; for script in docs/screenshots/capture_*.py; do \
+		echo "== $$script"; $(PY) $$script $(SHOTS_URL) var/screenshots-statement.csv || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

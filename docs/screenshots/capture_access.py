@@ -1,14 +1,16 @@
 """Capture the access and personal-data screenshots in this folder from a running demo.
 
-    python3 -m venv /tmp/pw && /tmp/pw/bin/pip install playwright   # uses Debian chromium
-    /tmp/pw/bin/python docs/screenshots/capture_access.py           # server on 127.0.0.1:8765
+    make screenshots          # or, with a demo server running:
+    .venv/bin/python docs/screenshots/capture_access.py [BASE]   # default http://127.0.0.1:8765
 
 Chinese pages need a CJK font on the machine (Debian: fonts-noto-cjk). Not part of the suite.
 """
 
+import sys
+
 from playwright.sync_api import sync_playwright
 
-BASE = "http://127.0.0.1:8765"
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8765"
 OUT = str(__import__("pathlib").Path(__file__).resolve().parent)
 
 

@@ -1,8 +1,8 @@
 """Capture the collections screenshots in this folder from a running demo (`make run`, or a
 server on 127.0.0.1:8765 over a database with load_demo, load_risk_demo, load_collections_demo).
 
-    python3 -m venv /tmp/pw && /tmp/pw/bin/pip install playwright   # uses Debian chromium
-    /tmp/pw/bin/python docs/screenshots/capture_collections.py
+    make screenshots          # or, with a demo server running:
+    .venv/bin/python docs/screenshots/capture_collections.py [BASE]
 
 Chinese pages need a CJK font on the machine (Debian: fonts-noto-cjk). Not part of the suite.
 """

@@ -3,9 +3,11 @@ server on 127.0.0.1:8765 over a database with load_demo, load_risk_demo, load_co
 walking the pages as finance, the collections manager and a collector would, in English and
 Chinese, at 1440 px. Prints each page's status and width; exits 1 on a 500 or an overflow.
 
-    /tmp/pw/bin/python docs/screenshots/capture_imports.py [BASE] [CSV]
+    make screenshots          # or, with a demo server running:
+    .venv/bin/python docs/screenshots/capture_imports.py [BASE] [CSV]
 
-CSV: a repayments file to upload (GB18030 with a bank's title row is the interesting case).
+CSV: a repayments file to upload (GB18030 with a bank's title row is the interesting case;
+docs/screenshots/statement_csv.py writes one from the demo book).
 """
 
 import sys
