@@ -42,7 +42,7 @@ from faker import Faker
 from lending import roles
 from lending.access import SYSTEM
 from lending.close_of_business.runner import close_business_days
-from lending.demo_ledger import DemoLedger, DemoLedgerError
+from lending.demo_ledger import DemoLedger
 from lending.identity import IdentityError, generate_national_id, normalize_mobile
 from lending.models import (
     Borrower,
@@ -83,12 +83,13 @@ from lending.services.repayments import (
 )
 
 DEFAULT_SEED = 20261129
-DEFAULT_BORROWERS = 600
+DEFAULT_BORROWERS = 2600
 HISTORY_DAYS = 600  # disbursements spread over roughly the last 20 months
 MATURED_DAYS = 183  # a loan this old has its whole first 6 months on the books
 # Earlier loans per verified borrower ((counts), (weights)), and their products: mostly salary
 # advances, a single payment each, so the history a scorecard needs costs few service calls.
 HISTORIC_LOANS = ((0, 1, 2), (45, 35, 20))
+LOANS_PER_BORROWER = (8, 45, 31, 11, 5)  # weights of 0 … 4 loans in the last 20 months
 HISTORIC_PRODUCT_WEIGHTS = (20, 10, 70)  # phone, cash, salary
 RISK_REFERENCE_YEAR = 2026  # ages in the risk model count from a fixed year, not from "today"
 BASE_RISK_LOGIT = -2.7  # log-odds of going bad for a 10,000-a-month salaried 27-year-old ...
@@ -359,6 +360,7 @@ WRITE_OFF_REASONS = (
     "借款人失联 (borrower unreachable at every known contact)",
     "法院裁定无财产可供执行 (court found no assets to enforce against)",
 )
+REFUND_NOTE = "overpayment returned to the borrower's bank card"
 REVERSAL_REASON = "银行退票: 余额不足 (returned by the bank: insufficient funds)"
 CHANNELS = ("auto_debit", "auto_debit", "auto_debit", "alipay", "wechat_pay", "bank_transfer")
 
@@ -793,7 +795,9 @@ def _plan_disbursed(rng: random.Random, plan: LoanPlan, today: date, window_star
         plan.start = _days(rng, window_start, today - timedelta(days=MATURED_DAYS + 20))
     elif s in (LATE, PARTIAL):
         if s == LATE:
-            bucket = rng.choices(((4, 30), (31, 60), (61, 90), (91, wo_dpd - 1)), (5, 2, 1.5, 1.5))
+            # The last band: past the write-off dpd, awaiting the write-off (finance's list).
+            bands = ((4, 30), (31, 60), (61, 90), (91, wo_dpd - 1), (wo_dpd, wo_dpd + 60))
+            bucket = rng.choices(bands, (5, 2, 1.5, 1.5, 0.7))
             dpd = rng.randint(*bucket[0])
         else:
             dpd = rng.randint(4, 75)
@@ -837,7 +841,7 @@ def _plan_disbursed(rng: random.Random, plan: LoanPlan, today: date, window_star
         extra = rng.random() < 0.35
         plan.add(payoff_on, PAY, "payoff", round_up=extra)
         if extra and rng.random() < 0.5:
-            plan.add(today, REFUND, "refund")
+            plan.add(min(today, payoff_on + timedelta(days=rng.randint(1, 7))), REFUND, "refund")
     elif s == CURED:
         stop = min(stop, len(dues) - 1)
         missed = dues[stop]
@@ -870,7 +874,7 @@ def plan_loans(*, seed: int, profiles: list[BorrowerProfile], today: date) -> li
     for b, profile in enumerate(profiles):
         if profile.is_blacklisted:
             continue
-        how_many = rng.choices((0, 1, 2, 3), (12, 55, 27, 6))[0]
+        how_many = rng.choices((0, 1, 2, 3, 4), LOANS_PER_BORROWER)[0]
         for _ in range(how_many):
             scenario = _scenario(rng, profile.risk, profile.kyc_status)
             plans.append(LoanPlan(len(plans), b, profile.risk, scenario))
@@ -1157,7 +1161,7 @@ class _Runner:
             loan_credit_refund(
                 loan_id=loan_id,
                 acting_user=self.users[roles.FINANCE],
-                note="overpayment returned to the borrower's bank card",
+                note=REFUND_NOTE,
             )
 
 
@@ -1188,7 +1192,7 @@ def _summarize(*, already_loaded: bool, seed: int, today: date, risk=None) -> De
     )
 
 
-REAL_NIGHTS = 3  # the last nights run for real; the ones before are demo history
+REAL_NIGHTS = 2  # the last nights run for real; the ones before are demo history
 
 
 class _SimRunner:
@@ -1283,7 +1287,11 @@ class _SimRunner:
         )
 
     def refund(self, plan, when):
-        raise DemoLedgerError("refunds are valued today: the real runner posts them")
+        loan = self.loans[plan.index]
+        if loan.model.credit_balance > 0:
+            self.ledger.refund(
+                loan, on=when, acting_user=self.runner.users[roles.FINANCE], note=REFUND_NOTE
+            )
 
 
 def _due_amount(due, credit, *, round_up, fraction, cap):
@@ -1295,8 +1303,8 @@ def _due_amount(due, credit, *, round_up, fraction, cap):
         return ZERO
     if fraction is not None:
         amount = max(YUAN, (amount * Decimal(fraction)).quantize(YUAN, rounding=ROUND_DOWN))
-    if cap is not None:
-        amount = min(amount, cap)
+    if cap is not None:  # a part payment: never what clears the arrears
+        amount = min(cap, max(YUAN, (amount / 2).quantize(YUAN, rounding=ROUND_DOWN)))
     if round_up:
         amount = to_multiple(amount + Decimal("0.01"), HUNDRED, up=True)
     return amount
