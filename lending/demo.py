@@ -624,6 +624,10 @@ BAD_SCENARIOS = (WRITTEN_OFF, LATE, PARTIAL, REJECTED, CURED)
 ALL_SCENARIOS = APPLICATION_SCENARIOS + DISBURSED_SCENARIOS
 # Event order within one loan and one day.
 BOOK, DECIDE, DISBURSE, PAY, WRITE_OFF, REFUND = range(6)
+# Days since the first late loans' missed due date, one band per delinquent bucket (M1 … M7 of
+# the default table) as of last night, the day before; the last ones are past the salary
+# advance's write-off dpd, awaiting the write-off.
+LATE_BANDS = ((5, 31), (32, 61), (62, 91), (92, 121), (122, 151), (152, 181), (183, 230))
 
 
 @dataclass
@@ -642,6 +646,7 @@ class LoanPlan:
     events: list[tuple] = field(default_factory=list)  # (date, order, kind, params)
     # An earlier loan, over before the last 6 months: the repayment history a scorecard learns.
     historic: bool = False
+    band: int | None = None  # a late loan's dpd band (LATE_BANDS), so every bucket is there
 
     def add(self, when: date, order: int, kind: str, **params) -> None:
         self.events.append((when, order, kind, params))
@@ -683,10 +688,12 @@ def _historic_scenario(rng: random.Random, risk: float) -> str:
 
 
 def _ensure_coverage(plans: list[LoanPlan], profiles: list[BorrowerProfile]) -> None:
-    """Every scenario at least once, taken from the riskiest (or safest) loan that can spare it."""
+    """Every scenario at least once (late loans once per delinquency bucket), taken from the
+    riskiest (or safest) loan that can spare it."""
     counts = Counter(p.scenario for p in plans)
-    for scenario in ALL_SCENARIOS:
-        if counts[scenario]:
+    wanted = [s for s in ALL_SCENARIOS for _ in range(len(LATE_BANDS) if s == LATE else 1)]
+    for n, scenario in enumerate(wanted):
+        if counts[scenario] > wanted[:n].count(scenario):
             continue
         needs_verified = scenario not in (PENDING, REJECTED, CANCELLED)
         candidates = [
@@ -794,7 +801,9 @@ def _plan_disbursed(rng: random.Random, plan: LoanPlan, today: date, window_star
         stop = rng.choice((0, 0, 1, 1, 2, 3))
         plan.start = _days(rng, window_start, today - timedelta(days=MATURED_DAYS + 20))
     elif s in (LATE, PARTIAL):
-        if s == LATE:
+        if s == LATE and plan.band is not None:
+            dpd = rng.randint(*LATE_BANDS[plan.band])
+        elif s == LATE:
             # The last band: past the write-off dpd, awaiting the write-off (finance's list).
             bands = ((4, 30), (31, 60), (61, 90), (91, wo_dpd - 1), (wo_dpd, wo_dpd + 60))
             bucket = rng.choices(bands, (5, 2, 1.5, 1.5, 0.7))
@@ -884,6 +893,9 @@ def plan_loans(*, seed: int, profiles: list[BorrowerProfile], today: date) -> li
             scenario = _historic_scenario(history, profile.risk)
             plans.append(LoanPlan(len(plans), b, profile.risk, scenario, historic=True))
     _ensure_coverage(plans, profiles)
+    late = [p for p in plans if p.scenario == LATE]
+    for band, plan in enumerate(late[: len(LATE_BANDS)]):
+        plan.band = band
     for plan in plans:
         _choose_product(rng, plan, profiles[plan.borrower])
         if plan.scenario in DISBURSED_SCENARIOS:

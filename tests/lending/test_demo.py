@@ -12,8 +12,6 @@ from django.utils import timezone
 
 from lending.access import SYSTEM
 from lending.demo import (
-    DEFAULT_BORROWERS,
-    DEFAULT_SEED,
     DEMO_LOGINS,
     DEMO_PRODUCT_CODES,
     demo_borrower_profiles,
@@ -33,7 +31,6 @@ from lending.models import (
     Transaction,
     TransactionKind,
 )
-from lending.models.borrowers import KycStatus
 from lending.models.loans import LoanOrigin
 from lending.services.reconcile import reconcile_loans
 
@@ -160,22 +157,6 @@ def test_the_command_refuses_outside_debug_and_writes_nothing(settings):
     with pytest.raises(CommandError, match="DEBUG is off"):
         call_command("load_demo", borrowers=SMALL, stdout=StringIO())
     assert book_counts() == before
-
-
-def test_the_default_plan_approves_loans_only_for_verified_borrowers():
-    """A loan is approved only for a borrower whose KYC is verified (the service refuses the
-    rest), so a plan that approves one for anybody else cannot be loaded: `make run` fails."""
-    profiles = demo_borrower_profiles(
-        seed=DEFAULT_SEED, count=DEFAULT_BORROWERS, today=date(2026, 11, 29)
-    )
-    plans = plan_loans(seed=DEFAULT_SEED, profiles=profiles, today=date(2026, 11, 29))
-    unverified = [
-        (plan.index, plan.scenario, profiles[plan.borrower].kyc_status)
-        for plan in plans
-        if any(kind == "approve" for _, _, kind, _ in plan.events)
-        and profiles[plan.borrower].kyc_status != KycStatus.VERIFIED
-    ]
-    assert unverified == []
 
 
 def test_the_plan_is_deterministic_for_a_seed():
