@@ -177,6 +177,14 @@ class NightCounts:
     candidates: int = 0
 
 
+def _changes_after(changes: list[BaseChange], since: date) -> tuple[BaseChange, ...]:
+    """The postings valued after `since`; older ones change nothing (penalty.OverdueInstallment).
+    They are appended in value-date order, so most nights the last one already says none."""
+    if not changes or changes[-1].value_date <= since:
+        return ()
+    return tuple(c for c in changes if c.value_date > since)
+
+
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
@@ -531,7 +539,7 @@ class DemoLedger:
     def write_off(self, loan: SimLoan, *, reason: str, value_date: date, acting_user) -> None:
         m = loan.model
         if not loan.active:
-            raise DemoLedgerError(f"cannot write off a {m.status} loan ({m.purpose}, {m.start_date})")
+            raise DemoLedgerError(f"cannot write off a {m.status} loan ({m.start_date})")
         self._cancel_unearned(loan, value_date, acting_user)
         self._apply_credit(loan, value_date, acting_user, whole_loan=True)
         remaining = {i.seq: i.outstanding for i in loan.installments}
@@ -658,8 +666,7 @@ class DemoLedger:
                     interest_outstanding=inst.left.interest,
                     penalty_accrued=inst.penalty_accrued,
                     accrued_through=inst.accrued_through,
-                    # Older postings change nothing (penalty.OverdueInstallment).
-                    base_changes=tuple(c for c in inst.changes if c.value_date > since),
+                    base_changes=_changes_after(inst.changes, since),
                 )
             )
         accrual = accrue_loan(
