@@ -113,7 +113,7 @@ def _try(**kwargs) -> bool:
 
 WORKED_CASES = 12  # per collector, highest priority first
 PROMISES = 6  # the first cases promise to pay today; every other one keeps it
-WAIVERS = (6, 7, 8)  # cases whose collector asks to waive penalty: approved, approved, rejected
+WAIVERS = 3  # penalty waivers each collector asks for: approved, rejected, approved
 OUTCOMES = ("promise_to_pay", "refused", "no_answer", "other", "dispute", "no_answer")
 WAIVER_REASON = "borrower lost their job; pays the principal and interest if penalty is waived"
 
@@ -193,8 +193,12 @@ def _work(collector, day, poster, manager) -> dict:
                     acting_user=poster,
                     idempotency_key=f"demo-promise-{case.pk}",
                 )
-        if n in WAIVERS:
-            counts["waivers"] += _waiver(case, collector, manager, approve=n != WAIVERS[-1])
+    # Waivers on the cases nobody paid today, last first: the second one asked is rejected.
+    unpaid = [c for n, c in enumerate(cases) if not (n < PROMISES and n % 2 == 0)]
+    for case in reversed(unpaid):
+        if counts["waivers"] == WAIVERS:
+            break
+        counts["waivers"] += _waiver(case, collector, manager, approve=counts["waivers"] != 1)
     return counts
 
 
