@@ -94,8 +94,8 @@ def load_collections_demo(*, stdout=None) -> dict:
     counts |= {f"reminders_{k}": v for k, v in reminders_send(acting_user=SYSTEM).items()}
     for key, value in sorted(counts.items()):
         _say(stdout, f"  {key:<28} {value}")
-    _say(stdout, f"Loaded the collections demo in {time.perf_counter() - started:.1f} s.")
     _say(stdout, "Demo logins: collector, collector2, manager (password demo-<username>-2026).")
+    _say(stdout, f"Loaded the collections demo in {time.perf_counter() - started:.1f} s.")
     return counts
 
 

@@ -1453,7 +1453,7 @@ def load_demo_book(
             for user, pw, group in summary.logins
         ]
     summary.seconds = time.perf_counter() - started
-    _say(stdout, f"Loaded the demo book in {summary.seconds:.1f} s (seed {seed}).")
     for line in summary.lines():
         _say(stdout, line)
+    _say(stdout, f"Loaded the demo book in {summary.seconds:.1f} s (seed {seed}).")
     return summary
