@@ -1,7 +1,7 @@
 """`manage.py load_demo`: a small demo book has every loan state, valid identities, a clean
 ledger, working logins, and a second load changes nothing."""
 
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from lending.access import SYSTEM
+from lending.close_of_business.runner import close_business_days
 from lending.demo import (
     DEMO_LOGINS,
     DEMO_PRODUCT_CODES,
@@ -171,3 +172,14 @@ def test_the_plan_is_deterministic_for_a_seed():
 
     assert plan(7) == plan(7)
     assert plan(7) != plan(8)
+
+
+@pytest.mark.django_db
+def test_a_database_with_closed_nights_is_refused_and_left_alone(settings):
+    """The demo brings its own 20 months of nights: it cannot write them beside real ones."""
+    settings.DEBUG = True
+    close_business_days(until=timezone.localdate() - timedelta(days=1), acting_user=SYSTEM)
+    before = book_counts()
+    with pytest.raises(CommandError, match="nights are already closed"):
+        call_command("load_demo", borrowers=SMALL, stdout=StringIO())
+    assert book_counts() == before
