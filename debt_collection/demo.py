@@ -4,8 +4,9 @@ load_risk_demo), filled through the services like the rest of the demo.
 load_demo's nights already opened the cases and wrote the reminders (the collections steps are
 registered), with no collector in any queue yet. This adds the demo collectors to the queues,
 has the manager hand out the backlog (`case_reassign`: each case to the member with the fewest
-open cases), logs contacts — some refused by the compliance guard — records promises, one
-paid, and sends the reminders due now.
+open cases), logs contacts — some refused by the compliance guard — records promises (every
+other one paid), has waivers of penalty asked for and decided by the manager (four eyes), and
+sends the reminders due now.
 
 A demo shortcut, said plainly: promises are made today (the service allows no other day), and
 the promise check is run for today at once so the book shows kept and broken promises without
@@ -13,7 +14,10 @@ waiting for tonight's close. A promise for today with nothing paid reads as brok
 tonight's close finds every promise decided and changes nothing.
 """
 
-from datetime import datetime, time
+import time
+from datetime import datetime, timedelta
+from datetime import time as clock
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -21,6 +25,7 @@ from django.utils import timezone
 
 from debt_collection.models import Case, CaseStatus, ContactAttempt, Queue
 from debt_collection.services.cases import case_reassign
+from debt_collection.services.concessions import waiver_decide, waiver_propose
 from debt_collection.services.contacts import contact_log
 from debt_collection.services.promises import promise_check, promise_record
 from debt_collection.services.queues import queue_save
@@ -56,6 +61,7 @@ def _say(stdout, message: str) -> None:
 
 def load_collections_demo(*, stdout=None) -> dict:
     """Fill the collections demo once; a second call changes nothing."""
+    started = time.perf_counter()
     if ContactAttempt.objects.exists():
         _say(stdout, "The collections demo is already loaded (contacts exist): nothing changed.")
         return {"already_loaded": True}
@@ -82,17 +88,19 @@ def load_collections_demo(*, stdout=None) -> dict:
             )
         counts = {"assigned": len(backlog)}
         for name in ("collector", "collector2"):
-            counts |= {f"{name}_{k}": v for k, v in _work(users[name], last, SYSTEM).items()}
+            worked = _work(users[name], last, SYSTEM, manager)
+            counts |= {f"{name}_{k}": v for k, v in worked.items()}
         counts |= promise_check(business_date=timezone.localdate())
     counts |= {f"reminders_{k}": v for k, v in reminders_send(acting_user=SYSTEM).items()}
     for key, value in sorted(counts.items()):
         _say(stdout, f"  {key:<28} {value}")
     _say(stdout, "Demo logins: collector, collector2, manager (password demo-<username>-2026).")
+    _say(stdout, f"Loaded the collections demo in {time.perf_counter() - started:.1f} s.")
     return counts
 
 
 def _at(day, hour, minute, tz) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(tz))
+    return datetime.combine(day, clock(hour, minute), tzinfo=ZoneInfo(tz))
 
 
 def _try(**kwargs) -> bool:
@@ -103,27 +111,54 @@ def _try(**kwargs) -> bool:
     return True
 
 
-def _work(collector, day, poster) -> dict:
-    """A collector's day on their first cases: calls inside the hours, one at 22:30 (refused),
-    a fourth connected call to one debtor (refused), promises — one paid today, one not."""
+WORKED_CASES = 12  # per collector, highest priority first
+PROMISES = 6  # the first cases promise to pay today; every other one keeps it
+WAIVERS = 3  # penalty waivers each collector asks for: approved, rejected, approved
+OUTCOMES = ("promise_to_pay", "refused", "no_answer", "other", "dispute", "no_answer")
+WAIVER_REASON = "borrower lost their job; pays the principal and interest if penalty is waived"
+
+
+def _work(collector, day, poster, manager) -> dict:
+    """A collector's last two days on their first cases: calls and texts inside the hours, one
+    at 22:30 (refused), a fourth connected call to one debtor (refused), promises for today —
+    every other one paid — and waivers of penalty asked for, two approved by the manager and
+    one rejected."""
     cases = list(
         Case.objects.filter(status=CaseStatus.OPEN, collector=collector).order_by("-priority", "pk")
-    )[:4]
-    logged = refused = promised = 0
+    )[:WORKED_CASES]
+    counts = {"contacts": 0, "refused": 0, "promises": 0, "waivers": 0}
     for n, case in enumerate(cases):
         tz = case.time_zone
         common = {"case_id": case.pk, "party": "borrower", "acting_user": collector}
-        ok = _try(
+        before = day - timedelta(days=1)
+        if before >= case.opened_on:  # yesterday's first attempt, unanswered
+            counts["contacts"] += _try(
+                **common,
+                channel="call",
+                contacted_at=_at(before, 9, 30 + n, tz),
+                connected=False,
+                outcome="no_answer",
+            )
+        outcome = "promise_to_pay" if n < PROMISES else OUTCOMES[n % len(OUTCOMES)]
+        counts["contacts"] += _try(
             **common,
             channel="call",
             contacted_at=_at(day, 10, n, tz),
-            connected=True,
-            outcome="promise_to_pay",
+            connected=outcome != "no_answer",
+            outcome=outcome,
             note="demo",
         )
-        logged += ok
+        if n % 4 == 3:
+            counts["contacts"] += _try(
+                **common,
+                channel="sms",
+                contacted_at=_at(day, 15, n, tz),
+                connected=True,
+                outcome="other",
+                note="repayment link sent",
+            )
         if n == 0:
-            refused += not _try(
+            counts["refused"] += not _try(
                 **common,
                 channel="call",
                 contacted_at=_at(day, 22, 30, tz),
@@ -139,8 +174,9 @@ def _work(collector, day, poster) -> dict:
                     connected=True,
                     outcome="other",
                 )
-                logged, refused = logged + ok, refused + (not ok)
-        if n < 2:
+                counts["contacts"] += ok
+                counts["refused"] += not ok
+        if n < PROMISES:
             amount = min(case.overdue_amount, case.total_outstanding) or case.total_outstanding
             promise_record(
                 case_id=case.pk,
@@ -148,8 +184,8 @@ def _work(collector, day, poster) -> dict:
                 promised_for=timezone.localdate(),
                 acting_user=collector,
             )
-            promised += 1
-            if n == 0:  # kept: paid today
+            counts["promises"] += 1
+            if n % 2 == 0:  # kept: paid today
                 repayment_post(
                     loan_id=case.loan_id,
                     amount=amount,
@@ -157,4 +193,30 @@ def _work(collector, day, poster) -> dict:
                     acting_user=poster,
                     idempotency_key=f"demo-promise-{case.pk}",
                 )
-    return {"contacts": logged, "refused": refused, "promises": promised}
+    # Waivers on the cases nobody paid today, last first: the second one asked is rejected.
+    unpaid = [c for n, c in enumerate(cases) if not (n < PROMISES and n % 2 == 0)]
+    for case in reversed(unpaid):
+        if counts["waivers"] == WAIVERS:
+            break
+        counts["waivers"] += _waiver(case, collector, manager, approve=counts["waivers"] != 1)
+    return counts
+
+
+def _waiver(case, collector, manager, *, approve: bool) -> bool:
+    """Half the penalty the loan owes, asked for by the collector, decided by the manager."""
+    penalty = (case.loan.penalty_outstanding / 2).quantize(Decimal("0.01"))
+    if penalty <= 0:
+        return False
+    try:
+        proposal = waiver_propose(
+            case_id=case.pk, penalty=penalty, reason=WAIVER_REASON, acting_user=collector
+        )
+    except LendingError:
+        return False  # nothing waivable fallen due on this loan
+    waiver_decide(
+        proposal_id=proposal.pk,
+        approve=approve,
+        note="hardship confirmed by payslips" if approve else "no proof of hardship yet",
+        acting_user=manager,
+    )
+    return True

@@ -20,6 +20,7 @@ on the write-off date. Every verified borrower may also have earlier, short loan
 the last 6 months ("historic" plans): the book's repayment history.
 """
 
+import inspect
 import math
 import random
 import time
@@ -31,6 +32,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import get_hasher, make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Count, Max, Sum
@@ -40,6 +42,7 @@ from faker import Faker
 from lending import roles
 from lending.access import SYSTEM
 from lending.close_of_business.runner import close_business_days
+from lending.demo_ledger import DemoLedger
 from lending.identity import IdentityError, generate_national_id, normalize_mobile
 from lending.models import (
     Borrower,
@@ -80,12 +83,13 @@ from lending.services.repayments import (
 )
 
 DEFAULT_SEED = 20261129
-DEFAULT_BORROWERS = 600
+DEFAULT_BORROWERS = 2600
 HISTORY_DAYS = 600  # disbursements spread over roughly the last 20 months
 MATURED_DAYS = 183  # a loan this old has its whole first 6 months on the books
 # Earlier loans per verified borrower ((counts), (weights)), and their products: mostly salary
 # advances, a single payment each, so the history a scorecard needs costs few service calls.
 HISTORIC_LOANS = ((0, 1, 2), (45, 35, 20))
+LOANS_PER_BORROWER = (8, 45, 31, 11, 5)  # weights of 0 … 4 loans in the last 20 months
 HISTORIC_PRODUCT_WEIGHTS = (20, 10, 70)  # phone, cash, salary
 RISK_REFERENCE_YEAR = 2026  # ages in the risk model count from a fixed year, not from "today"
 BASE_RISK_LOGIT = -2.7  # log-odds of going bad for a 10,000-a-month salaried 27-year-old ...
@@ -128,6 +132,19 @@ class DemoRefused(Exception):
     pass
 
 
+DEMO_HASH_ITERATIONS = 1000
+
+
+def _demo_password_hash(password: str) -> str:
+    """The published demo password, hashed with few rounds: it is printed on the console, so
+    key stretching protects nothing, and full rounds cost about a second per login on a busy
+    machine. Django re-hashes it with the configured rounds at the first login."""
+    hasher = get_hasher()
+    if "iterations" in inspect.signature(hasher.encode).parameters:
+        return hasher.encode(password, hasher.salt(), iterations=DEMO_HASH_ITERATIONS)
+    return make_password(password)
+
+
 def demo_login(login: "DemoLogin"):
     """The demo user (created with its group if missing; an existing account is left as it is).
     With DEBUG off no published password is ever set: an administrator sets real ones.
@@ -138,7 +155,7 @@ def demo_login(login: "DemoLogin"):
     if created:
         user = User(username=login.username, is_staff=True, is_superuser=login.superuser)
         if settings.DEBUG:
-            user.set_password(login.password)
+            user.password = _demo_password_hash(login.password)
         else:
             user.set_unusable_password()
         user.save()
@@ -343,6 +360,7 @@ WRITE_OFF_REASONS = (
     "借款人失联 (borrower unreachable at every known contact)",
     "法院裁定无财产可供执行 (court found no assets to enforce against)",
 )
+REFUND_NOTE = "overpayment returned to the borrower's bank card"
 REVERSAL_REASON = "银行退票: 余额不足 (returned by the bank: insufficient funds)"
 CHANNELS = ("auto_debit", "auto_debit", "auto_debit", "alipay", "wechat_pay", "bank_transfer")
 
@@ -606,6 +624,10 @@ BAD_SCENARIOS = (WRITTEN_OFF, LATE, PARTIAL, REJECTED, CURED)
 ALL_SCENARIOS = APPLICATION_SCENARIOS + DISBURSED_SCENARIOS
 # Event order within one loan and one day.
 BOOK, DECIDE, DISBURSE, PAY, WRITE_OFF, REFUND = range(6)
+# Days since the first late loans' missed due date, one band per delinquent bucket (M1 … M7 of
+# the default table) as of last night, the day before; the last ones are past the salary
+# advance's write-off dpd, awaiting the write-off.
+LATE_BANDS = ((5, 31), (32, 61), (62, 91), (92, 121), (122, 151), (152, 181), (183, 230))
 
 
 @dataclass
@@ -624,6 +646,7 @@ class LoanPlan:
     events: list[tuple] = field(default_factory=list)  # (date, order, kind, params)
     # An earlier loan, over before the last 6 months: the repayment history a scorecard learns.
     historic: bool = False
+    band: int | None = None  # a late loan's dpd band (LATE_BANDS), so every bucket is there
 
     def add(self, when: date, order: int, kind: str, **params) -> None:
         self.events.append((when, order, kind, params))
@@ -665,10 +688,12 @@ def _historic_scenario(rng: random.Random, risk: float) -> str:
 
 
 def _ensure_coverage(plans: list[LoanPlan], profiles: list[BorrowerProfile]) -> None:
-    """Every scenario at least once, taken from the riskiest (or safest) loan that can spare it."""
+    """Every scenario at least once (late loans once per delinquency bucket), taken from the
+    riskiest (or safest) loan that can spare it."""
     counts = Counter(p.scenario for p in plans)
-    for scenario in ALL_SCENARIOS:
-        if counts[scenario]:
+    wanted = [s for s in ALL_SCENARIOS for _ in range(len(LATE_BANDS) if s == LATE else 1)]
+    for n, scenario in enumerate(wanted):
+        if counts[scenario] > wanted[:n].count(scenario):
             continue
         needs_verified = scenario not in (PENDING, REJECTED, CANCELLED)
         candidates = [
@@ -776,8 +801,12 @@ def _plan_disbursed(rng: random.Random, plan: LoanPlan, today: date, window_star
         stop = rng.choice((0, 0, 1, 1, 2, 3))
         plan.start = _days(rng, window_start, today - timedelta(days=MATURED_DAYS + 20))
     elif s in (LATE, PARTIAL):
-        if s == LATE:
-            bucket = rng.choices(((4, 30), (31, 60), (61, 90), (91, wo_dpd - 1)), (5, 2, 1.5, 1.5))
+        if s == LATE and plan.band is not None:
+            dpd = rng.randint(*LATE_BANDS[plan.band])
+        elif s == LATE:
+            # The last band: past the write-off dpd, awaiting the write-off (finance's list).
+            bands = ((4, 30), (31, 60), (61, 90), (91, wo_dpd - 1), (wo_dpd, wo_dpd + 60))
+            bucket = rng.choices(bands, (5, 2, 1.5, 1.5, 0.7))
             dpd = rng.randint(*bucket[0])
         else:
             dpd = rng.randint(4, 75)
@@ -821,7 +850,7 @@ def _plan_disbursed(rng: random.Random, plan: LoanPlan, today: date, window_star
         extra = rng.random() < 0.35
         plan.add(payoff_on, PAY, "payoff", round_up=extra)
         if extra and rng.random() < 0.5:
-            plan.add(today, REFUND, "refund")
+            plan.add(min(today, payoff_on + timedelta(days=rng.randint(1, 7))), REFUND, "refund")
     elif s == CURED:
         stop = min(stop, len(dues) - 1)
         missed = dues[stop]
@@ -854,7 +883,7 @@ def plan_loans(*, seed: int, profiles: list[BorrowerProfile], today: date) -> li
     for b, profile in enumerate(profiles):
         if profile.is_blacklisted:
             continue
-        how_many = rng.choices((0, 1, 2, 3), (12, 55, 27, 6))[0]
+        how_many = rng.choices((0, 1, 2, 3, 4), LOANS_PER_BORROWER)[0]
         for _ in range(how_many):
             scenario = _scenario(rng, profile.risk, profile.kyc_status)
             plans.append(LoanPlan(len(plans), b, profile.risk, scenario))
@@ -864,6 +893,9 @@ def plan_loans(*, seed: int, profiles: list[BorrowerProfile], today: date) -> li
             scenario = _historic_scenario(history, profile.risk)
             plans.append(LoanPlan(len(plans), b, profile.risk, scenario, historic=True))
     _ensure_coverage(plans, profiles)
+    late = [p for p in plans if p.scenario == LATE]
+    for band, plan in enumerate(late[: len(LATE_BANDS)]):
+        plan.band = band
     for plan in plans:
         _choose_product(rng, plan, profiles[plan.borrower])
         if plan.scenario in DISBURSED_SCENARIOS:
@@ -1102,19 +1134,11 @@ class _Runner:
     def pay_due(self, plan, when, round_up=False, fraction=None, cap=None):
         loan_id = self.loan_ids[plan.index]
         due, credit = _amount_due(loan_id, when)
-        amount = due - credit
-        if due > 0 and amount <= 0:
+        amount = _due_amount(due, credit, round_up=round_up, fraction=fraction, cap=cap)
+        if amount is None:
             loan_credit_apply(loan_id=loan_id, as_of=when, acting_user=SYSTEM)
-            return
-        if amount <= 0:
-            return
-        if fraction is not None:
-            amount = max(YUAN, (amount * Decimal(fraction)).quantize(YUAN, rounding=ROUND_DOWN))
-        if cap is not None:
-            amount = min(amount, cap)
-        if round_up:
-            amount = to_multiple(amount + Decimal("0.01"), HUNDRED, up=True)
-        self._post(plan, when, amount)
+        elif amount > 0:
+            self._post(plan, when, amount)
 
     def pay_and_bounce(self, plan, when):
         due, credit = _amount_due(self.loan_ids[plan.index], when)
@@ -1149,7 +1173,7 @@ class _Runner:
             loan_credit_refund(
                 loan_id=loan_id,
                 acting_user=self.users[roles.FINANCE],
-                note="overpayment returned to the borrower's bank card",
+                note=REFUND_NOTE,
             )
 
 
@@ -1180,19 +1204,177 @@ def _summarize(*, already_loaded: bool, seed: int, today: date, risk=None) -> De
     )
 
 
-DEMO_CLOSED_NIGHTS = 30
+REAL_NIGHTS = 2  # the last nights run for real; the ones before are demo history
 
 
-def _close_recent_nights(today: date, stdout) -> None:
-    """Run the close of business over the last nights so the book shows dpd, buckets, bucket
-    history and penalty. The nights run after the payments were loaded, so a payment made late
-    reads as on time for the nights before it (a demo shortcut, not how production runs)."""
-    first = today - timedelta(days=DEMO_CLOSED_NIGHTS)
-    if BusinessDayRun.objects.exists():
-        return
-    _say(stdout, f"Closing the {DEMO_CLOSED_NIGHTS} nights up to yesterday ...")
-    close_business_days(until=first, acting_user=SYSTEM)
-    close_business_days(until=today - timedelta(days=1), acting_user=SYSTEM)
+class _SimRunner:
+    """The same events as `_Runner`, through `DemoLedger` (the services' rules in memory):
+    the book's history up to its last real nights. Shares the runner's random stream and
+    payment serial, so where the history ends and the real nights begin changes no figure."""
+
+    def __init__(self, runner: _Runner, ledger: DemoLedger):
+        self.runner = runner
+        self.ledger = ledger
+        self.loans: dict[int, object] = {}  # plan index → SimLoan
+
+    def run(self, plan: LoanPlan, when: date, kind: str, params: dict) -> None:
+        getattr(self, kind)(plan, when, **params)
+
+    def book(self, plan, when):
+        pass
+
+    def reject(self, plan, when, reason):
+        pass
+
+    def approve(self, plan, when):
+        self.loans[plan.index] = self.ledger.book_approved(
+            borrower=self.runner.borrowers[plan.borrower],
+            product=self.runner.products[plan.product],
+            principal=plan.principal,
+            annual_rate=plan.rate,
+            term_months=plan.term,
+            purpose=plan.purpose,
+            acting_user=SYSTEM,
+            on=when,
+        )
+
+    def cancel(self, plan, when, reason):
+        if plan.index in self.loans:
+            self.ledger.cancel(
+                self.loans[plan.index],
+                reason=reason,
+                acting_user=self.runner.users[roles.CREDIT_OFFICER],
+            )
+
+    def disburse(self, plan, when):
+        self.ledger.disburse(
+            self.loans[plan.index], on=when, acting_user=self.runner.users[roles.FINANCE]
+        )
+
+    def _post(self, plan, when, amount):
+        runner = self.runner
+        runner.serial += 1
+        return self.ledger.repayment(
+            self.loans[plan.index],
+            amount=amount,
+            value_date=when,
+            acting_user=SYSTEM,
+            external_reference=f"DEMO{when:%Y%m%d}{runner.serial:07d}",
+            channel=runner.rng.choice(CHANNELS),
+        )
+
+    def pay_due(self, plan, when, round_up=False, fraction=None, cap=None):
+        loan = self.loans[plan.index]
+        due, credit = self.ledger.amount_due(loan, when)
+        amount = _due_amount(due, credit, round_up=round_up, fraction=fraction, cap=cap)
+        if amount is None:
+            self.ledger.credit_apply(loan, as_of=when, acting_user=SYSTEM)
+        elif amount > 0:
+            self._post(plan, when, amount)
+
+    def pay_and_bounce(self, plan, when):
+        due, credit = self.ledger.amount_due(self.loans[plan.index], when)
+        if due - credit <= 0:
+            return
+        payment = self._post(plan, when, due - credit)
+        self.ledger.reverse(
+            self.loans[plan.index],
+            payment,
+            reason=REVERSAL_REASON,
+            acting_user=self.runner.users[roles.FINANCE],
+        )
+
+    def payoff(self, plan, when, round_up=False):
+        amount = self.ledger.payoff_amount(self.loans[plan.index], when)
+        if round_up or amount <= 0:
+            amount = to_multiple(amount + Decimal("0.01"), HUNDRED, up=True)
+        self._post(plan, when, amount)
+
+    def write_off(self, plan, when, reason):
+        self.ledger.write_off(
+            self.loans[plan.index],
+            reason=reason,
+            value_date=when,
+            acting_user=self.runner.users[roles.FINANCE],
+        )
+
+    def refund(self, plan, when):
+        loan = self.loans[plan.index]
+        if loan.model.credit_balance > 0:
+            self.ledger.refund(
+                loan, on=when, acting_user=self.runner.users[roles.FINANCE], note=REFUND_NOTE
+            )
+
+
+def _due_amount(due, credit, *, round_up, fraction, cap):
+    """What a "pay what is due" event pays: None to spend the credit instead, 0 for nothing."""
+    amount = due - credit
+    if due > 0 and amount <= 0:
+        return None
+    if amount <= 0:
+        return ZERO
+    if fraction is not None:
+        amount = max(YUAN, (amount * Decimal(fraction)).quantize(YUAN, rounding=ROUND_DOWN))
+    if cap is not None:  # a part payment: never what clears the arrears
+        amount = min(cap, max(YUAN, (amount / 2).quantize(YUAN, rounding=ROUND_DOWN)))
+    if round_up:
+        amount = to_multiple(amount + Decimal("0.01"), HUNDRED, up=True)
+    return amount
+
+
+def snapshot_backfill_hook(*, first: date, last: date, stdout=None) -> None:
+    """HOOK (portfolio snapshots): the one place the demo's history is complete through
+    `last` (runs, bucket moves, ledger) and before the real nights. The lead calls the
+    portfolio app's snapshot backfill for first..last here once that app is merged; the real
+    nights after it write their own snapshots through the nightly step."""
+    return None
+
+
+def _load_history(events, plans, runner: _Runner, *, today: date, stdout, started) -> _SimRunner:
+    """Events up to the last simulated night and the nights themselves, in memory; written."""
+    first_night = today - timedelta(days=HISTORY_DAYS)
+    cut = today - timedelta(days=REAL_NIGHTS + 1)
+    ledger = DemoLedger(today=today)
+    sim = _SimRunner(runner, ledger)
+    by_day: dict[date, list] = {}
+    for event in events:
+        if event[0] <= cut:
+            by_day.setdefault(event[0], []).append(event)
+    days = sorted(
+        set(by_day) | {first_night + timedelta(n) for n in range((cut - first_night).days + 1)}
+    )
+    for day in days:
+        for when, index, _step, _order, kind, params in by_day.get(day, ()):
+            sim.run(plans[index], when, kind, params)
+        if day >= first_night:
+            ledger.night(day, SYSTEM)
+    _say(stdout, f"  history to {cut} computed ({time.perf_counter() - started:.1f} s)")
+    ledger.write()
+    nights = ledger.write_nights(SYSTEM)
+    for index, loan in sim.loans.items():
+        runner.loan_ids[index] = loan.model.pk
+    _say(
+        stdout,
+        f"  written: {len(ledger.loans)} loans, {nights} nights of demo history "
+        f"({time.perf_counter() - started:.1f} s)",
+    )
+    snapshot_backfill_hook(first=first_night, last=cut, stdout=stdout)
+    return sim
+
+
+def _load_recent(events, plans, runner: _Runner, *, today: date, stdout) -> None:
+    """The last days through the services, each closed by a real night; today's events last."""
+    cut = today - timedelta(days=REAL_NIGHTS + 1)
+    recent = [e for e in events if e[0] > cut]
+    for n in range(1, REAL_NIGHTS + 1):
+        day = cut + timedelta(days=n)
+        for when, index, _step, _order, kind, params in recent:
+            if when == day:
+                runner.run(plans[index], when, kind, params)
+        close_business_days(until=day, acting_user=SYSTEM)
+    for when, index, _step, _order, kind, params in recent:
+        if when == today:
+            runner.run(plans[index], when, kind, params)
 
 
 def load_demo_book(
@@ -1222,6 +1404,11 @@ def load_demo_book(
             _say(stdout, line)
         return summary
 
+    if BusinessDayRun.objects.exists():
+        raise DemoRefused(
+            "nights are already closed on this database: the demo book brings its own "
+            "history of nights; load it on a fresh database"
+        )
     with transaction.atomic():
         users, existing_logins = _ensure_logins()
         products = _create_products()
@@ -1244,15 +1431,9 @@ def load_demo_book(
             + ", ".join(f"{s} {scenarios[s]}" for s in ALL_SCENARIOS),
         )
         runner = _Runner(products=products, borrowers=db_borrowers, users=users, seed=seed)
-        step = max(1, -(-len(events) // 5))
-        for n, (when, index, _step, _order, kind, params) in enumerate(events, start=1):
-            runner.run(plans[index], when, kind, params)
-            if n % step == 0 or n == len(events):
-                _say(
-                    stdout,
-                    f"  events {n}/{len(events)} (value date {when}, "
-                    f"{time.perf_counter() - started:.1f} s)",
-                )
+        _load_history(events, plans, runner, today=today, stdout=stdout, started=started)
+        _load_recent(events, plans, runner, today=today, stdout=stdout)
+        _say(stdout, f"  {REAL_NIGHTS} real nights closed ({time.perf_counter() - started:.1f} s)")
 
         report = reconcile_loans(acting_user=SYSTEM, loan_ids=list(runner.loan_ids.values()))
         if not report.clean:
@@ -1271,9 +1452,8 @@ def load_demo_book(
             (user, "(existing account, unchanged)" if user in existing_logins else pw, group)
             for user, pw, group in summary.logins
         ]
-    _close_recent_nights(today, stdout)
     summary.seconds = time.perf_counter() - started
-    _say(stdout, f"Loaded the demo book in {summary.seconds:.1f} s (seed {seed}).")
     for line in summary.lines():
         _say(stdout, line)
+    _say(stdout, f"Loaded the demo book in {summary.seconds:.1f} s (seed {seed}).")
     return summary

@@ -448,7 +448,7 @@ def load_risk_demo(
         summary = _summarize(already_loaded=False)
     summary.review_date, summary.new_login = review_date, loader.new_login
     summary.seconds = time.perf_counter() - started
-    _say(stdout, f"Loaded the risk demo in {summary.seconds:.1f} s (seed {seed}).")
     for line in summary.lines():
         _say(stdout, line)
+    _say(stdout, f"Loaded the risk demo in {summary.seconds:.1f} s (seed {seed}).")
     return summary

@@ -1,6 +1,6 @@
 """`load_collections_demo`: refuses without DEBUG; on the demo book it fills collections through
 the services — collectors with cases each, contacts with refusals, promises kept and broken,
-reminders in the outbox — once."""
+reminders in the outbox, penalty waivers decided by a second person — once."""
 
 from io import StringIO
 
@@ -16,7 +16,9 @@ from debt_collection.models import (
     ContactAttempt,
     PromiseState,
     PromiseToPay,
+    ProposalState,
     Reminder,
+    WaiverProposal,
 )
 from lending.demo import load_demo_book
 
@@ -60,6 +62,14 @@ def test_the_collections_demo(settings):
     states = set(PromiseToPay.objects.values_list("state", flat=True))
     assert {PromiseState.KEPT, PromiseState.BROKEN} <= states
     assert Reminder.objects.exists()
+    # Waivers need a second person: proposed by the case's collector, decided by the manager.
+    waivers = WaiverProposal.objects.all()
+    assert {ProposalState.APPROVED, ProposalState.REJECTED} <= set(
+        waivers.values_list("state", flat=True)
+    )
+    assert all(w.decided_by.username == "manager" != w.proposed_by.username for w in waivers)
+    assert all(w.transaction_id for w in waivers.filter(state=ProposalState.APPROVED))
+    assert "Loaded the collections demo in" in out.getvalue()
     before = ContactAttempt.objects.count()
     call_command("load_collections_demo", stdout=out)  # a second run changes nothing
     assert ContactAttempt.objects.count() == before

@@ -1,7 +1,7 @@
 """`manage.py load_demo`: a small demo book has every loan state, valid identities, a clean
 ledger, working logins, and a second load changes nothing."""
 
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
@@ -11,9 +11,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from lending.access import SYSTEM
+from lending.close_of_business.runner import close_business_days
 from lending.demo import (
-    DEFAULT_BORROWERS,
-    DEFAULT_SEED,
     DEMO_LOGINS,
     DEMO_PRODUCT_CODES,
     demo_borrower_profiles,
@@ -33,7 +32,6 @@ from lending.models import (
     Transaction,
     TransactionKind,
 )
-from lending.models.borrowers import KycStatus
 from lending.models.loans import LoanOrigin
 from lending.services.reconcile import reconcile_loans
 
@@ -162,22 +160,6 @@ def test_the_command_refuses_outside_debug_and_writes_nothing(settings):
     assert book_counts() == before
 
 
-def test_the_default_plan_approves_loans_only_for_verified_borrowers():
-    """A loan is approved only for a borrower whose KYC is verified (the service refuses the
-    rest), so a plan that approves one for anybody else cannot be loaded: `make run` fails."""
-    profiles = demo_borrower_profiles(
-        seed=DEFAULT_SEED, count=DEFAULT_BORROWERS, today=date(2026, 11, 29)
-    )
-    plans = plan_loans(seed=DEFAULT_SEED, profiles=profiles, today=date(2026, 11, 29))
-    unverified = [
-        (plan.index, plan.scenario, profiles[plan.borrower].kyc_status)
-        for plan in plans
-        if any(kind == "approve" for _, _, kind, _ in plan.events)
-        and profiles[plan.borrower].kyc_status != KycStatus.VERIFIED
-    ]
-    assert unverified == []
-
-
 def test_the_plan_is_deterministic_for_a_seed():
     today = date(2026, 3, 15)
 
@@ -190,3 +172,14 @@ def test_the_plan_is_deterministic_for_a_seed():
 
     assert plan(7) == plan(7)
     assert plan(7) != plan(8)
+
+
+@pytest.mark.django_db
+def test_a_database_with_closed_nights_is_refused_and_left_alone(settings):
+    """The demo brings its own 20 months of nights: it cannot write them beside real ones."""
+    settings.DEBUG = True
+    close_business_days(until=timezone.localdate() - timedelta(days=1), acting_user=SYSTEM)
+    before = book_counts()
+    with pytest.raises(CommandError, match="nights are already closed"):
+        call_command("load_demo", borrowers=SMALL, stdout=StringIO())
+    assert book_counts() == before

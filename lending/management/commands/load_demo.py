@@ -19,7 +19,8 @@ MAX_BORROWERS = 100_000
 class Command(BaseCommand):
     help = (
         "Load a deterministic demo book: demo logins, 3 loan products, borrowers and ~20 months "
-        "of loans and repayments posted through the services. Does nothing if already loaded."
+        "of loans, repayments and closed nights (the history computed with the services' rules "
+        "and written in bulk, the last nights run for real). Does nothing if already loaded."
     )
 
     def add_arguments(self, parser):
@@ -45,5 +46,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         try:
             load_demo_book(seed=options["seed"], borrowers=options["borrowers"], stdout=self.stdout)
-        except LendingError as exc:
+        except (LendingError, DemoRefused) as exc:
             raise CommandError(f"the demo book was not loaded: {exc}") from exc
