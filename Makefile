@@ -26,6 +26,7 @@ demo: migrate
 	$(RUN_ENV) $(PY) manage.py load_demo
 	$(RUN_ENV) $(PY) manage.py load_risk_demo
 	$(RUN_ENV) $(PY) manage.py load_collections_demo
+	$(RUN_ENV) $(PY) manage.py snapshot_backfill --replace
 
 # The web server plus one Celery worker with beat (embedded broker under var/), so the demo
 # closes its business days by itself at 00:30; the worker stops with the server.

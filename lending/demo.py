@@ -1322,14 +1322,6 @@ def _due_amount(due, credit, *, round_up, fraction, cap):
     return amount
 
 
-def snapshot_backfill_hook(*, first: date, last: date, stdout=None) -> None:
-    """HOOK (portfolio snapshots): the one place the demo's history is complete through
-    `last` (runs, bucket moves, ledger) and before the real nights. The lead calls the
-    portfolio app's snapshot backfill for first..last here once that app is merged; the real
-    nights after it write their own snapshots through the nightly step."""
-    return None
-
-
 def _load_history(events, plans, runner: _Runner, *, today: date, stdout, started) -> _SimRunner:
     """Events up to the last simulated night and the nights themselves, in memory; written."""
     first_night = today - timedelta(days=HISTORY_DAYS)
@@ -1358,7 +1350,6 @@ def _load_history(events, plans, runner: _Runner, *, today: date, stdout, starte
         f"  written: {len(ledger.loans)} loans, {nights} nights of demo history "
         f"({time.perf_counter() - started:.1f} s)",
     )
-    snapshot_backfill_hook(first=first_night, last=cut, stdout=stdout)
     return sim
 
 

@@ -52,6 +52,8 @@ STEP_LABELS = {
     "settlement_check": _("Check settlement agreements"),
     "write_off_proposals": _("Propose write-offs"),
     "limit_review": _("Review credit limits"),
+    "portfolio_snapshot": _("Portfolio snapshot"),
+    "demo_history": _("Demo history (written by load_demo, not run)"),
 }
 COUNT_LABELS = {
     "credit_applications": _("credit balances applied"),
@@ -81,6 +83,9 @@ COUNT_LABELS = {
     "limits_restored": _("limits restored"),
     "increases_proposed": _("increases proposed"),
     "proposals_withdrawn": _("proposals withdrawn"),
+    "snapshot_active_loans": _("active loans in the snapshot"),
+    "snapshot_overdue_loans": _("overdue loans in the snapshot"),
+    "written_by_load_demo": _("written by load_demo"),
 }
 
 

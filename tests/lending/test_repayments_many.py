@@ -158,7 +158,7 @@ def test_a_batch_answers_and_books_exactly_as_payment_by_payment():
     def check(specs):
         payments = [
             Payment(
-                loan_id=(loan_ids + [MISSING_LOAN])[which],
+                loan_id=[*loan_ids, MISSING_LOAN][which],
                 amount=amount,
                 value_date=LAST_NIGHT + timedelta(days=days),
                 idempotency_key=key,
