@@ -14,7 +14,6 @@ pytestmark = pytest.mark.xdist_group("browser")
 KNOWN_TOO_WIDE = {
     ("collector", "work list"): "status ends near 1,530 px",
     ("manager", "cases"): "status ends near 1,530 px",
-    ("officer", "products"): "the last column ends near 1,540 px",
     ("cashier", "nights"): "the last column ends near 1,690 px",
 }
 
