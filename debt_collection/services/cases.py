@@ -15,9 +15,9 @@ from debt_collection.selectors import case_priority
 from debt_collection.services.common import lock_case
 from lending.access import require, stored_user
 from lending.errors import LendingError, LendingErrorCode
-from lending.models import Loan, LoanStatus
+from lending.models import AuditEvent, Loan, LoanStatus
 from lending.selectors import overdue_amounts
-from lending.services.audit import audit_log
+from lending.services.audit import audit_event, audit_log
 from lending.validation import clean_text
 
 
@@ -37,51 +37,71 @@ def case_money_moved(*, loan: Loan, acting_user) -> None:
     """lending's money-moved hook: inside the posting's transaction, with the loan locked and
     its dpd current. Closes the loan's open case (paid off, written off, cured) or brings its
     figures up to date. Cases are opened only by the nightly run."""
-    case = Case.objects.select_for_update().filter(loan=loan, status=CaseStatus.OPEN).first()
-    if case is not None:
-        _case_follows_loan(case, loan, acting_user)
+    cases_money_moved(loans=[loan], acting_user=acting_user)
+
+
+CASE_FIGURES = [
+    "dpd",
+    "bucket",
+    "overdue_amount",
+    "total_outstanding",
+    "priority",
+    "priority_parts",
+]
 
 
 def cases_money_moved(*, loans: list[Loan], acting_user) -> None:
-    """case_money_moved for a batch of postings: the open cases of all the loans in one read."""
+    """case_money_moved for many loans at once (a batch of repayments): the open cases read,
+    closed and brought up to date in one statement each, whatever the number of loans."""
     by_id = {loan.pk: loan for loan in loans}
-    open_cases = Case.objects.select_for_update().filter(
-        loan_id__in=list(by_id), status=CaseStatus.OPEN
+    cases = list(
+        Case.objects.select_for_update()
+        .filter(loan_id__in=list(by_id), status=CaseStatus.OPEN)
+        .order_by("pk")
     )
-    for case in open_cases.order_by("pk"):
-        _case_follows_loan(case, by_id[case.loan_id], acting_user)
-
-
-def _case_follows_loan(case: Case, loan: Loan, acting_user) -> None:
-    today = timezone.localdate()
-    reason = close_reason_for(loan.status, loan.dpd, loan.status_reason)
-    if reason:
-        case.status, case.close_reason, case.closed_on = CaseStatus.CLOSED, reason, today
-        case.save(update_fields=["status", "close_reason", "closed_on"])
-        audit_log(
-            actor=acting_user,
-            action="case.close",
-            obj=case,
-            summary=str(reason),
-            data={"loan": loan.pk},
-        )
+    if not cases:
         return
-    as_of = loan.dpd_as_of or today
-    case.dpd, case.bucket = loan.dpd, loan.bucket
-    case.overdue_amount = overdue_amounts([loan.pk], as_of).get(loan.pk, case.overdue_amount)
-    case.total_outstanding = loan.total_outstanding
-    score = case_priority(case, as_of)
-    case.priority, case.priority_parts = score.score, score.parts
-    case.save(
-        update_fields=[
-            "dpd",
-            "bucket",
-            "overdue_amount",
-            "total_outstanding",
-            "priority",
-            "priority_parts",
-        ]
-    )
+    today = timezone.localdate()
+    closing, current = [], []
+    for case in cases:
+        loan = by_id[case.loan_id]
+        reason = close_reason_for(loan.status, loan.dpd, loan.status_reason)
+        if reason:
+            case.status, case.close_reason, case.closed_on = CaseStatus.CLOSED, reason, today
+            closing.append(case)
+        else:
+            current.append(case)
+    if closing:
+        Case.objects.bulk_update(closing, ["status", "close_reason", "closed_on"])
+        AuditEvent.objects.bulk_create(
+            audit_event(
+                actor=acting_user,
+                action="case.close",
+                obj=case,
+                summary=str(case.close_reason),
+                data={"loan": case.loan_id},
+            )
+            for case in closing
+        )
+    if current:
+        _figures_from_loans(current, by_id)
+        Case.objects.bulk_update(current, CASE_FIGURES)
+
+
+def _figures_from_loans(cases: list[Case], by_id: dict[int, Loan]) -> None:
+    today = timezone.localdate()
+    as_of = {case.pk: by_id[case.loan_id].dpd_as_of or today for case in cases}
+    overdue = {}
+    for day in set(as_of.values()):  # one date in practice: the last closed night
+        ids = [case.loan_id for case in cases if as_of[case.pk] == day]
+        overdue.update(overdue_amounts(ids, day))
+    for case in cases:
+        loan = by_id[case.loan_id]
+        case.dpd, case.bucket = loan.dpd, loan.bucket
+        case.overdue_amount = overdue.get(loan.pk, case.overdue_amount)
+        case.total_outstanding = loan.total_outstanding
+        score = case_priority(case, as_of[case.pk])
+        case.priority, case.priority_parts = score.score, score.parts
 
 
 def member_loads(member_ids: Iterable[int]) -> dict[int, assignment.Member]:
