@@ -14,6 +14,7 @@ from debt_collection.models import Case, CaseAssignment, CaseStatus, CloseReason
 from debt_collection.selectors import case_priority
 from debt_collection.services.common import lock_case
 from lending.access import require, stored_user
+from lending.close_of_business.bulk import bulk_save
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import AuditEvent, Loan, LoanStatus
 from lending.selectors import overdue_amounts
@@ -72,7 +73,7 @@ def cases_money_moved(*, loans: list[Loan], acting_user) -> None:
         else:
             current.append(case)
     if closing:
-        Case.objects.bulk_update(closing, ["status", "close_reason", "closed_on"])
+        bulk_save(closing, ["status", "close_reason", "closed_on"])
         AuditEvent.objects.bulk_create(
             audit_event(
                 actor=acting_user,
@@ -85,7 +86,7 @@ def cases_money_moved(*, loans: list[Loan], acting_user) -> None:
         )
     if current:
         _figures_from_loans(current, by_id)
-        Case.objects.bulk_update(current, CASE_FIGURES)
+        bulk_save(current, CASE_FIGURES)
 
 
 def _figures_from_loans(cases: list[Case], by_id: dict[int, Loan]) -> None:

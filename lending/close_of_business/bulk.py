@@ -35,3 +35,21 @@ def bulk_set(model, rows: list[tuple], fields: list[str], batch_size: int = 5000
                 f"AS v({names}) WHERE t.id = v.id",
                 [value for row in batch for value in row],
             )
+
+
+def bulk_save(objects: list, fields: list[str], batch_size: int = 5000) -> None:
+    """bulk_set for model instances that already hold their new values. Django's bulk_update
+    builds a CASE WHEN per row and field, which costs more Python than the postings it
+    writes (a 500-payment batch of repayments spent most of its time there)."""
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objects, fields, batch_size=1000)
+        return
+    columns = [model._meta.get_field(name) for name in fields]
+    rows = [
+        (obj.pk, *(c.get_db_prep_save(getattr(obj, c.attname), connection) for c in columns))
+        for obj in objects
+    ]
+    bulk_set(model, rows, fields, batch_size)

@@ -29,13 +29,13 @@ from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
 from lending.allocation import allocate, due_installments
+from lending.close_of_business.bulk import bulk_save
 from lending.errors import LendingError
 from lending.models import (
     AuditEvent,
     BucketChange,
     BusinessDayRun,
     Installment,
-    Loan,
     LoanStatus,
     Transaction,
     TransactionKind,
@@ -233,15 +233,15 @@ class _Batch:
             line for staged, _left in self.staged for line in staged.lines
         )
         moved = {i.pk: i for staged, _left in self.staged for i in staged.installments}
-        Installment.objects.bulk_update(list(moved.values()), installment_fields(Effect.SETTLE))
+        bulk_save(list(moved.values()), installment_fields(Effect.SETTLE))
         loans = list({payment.loan_id: payment.loan for payment in payments}.values())
         now = timezone.now()
         for loan in loans:
-            loan.updated_at = now  # bulk_update does not touch auto_now fields
+            loan.updated_at = now  # a bulk write does not touch auto_now fields
         fields = LOAN_BALANCE_FIELDS
         if any(loan.pk in self.delinquent for loan in loans):
             fields = [*LOAN_BALANCE_FIELDS, *DELINQUENCY_FIELDS[:-1]]
-        Loan.objects.bulk_update(loans, fields)
+        bulk_save(loans, fields)
         BucketChange.objects.bulk_create(self.changes)
         AuditEvent.objects.bulk_create(
             audit_event(
