@@ -61,7 +61,7 @@ from bench.nightly import (  # noqa: E402
     work_db,
 )
 
-BOOK_VERSION = 2  # bench/admin_book.py's version of the book
+BOOK_VERSION = 3  # bench/admin_book.py's version of the book
 SLOW_MS = 1000
 PAGE_SIZES = (25, 100)
 
@@ -149,6 +149,7 @@ def big_tables(loans: int) -> set[str]:
 class Query:
     sql: str
     ms: float
+    params: tuple | list | dict | None = None
 
 
 @dataclass
@@ -184,7 +185,7 @@ class Recorder:
         try:
             return execute(sql, params, many, context)
         finally:
-            self.queries.append(Query(sql, (time.perf_counter() - started) * 1000))
+            self.queries.append(Query(sql, (time.perf_counter() - started) * 1000, params))
 
 
 def load(client, page: Page, repeat: int):
@@ -316,8 +317,12 @@ def role_pages(client, role: str, args, big: set[str], say_page) -> tuple[list, 
         # The same first page at each page size: the query count must not grow with it.
         own = model_admin.list_per_page
         counts = {}
+        if own in PAGE_SIZES:  # the list above was that size already
+            counts[own] = (len(listing.queries), listing.rows, listing.error)
         try:
             for size in PAGE_SIZES:
+                if size in counts:
+                    continue
                 model_admin.list_per_page = size
                 page = Page(role, label, f"list@{size}", base)
                 response = load(client, page, 1)
@@ -399,6 +404,8 @@ def report(pages: list[Page], sizes: list, big: set[str], args) -> dict:
     statements = sorted(((q, p) for p in ok for q in p.queries), key=lambda x: -x[0].ms)
     for q, p in statements[: args.top]:
         say(f"  {q.ms:8.1f} ms  {p.label}: {shape(q.sql)}")
+    if args.explain:
+        explain(statements, args.explain)
     slowest = max(ok, key=lambda p: p.ms) if ok else None
     most = max(ok, key=lambda p: len(p.queries)) if ok else None
     return {
@@ -416,6 +423,24 @@ def report(pages: list[Page], sizes: list, big: set[str], args) -> dict:
         "pages_with_whole_table_count": len({p.label for p, _ in counted}),
         "whole_table_counts": {t: len(found) for t, found in sorted(by_table.items())},
     }
+
+
+def explain(statements: list, n: int) -> None:
+    """EXPLAIN ANALYZE the n slowest SELECT shapes again (read-only): where each one's time goes."""
+    seen = set()
+    for q, p in statements:
+        key = re.sub(r"\s+", " ", q.sql)
+        if key in seen or not key.lstrip().upper().startswith("SELECT"):
+            continue
+        seen.add(key)
+        say("")
+        say(f"EXPLAIN {q.ms:.1f} ms  {p.label}: {shape(q.sql, 400)}")
+        with connection.cursor() as cur:
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + q.sql, q.params)
+            for (line,) in cur.fetchall():
+                say("    " + line)
+        if len(seen) >= n:
+            break
 
 
 # ----------------------------------------------------------------------------- main
@@ -471,6 +496,9 @@ def main(argv=None) -> None:
         "--roles", nargs="*", help="only these roles (names as in lending/roles.py)"
     )
     parser.add_argument("--models", nargs="*", help="only these models (app.model or model)")
+    parser.add_argument(
+        "--explain", type=int, default=0, help="EXPLAIN ANALYZE the N slowest statements"
+    )
     parser.add_argument("--top", type=int, default=20, help="rows in each table of the report")
     parser.add_argument(
         "--keep", action="store_true", help="reuse (and keep) a template built by a previous --keep"
