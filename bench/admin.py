@@ -410,6 +410,7 @@ def report(pages: list[Page], sizes: list, big: set[str], args) -> dict:
     most = max(ok, key=lambda p: len(p.queries)) if ok else None
     return {
         "loans": args.loans,
+        "repeat": args.repeat,
         "pages": len(pages),
         "errors": len(errors),
         "p50_ms": round(statistics.median(times), 1) if times else None,
