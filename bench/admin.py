@@ -417,6 +417,7 @@ def report(pages: list[Page], sizes: list, big: set[str], args) -> dict:
     return {
         "loans": args.loans,
         "repeat": args.repeat,
+        "what_if": args.what_if,
         "pages": len(pages),
         "errors": len(errors),
         "p50_ms": round(statistics.median(times), 1) if times else None,
@@ -463,6 +464,10 @@ def measure(args) -> dict:
     say(f"copy of the book ({seconds:.1f} s)")
     users = role_users()
     big = big_tables(args.loans)
+    if args.what_if:
+        from bench import admin_whatif
+
+        admin_whatif.apply(say)
     # Production rendering: DEBUG off (templates without debug info); the test client's host.
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
@@ -510,6 +515,11 @@ def main(argv=None) -> None:
     parser.add_argument("--models", nargs="*", help="only these models (app.model or model)")
     parser.add_argument(
         "--explain", type=int, default=0, help="EXPLAIN ANALYZE the N slowest statements"
+    )
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="apply the proposed fixes to the copy and this process first (bench/admin_whatif.py)",
     )
     parser.add_argument("--top", type=int, default=20, help="rows in each table of the report")
     parser.add_argument(
