@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test lint venv migrate demo lock clean bench-nightly bench-api bench-imports screenshots
+.PHONY: run test lint venv migrate demo lock clean bench-nightly bench-admin bench-api bench-imports \
+	screenshots
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +79,13 @@ LOANS ?= 1000000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending_bench
 bench-nightly: $(STAMP)
 	DEBUG=1 DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.nightly --loans $(LOANS) $(BENCH_ARGS)
+
+# Every admin page of every role (list, filter, search, change page) on the same synthetic book
+# with the rest of the back office at its scale (bench/README.md). The database named in
+# BENCH_ADMIN_DATABASE_URL is dropped and recreated.
+BENCH_ADMIN_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lending_bench_admin
+bench-admin: $(STAMP)
+	DEBUG=1 DATABASE_URL=$(BENCH_ADMIN_DATABASE_URL) $(PY) -m bench.admin --loans $(LOANS) $(BENCH_ARGS)
 
 # The API under load: gunicorn on PostgreSQL, 16 clients posting repayments beside a trivial
 # endpoint (bench/README.md). The database in BENCH_API_DATABASE_URL is dropped and recreated.
