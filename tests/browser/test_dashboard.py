@@ -143,9 +143,10 @@ def test_the_manager_s_home_is_the_dashboard_and_agrees_with_the_selectors(staff
     assert table(charts["nights"]) == want["nights"]
     assert [value for _, value in table(charts["collections"])] == want["collections"]
     rolls = matrix(charts["rolls"])
-    assert sorted(
-        [f"{month} {pair}", text] for (pair, month), text in rolls.items() if text != "—"
-    ) == want["rolls"]
+    assert (
+        sorted([f"{month} {pair}", text] for (pair, month), text in rolls.items() if text != "—")
+        == want["rolls"]
+    )
     vintages = matrix(charts["vintages"])
     assert [[v, mob, vintages[(v, mob)]] for v, mob, _ in want["vintages"]] == want["vintages"]
 
