@@ -24,12 +24,16 @@ KNOWN_ENGLISH = {
     ("officer", "decisions"): "the Borrower and Policy column headers",
     ("officer", "decision"): "the Borrower and Policy labels, the outcome code in the title",
     ("officer", "limits"): "the Borrower column header",
+    ("officer", "new risk profile"): "the Borrower label (the model field's own name)",
     ("collector", "log a contact"): "the compliance policy's emergency script, seeded in English",
     ("collector", "work list by borrower"): "'dpd' in the loans column",
     ("officer", "imports"): "an import is named by its kind's code (borrowers), not its label",
     ("officer", "import start"): "the recent imports, named by their kind's code",
     ("auditor", "home"): "the Axes section (django-axes has no Chinese)",
     ("auditor", "audit events"): "the action codes and the summaries the services write; Axes",
+    ("administrator", "home"): "the Axes section (django-axes has no Chinese)",
+    ("administrator", "nights"): "Axes' models in the sidebar",
+    ("administrator", "run a night"): "Axes' models in the sidebar",
 }
 
 VISIBLE_TEXT = """() => {

@@ -1,8 +1,10 @@
 """Each role logs in through the login page and finds on its home the sections its day needs,
-and not those it may not use (docs/roles.md); the first of them opens."""
+and not those it may not use (docs/roles.md), the technical ones grouped under System; the first
+of them opens."""
 
 import pytest
 
+from config.admin_site import SYSTEM_APPS
 from lending import roles
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -93,9 +95,16 @@ HOMES = {
 }
 
 
-def home_links(page) -> set[str]:
-    hrefs = page.eval_on_selector_all("#content-main a", "els => els.map(e => e.pathname)")
+def home_links(page, within="#content-main") -> set[str]:
+    hrefs = page.eval_on_selector_all(f"{within} a", "els => els.map(e => e.pathname)")
     return {h.removeprefix("/admin/").rstrip("/") for h in hrefs}
+
+
+def outside_system(page) -> set[str]:
+    """Links to the technical apps (users, tokens, scheduled tasks, login records) that are not
+    in the home's System section, where they belong, after the business apps."""
+    technical = {link for link in home_links(page) if link.split("/")[0] in SYSTEM_APPS}
+    return technical - home_links(page, "#content-main .app-system")
 
 
 def test_each_role_s_home_leads_to_its_work_and_nothing_else(staff, login):
@@ -108,8 +117,9 @@ def test_each_role_s_home_leads_to_its_work_and_nothing_else(staff, login):
         if role == roles.AUDITOR:  # reads everything, changes nothing
             forbidden = forbidden + [link for link in links if link.endswith("/add")]
         missing, offered = set(needed) - links, set(forbidden) & links
-        if missing or offered:
-            wrong[role] = {"missing": missing, "offered": offered}
+        misplaced = outside_system(page)
+        if missing or offered or misplaced:
+            wrong[role] = {"missing": missing, "offered": offered, "not under System": misplaced}
         response = page.goto(f"/admin/{needed[0]}/")
         assert response.status == 200 and page.locator("#content h1").is_visible(), role
         page.context.close()

@@ -15,6 +15,7 @@ KNOWN_TOO_WIDE = {
     ("collector", "work list"): "status ends near 1,530 px",
     ("manager", "cases"): "status ends near 1,530 px",
     ("cashier", "nights"): "the last column ends near 1,690 px",
+    ("administrator", "nights"): "the last column ends near 1,690 px",
 }
 
 LAST_COLUMN_RIGHT = """() => {

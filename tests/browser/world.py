@@ -88,12 +88,13 @@ def small_book(staff) -> Book:
 
 def main_pages(book: Book, staff) -> dict:
     """The main pages: each role's home and the pages of its day (docs/roles.md), as that role
-    sees them — {user: [(name, url)]}. The dashboard joins when it exists."""
+    sees them — {user: [(name, url)]}."""
     manager = staff(roles.COLLECTIONS_MANAGER, "manager")
     cashier = staff(roles.FINANCE, "cashier")
     analyst = staff(roles.RISK_ANALYST, "analyst")
     auditor = staff(roles.AUDITOR, "auditor")
-    mine, referred = book.mine, book.referred
+    administrator = staff(roles.ADMINISTRATOR, "administrator")
+    mine, referred, approved = book.mine, book.referred, book.approved
     quote = (
         f"/admin/lending/loanproduct/quote/?product={book.product.pk}&amount=5000&rate=0.18"
         "&term=6&start_date=2026-12-01"
@@ -107,8 +108,15 @@ def main_pages(book: Book, staff) -> dict:
             ("loan", f"/admin/lending/loan/{mine.loan_id}/change/"),
             ("products", "/admin/lending/loanproduct/"),
             ("quote", quote),
+            ("new risk profile", "/admin/risk/riskprofile/add/"),
+            (
+                "new application",
+                f"/admin/risk/loanapplication/add/?borrower={mine.borrower_id}"
+                f"&product={book.product.pk}&amount=5000&term_months=6&annual_rate=0.18",
+            ),
             ("applications", "/admin/risk/loanapplication/"),
             ("review", f"/admin/risk/loanapplication/{referred.pk}/review/"),
+            ("approved", f"/admin/risk/loanapplication/{approved.pk}/review/"),
             ("decisions", "/admin/risk/decision/"),
             ("decision", f"/admin/risk/decision/{referred.decision_id}/change/"),
             ("limits", "/admin/risk/creditlimit/"),
@@ -124,6 +132,7 @@ def main_pages(book: Book, staff) -> dict:
         ],
         manager: [
             ("home", "/admin/"),
+            ("dashboard", "/admin/portfolio/dashboard/"),
             ("cases", "/admin/collections/case/"),
             ("KPIs", "/admin/collections/collectionskpi/"),
         ],
@@ -134,4 +143,9 @@ def main_pages(book: Book, staff) -> dict:
         ],
         analyst: [("home", "/admin/"), ("policies", "/admin/risk/creditpolicy/")],
         auditor: [("home", "/admin/"), ("audit events", "/admin/lending/auditevent/")],
+        administrator: [
+            ("home", "/admin/"),
+            ("nights", "/admin/lending/businessdayrun/"),
+            ("run a night", "/admin/lending/businessdayrun/run-night/"),
+        ],
     }
