@@ -115,6 +115,7 @@ class _Batch:
         self.changes: list[BucketChange] = []
         self.delinquent: set[int] = set()  # loans whose dpd fields moved
         self.alone: set[int] = set()  # loans posted by repayment_post: the rest follow
+        self.staged_loans: set[int] = set()  # loans with postings staged, not yet written
         self.keyed: dict[str, Transaction] = {}  # keys staged by this batch
 
     def run(self) -> list[RepaymentResult | LendingError]:
@@ -184,8 +185,10 @@ class _Batch:
         return self._stage(loan, installments, amount, payment.value_date, fields)
 
     def _alone(self, payment: Payment) -> RepaymentResult | LendingError:
-        """repayment_post reads the loan afresh: what is staged goes to the database first."""
-        self._write()
+        """repayment_post reads the loan afresh: what is staged for it goes to the database
+        first (with the rest staged so far)."""
+        if payment.loan_id in self.staged_loans:
+            self._write()
         self.alone.add(payment.loan_id)
         answer = payment.post_alone(self.acting_user)
         if isinstance(answer, RepaymentResult) and answer.transaction.idempotency_key:
@@ -218,6 +221,7 @@ class _Batch:
         if moved:
             self.delinquent.add(loan.pk)
         self.staged.append((staged, left))
+        self.staged_loans.add(loan.pk)
         if fields["idempotency_key"]:
             self.keyed[fields["idempotency_key"]] = staged.transaction
         self.latest_money[loan.pk] = max(value_date, self.latest_money.get(loan.pk) or value_date)
@@ -256,4 +260,4 @@ class _Batch:
             for staged, left in self.staged
         )
         money_moved_many(loans, acting_user=self.acting_user)
-        self.staged, self.changes, self.delinquent = [], [], set()
+        self.staged, self.changes, self.delinquent, self.staged_loans = [], [], set(), set()

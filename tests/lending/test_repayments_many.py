@@ -83,9 +83,11 @@ def books(loan_ids) -> dict:
                 "settled_on",
             )
         ),
+        # In order per loan: a batch writes the payments of loans that go the straight way
+        # together, so across loans the order of ids may differ from payment by payment.
         "transactions": list(
             Transaction.objects.filter(loan_id__in=loan_ids)
-            .order_by("pk")
+            .order_by("loan_id", "pk")
             .values_list(
                 "loan_id",
                 "kind",
@@ -109,11 +111,11 @@ def books(loan_ids) -> dict:
         ),
         "bucket_moves": list(
             BucketChange.objects.filter(loan_id__in=loan_ids)
-            .order_by("pk")
+            .order_by("loan_id", "pk")
             .values_list("loan_id", "business_date", "from_bucket", "to_bucket", "dpd")
         ),
         "audit": list(
-            AuditEvent.objects.order_by("pk")
+            AuditEvent.objects.order_by("object_id", "pk")
             .filter(action__startswith="repayment")
             .values_list("action", "object_id", "summary")
         ),
