@@ -223,7 +223,7 @@ def test_approving_asks_first_showing_amount_grade_and_limit_then_books(client, 
     assert ask.status_code == 200
     assert ask.templates[0].name == "admin/risk/loanapplication/confirm_approve.html"
     html = ask.content.decode()
-    assert "5000.00" in html and "<strong>A</strong>" in html and "60000.00" in html
+    assert "¥5,000.00" in html and "<strong>A</strong>" in html and "60,000.00" in html
     assert 'name="confirmed" value="True"' in html
     referral.refresh_from_db()
     assert referral.status == ApplicationStatus.REFERRED and referral.loan is None
