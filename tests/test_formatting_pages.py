@@ -85,9 +85,7 @@ def test_a_product_read_without_change_rights_shows_percentages(client, role_use
     assert "200,000.00" in page
 
 
-def test_an_application_page_shows_its_amount_with_the_currency_and_its_rate(
-    client, role_user
-):
+def test_an_application_page_shows_its_amount_with_the_currency_and_its_rate(client, role_user):
     officer = role_user(roles.CREDIT_OFFICER)
     application = application_submit(
         borrower_id=borrower_with_profile(income_source=IncomeSource.DECLARED).pk,
