@@ -83,6 +83,7 @@ def test_a_product_read_without_change_rights_shows_percentages(client, role_use
     assert "24.00 %" in page and "0.240000" not in page
     assert "2.00 %" in page  # the percent fee
     assert "200,000.00" in page
+    assert "penalty → fee → interest → principal" in page  # the allocation order in words
 
 
 def test_an_application_page_shows_its_amount_with_the_currency_and_its_rate(client, role_user):

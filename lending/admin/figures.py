@@ -3,7 +3,7 @@ the field shapes of lending.models.fields say which is which, so a page lists it
 and `shown()` swaps each figure for its column. Inputs on editable pages stay as typed.
 
 Penalty rates, cost caps and fees are a rate or another figure depending on their type field:
-`penalty_rate`, `cost_cap` and `fee` say them in words."""
+`penalty_rate`, `cost_cap` and `fee` say them in words; the allocation order's codes are words."""
 
 from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
@@ -30,6 +30,8 @@ def _kind(field) -> str:
 
 def column(model, name: str):
     """The formatted column for a money or rate field, else the name itself."""
+    if name == "allocation_order":
+        return allocation_words
     special = _SPECIAL.get(name)
     if special is not None and hasattr(model, f"{name.split('_value')[0]}_type"):
         return special
@@ -101,6 +103,19 @@ def fee(obj) -> str:
     if obj.fee_type == "percent":
         return formatting.rate(obj.fee_value)
     return "—"
+
+
+@admin.display(description=_("repayment allocation order"))
+def allocation_words(obj) -> str:
+    """Stored as codes ("penalty,fee,interest,principal"); read as words in that order."""
+    words = {
+        "penalty": gettext("penalty"),
+        "fee": gettext("fee"),
+        "interest": gettext("interest"),
+        "principal": gettext("principal"),
+    }
+    codes = obj.allocation_order.split(",")
+    return " → ".join(words.get(code.strip(), code) for code in codes)
 
 
 def _multiple(value) -> str:

@@ -256,7 +256,7 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
                 _("Contract terms for arrears (fixed at booking)"),
                 {
                     "fields": (
-                        ("grace_days", "arrears_tolerance", "allocation_words"),
+                        ("grace_days", "arrears_tolerance", "allocation_order"),
                         ("penalty_base", "penalty_start"),
                         ("penalty_rate_type", "penalty_rate_value"),
                         ("cost_cap_type", "cost_cap_value"),
@@ -291,7 +291,6 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
     readonly_fields = [
         *(f.name for f in Loan._meta.fields),
         "outstanding",
-        "allocation_words",
         *columns_in(fieldsets),
     ]
 
@@ -302,14 +301,6 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
             + F("fee_outstanding")
             + F("penalty_outstanding")
         )
-
-    @admin.display(description=_("repayment allocation order"))
-    def allocation_words(self, obj):
-        # Stored as codes ("penalty,fee,interest,principal"); read as words in that order.
-        words = {"penalty": _("penalty"), "fee": _("fee"), "interest": _("interest")}
-        words["principal"] = _("principal")
-        codes = obj.allocation_order.split(",")
-        return " → ".join(str(words.get(code.strip(), code)) for code in codes)
 
     @admin.display(description=_("borrower"), ordering="borrower__full_name")
     def borrower_name(self, obj):
