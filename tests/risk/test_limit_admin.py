@@ -58,4 +58,4 @@ def test_available_is_the_limit_less_what_is_owed_or_approved_and_nothing_when_f
     page = admin_client.get(reverse("admin:risk_creditlimit_changelist")).content.decode()
     assert "13,000.00" in page and "17,000.00" in page
     detail = admin_client.get(reverse("admin:risk_creditlimit_change", args=[mine.pk]))
-    assert "17000.00" in detail.content.decode()
+    assert "17,000.00" in detail.content.decode()
