@@ -115,3 +115,12 @@ def test_borrowers_and_limits_group_their_amounts(client, role_user):
     assert "18,000.00" in html(client, reverse("admin:lending_borrower_change", args=[person.pk]))
     assert "30,000.00" in html(client, reverse("admin:risk_creditlimit_changelist"))
     assert "30,000.00" in html(client, reverse("admin:risk_creditlimit_change", args=[limit.pk]))
+
+
+def test_the_quote_and_repayment_forms_are_labelled_in_chinese(finance, loan):
+    quote = html(finance, reverse("admin:lending_loanproduct_quote"), **ZH)
+    repay = html(finance, reverse("admin:lending_loan_repay", args=[loan.pk]), **ZH)
+    for english in ("Product:", "Amount:", "Start date:", "First due date:"):
+        assert english not in quote
+    for english in ("Amount:", "Value date:", "External reference:", "Channel:", "Note:"):
+        assert english not in repay
