@@ -192,7 +192,8 @@ class ReviewForm(forms.Form):
 @admin.register(LoanApplication)
 class LoanApplicationAdmin(ReadOnlyAdmin):
     # Fits 1440 px: names and codes instead of long labels, the reasons cut (full on hover),
-    # and the Review link right after the figures it is decided on.
+    # and the Review link and the status right after the figures it is decided on (a long
+    # English reason must not push them off the page).
     list_display = (
         "borrower_name",
         "product_code",
@@ -200,9 +201,9 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
         "term_months",
         "grade",
         "score",
-        "reasons_text",
-        "status",
         "review_link",
+        "status",
+        "reasons_text",
         "submitted_on",
     )
     list_filter = (QueueFilter, "product")
