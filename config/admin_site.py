@@ -3,9 +3,8 @@ tasks, login records, idempotency keys) gathered under one "System" section, aft
 apps, on the index and in the side menu. Each model's own pages and permissions are unchanged:
 the section only regroups what `get_app_list` would list for the user anyway.
 
-`use_back_office_site()` gives the existing `admin.site` this behaviour in place (its class is
-swapped, so every registration and `admin.site` import stays valid); `BackOfficeAdminConfig`
-is the same as an INSTALLED_APPS entry instead of "django.contrib.admin".
+`BackOfficeAdminConfig` stands in INSTALLED_APPS for "django.contrib.admin": `admin.site` (and
+every `@admin.register`) is then this site from the start.
 """
 
 from django.contrib import admin
@@ -53,13 +52,6 @@ class SystemSectionMixin:
         }
         request.current_app = self.name
         return TemplateResponse(request, "admin/app_index.html", context)
-
-
-def use_back_office_site() -> None:
-    """Give `admin.site` the System section, keeping the instance (idempotent)."""
-    current = admin.site.__class__  # the wrapped site's class (admin.site is a lazy object)
-    if not issubclass(current, SystemSectionMixin):
-        admin.site.__class__ = type("BackOfficeSite", (SystemSectionMixin, current), {})
 
 
 class BackOfficeSite(SystemSectionMixin, admin.AdminSite):

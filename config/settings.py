@@ -75,7 +75,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.BackOfficeAdminConfig",  # django.contrib.admin with the System section
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -812,6 +812,11 @@ CUSTOM_VIEWS: dict[str, Custom] = {
             "value_date": CLOSED_UNTIL.isoformat(),
         },
     ),
+    # Running a night: its permission, GET and POST alike; an empty POST shows the form again
+    # (nothing is started, nothing queued).
+    "lending_businessdayrun_run_night": Custom(
+        (GET, POST), lambda w: [], _perm(Perm.RUN_CLOSE_OF_BUSINESS)
+    ),
     # Exports (tests/exports has what each holds): an empty POST shows the form again.
     **{
         f"{label.replace('.', '_')}_export": Custom((GET, POST), lambda w: [], _exporter_of(label))
@@ -869,6 +874,9 @@ def _app_index_rule(app_label: str):
 # The admin site's own pages: every staff user may open them; none depends on a role.
 SITE_VIEWS: dict[tuple[str, str], Any] = {
     ("index", GET): _every_staff(200),
+    # The System section's page (config/admin_site.py): open to every staff user, listing only
+    # what each may see (empty for the business roles; tests/test_system_group.py).
+    ("system_index", GET): _every_staff(200),
     ("login", GET): _every_staff(302),  # logged in already: on to the index
     ("logout", POST): _every_staff(200),  # the session row it deletes is rolled back
     ("password_change", GET): _every_staff(200),

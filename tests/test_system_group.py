@@ -54,3 +54,23 @@ def test_business_roles_get_no_system_section(client, role_user, role):
     found = sections(client.get(reverse("admin:index")))
     assert "System" not in found and found  # their apps are still there
     assert client.get(reverse("admin:system_index")).context["app_list"] == []
+
+
+@pytest.mark.parametrize("role", [roles.COLLECTIONS_MANAGER, roles.ADMINISTRATOR])
+def test_the_dashboard_and_the_sections_share_the_home_page(client, role_user, role):
+    # Those who run the book find the portfolio dashboard first, at the page's width, then
+    # their sections; an administrator's technical ones under System, last.
+    client.force_login(role_user(role))
+    page = client.get(reverse("admin:index"))
+    html = page.content.decode()
+    assert 'class="portfolio"' in html and ".dashboard #content { width: auto; }" in html
+    assert html.index('class="portfolio"') < html.index('id="content-main"')
+    names = list(sections(page))
+    assert ("System" in names) == (role == roles.ADMINISTRATOR)
+    assert names[-1] == "System" if role == roles.ADMINISTRATOR else "Lending" in names
+
+
+def test_others_keep_the_plain_index(client, role_user):
+    client.force_login(role_user(roles.CREDIT_OFFICER))
+    html = client.get(reverse("admin:index")).content.decode()
+    assert 'class="portfolio"' not in html and "width: auto" not in html

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from lending.access import Perm, may
+from lending.admin.columns import money_column
+from lending.admin.figures import shown
 from lending.admin.related import related_links
 from lending.errors import LendingError
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
@@ -165,6 +167,8 @@ MASKED_DISPLAY = {
     "mobile": "masked_mobile",
     "address": "masked_address",
 }
+# Read-only pages also show the figures formatted (an editor's input keeps 12000.00 as typed).
+READ_ONLY_DISPLAY = {**MASKED_DISPLAY, "monthly_income": money_column(Borrower.monthly_income)}
 
 
 class FindBorrowerForm(forms.Form):
@@ -173,8 +177,9 @@ class FindBorrowerForm(forms.Form):
 
 class LoanInline(admin.TabularInline):
     model = Loan
-    fields = ("reference", "product", "principal", "status", "next_due_date")
-    readonly_fields = fields
+    fields = readonly_fields = shown(
+        Loan, ("reference", "product", "principal", "status", "next_due_date")
+    )
     show_change_link = True
     extra = 0
     can_delete = False
@@ -192,7 +197,7 @@ class BorrowerAdmin(admin.ModelAdmin):
         "masked_mobile",
         "kyc_status",
         "is_blacklisted",
-        "monthly_income",
+        money_column(Borrower.monthly_income),
         "created_at",
     )
     list_filter = ("kyc_status", "is_blacklisted", "sex")
@@ -228,12 +233,12 @@ class BorrowerAdmin(admin.ModelAdmin):
         if obj is None or self.has_change_permission(request, obj):
             return fieldsets
         return [
-            (name, {**opts, "fields": tuple(MASKED_DISPLAY.get(f, f) for f in opts["fields"])})
+            (name, {**opts, "fields": tuple(READ_ONLY_DISPLAY.get(f, f) for f in opts["fields"])})
             for name, opts in fieldsets
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        return (*super().get_readonly_fields(request, obj), *MASKED_DISPLAY.values())
+        return (*super().get_readonly_fields(request, obj), *READ_ONLY_DISPLAY.values())
 
     def get_urls(self):
         return [

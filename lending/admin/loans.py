@@ -9,7 +9,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from lending import formatting
 from lending.access import Perm, may
+from lending.admin.columns import money_column
+from lending.admin.figures import columns_in, shown, shown_fieldsets
 from lending.admin.forms import (
     DisburseForm,
     ReasonForm,
@@ -22,7 +25,6 @@ from lending.delinquency import NPL_DPD
 from lending.errors import LendingError
 from lending.exports import ExportSelectedMixin, LoanExport, OverdueExport, ScheduleExport
 from lending.models import Installment, Loan, Transaction, TransactionKind
-from lending.money import money_str
 from lending.selectors import loan_payoff_quote, loans_for_list
 from lending.services.loans import (
     loan_cancel,
@@ -92,52 +94,56 @@ class ReadOnlyInline(admin.TabularInline):
 
 class InstallmentInline(ReadOnlyInline):
     model = Installment
-    fields = (
-        "seq",
-        "due_date",
-        "principal_due",
-        "interest_due",
-        "fee_due",
-        "penalty_due",
-        "total",
-        "settled",
-        "outstanding_amount",
-        "settled_on",
+    fields = readonly_fields = shown(
+        Installment,
+        (
+            "seq",
+            "due_date",
+            "principal_due",
+            "interest_due",
+            "fee_due",
+            "penalty_due",
+            "total",
+            "settled",
+            "outstanding_amount",
+            "settled_on",
+        ),
     )
-    readonly_fields = fields
     verbose_name_plural = _("schedule")
 
     @admin.display(description=_("total"))
     def total(self, obj):
-        return obj.total_due
+        return formatting.money(obj.total_due)
 
     @admin.display(description=_("settled"))
     def settled(self, obj):
-        return obj.total_settled
+        return formatting.money(obj.total_settled)
 
     @admin.display(description=_("outstanding"))
     def outstanding_amount(self, obj):
-        return obj.outstanding
+        return formatting.money(obj.outstanding)
 
 
 class TransactionInline(ReadOnlyInline):
     model = Transaction
     fk_name = "loan"
-    fields = (
-        "kind",
-        "value_date",
-        "cash",
-        "principal",
-        "interest",
-        "fee",
-        "penalty",
-        "credit",
-        "external_reference",
-        "posted_by",
-        "note",
-        "reverse_link",
+    fields = readonly_fields = shown(
+        Transaction,
+        (
+            "kind",
+            "value_date",
+            "cash",
+            "principal",
+            "interest",
+            "fee",
+            "penalty",
+            "credit",
+            "external_reference",
+            "posted_by",
+            "note",
+            "reverse_link",
+        ),
     )
-    readonly_fields = fields
 
     may_reverse = False  # set per request by LoanAdmin.get_inline_instances
 
@@ -145,7 +151,7 @@ class TransactionInline(ReadOnlyInline):
     def cash(self, obj):
         # Accruals, adjustments and write-offs move no cash (amount 0): their figure is in the
         # component columns, so "0.00" here would only mislead.
-        return obj.amount if obj.amount else "—"
+        return formatting.money(obj.amount) if obj.amount else "—"
 
     @admin.display(description="")
     def reverse_link(self, obj):
@@ -160,7 +166,11 @@ class TransactionInline(ReadOnlyInline):
 def repayment_message(loan, result) -> str:
     """What the payment did, in words: paid off, part kept as credit, or all of it credit."""
     txn = result.transaction
-    values = {"amount": money_str(txn.amount), "loan": loan, "credit": money_str(txn.credit)}
+    values = {
+        "amount": formatting.money(txn.amount),
+        "loan": loan,
+        "credit": formatting.money(txn.credit),
+    }
     if result.closed:
         return _("%(amount)s posted to %(loan)s: the loan is paid off.") % values
     if txn.credit > 0 and txn.credit == txn.amount:
@@ -188,7 +198,7 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
         "reference",
         "borrower_name",
         "product_code",
-        "principal",
+        money_column(Loan.principal),
         "outstanding",
         "status",
         "dpd",
@@ -215,57 +225,74 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
     export_kinds = (LoanExport, ScheduleExport, OverdueExport)  # lending/exports.py
     change_form_template = "admin/lending/loan/change_form.html"
     change_list_template = "admin/lending/loan/change_list.html"
-    readonly_fields = [f.name for f in Loan._meta.fields] + ["outstanding", "allocation_words"]
-    fieldsets = (
+    fieldsets = shown_fieldsets(
+        Loan,
         (
-            None,
-            {"fields": ("reference", "borrower", "product", "status", "status_reason", "purpose")},
-        ),
-        (
-            _("Contract"),
-            {
-                "fields": (
-                    ("principal", "annual_rate", "term_months"),
-                    ("repayment_method", "day_count"),
-                    ("origination_fee", "fee_collection"),
-                    ("start_date", "first_due_date", "maturity_date"),
-                )
-            },
-        ),
-        (
-            _("Contract terms for arrears (fixed at booking)"),
-            {
-                "fields": (
-                    ("grace_days", "arrears_tolerance", "allocation_words"),
-                    ("penalty_base", "penalty_start"),
-                    ("penalty_rate_type", "penalty_rate_value"),
-                    ("cost_cap_type", "cost_cap_value"),
-                )
-            },
-        ),
-        (
-            _("Balances"),
-            {
-                "fields": (
-                    ("principal_outstanding", "interest_outstanding"),
-                    ("fee_outstanding", "penalty_outstanding"),
-                    ("outstanding", "credit_balance", "next_due_date"),
-                )
-            },
-        ),
-        (_("Delinquency"), {"fields": (("dpd", "bucket", "dpd_as_of"),)}),
-        (
-            _("Record"),
-            {
-                "fields": (
-                    ("created_at", "created_by"),
-                    ("approved_at", "approved_by"),
-                    "disbursed_at",
-                    "closed_at",
-                )
-            },
+            (
+                None,
+                {
+                    "fields": (
+                        "reference",
+                        "borrower",
+                        "product",
+                        "status",
+                        "status_reason",
+                        "purpose",
+                    )
+                },
+            ),
+            (
+                _("Contract"),
+                {
+                    "fields": (
+                        ("principal", "annual_rate", "term_months"),
+                        ("repayment_method", "day_count"),
+                        ("origination_fee", "fee_collection"),
+                        ("start_date", "first_due_date", "maturity_date"),
+                    )
+                },
+            ),
+            (
+                _("Contract terms for arrears (fixed at booking)"),
+                {
+                    "fields": (
+                        ("grace_days", "arrears_tolerance", "allocation_order"),
+                        ("penalty_base", "penalty_start"),
+                        ("penalty_rate_type", "penalty_rate_value"),
+                        ("cost_cap_type", "cost_cap_value"),
+                    )
+                },
+            ),
+            (
+                _("Balances"),
+                {
+                    "fields": (
+                        ("principal_outstanding", "interest_outstanding"),
+                        ("fee_outstanding", "penalty_outstanding"),
+                        ("outstanding", "credit_balance", "next_due_date"),
+                    )
+                },
+            ),
+            (_("Delinquency"), {"fields": (("dpd", "bucket", "dpd_as_of"),)}),
+            (
+                _("Record"),
+                {
+                    "fields": (
+                        ("created_at", "created_by"),
+                        ("approved_at", "approved_by"),
+                        "disbursed_at",
+                        "closed_at",
+                    )
+                },
+            ),
         ),
     )
+    # Nothing on a loan's page is edited: every field is shown, the figures formatted.
+    readonly_fields = [
+        *(f.name for f in Loan._meta.fields),
+        "outstanding",
+        *columns_in(fieldsets),
+    ]
 
     def get_queryset(self, request):
         return loans_for_list().annotate(
@@ -274,14 +301,6 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
             + F("fee_outstanding")
             + F("penalty_outstanding")
         )
-
-    @admin.display(description=_("repayment allocation order"))
-    def allocation_words(self, obj):
-        # Stored as codes ("penalty,fee,interest,principal"); read as words in that order.
-        words = {"penalty": _("penalty"), "fee": _("fee"), "interest": _("interest")}
-        words["principal"] = _("principal")
-        codes = obj.allocation_order.split(",")
-        return " → ".join(str(words.get(code.strip(), code)) for code in codes)
 
     @admin.display(description=_("borrower"), ordering="borrower__full_name")
     def borrower_name(self, obj):
@@ -293,7 +312,7 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
 
     @admin.display(description=_("outstanding"), ordering="outstanding_total")
     def outstanding(self, obj):
-        return obj.total_outstanding
+        return formatting.money(obj.total_outstanding)
 
     def has_delete_permission(self, request, obj=None):
         return False  # loans carry money history (DESIGN §10)
@@ -456,8 +475,8 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
                         "posted with the payment."
                     )
                     % {
-                        "date": data["value_date"],
-                        "penalty": result.penalty_change,
+                        "date": formatting.local_date(data["value_date"]),
+                        "penalty": formatting.money(result.penalty_change),
                         "count": len(result.corrections),
                     },
                 )

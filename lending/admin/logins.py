@@ -8,11 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.admin_site import use_back_office_site
-
 admin.site.unregister(AccessAttempt)
-# The technical sections, these login records among them, under one "System" section.
-use_back_office_site()
 
 
 @admin.register(AccessAttempt)

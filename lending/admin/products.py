@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from lending import formatting
+from lending.admin.figures import columns_in, shown_fieldsets
 from lending.admin.forms import QuoteForm, attach_error
 from lending.errors import LendingError
 from lending.models import LoanProduct
@@ -12,9 +13,11 @@ from lending.selectors import product_quote
 from lending.services.products import product_save
 
 
-def percent(rate) -> str:
-    """0.240000 -> "24.00 %"."""
-    return f"{number_format(rate * 100, 2)} %"
+def whole_or_money(amount) -> str:
+    """A product's bounds are round figures: 200,000 keeps the list narrow; 500.50 stays exact."""
+    if amount == amount.to_integral_value():
+        return formatting.count(amount)
+    return formatting.money(amount)
 
 
 @admin.register(LoanProduct)
@@ -67,7 +70,7 @@ class LoanProductAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("annual rate"), ordering="max_rate")
     def rates(self, obj):
-        return f"{percent(obj.min_rate)} – {percent(obj.max_rate)}"
+        return f"{formatting.rate(obj.min_rate)} – {formatting.rate(obj.max_rate)}"
 
     @admin.display(description=_("term (months)"), ordering="max_term_months")
     def terms(self, obj):
@@ -75,14 +78,25 @@ class LoanProductAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("amount"), ordering="max_amount")
     def amounts(self, obj):
-        grouped = (
-            number_format(a, 0, force_grouping=True) for a in (obj.min_amount, obj.max_amount)
-        )
-        return " – ".join(grouped)
+        return f"{whole_or_money(obj.min_amount)} – {whole_or_money(obj.max_amount)}"
 
     @admin.display(description=_("APR ceiling"), ordering="apr_ceiling")
     def apr_ceiling_shown(self, obj):
-        return percent(obj.apr_ceiling)
+        return formatting.rate(obj.apr_ceiling)
+
+    def get_fieldsets(self, request, obj=None):
+        """Those who may only look read the figures formatted (24.00 %, 1,000.00, the penalty
+        rate in words); an editor's inputs keep the figures as typed."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        return shown_fieldsets(LoanProduct, fieldsets)
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = super().get_readonly_fields(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fixed
+        return (*fixed, *columns_in(self.get_fieldsets(request, obj)))
 
     def save_model(self, request, obj, form, change):
         # The form ran the model's clean() already (the APR ceiling rule); the service re-checks

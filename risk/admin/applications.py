@@ -10,14 +10,17 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator, capfirst
 from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from lending import formatting
 from lending.access import Perm, may
+from lending.admin.columns import money_column
+from lending.admin.figures import shown
 from lending.admin.forms import attach_error
 from lending.admin.read_only import ReadOnlyAdmin
 from lending.admin.related import Link, register
@@ -47,7 +50,7 @@ class RiskProfileAdmin(admin.ModelAdmin):
         "income_source",
         "bureau_score",
         "bureau_inquiries_6m",
-        "existing_monthly_debt",
+        money_column(RiskProfile.existing_monthly_debt),
         "updated_at",
     )
     list_filter = ("employment_type", "income_source")
@@ -75,21 +78,21 @@ class DecisionAdmin(ReadOnlyAdmin):
         "outcome",
         "grade",
         "score",
-        "limit",
+        money_column(Decision.limit),
         "policy",
         "reasons_text",
     )
     list_filter = ("outcome", "grade", "policy")
     list_select_related = ("borrower", "policy")
     search_fields = ("borrower__full_name",)
-    readonly_fields = ("created_at", "reasons_list", "trace_table")
+    readonly_fields = ("created_at", "reasons_list", "trace_table", money_column(Decision.limit))
     fieldsets = (
         (
             None,
             {
                 "fields": (
                     ("borrower", "policy"),
-                    ("outcome", "grade", "score", "limit"),
+                    ("outcome", "grade", "score", readonly_fields[-1]),
                     "created_at",
                 )
             },
@@ -144,11 +147,6 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.chosen())
 
 
-def money(value) -> str:
-    """1,234.50: grouped as the reader's locale groups."""
-    return number_format(quantize_money(value), 2, force_grouping=True)
-
-
 class ApplicationForm(forms.Form):
     """What an officer types to apply; the submission service underwrites it (the rules are
     there, not here). Prefilled from the address: ?borrower=…, or a quote's product, amount,
@@ -194,7 +192,8 @@ class ReviewForm(forms.Form):
 @admin.register(LoanApplication)
 class LoanApplicationAdmin(ReadOnlyAdmin):
     # Fits 1440 px: names and codes instead of long labels, the reasons cut (full on hover),
-    # and the Review link right after the figures it is decided on.
+    # and the Review link and the status right after the figures it is decided on (a long
+    # English reason must not push them off the page).
     list_display = (
         "borrower_name",
         "product_code",
@@ -202,9 +201,9 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
         "term_months",
         "grade",
         "score",
-        "reasons_text",
-        "status",
         "review_link",
+        "status",
+        "reasons_text",
         "submitted_on",
     )
     list_filter = (QueueFilter, "product")
@@ -212,6 +211,11 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
     search_fields = ("borrower__full_name",)
     autocomplete_fields = ("borrower",)
     change_form_template = "admin/risk/loanapplication/change_form.html"
+    # The record as stored, read-only, the amount and rate formatted (the review page says more).
+    fields = readonly_fields = shown(
+        LoanApplication,
+        [f.name for f in LoanApplication._meta.fields if f.name != "id"],
+    )
 
     @admin.display(description=_("submitted at"), ordering="submitted_at")
     def submitted_on(self, obj):
@@ -227,7 +231,7 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_shown(self, obj):
-        return money(obj.amount)
+        return formatting.money(obj.amount)
 
     @admin.display(description=_("grade"), ordering="decision__grade")
     def grade(self, obj):
@@ -404,9 +408,9 @@ def _borrower_links(request, borrower) -> list[Link]:
         else:
             available = max(limit.amount - exposure(borrower.pk), 0)
             text = gettext("%(amount)s · %(status)s · %(available)s available") % {
-                "amount": money(limit.amount),
+                "amount": formatting.money(limit.amount),
                 "status": limit.get_status_display(),
-                "available": money(available),
+                "available": formatting.money(available),
             }
             url = reverse("admin:risk_creditlimit_change", args=[limit.pk])
             links.append(Link(gettext("credit limit"), text, url))

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from lending import formatting
 from risk import reasons as rc
 from risk.reason_texts import (
     category_text,
@@ -103,6 +104,9 @@ def _value(rule: str, profile: dict) -> str:
         return ""
     if attribute == "employment_type" and profile.get(attribute):
         return category_text(profile[attribute])
+    kind = rc.ATTRIBUTES.get(attribute, ("",))[0]
+    if kind == rc.MONEY and profile.get(attribute) not in (None, ""):
+        return formatting.money(profile[attribute])  # stored as "12000.00"
     return _show(profile.get(attribute)) if attribute in profile else ""
 
 

@@ -3,8 +3,10 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from lending import formatting
+from lending.admin.columns import money_column
+from lending.admin.figures import shown
 from lending.admin.read_only import ReadOnlyAdmin
-from lending.money import quantize_money
 from risk.models import CreditLimit, CreditLimitChange, LimitStatus
 from risk.selectors import with_available
 
@@ -28,19 +30,21 @@ def status_word(code: str) -> str:
 
 class LimitHistoryInline(admin.TabularInline):
     model = CreditLimitChange
-    fields = (
-        "changed_at",
-        "kind_shown",
-        "from_amount",
-        "to_amount",
-        "from_status_shown",
-        "to_status_shown",
-        "reason",
-        "adverse_action",
-        "policy",
-        "changed_by",
+    fields = readonly_fields = shown(
+        CreditLimitChange,
+        (
+            "changed_at",
+            "kind_shown",
+            "from_amount",
+            "to_amount",
+            "from_status_shown",
+            "to_status_shown",
+            "reason",
+            "adverse_action",
+            "policy",
+            "changed_by",
+        ),
     )
-    readonly_fields = fields
     extra = 0
     can_delete = False
 
@@ -64,7 +68,7 @@ class LimitHistoryInline(admin.TabularInline):
 class CreditLimitAdmin(ReadOnlyAdmin):
     list_display = (
         "borrower",
-        "amount",
+        money_column(CreditLimit.amount),
         "exposure_shown",
         "available_shown",
         "status",
@@ -75,7 +79,19 @@ class CreditLimitAdmin(ReadOnlyAdmin):
     list_filter = ("status", "review_hold")
     search_fields = ("borrower__full_name",)
     list_select_related = ("borrower",)
-    readonly_fields = ("exposure_shown", "available_shown")
+    fields = readonly_fields = shown(
+        CreditLimit,
+        (
+            "borrower",
+            "amount",
+            "exposure_shown",
+            "available_shown",
+            "status",
+            "review_hold",
+            "review_on",
+            "updated_at",
+        ),
+    )
     inlines = [LimitHistoryInline]
 
     def get_queryset(self, request):
@@ -83,8 +99,8 @@ class CreditLimitAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("owed or approved"), ordering="exposure")
     def exposure_shown(self, obj):
-        return quantize_money(obj.exposure)
+        return formatting.money(obj.exposure)
 
     @admin.display(description=_("available"), ordering="available")
     def available_shown(self, obj):
-        return quantize_money(obj.available)
+        return formatting.money(obj.available)

@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from lending import formatting
 from lending.access import Perm, may
 from lending.errors import LendingError
 from risk.admin.policy_forms import PolicyEditor
@@ -36,6 +37,24 @@ from risk.services.policies import (
 from risk.simulation import BAD_DPD, comparison, simulate_policy
 
 MAX_IMPORT_BYTES = 1_000_000
+
+
+def _share(fraction) -> str:
+    return "–" if fraction is None else formatting.rate(fraction)
+
+
+def simulation_cells(figures) -> list[str]:
+    """One version's column of `risk.simulation.comparison`, row for row, in the reader's
+    formats (2,000 borrowers, 24.00 %, 1,234,000.00); the command prints the plain one."""
+    count, money = formatting.count, formatting.money
+    grades = figures.grades.values()
+    return [
+        count(figures.evaluated),
+        *(f"{count(n)} ({_share(figures.outcome_rates[o])})" for o, n in figures.outcomes.items()),
+        money(figures.total_limit),
+        *(f"{count(g.count)} ({_share(g.share)})" for g in grades),
+        *(f"{count(g.bad)}/{count(g.count)} ({_share(g.bad_rate)})" for g in grades),
+    ]
 
 
 class ImportForm(forms.Form):
@@ -364,7 +383,10 @@ class CreditPolicyAdmin(admin.ModelAdmin):
         except LendingError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(reverse("admin:risk_creditpolicy_change", args=[policy.pk]))
-        titles, rows = comparison(result)
+        titles, plain = comparison(result)
+        shown = [result.active, result.candidate] if result.compared else [result.candidate]
+        columns = [simulation_cells(figures) for figures in shown]
+        rows = [(label, [column[i] for column in columns]) for i, (label, _) in enumerate(plain)]
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Simulate version %s over the current book") % policy.version,

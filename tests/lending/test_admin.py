@@ -103,7 +103,7 @@ def test_quote_page_shows_schedule_and_apr(admin_client):
     html = page.content.decode()
     assert page.context["quote"].apr == Decimal("0.1800")
     assert "18.00 %" in html
-    assert "916.80" in html and "1001.61" in html
+    assert "916.80" in html and "1,001.61" in html
 
 
 def test_quote_page_names_the_field_for_an_out_of_range_rate(admin_client):
@@ -371,4 +371,4 @@ def test_the_repayment_message_says_what_the_payment_did(admin_client):
 
     payoff = loan_payoff_quote(Loan.objects.get(pk=loan.pk), date(2026, 1, 20)).amount
     closed = post(amount=str(payoff), idempotency_key="k2")
-    assert closed == [("success", f"{payoff} posted to {loan}: the loan is paid off.")]
+    assert closed == [("success", f"{payoff:,} posted to {loan}: the loan is paid off.")]

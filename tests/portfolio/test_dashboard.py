@@ -93,7 +93,7 @@ def test_the_manager_sees_every_chart_with_its_numbers(client, role_user, closed
     assert ">10,000.00<" in html  # M1's principal, on its bar and in its table
     rate = selectors.latest_snapshot().overdue_rate
     assert f"{rate * 100:.2f} %" in html
-    assert "As of the close of business of 2026-09-16." in html
+    assert "As of the close of business of Sept. 16, 2026." in html
 
 
 def test_each_csv_holds_what_the_selectors_read(client, role_user, closed_book):

@@ -223,7 +223,7 @@ def test_approving_asks_first_showing_amount_grade_and_limit_then_books(client, 
     assert ask.status_code == 200
     assert ask.templates[0].name == "admin/risk/loanapplication/confirm_approve.html"
     html = ask.content.decode()
-    assert "5000.00" in html and "<strong>A</strong>" in html and "60000.00" in html
+    assert "¥5,000.00" in html and "<strong>A</strong>" in html and "60,000.00" in html
     assert 'name="confirmed" value="True"' in html
     referral.refresh_from_db()
     assert referral.status == ApplicationStatus.REFERRED and referral.loan is None
@@ -277,7 +277,8 @@ def test_the_queue_shows_names_codes_and_short_reasons(client, officers, referra
     assert referral.borrower.masked_national_id not in html  # the name alone
     assert review_url(referral) in html
     headers = [h["text"] for h in page.context["result_headers"]]
-    # The figures decided on, then the reasons, status and the Review link; the date last.
+    # The figures decided on, then the Review link and the status (never pushed off a 1440 px
+    # page by a long reason), the reasons; the date last.
     assert headers == [
         "borrower",
         "product",
@@ -285,9 +286,9 @@ def test_the_queue_shows_names_codes_and_short_reasons(client, officers, referra
         "term (months)",
         "grade",
         "score",
-        "reasons",
-        "status",
         "",  # Review
+        "status",
+        "reasons",
         "submitted at",
     ]
 

@@ -56,6 +56,6 @@ def test_available_is_the_limit_less_what_is_owed_or_approved_and_nothing_when_f
     assert (rows[frozen.pk].exposure, rows[frozen.pk].available) == (D("0"), D("0"))
 
     page = admin_client.get(reverse("admin:risk_creditlimit_changelist")).content.decode()
-    assert "13000.00" in page and "17000.00" in page
+    assert "13,000.00" in page and "17,000.00" in page
     detail = admin_client.get(reverse("admin:risk_creditlimit_change", args=[mine.pk]))
-    assert "17000.00" in detail.content.decode()
+    assert "17,000.00" in detail.content.decode()

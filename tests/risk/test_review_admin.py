@@ -232,8 +232,8 @@ def test_the_simulate_page_shows_active_and_draft_side_by_side(client, officers,
     rows = dict(page.context["rows"])
     assert rows["borrowers evaluated"] == ["1", "1"]
     # Each column is its own version: the active one approves, the candidate declines.
-    assert rows["approve"] == ["1 (100.00%)", "0 (0.00%)"]
-    assert rows["decline"] == ["0 (0.00%)", "1 (100.00%)"]
+    assert rows["approve"] == ["1 (100.00 %)", "0 (0.00 %)"]
+    assert rows["decline"] == ["0 (0.00 %)", "1 (100.00 %)"]
     html = page.content.decode()
     assert "active v1" in html and "draft v2" in html and "candidate v2" not in html
 
