@@ -93,11 +93,17 @@ def stored_user(acting_user):
     return acting_user if getattr(acting_user, "pk", None) else None
 
 
+def is_other_person(maker, user) -> bool:
+    """Whether `user` may check what `maker` (a user id or None) did: the four-eyes rule that
+    require_other_person enforces, for pages that offer the check only to whom it is open."""
+    return maker is None or maker != getattr(user, "pk", None)
+
+
 def require_other_person(maker, acting_user, *, what: str, checker: str, field: str) -> None:
     """Four eyes: the checker is never the maker (`maker` a user id or None). `what` says what
     the maker did, `checker` who must act instead: `_("another credit officer must review it")`
     (both translated by the caller)."""
-    if maker is not None and maker == getattr(acting_user, "pk", None):
+    if not is_other_person(maker, acting_user):
         raise LendingError(
             LendingErrorCode.SAME_PERSON,
             _("you %(what)s; %(checker)s") % {"what": what, "checker": checker},

@@ -34,7 +34,9 @@ class IncomeSource(models.TextChoices):
 class RiskProfile(models.Model):
     """Outside data about a borrower; the platform's own history is read from the loans."""
 
-    borrower = models.OneToOneField(Borrower, on_delete=models.CASCADE, related_name="risk_profile")
+    borrower = models.OneToOneField(
+        Borrower, on_delete=models.CASCADE, related_name="risk_profile", verbose_name=_("borrower")
+    )
     income_source = models.CharField(
         _("income source"),
         max_length=20,
@@ -138,8 +140,12 @@ class Outcome(models.TextChoices):
 class Decision(models.Model):
     """One evaluation of a borrower under a policy version, with its reasons and trace."""
 
-    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="decisions")
-    policy = models.ForeignKey(CreditPolicy, on_delete=models.PROTECT, related_name="decisions")
+    borrower = models.ForeignKey(
+        Borrower, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("borrower")
+    )
+    policy = models.ForeignKey(
+        CreditPolicy, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("policy")
+    )
     outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
     score = models.IntegerField(_("score"))
     grade = models.CharField(_("grade"), max_length=2)
@@ -165,7 +171,9 @@ class ApplicationStatus(models.TextChoices):
 
 
 class LoanApplication(models.Model):
-    borrower = models.ForeignKey(Borrower, on_delete=models.PROTECT, related_name="applications")
+    borrower = models.ForeignKey(
+        Borrower, on_delete=models.PROTECT, related_name="applications", verbose_name=_("borrower")
+    )
     product = models.ForeignKey(LoanProduct, on_delete=models.PROTECT, related_name="+")
     amount = MoneyField(_("amount"))
     term_months = models.PositiveSmallIntegerField(_("term (months)"))
@@ -227,7 +235,9 @@ class ReviewHold(models.TextChoices):
 class CreditLimit(models.Model):
     """The most a borrower may owe at once; `available` is derived from outstanding principal."""
 
-    borrower = models.OneToOneField(Borrower, on_delete=models.PROTECT, related_name="credit_limit")
+    borrower = models.OneToOneField(
+        Borrower, on_delete=models.PROTECT, related_name="credit_limit", verbose_name=_("borrower")
+    )
     amount = MoneyField(_("limit"))
     status = models.CharField(
         _("status"), max_length=8, choices=LimitStatus.choices, default=LimitStatus.ACTIVE

@@ -119,3 +119,25 @@ def celery_configured(**conf):
             else:
                 os.environ[name] = value
         reset()
+
+
+# The data migrations whose rows a flush removes, each (module, function); all get_or_create.
+SEED_MIGRATIONS = [
+    ("lending.migrations.0002_seed_roles", "create_roles"),
+    ("lending.migrations.0004_seed_buckets_and_lpr", "seed"),
+    ("debt_collection.migrations.0002_default_policies_and_queues", "forwards"),
+    ("debt_collection.migrations.0004_default_reminder_templates", "add"),
+]
+
+
+def restore_seed_rows() -> None:
+    """The rows the data migrations seed (roles, buckets, LPR, collections defaults), back after
+    a transactional test's flush took them — for tests that pytest-django runs after those (the
+    browser tests' live server, fixtures that open the database themselves)."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in SEED_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)
+    roles.sync_role_permissions()

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lending import formatting
-from lending.access import Perm, may
+from lending.access import Perm, is_other_person, may
 from lending.admin.columns import money_column
 from lending.admin.figures import shown
 from lending.admin.forms import attach_error
@@ -330,7 +330,10 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
                 raise PermissionDenied
             if form.is_valid():
                 approve = form.cleaned_data["decision"] == "approve"
-                if approve and not form.cleaned_data["confirmed"]:
+                # The submitter's own approval goes straight to the service, which refuses it
+                # (four eyes): no confirmation page for what cannot happen.
+                own = not is_other_person(application.submitted_by_id, request.user)
+                if approve and not form.cleaned_data["confirmed"] and not own:
                     confirming = True
                 else:
                     try:
@@ -361,7 +364,11 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
             "credit_limit": limit,
             "exposure": used,
             "form": form,
-            "can_review": may_review and application.status == ApplicationStatus.REFERRED,
+            "can_review": may_review
+            and application.status == ApplicationStatus.REFERRED
+            and is_other_person(application.submitted_by_id, request.user),
+            "own_application": application.status == ApplicationStatus.REFERRED
+            and not is_other_person(application.submitted_by_id, request.user),
         }
         if confirming:
             context.update(

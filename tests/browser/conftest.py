@@ -14,16 +14,13 @@ xdist worker:
   queues, compliance policies) with it. `seeded` puts them back before each test.
 """
 
-import importlib
 import os
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 
-from lending import roles
 from lending.access import SYSTEM
-from tests.conftest import require_service
+from tests.conftest import require_service, restore_seed_rows
 
 # Debian's package; CHROMIUM names another build of the same browser.
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -35,13 +32,6 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-quic",
-]
-# The data migrations whose rows a flush removes, each (module, function); all get_or_create.
-SEED_MIGRATIONS = [
-    ("lending.migrations.0002_seed_roles", "create_roles"),
-    ("lending.migrations.0004_seed_buckets_and_lpr", "seed"),
-    ("debt_collection.migrations.0002_default_policies_and_queues", "forwards"),
-    ("debt_collection.migrations.0004_default_reminder_templates", "add"),
 ]
 
 
@@ -107,9 +97,7 @@ def seeded(live_server, transactional_db):
     from risk.policy import DEFAULT_POLICY
     from risk.services.policies import policy_activate, policy_create
 
-    for module, function in SEED_MIGRATIONS:
-        getattr(importlib.import_module(module), function)(apps, None)
-    roles.sync_role_permissions()
+    restore_seed_rows()
     if not CreditPolicy.objects.filter(status=PolicyStatus.ACTIVE).exists():
         draft = policy_create(name="Default policy", definition=DEFAULT_POLICY, acting_user=SYSTEM)
         policy_activate(policy_id=draft.pk, acting_user=SYSTEM)

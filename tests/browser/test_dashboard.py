@@ -14,6 +14,7 @@ import pytest
 from lending import roles
 from lending.access import SYSTEM
 from lending.close_of_business.runner import close_business_days
+from lending.formatting import local_date
 from portfolio import selectors
 from portfolio.charts import format_count, format_money, format_rate
 from tests.browser.world import small_book
@@ -131,7 +132,8 @@ def test_the_manager_s_home_is_the_dashboard_and_agrees_with_the_selectors(staff
 
     page = login(manager)
     assert page.locator("h1", has_text="Portfolio dashboard").is_visible()
-    assert "As of the close of business of 2026-10-31." in page.locator("#content").inner_text()
+    as_of = local_date(date(2026, 10, 31))  # in the page's language, English here
+    assert f"As of the close of business of {as_of}." in page.locator("#content").inner_text()
     charts = {key: page.locator(f"#chart-{key}") for key in [*DRAWN, "rolls", "collections"]}
     for key in DRAWN:
         svg = charts[key].locator("svg")

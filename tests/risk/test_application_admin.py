@@ -255,6 +255,22 @@ def test_the_submitter_is_refused_at_the_confirmation(client, officers, referral
     assert referral.status == ApplicationStatus.REFERRED
 
 
+def test_the_submitter_is_offered_no_approval_and_a_forged_one_skips_the_confirmation(
+    client, officers, referral
+):
+    client.force_login(officers[0])
+    page = client.get(review_url(referral))
+    assert b'value="approve"' not in page.content
+    assert "another credit officer reviews it" in page.content.decode()
+    forged = client.post(review_url(referral), {"decision": "approve", "note": "mine"})
+    assert forged.templates[0].name == "admin/risk/loanapplication/review.html"
+    assert texts(forged) == [
+        "you submitted this application; another credit officer must review it"
+    ]
+    referral.refresh_from_db()
+    assert referral.status == ApplicationStatus.REFERRED and referral.loan is None
+
+
 @pytest.mark.parametrize("role", [ANALYST, COLLECTOR, FINANCE, AUDITOR])
 def test_other_roles_forging_the_confirmed_approval_get_403(
     client, django_user_model, referral, role

@@ -35,6 +35,7 @@ from risk.policy import DEFAULT_POLICY, parse_policy
 from risk.scorecard import FEATURES
 from risk.selectors import scorecard_history
 from risk.services.policies import policy_activate, policy_create
+from tests.conftest import restore_seed_rows
 from tests.factories import BorrowerFactory, ProductFactory, RiskProfileFactory
 from tests.lending.loan_helpers import active_loan
 
@@ -230,6 +231,7 @@ def demo_fit(django_db_setup, django_db_blocker):
         override_settings(PASSWORD_HASHERS=md5),
         transaction.atomic(),
     ):
+        restore_seed_rows()
         active = ensure_active_policy()
         ensure_roles()
         load_demo_book(today=DEMO_DAY)
