@@ -351,10 +351,16 @@ def loan_disburse(
 
 def cancel_unearned_interest(loan, installments, as_of: date, acting_user):
     """Post the interest adjustment that leaves interest owed only up to `as_of` (or None)."""
+    posting = unearned_interest_posting(loan, installments, as_of, acting_user)
+    return post_transaction(**posting) if posting else None
+
+
+def unearned_interest_posting(loan, installments, as_of: date, acting_user) -> dict | None:
+    """What cancel_unearned_interest posts, for post_transaction or stage_transaction."""
     quote = payoff_for(loan, installments, as_of)
     if not quote.unearned_interest:
         return None
-    return post_transaction(
+    return dict(
         loan=loan,
         kind=TransactionKind.INTEREST_ADJUSTMENT,
         value_date=as_of,

@@ -111,10 +111,20 @@ def _status(loan: Loan) -> str:
 
 
 def _close_if_paid(loan: Loan) -> bool:
+    if closed_if_paid(loan):
+        loan.save(update_fields=CLOSING_FIELDS)
+        return True
+    return False
+
+
+CLOSING_FIELDS = ["status", "closed_at", "updated_at"]
+
+
+def closed_if_paid(loan: Loan) -> bool:
+    """An active loan that owes nothing closes (set on `loan`, not saved)."""
     if loan.status == LoanStatus.ACTIVE and loan.total_outstanding == 0:
         transition(loan, LoanStatus.CLOSED)
         loan.closed_at = timezone.now()
-        loan.save(update_fields=["status", "closed_at", "updated_at"])
         return True
     return False
 

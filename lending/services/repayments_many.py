@@ -57,8 +57,11 @@ from lending.services.ledger import (
     no_such_loan,
     stage_transaction,
 )
+from lending.services.loans import unearned_interest_posting
 from lending.services.repayments import (
+    CLOSING_FIELDS,
     RepaymentResult,
+    closed_if_paid,
     postable,
     repayment_audit,
     repayment_post,
@@ -111,7 +114,10 @@ def repayments_post_many(
 class _Batch:
     def __init__(self, payments: Sequence[Payment], acting_user):
         self.payments, self.acting_user = payments, acting_user
-        self.staged: list[tuple[Staged, object]] = []  # with the credit each payment added
+        # Each payment staged with the credit it added and whether it closed the loan.
+        self.staged: list[tuple[Staged, object, bool]] = []
+        self.companions: list[Staged] = []  # payoffs' unearned interest cancelled
+        self.closed: set[int] = set()
         self.changes: list[BucketChange] = []
         self.delinquent: set[int] = set()  # loans whose dpd fields moved
         self.alone: set[int] = set()  # loans posted by repayment_post: the rest follow
@@ -170,8 +176,9 @@ class _Batch:
             quote = postable(loan, installments, amount, payment.value_date)
         except LendingError as exc:
             return exc
+        payoff = amount >= quote.amount
         if (
-            amount >= quote.amount
+            (payoff and loan.pk in self.staged_loans)  # its companion would precede them
             or loan.credit_balance > 0
             or needs_reprocess(
                 loan,
@@ -182,7 +189,7 @@ class _Batch:
             )
         ):
             return self._alone(payment)
-        return self._stage(loan, installments, amount, payment.value_date, fields)
+        return self._stage(loan, installments, amount, payment.value_date, fields, payoff)
 
     def _alone(self, payment: Payment) -> RepaymentResult | LendingError:
         """repayment_post reads the loan afresh: what is staged for it goes to the database
@@ -195,9 +202,17 @@ class _Batch:
             self.keyed[answer.transaction.idempotency_key] = answer.transaction
         return answer
 
-    def _stage(self, loan, installments, amount, value_date, fields) -> RepaymentResult:
+    def _stage(self, loan, installments, amount, value_date, fields, payoff) -> RepaymentResult:
+        """_post_directly in memory: a payoff's unearned interest cancelled first (its
+        companion, linked to the payment once both are written), then the waterfall."""
+        cancel = None
+        if payoff:
+            cancel = unearned_interest_posting(loan, installments, value_date, self.acting_user)
+            if cancel:
+                self.companions.append(stage_transaction(**cancel))
         states = installment_states(installments)
-        lines, left = allocate(amount, due_installments(states, value_date), allocation_order(loan))
+        targets = states if payoff else due_installments(states, value_date)
+        lines, left = allocate(amount, targets, allocation_order(loan))
         staged = stage_transaction(
             loan=loan,
             kind=TransactionKind.REPAYMENT,
@@ -209,6 +224,11 @@ class _Batch:
             acting_user=self.acting_user,
             **fields,
         )
+        if cancel:
+            self.companions[-1].transaction.caused_by = staged.transaction
+        closed = closed_if_paid(loan)
+        if closed:
+            self.closed.add(loan.pk)
         change, moved = delinquency_update(
             loan,
             installments,
@@ -220,31 +240,43 @@ class _Batch:
             self.changes.append(change)
         if moved:
             self.delinquent.add(loan.pk)
-        self.staged.append((staged, left))
+        self.staged.append((staged, left, closed))
         self.staged_loans.add(loan.pk)
         if fields["idempotency_key"]:
             self.keyed[fields["idempotency_key"]] = staged.transaction
         self.latest_money[loan.pk] = max(value_date, self.latest_money.get(loan.pk) or value_date)
-        return RepaymentResult(staged.transaction)
+        return RepaymentResult(staged.transaction, closed=closed)
 
     def _write(self) -> None:
-        """What is staged, in one statement per table."""
+        """What is staged, in one statement per table: a payoff's companion is written before
+        its payment (ids in posting order, as repayment_post writes them), then linked."""
         if not self.staged:
             return
-        payments = [staged.transaction for staged, _left in self.staged]
+        everything = [*self.companions, *(staged for staged, *_ in self.staged)]
+        links = [(c.transaction, c.transaction.caused_by) for c in self.companions]
+        for companion, _payment in links:
+            companion.caused_by = None
+        Transaction.objects.bulk_create([companion for companion, _payment in links])
+        payments = [staged.transaction for staged, *_ in self.staged]
         Transaction.objects.bulk_create(payments)
-        TransactionLine.objects.bulk_create(
-            line for staged, _left in self.staged for line in staged.lines
-        )
-        moved = {i.pk: i for staged, _left in self.staged for i in staged.installments}
-        bulk_save(list(moved.values()), installment_fields(Effect.SETTLE))
+        for companion, payment in links:
+            companion.caused_by = payment
+        bulk_save([companion for companion, _payment in links], ["caused_by"])
+        TransactionLine.objects.bulk_create(line for s in everything for line in s.lines)
+        moved = {i.pk: i for s in everything for i in s.installments}
+        settled = installment_fields(Effect.SETTLE)
+        if self.companions:  # cancelled interest lowers what is due
+            settled = [*installment_fields(Effect.CHARGE)[:-1], *settled]
+        bulk_save(list(moved.values()), settled)
         loans = list({payment.loan_id: payment.loan for payment in payments}.values())
         now = timezone.now()
         for loan in loans:
             loan.updated_at = now  # a bulk write does not touch auto_now fields
         fields = LOAN_BALANCE_FIELDS
         if any(loan.pk in self.delinquent for loan in loans):
-            fields = [*LOAN_BALANCE_FIELDS, *DELINQUENCY_FIELDS[:-1]]
+            fields = [*fields, *DELINQUENCY_FIELDS[:-1]]
+        if any(loan.pk in self.closed for loan in loans):
+            fields = [*fields, *CLOSING_FIELDS[:-1]]
         bulk_save(loans, fields)
         BucketChange.objects.bulk_create(self.changes)
         AuditEvent.objects.bulk_create(
@@ -253,11 +285,12 @@ class _Batch:
                     staged.transaction.loan,
                     staged.transaction,
                     left,
-                    closed=False,
+                    closed=closed,
                     acting_user=self.acting_user,
                 )
             )
-            for staged, left in self.staged
+            for staged, left, closed in self.staged
         )
         money_moved_many(loans, acting_user=self.acting_user)
-        self.staged, self.changes, self.delinquent, self.staged_loans = [], [], set(), set()
+        self.staged, self.companions, self.changes = [], [], []
+        self.delinquent, self.closed, self.staged_loans = set(), set(), set()
