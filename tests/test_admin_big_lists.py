@@ -85,3 +85,45 @@ def test_no_big_list_counts_its_whole_table(admin_client, loans, name):
         response = admin_client.get(reverse(f"admin:{name}_changelist"))
     assert response.status_code == 200
     assert whole_table_counts(queries.captured_queries) == []
+
+
+def test_the_work_list_by_borrower_reads_the_grouped_loans_once_per_page(
+    client, django_user_model
+):
+    from datetime import date
+    from decimal import Decimal
+
+    from debt_collection.models import Case
+    from tests.factories import BorrowerFactory
+
+    boss = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
+    client.force_login(boss)
+    url = reverse("admin:collections_casebyborrower_changelist")
+
+    def borrowers_with_cases(n):
+        loans = []
+        for _ in range(n):
+            borrower = BorrowerFactory()
+            for priority in (1, 2):
+                loan = active_loan(start=date(2026, 7, 15), borrower=borrower)
+                Case.objects.create(
+                    loan=loan,
+                    borrower=borrower,
+                    opened_on=date(2026, 10, 1),
+                    bucket="M1",
+                    dpd=5,
+                    priority=priority,
+                    overdue_amount=Decimal("100.00"),
+                    total_outstanding=Decimal("1000.00"),
+                )
+                loans.append(loan)
+        return loans
+
+    borrowers_with_cases(1)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    loans = borrowers_with_cases(3)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get(url).content.decode()
+    assert all(loan.reference in page for loan in loans)  # every borrower's loans, grouped
+    assert len(four.captured_queries) == len(one.captured_queries)
