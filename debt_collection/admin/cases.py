@@ -24,6 +24,7 @@ from debt_collection.services.promises import promise_record
 from lending.access import may
 from lending.admin.columns import money_column
 from lending.admin.forms import attach_error
+from lending.admin.paging import BigListMixin
 from lending.errors import LendingError
 from lending.exports import ExportSelectedMixin
 
@@ -33,7 +34,7 @@ def explain(parts: dict) -> str:
 
 
 @admin.register(Case)
-class CaseAdmin(ExportSelectedMixin, ScopedAdmin):
+class CaseAdmin(BigListMixin, ExportSelectedMixin, ScopedAdmin):
     case_path = ""
     list_display = (
         "id",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import CollectionsPerm, sees_all_cases, visible_cases
 from debt_collection.admin.common import ReadOnlyAdmin
-from debt_collection.concession_selectors import recoveries_with_case
+from debt_collection.concession_selectors import recoveries_with_case, written_off_case
 from debt_collection.models import (
     Case,
     Queue,
@@ -33,6 +33,7 @@ from debt_collection.services.concessions import (
 from lending.access import Perm, may
 from lending.admin.columns import money_column
 from lending.admin.forms import attach_error
+from lending.admin.paging import BigListMixin
 from lending.errors import LendingError
 from lending.models import Loan
 from lending.services.concessions import recovery_post
@@ -247,7 +248,7 @@ class QueueFilter(CaseFieldFilter):
 
 
 @admin.register(Recovery)
-class RecoveryAdmin(ReadOnlyAdmin):
+class RecoveryAdmin(BigListMixin, ReadOnlyAdmin):
     list_display = (
         "value_date",
         "loan",
@@ -271,18 +272,26 @@ class RecoveryAdmin(ReadOnlyAdmin):
     actions = None
 
     def get_queryset(self, request):
-        queryset = recoveries_with_case().select_related("loan", "posted_by")
+        # The names ride along as annotations: the columns would otherwise query once per row.
+        queryset = (
+            recoveries_with_case()
+            .annotate(
+                collector_name=written_off_case("collector__username"),
+                queue_name=written_off_case("queue__name"),
+            )
+            .select_related("loan", "posted_by")
+        )
         if sees_all_cases(request.user) or not self.has_view_or_change_permission(request):
             return queryset
         return queryset.filter(collector_id=request.user.pk)  # their own cases' recoveries
 
     @admin.display(description=_("collector"))
     def collector(self, obj):
-        return get_user_model().objects.filter(pk=obj.collector_id).first() or "—"
+        return obj.collector_name or "—"
 
     @admin.display(description=_("queue"))
     def queue(self, obj):
-        return Queue.objects.filter(pk=obj.queue_id).first() or "—"
+        return obj.queue_name or "—"
 
     def get_urls(self):
         return [

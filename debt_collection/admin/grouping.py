@@ -3,7 +3,7 @@ grouped on that row (each linked to its case), the collector's own cases only (m
 all). The row stands for the borrower's most urgent case; the list sorts by its priority."""
 
 from django.contrib import admin
-from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html_join
@@ -15,6 +15,7 @@ from debt_collection.admin.common import ReadOnlyAdmin
 from debt_collection.exports import CaseByBorrowerExport
 from debt_collection.models import Case, CaseByBorrower, CaseStatus
 from lending import formatting
+from lending.admin.paging import BigListMixin
 from lending.exports import ExportButtonMixin
 
 
@@ -23,7 +24,7 @@ def _open_visible(user):
 
 
 @admin.register(CaseByBorrower)
-class CaseByBorrowerAdmin(ExportButtonMixin, ReadOnlyAdmin):
+class CaseByBorrowerAdmin(BigListMixin, ExportButtonMixin, ReadOnlyAdmin):
     case_path = ""
     list_display = (
         "borrower",
@@ -58,6 +59,14 @@ class CaseByBorrowerAdmin(ExportButtonMixin, ReadOnlyAdmin):
             super()
             .get_queryset(request)
             .filter(status=CaseStatus.OPEN, pk=Subquery(lead))
+            # The loans column's cases, one query per page instead of one per row.
+            .prefetch_related(
+                Prefetch(
+                    "borrower__collection_cases",
+                    queryset=mine.select_related("loan").order_by("-priority", "pk"),
+                    to_attr="open_visible_cases",
+                )
+            )
             .annotate(
                 open_cases=Subquery(group.annotate(n=Count("pk")).values("n")[:1]),
                 overdue_sum=Coalesce(
@@ -71,12 +80,7 @@ class CaseByBorrowerAdmin(ExportButtonMixin, ReadOnlyAdmin):
     def get_list_display(self, request):
         # The grouped loans are those this user may see: the column needs the request.
         def loans(obj):
-            rows = (
-                _open_visible(request.user)
-                .filter(borrower_id=obj.borrower_id)
-                .select_related("loan")
-                .order_by("-priority", "pk")
-            )
+            rows = obj.borrower.open_visible_cases  # prefetched by get_queryset
             return format_html_join(
                 mark_safe("<br>"),
                 '<a href="{}">{}</a> {} · {} dpd · {}',

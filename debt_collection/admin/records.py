@@ -7,10 +7,11 @@ from debt_collection.access import sees_all_cases
 from debt_collection.admin.common import ReadOnlyAdmin
 from debt_collection.models import CaseAssignment, ComplianceRefusal, ContactAttempt, PromiseToPay
 from lending.admin.columns import money_column
+from lending.admin.paging import BigListMixin
 
 
 @admin.register(ContactAttempt)
-class ContactAttemptAdmin(ReadOnlyAdmin):
+class ContactAttemptAdmin(BigListMixin, ReadOnlyAdmin):
     list_display = (
         "contacted_at",
         "case",
@@ -27,7 +28,7 @@ class ContactAttemptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PromiseToPay)
-class PromiseToPayAdmin(ReadOnlyAdmin):
+class PromiseToPayAdmin(BigListMixin, ReadOnlyAdmin):
     list_display = (
         "case",
         money_column(PromiseToPay.amount),
@@ -42,7 +43,7 @@ class PromiseToPayAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CaseAssignment)
-class CaseAssignmentAdmin(ReadOnlyAdmin):
+class CaseAssignmentAdmin(BigListMixin, ReadOnlyAdmin):
     list_display = (
         "assigned_at",
         "case",

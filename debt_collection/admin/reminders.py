@@ -9,10 +9,11 @@ from debt_collection.admin.policies import _Saved
 from debt_collection.models import Reminder, ReminderState, ReminderTemplate
 from debt_collection.services.reminders import reminder_render, reminder_template_save
 from lending.admin.columns import money_column, rate_column
+from lending.admin.paging import BigListMixin
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(BigListMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "loan",
@@ -29,7 +30,6 @@ class ReminderAdmin(admin.ModelAdmin):
     list_filter = ("state", "kind", "language", "send_on")
     list_select_related = ("loan", "borrower")
     search_fields = ("loan__reference",)
-    date_hierarchy = "send_on"
     readonly_fields = (
         "loan",
         "borrower",

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from lending.access import Perm, may
 from lending.admin.columns import money_column
 from lending.admin.figures import shown
+from lending.admin.paging import BigListMixin
 from lending.admin.related import related_links
 from lending.errors import LendingError
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
@@ -189,7 +190,7 @@ class LoanInline(admin.TabularInline):
 
 
 @admin.register(Borrower)
-class BorrowerAdmin(admin.ModelAdmin):
+class BorrowerAdmin(BigListMixin, admin.ModelAdmin):
     form = BorrowerForm
     list_display = (
         "full_name",

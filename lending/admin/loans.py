@@ -20,6 +20,7 @@ from lending.admin.forms import (
     WriteOffForm,
     attach_error,
 )
+from lending.admin.paging import BigListMixin
 from lending.admin.related import related_links
 from lending.delinquency import NPL_DPD
 from lending.errors import LendingError
@@ -193,7 +194,7 @@ def repayment_message(loan, result) -> str:
 
 
 @admin.register(Loan)
-class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
+class LoanAdmin(BigListMixin, ExportSelectedMixin, admin.ModelAdmin):
     list_display = (
         "reference",
         "borrower_name",
@@ -219,7 +220,6 @@ class LoanAdmin(ExportSelectedMixin, admin.ModelAdmin):
         "borrower__full_name",
     )
     list_select_related = ("borrower", "product")
-    date_hierarchy = "start_date"
     inlines = [InstallmentInline, TransactionInline]
     actions = ["disburse_selected_today"]
     export_kinds = (LoanExport, ScheduleExport, OverdueExport)  # lending/exports.py

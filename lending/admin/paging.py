@@ -44,3 +44,21 @@ class BoundedCountPaginator(Paginator):
 
             plan = json.loads(plan)
         return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class BigListMixin:
+    """The two attributes above, for a ModelAdmin of a big table (put it first in the bases).
+
+    `list_defer` names columns the list never shows but that are big (JSON traces, TOASTed):
+    deferred on the list page only, since the change and review pages read them."""
+
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
+    list_defer: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = getattr(request, "resolver_match", None)
+        if self.list_defer and match is not None and match.url_name.endswith("_changelist"):
+            queryset = queryset.defer(*self.list_defer)
+        return queryset

@@ -22,6 +22,7 @@ from lending.access import Perm, is_other_person, may
 from lending.admin.columns import money_column
 from lending.admin.figures import shown
 from lending.admin.forms import attach_error
+from lending.admin.paging import BigListMixin
 from lending.admin.read_only import ReadOnlyAdmin
 from lending.admin.related import Link, register
 from lending.errors import LendingError
@@ -43,7 +44,7 @@ REVIEW_PERMISSION = Perm.DECIDE_APPLICATION
 
 
 @admin.register(RiskProfile)
-class RiskProfileAdmin(admin.ModelAdmin):
+class RiskProfileAdmin(BigListMixin, admin.ModelAdmin):
     list_display = (
         "borrower",
         "employment_type",
@@ -71,7 +72,7 @@ class RiskProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
+class DecisionAdmin(BigListMixin, ReadOnlyAdmin):
     list_display = (
         "created_at",
         "borrower",
@@ -84,6 +85,7 @@ class DecisionAdmin(ReadOnlyAdmin):
     )
     list_filter = ("outcome", "grade", "policy")
     list_select_related = ("borrower", "policy")
+    list_defer = ("trace", "profile")
     search_fields = ("borrower__full_name",)
     readonly_fields = ("created_at", "reasons_list", "trace_table", money_column(Decision.limit))
     fieldsets = (
@@ -190,7 +192,7 @@ class ReviewForm(forms.Form):
 
 
 @admin.register(LoanApplication)
-class LoanApplicationAdmin(ReadOnlyAdmin):
+class LoanApplicationAdmin(BigListMixin, ReadOnlyAdmin):
     # Fits 1440 px: names and codes instead of long labels, the reasons cut (full on hover),
     # and the Review link and the status right after the figures it is decided on (a long
     # English reason must not push them off the page).
@@ -208,6 +210,7 @@ class LoanApplicationAdmin(ReadOnlyAdmin):
     )
     list_filter = (QueueFilter, "product")
     list_select_related = ("borrower", "product", "decision")
+    list_defer = ("decision__trace", "decision__profile")
     search_fields = ("borrower__full_name",)
     autocomplete_fields = ("borrower",)
     change_form_template = "admin/risk/loanapplication/change_form.html"

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from lending import formatting
 from lending.admin.columns import money_column
 from lending.admin.figures import shown
+from lending.admin.paging import BigListMixin
 from lending.admin.read_only import ReadOnlyAdmin
 from risk.models import CreditLimit, CreditLimitChange, LimitStatus
 from risk.selectors import with_available
@@ -65,7 +66,7 @@ class LimitHistoryInline(admin.TabularInline):
 
 
 @admin.register(CreditLimit)
-class CreditLimitAdmin(ReadOnlyAdmin):
+class CreditLimitAdmin(BigListMixin, ReadOnlyAdmin):
     list_display = (
         "borrower",
         money_column(CreditLimit.amount),

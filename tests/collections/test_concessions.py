@@ -287,7 +287,7 @@ def test_the_write_off_list_starts_at_the_products_dpd(case, dpd, listed):
 
 
 def test_the_night_lists_finance_writes_off_and_a_recovery_is_reported(
-    collector, manager, finance_user
+    client, collector, manager, finance_user
 ):
     case = own_case(collector, write_off_dpd=10)  # ten nights late: on the list
     proposal = WriteOffProposal.objects.get(case=case)
@@ -311,3 +311,8 @@ def test_the_night_lists_finance_writes_off_and_a_recovery_is_reported(
     assert kpis.recovered_by_collector_and_queue() == [
         {"collector": collector.username, "queue": case.queue.name, "amount": Decimal("700.00")}
     ]
+    # The recoveries list credits the same collector and queue.
+    client.force_login(manager)
+    row = client.get("/admin/collections/recovery/").text.split('class="field-collector"')[1]
+    assert collector.username in row.split("</td>")[0]
+    assert case.queue.name in row.split('class="field-queue"')[1].split("</td>")[0]
