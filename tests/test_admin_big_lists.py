@@ -87,9 +87,7 @@ def test_no_big_list_counts_its_whole_table(admin_client, loans, name):
     assert whole_table_counts(queries.captured_queries) == []
 
 
-def test_the_work_list_by_borrower_reads_the_grouped_loans_once_per_page(
-    client, django_user_model
-):
+def test_the_work_list_by_borrower_reads_the_grouped_loans_once_per_page(client, django_user_model):
     from datetime import date
     from decimal import Decimal
 

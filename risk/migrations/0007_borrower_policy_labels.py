@@ -5,36 +5,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('lending', '0016_export_permissions'),
-        ('risk', '0006_reason_message_keys'),
+        ("lending", "0016_export_permissions"),
+        ("risk", "0006_reason_message_keys"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='creditlimit',
-            name='borrower',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='credit_limit', to='lending.borrower', verbose_name='borrower'),
+            model_name="creditlimit",
+            name="borrower",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="credit_limit",
+                to="lending.borrower",
+                verbose_name="borrower",
+            ),
         ),
         migrations.AlterField(
-            model_name='decision',
-            name='borrower',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='lending.borrower', verbose_name='borrower'),
+            model_name="decision",
+            name="borrower",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="decisions",
+                to="lending.borrower",
+                verbose_name="borrower",
+            ),
         ),
         migrations.AlterField(
-            model_name='decision',
-            name='policy',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='risk.creditpolicy', verbose_name='policy'),
+            model_name="decision",
+            name="policy",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="decisions",
+                to="risk.creditpolicy",
+                verbose_name="policy",
+            ),
         ),
         migrations.AlterField(
-            model_name='loanapplication',
-            name='borrower',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='lending.borrower', verbose_name='borrower'),
+            model_name="loanapplication",
+            name="borrower",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="applications",
+                to="lending.borrower",
+                verbose_name="borrower",
+            ),
         ),
         migrations.AlterField(
-            model_name='riskprofile',
-            name='borrower',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='risk_profile', to='lending.borrower', verbose_name='borrower'),
+            model_name="riskprofile",
+            name="borrower",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="risk_profile",
+                to="lending.borrower",
+                verbose_name="borrower",
+            ),
         ),
     ]
