@@ -137,4 +137,4 @@ def test_the_loan_page_shows_the_frozen_terms(admin_client):
     product_save(product=loan.product, acting_user=SYSTEM)
     page = admin_client.get(f"/admin/lending/loan/{loan.pk}/change/").content.decode()
     assert re.search(r"Grace days:</label>\s*<div class=\"readonly\">3</div>", page)
-    assert "1.500000" in page
+    assert "1.5 × the contract rate" in page  # the booked multiple, in words
