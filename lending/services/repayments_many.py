@@ -2,14 +2,15 @@
 statements per batch instead of some fifteen per payment.
 
 Each payment meets the same refusals in the same order (`postable`, the key's reuse) and is
-allocated by the same waterfall (`allocate` over what is due), staged in memory by the ledger's
-own `stage_transaction` and `delinquency_update`, and written with the batch's others in one
-INSERT or UPDATE per table. That covers the common payment: part of what is due, on a loan
-holding no credit, valued after everything the loan already holds. Every other payment — one
-that pays the loan off (unearned interest cancelled, the loan closed), a loan holding credit
-(applied first), a payment valued before nights already closed or money already posted (the
-history re-lived) — is posted by `repayment_post` itself, after what was staged so far is
-written; the rest of that loan's payments in the batch follow it there.
+allocated by the same waterfall (`allocate` over what is due, or over everything for a
+payoff), staged in memory by the ledger's own halves (`stage_transaction`,
+`unearned_interest_posting`, `closed_if_paid`, `delinquency_update`) and written with the
+batch's others in one INSERT or UPDATE per table. That covers the payment straight onto the
+loan: valued after everything the loan already holds, on a loan holding no credit. Every other
+payment — a loan holding credit (applied first), a payment valued before nights already closed
+or money already posted (the history re-lived), a payoff after payments staged for the same
+loan — is posted by `repayment_post` itself, after what was staged for that loan is written;
+the rest of that loan's payments in the batch follow it there.
 
 An answer per payment, in order: its RepaymentResult, or the LendingError refusing it (which
 wrote nothing). The batch is one transaction; a key taken meanwhile by a concurrent posting
