@@ -51,13 +51,12 @@ from lending.models import (
     TransactionLine,
 )
 from lending.models.loans import LoanOrigin
-from lending.models.products import CONTRACT_TERMS
 from lending.models.transactions import EFFECT_OF_KIND, Effect
 from lending.money import ZERO, money_str, quantize_money
 from lending.penalty import BaseChange, OverdueInstallment, accrue_loan, counted_from
 from lending.schedules import DayCount, FeeCollection, build_schedule
 from lending.services.delinquency import bucket_table
-from lending.services.loans import schedule_terms_for
+from lending.services.loans import booked_terms, schedule_terms_for
 from lending.validation import check_loan_terms
 
 # The step row that marks a night as written by the demo loader, not run (see module doc).
@@ -377,15 +376,9 @@ class DemoLedger:
             product=product,
             purpose=purpose,
             origin=LoanOrigin.MIGRATED,
-            currency=product.currency,
-            principal=principal,
-            annual_rate=annual_rate,
-            term_months=term_months,
-            repayment_method=product.repayment_method,
-            day_count=product.day_count,
-            origination_fee=product.origination_fee_for(principal),
-            fee_collection=product.fee_collection,
-            **{name: getattr(product, name) for name in CONTRACT_TERMS},
+            **booked_terms(
+                product, principal=principal, annual_rate=annual_rate, term_months=term_months
+            ),
             created_by=stored_user(acting_user),
             status=LoanStatus.APPROVED,
             approved_at=_at(on, 9),

@@ -59,7 +59,7 @@ RELEASE = "release_hold"  # bookkeeping only: a person lifted the review's freez
 HOLD_NONE, HOLD_FROZEN, HOLD_CUT = "", "frozen", "cut"
 ACTIVE, FROZEN = "active", "frozen"
 
-_KEYS = (
+BEHAVIOUR_KEYS = (  # the policy's behaviour section, in the editor's order too
     "freeze_dpd",
     "cut_dpd",
     "cut_to",
@@ -95,9 +95,9 @@ def parse_behaviour(parser: "_Parser", raw, *, household_cap: Decimal) -> Behavi
     if data is None:
         return None
     count = len(parser.issues)
-    parser.unknown_keys(data, _KEYS, "behaviour")
+    parser.unknown_keys(data, BEHAVIOUR_KEYS, "behaviour")
     values = _as_dict(DEFAULT_RULES)
-    for key in _KEYS:
+    for key in BEHAVIOUR_KEYS:
         if key not in data:
             continue
         rule, before = f"behaviour.{key}", len(parser.issues)
@@ -149,7 +149,7 @@ def parse_behaviour(parser: "_Parser", raw, *, household_cap: Decimal) -> Behavi
 
 
 def _as_dict(rules: BehaviourRules) -> dict:
-    return {key: getattr(rules, key) for key in _KEYS}
+    return {key: getattr(rules, key) for key in BEHAVIOUR_KEYS}
 
 
 def is_on_time(due_date: date, settled_on: date | None, *, written_off: bool) -> bool:

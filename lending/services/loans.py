@@ -157,15 +157,9 @@ def _book_pending(
         product=product,
         purpose=purpose,
         origin=origin,
-        currency=product.currency,
-        principal=principal,
-        annual_rate=annual_rate,
-        term_months=term_months,
-        repayment_method=product.repayment_method,
-        day_count=product.day_count,
-        origination_fee=product.origination_fee_for(principal),
-        fee_collection=product.fee_collection,
-        **{name: getattr(product, name) for name in CONTRACT_TERMS},
+        **booked_terms(
+            product, principal=principal, annual_rate=annual_rate, term_months=term_months
+        ),
         created_by=stored_user(acting_user),
     )
     loan.reference = reference or f"LN{loan.pk:08d}"
@@ -347,6 +341,22 @@ def loan_disburse(
         summary=f"disbursed {loan.principal - upfront} on {disbursement_date}",
     )
     return loan
+
+
+def booked_terms(product, *, principal, annual_rate, term_months) -> dict:
+    """What a loan takes from its product when it is booked, fixed for its life (the demo's
+    bulk book uses the same)."""
+    return dict(
+        currency=product.currency,
+        principal=principal,
+        annual_rate=annual_rate,
+        term_months=term_months,
+        repayment_method=product.repayment_method,
+        day_count=product.day_count,
+        origination_fee=product.origination_fee_for(principal),
+        fee_collection=product.fee_collection,
+        **{name: getattr(product, name) for name in CONTRACT_TERMS},
+    )
 
 
 def cancel_unearned_interest(loan, installments, as_of: date, acting_user):

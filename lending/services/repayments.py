@@ -215,9 +215,7 @@ def _post_directly(loan, installments, value_date, quote, *, amount, acting_user
     companions.append(
         apply_credit(loan, installments, value_date, acting_user, whole_loan=is_payoff)
     )
-    states = installment_states(installments)
-    targets = states if is_payoff else due_installments(states, value_date)
-    lines, left = allocate(amount, targets, allocation_order(loan))
+    lines, left = waterfall(loan, installments, amount, value_date, payoff=is_payoff)
     payment = post_transaction(
         loan=loan,
         kind=TransactionKind.REPAYMENT,
@@ -232,6 +230,14 @@ def _post_directly(loan, installments, value_date, quote, *, amount, acting_user
     linked = [t.pk for t in companions if isinstance(t, Transaction)]
     Transaction.objects.filter(pk__in=linked).update(caused_by=payment)
     return payment, left
+
+
+def waterfall(loan, installments, amount, value_date, *, payoff: bool):
+    """A payment straight onto the loan: over what is due on its value date, or over
+    everything for a payoff. (lines by installment, what is left over as credit)"""
+    states = installment_states(installments)
+    targets = states if payoff else due_installments(states, value_date)
+    return allocate(amount, targets, allocation_order(loan))
 
 
 def _post_relived(loan, installments, value_date, *, amount, acting_user, **fields):

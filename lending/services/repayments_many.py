@@ -29,7 +29,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
-from lending.allocation import allocate, due_installments
 from lending.close_of_business.bulk import bulk_save
 from lending.errors import LendingError
 from lending.models import (
@@ -49,11 +48,9 @@ from lending.services.hooks import money_moved_many
 from lending.services.ledger import (
     LOAN_BALANCE_FIELDS,
     Staged,
-    allocation_order,
     cash_in_fields,
     check_same_posting,
     installment_fields,
-    installment_states,
     lock_loans,
     no_such_loan,
     stage_transaction,
@@ -66,6 +63,7 @@ from lending.services.repayments import (
     postable,
     repayment_audit,
     repayment_post,
+    waterfall,
 )
 from lending.services.reprocess import MONEY_KINDS, needs_reprocess
 from lending.validation import parse_amount
@@ -195,8 +193,9 @@ class _Batch:
     def _alone(self, payment: Payment) -> RepaymentResult | LendingError:
         """repayment_post reads the loan afresh: what is staged for it goes to the database
         first (with the rest staged so far)."""
-        if payment.loan_id in self.staged_loans:
-            self._write()
+        staged_key = self.keyed.get(payment.idempotency_key.strip())
+        if payment.loan_id in self.staged_loans or (staged_key and staged_key.pk is None):
+            self._write()  # and its key, staged for another loan, answers as it would
         self.alone.add(payment.loan_id)
         answer = payment.post_alone(self.acting_user)
         if isinstance(answer, RepaymentResult) and answer.transaction.idempotency_key:
@@ -211,9 +210,7 @@ class _Batch:
             cancel = unearned_interest_posting(loan, installments, value_date, self.acting_user)
             if cancel:
                 self.companions.append(stage_transaction(**cancel))
-        states = installment_states(installments)
-        targets = states if payoff else due_installments(states, value_date)
-        lines, left = allocate(amount, targets, allocation_order(loan))
+        lines, left = waterfall(loan, installments, amount, value_date, payoff=payoff)
         staged = stage_transaction(
             loan=loan,
             kind=TransactionKind.REPAYMENT,

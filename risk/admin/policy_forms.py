@@ -16,7 +16,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from risk.behaviour import DEFAULT_RULES
+from risk.behaviour import BEHAVIOUR_KEYS, DEFAULT_RULES
 from risk.models import CreditPolicy, EmploymentType
 from risk.policy import EMPLOYMENT_TYPES, GRADES, OUTCOMES
 from risk.reasons import ATTRIBUTES, CATEGORY, INTEGER
@@ -24,15 +24,6 @@ from risk.reasons import ATTRIBUTES, CATEGORY, INTEGER
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _NULLABLE_BEHAVIOUR = ("cut_dpd", "increase_after_on_time")
 _INTEGER_BEHAVIOUR = ("freeze_dpd", "cut_dpd", "restore_after_on_time", "increase_after_on_time")
-BEHAVIOUR_KEYS = (
-    "freeze_dpd",
-    "cut_dpd",
-    "cut_to",
-    "restore_after_on_time",
-    "increase_after_on_time",
-    "increase_by",
-    "increase_cap",
-)
 
 
 def _whole(text: str):
