@@ -274,7 +274,7 @@ class BorrowerAdmin(BigListMixin, admin.ModelAdmin):
         term = search_term.strip()
         if term:
             extra = queryset.filter(loans__reference__iexact=term)
-            if term.isdigit():
+            if term.isascii() and term.isdigit():  # not "²": int() refuses it
                 extra = extra | queryset.filter(pk=int(term))
             found = found | extra
             duplicates = True

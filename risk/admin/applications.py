@@ -43,8 +43,26 @@ from risk.services.underwriting import application_review, application_submit
 REVIEW_PERMISSION = Perm.DECIDE_APPLICATION
 
 
+class BorrowerPicker(AutocompleteSelect):
+    """The autocomplete picker, drawing a value that is no borrower id (`?borrower=abc`, or
+    past a 64-bit integer) as nothing chosen: Django's would query with it and fail."""
+
+    def optgroups(self, name, value, attr=None):
+        ids = [v for v in value if str(v).isascii() and str(v).isdecimal() and len(str(v)) < 19]
+        return super().optgroups(name, ids, attr)
+
+
+class SafeBorrowerPicker:
+    """For autocomplete_fields admins: the borrower picker above."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "borrower":
+            kwargs["widget"] = BorrowerPicker(db_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 @admin.register(RiskProfile)
-class RiskProfileAdmin(BigListMixin, admin.ModelAdmin):
+class RiskProfileAdmin(SafeBorrowerPicker, BigListMixin, admin.ModelAdmin):
     list_display = (
         "borrower",
         "employment_type",
@@ -173,7 +191,7 @@ class ApplicationForm(forms.Form):
         super().__init__(*args, **kwargs)
         # 600+ borrowers: searched as one types (BorrowerAdmin's search), shown masked.
         field = self.fields["borrower"]
-        field.widget = AutocompleteSelect(LoanApplication._meta.get_field("borrower"), admin_site)
+        field.widget = BorrowerPicker(LoanApplication._meta.get_field("borrower"), admin_site)
         field.widget.choices = field.choices  # a widget set after the field needs its choices
 
 
@@ -192,7 +210,7 @@ class ReviewForm(forms.Form):
 
 
 @admin.register(LoanApplication)
-class LoanApplicationAdmin(BigListMixin, ReadOnlyAdmin):
+class LoanApplicationAdmin(SafeBorrowerPicker, BigListMixin, ReadOnlyAdmin):
     # Fits 1440 px: names and codes instead of long labels, the reasons cut (full on hover),
     # and the Review link and the status right after the figures it is decided on (a long
     # English reason must not push them off the page).

@@ -77,11 +77,15 @@ class ImportForm(forms.Form):
             raw = upload.read()
         else:
             raw = (data.get("text") or "").encode()
+            if len(raw) > MAX_IMPORT_BYTES:
+                raise forms.ValidationError(
+                    {"text": gettext("is larger than 1 MB: a policy definition is a few KB")}
+                )
         if not raw.strip():
             raise forms.ValidationError({"text": gettext("upload a JSON file or paste the JSON")})
         try:
             data["definition"] = json.loads(raw.decode("utf-8"), parse_float=str)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # deep nesting too
             where = "file" if upload is not None else "text"
             raise forms.ValidationError(
                 {where: gettext("is not valid JSON: %(error)s") % {"error": exc}}
