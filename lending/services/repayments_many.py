@@ -29,17 +29,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
-from lending.close_of_business.bulk import bulk_save
+from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances
 from lending.errors import LendingError
 from lending.models import (
-    AuditEvent,
     BucketChange,
     BusinessDayRun,
     Installment,
     LoanStatus,
     Transaction,
     TransactionKind,
-    TransactionLine,
 )
 from lending.models.transactions import Effect
 from lending.services.audit import audit_event
@@ -134,8 +132,8 @@ class _Batch:
             ).select_related("loan")
         }
         self.installments: dict[int, list[Installment]] = defaultdict(list)
-        for installment in Installment.objects.filter(loan_id__in=list(self.loans)).order_by(
-            "loan_id", "seq"
+        for installment in fetch_instances(
+            Installment.objects.filter(loan_id__in=list(self.loans)).order_by("loan_id", "seq")
         ):
             self.installments[installment.loan_id].append(installment)
         self.latest_money = dict(
@@ -254,13 +252,13 @@ class _Batch:
         links = [(c.transaction, c.transaction.caused_by) for c in self.companions]
         for companion, _payment in links:
             companion.caused_by = None
-        Transaction.objects.bulk_create([companion for companion, _payment in links])
+        bulk_insert([companion for companion, _payment in links])
         payments = [staged.transaction for staged, *_ in self.staged]
-        Transaction.objects.bulk_create(payments)
+        bulk_insert(payments)
         for companion, payment in links:
             companion.caused_by = payment
         bulk_save([companion for companion, _payment in links], ["caused_by"])
-        TransactionLine.objects.bulk_create(line for s in everything for line in s.lines)
+        bulk_insert([line for s in everything for line in s.lines])
         moved = {i.pk: i for s in everything for i in s.installments}
         settled = installment_fields(Effect.SETTLE)
         if self.companions:  # cancelled interest lowers what is due
@@ -276,18 +274,20 @@ class _Batch:
         if any(loan.pk in self.closed for loan in loans):
             fields = [*fields, *CLOSING_FIELDS[:-1]]
         bulk_save(loans, fields)
-        BucketChange.objects.bulk_create(self.changes)
-        AuditEvent.objects.bulk_create(
-            audit_event(
-                **repayment_audit(
-                    staged.transaction.loan,
-                    staged.transaction,
-                    left,
-                    closed=closed,
-                    acting_user=self.acting_user,
+        bulk_insert(self.changes)
+        bulk_insert(
+            [
+                audit_event(
+                    **repayment_audit(
+                        staged.transaction.loan,
+                        staged.transaction,
+                        left,
+                        closed=closed,
+                        acting_user=self.acting_user,
+                    )
                 )
-            )
-            for staged, left, closed in self.staged
+                for staged, left, closed in self.staged
+            ]
         )
         money_moved_many(loans, acting_user=self.acting_user)
         self.staged, self.companions, self.changes = [], [], []
