@@ -19,7 +19,7 @@ from lending.errors import LendingError, LendingErrorCode
 from lending.models import Installment, Loan, LoanStatus
 from lending.models.loans import INSTALLMENT_OUTSTANDING
 from lending.models.transactions import Effect, TransactionLine
-from lending.money import ZERO, quantize_money
+from lending.money import ZERO, quantize_money, share
 from lending.selectors import overdue_filter
 from lending.services.audit import audit_log
 from lending.services.delinquency import bucket_table
@@ -27,7 +27,6 @@ from lending.validation import check_date
 from portfolio import history
 from portfolio.history import BucketFigures, DayFigures
 from portfolio.models import PortfolioSnapshot, SnapshotBucket, SnapshotSource
-from portfolio.vintage import share
 
 DISBURSED = (LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF)
 LOAN_TOTAL = (
