@@ -7,7 +7,7 @@ Recovered amounts after write-off per collector and queue (`recovered_by_collect
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
@@ -24,14 +24,8 @@ from debt_collection.models import (
     Queue,
 )
 from lending.models import BucketChange
-from lending.money import quantize_money
+from lending.money import quantize_money, share
 from lending.services.delinquency import bucket_table
-
-
-def _share(part: int, whole: int) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def open_cases_by_bucket() -> list[dict]:
@@ -78,7 +72,7 @@ class Cure:
 
     @property
     def rate(self) -> Decimal | None:
-        return _share(self.cured, self.cases)
+        return share(self.cured, self.cases)
 
 
 def cure_rate(*, since: date, until: date) -> Cure:
@@ -98,7 +92,7 @@ def promises() -> dict:
         "pending": counts.get(PromiseState.PENDING, 0),
         "kept": kept,
         "broken": broken,
-        "kept_rate": _share(kept, kept + broken),
+        "kept_rate": share(kept, kept + broken),
     }
 
 

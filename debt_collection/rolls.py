@@ -10,8 +10,10 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import pairwise
+
+from lending.money import share
 
 CURRENT = "M0"
 
@@ -26,11 +28,7 @@ class Roll:
 
     @property
     def rate(self) -> Decimal | None:
-        if not self.loans:
-            return None
-        return (Decimal(self.rolled) / Decimal(self.loans)).quantize(
-            Decimal("0.0001"), rounding=ROUND_HALF_UP
-        )
+        return share(self.rolled, self.loans)
 
 
 def month_end(year: int, month: int) -> date:

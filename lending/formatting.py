@@ -2,7 +2,8 @@
 
 Amounts are quantized by `lending.money` (never float) and grouped with the language's
 separators (config/formats: a comma every three digits in English and Chinese alike); rates are
-annual fractions shown as percentages (0.240000 → "24.00 %", "24.00%" in Chinese). Dates use
+annual fractions shown as percentages (0.240000 → "24.00 %", "24.00%" in Chinese). Everything
+is rounded with `lending.money.ROUNDING` (half up) before it is grouped. Dates use
 Django's formats for the language (Oct. 16, 2026 / 2026年10月16日). Templates use the filters in
 `lending.templatetags.lending_format`, admin columns `lending.admin.columns` (docs/i18n.md).
 """
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.utils import formats, numberformat, timezone
 from django.utils.translation import get_language
 
-from lending.money import MINOR_UNITS, quantize_money, to_decimal
+from lending.money import MINOR_UNITS, ROUNDING, quantize_money, to_decimal
 
 # The symbol written before an amount when the currency is asked for.
 SYMBOLS = {"CNY": "¥", "HKD": "HK$", "USD": "$", "EUR": "€", "JPY": "JP¥", "KRW": "₩"}
@@ -23,6 +24,7 @@ HUNDRED = Decimal(100)
 
 
 def _group(value: Decimal, places: int) -> str:
+    # Django cuts the digits past `places` off: the callers round first.
     return numberformat.format(
         value,
         formats.get_format("DECIMAL_SEPARATOR"),
@@ -48,19 +50,25 @@ def money(amount, currency: bool | str = False) -> str:
 
 
 def rate(fraction, places: int = RATE_PLACES) -> str:
-    """An annual fraction as a percentage: 0.240000 → "24.00 %" (Chinese: "24.00%")."""
+    """A fraction as a percentage, half up: 0.240000 → "24.00 %" (Chinese: "24.00%"),
+    0.123450 → "12.35 %"."""
     if fraction is None or fraction == "":
         return ""
-    percent = (to_decimal(fraction) * HUNDRED).quantize(Decimal(1).scaleb(-places))
-    number = _group(percent, places)
-    return f"{number}%" if _is_chinese() else f"{number} %"
+    text = number(to_decimal(fraction) * HUNDRED, places)
+    return f"{text}%" if _is_chinese() else f"{text} %"
 
 
-def count(number) -> str:
+def count(value) -> str:
     """A whole number with the language's grouping: 12,345."""
-    if number is None or number == "":
+    return number(value, 0)
+
+
+def number(value, places: int = 0) -> str:
+    """A quantity that is neither money nor a rate (seconds, say), to `places` decimals, half
+    up, with the language's grouping: 1,234.5."""
+    if value is None or value == "":
         return ""
-    return _group(to_decimal(number), 0)
+    return _group(to_decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUNDING), places)
 
 
 def local_date(value: dt.date | None) -> str:

@@ -1,7 +1,10 @@
 """Money arithmetic: the one place amounts are rounded (DESIGN §4). No Django import.
 
-Amounts are Decimal, never float. `quantize_money` rounds ROUND_HALF_UP to the currency's minor
-unit; every other module calls it instead of rounding itself.
+Amounts are Decimal, never float. `quantize_money` rounds to the currency's minor unit; every
+other module calls it instead of rounding itself. One rounding mode for every figure the
+project rounds, `ROUNDING` (half up, away from zero: 0.005 → 0.01, 0.03125 → 0.0313): money,
+stored rates, shares (`share`) and the percentages shown (`lending.formatting.rate`).
+docs/dashboard.md says why.
 """
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -11,6 +14,8 @@ MINOR_UNITS = {"CNY": 2, "HKD": 2, "USD": 2, "EUR": 2, "JPY": 0, "KRW": 0}
 DEFAULT_CURRENCY = "CNY"
 ZERO = Decimal("0")
 RATE_PLACES = Decimal("0.000001")
+SHARE_PLACES = Decimal("0.0001")  # a share to four places is a percentage to two: 12.35 %
+ROUNDING = ROUND_HALF_UP
 
 
 def minor_unit(currency: str = DEFAULT_CURRENCY) -> Decimal:
@@ -23,7 +28,7 @@ def minor_unit(currency: str = DEFAULT_CURRENCY) -> Decimal:
 
 def quantize_money(amount: Decimal | int | str, currency: str = DEFAULT_CURRENCY) -> Decimal:
     """Round to the currency's minor unit, half up (0.005 -> 0.01)."""
-    return to_decimal(amount).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+    return to_decimal(amount).quantize(minor_unit(currency), rounding=ROUNDING)
 
 
 def to_multiple(amount: Decimal, unit: Decimal, *, up: bool = False) -> Decimal:
@@ -36,7 +41,15 @@ def to_multiple(amount: Decimal, unit: Decimal, *, up: bool = False) -> Decimal:
 
 def quantize_rate(rate: Decimal) -> Decimal:
     """Rates are stored with six places (0.180000 = 18 %)."""
-    return to_decimal(rate).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+    return to_decimal(rate).quantize(RATE_PLACES, rounding=ROUNDING)
+
+
+def share(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    """`part` ÷ `whole` to four places, half up (1 of 32 → 0.0313); None when `whole` is nil
+    (no loan to be a share of: shown as a dash, never as 0 %)."""
+    if not whole:
+        return None
+    return (to_decimal(part) / to_decimal(whole)).quantize(SHARE_PLACES, rounding=ROUNDING)
 
 
 def to_decimal(value: Decimal | int | str) -> Decimal:

@@ -1,12 +1,13 @@
-"""Charts as server-side SVG, and the number formats the dashboard shows: pure, no Django.
+"""Charts as server-side SVG: pure, no Django.
 
 No JavaScript and nothing fetched: the page carries its pictures inline, each with a <title>
 (what screen readers announce) and every value also written on the chart or in a point's
-tooltip. The caller passes translated texts in.
+tooltip. The caller passes translated texts in, and `fmt`, how a value reads (the dashboard
+passes lending.formatting's, so the pictures and the tables say the same).
 """
 
 from collections.abc import Callable, Sequence
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, Decimal
 from html import escape
 from zlib import crc32
 
@@ -17,25 +18,6 @@ PALETTE = ("#205493", "#c05600", "#2e8540", "#8c2d7e", "#4a4a4a", "#b8860b")
 STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 
 Number = Decimal | int
-
-
-def format_money(amount: Number | None) -> str:
-    """1234.5 → "1,234.50" (two places, half up, thousands separated)."""
-    if amount is None:
-        return "—"
-    return f"{Decimal(amount).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
-
-
-def format_rate(rate: Number | None, places: int = 2) -> str:
-    """A fraction as a percentage: 0.24 → "24.00 %"."""
-    if rate is None:
-        return "—"
-    percent = (Decimal(rate) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    return f"{percent:,} %"
-
-
-def format_count(count: int | None) -> str:
-    return "—" if count is None else f"{count:,}"
 
 
 def nice_ticks(top: Number, count: int = 5) -> list[Decimal]:

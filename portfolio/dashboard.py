@@ -11,17 +11,28 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from lending import formatting
 from lending.models import RunStatus
+from lending.money import share
 from portfolio import charts, selectors
 
+EMPTY = "—"  # a figure that cannot be had (a share of nothing), in every table and chart
+
+
+def _or_empty(show: Callable) -> Callable:
+    return lambda v: EMPTY if v is None else show(v)
+
+
 MONEY, RATE, COUNT, TEXT, SECONDS = "money", "rate", "count", "text", "seconds"
+# Every number in lending.formatting's words (zh: "24.00%"); the CSV keeps the raw values.
 FORMATS: dict[str, Callable] = {
-    MONEY: charts.format_money,
-    RATE: charts.format_rate,
-    COUNT: charts.format_count,
-    TEXT: lambda v: "—" if v is None else str(v),
-    SECONDS: lambda v: "—" if v is None else f"{Decimal(v):,.1f}",
+    MONEY: _or_empty(formatting.money),
+    RATE: _or_empty(formatting.rate),
+    COUNT: _or_empty(formatting.count),
+    TEXT: _or_empty(str),
+    SECONDS: _or_empty(lambda v: formatting.number(v, 1)),
 }
+AXIS_RATE = _or_empty(lambda v: formatting.rate(v, 1))  # a line chart's points: one place
 CHART_KEYS = ("buckets", "overdue_rate", "rolls", "vintages", "collections", "nights")
 VINTAGE_LINES = 6  # the most recent vintages drawn; the table has them all
 
@@ -40,7 +51,7 @@ class Matrix:
                 label,
                 [
                     (
-                        charts.format_rate(v),
+                        FORMATS[RATE](v),
                         charts.heat_colour(v),
                         v is not None and v > Decimal("0.6"),
                     )
@@ -107,7 +118,7 @@ def buckets_chart(as_of: date) -> Chart:
                 r.principal_outstanding,
                 r.total_outstanding,
                 r.overdue_amount,
-                (r.principal_outstanding / total).quantize(Decimal("0.0001")) if total else None,
+                share(r.principal_outstanding, total),
             ]
             for r in rows
         ],
@@ -119,7 +130,7 @@ def buckets_chart(as_of: date) -> Chart:
             description=_("Bars: principal outstanding per bucket."),
             labels=[r.bucket for r in rows],
             values=[r.principal_outstanding for r in rows],
-            fmt=charts.format_money,
+            fmt=FORMATS[MONEY],
         )
     return chart
 
@@ -161,7 +172,7 @@ def overdue_rate_chart(as_of: date) -> Chart:
             description=_("Line: the overdue rate at each business date."),
             labels=[s.business_date.isoformat() for s in snapshots],
             series=[(_("Overdue rate"), [s.overdue_rate for s in snapshots])],
-            fmt=lambda v: charts.format_rate(v, 1),
+            fmt=AXIS_RATE,
         )
     return chart
 
@@ -254,7 +265,7 @@ def vintages_chart(as_of: date) -> Chart:
             series=[
                 (v, [getattr(by_key.get((v, m)), "loan_share", None) for m in mobs]) for v in drawn
             ],
-            fmt=lambda v: charts.format_rate(v, 1),
+            fmt=AXIS_RATE,
         )
     return chart
 

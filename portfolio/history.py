@@ -4,12 +4,13 @@ Used by `snapshot_backfill` for dates no night snapshotted. Every installment's 
 end of a date is the sum of its ledger lines valued on or before it (charges add, settlements
 subtract); the loan's dpd and bucket then follow from lending's own pure rules
 (`days_past_due`, `bucket_for`) applied to those balances, exactly as the night applies them
-to the cached ones. One pass over the dates, touching only what changed each day.
+to the cached ones. One pass over the dates; each date recomputes only the loans something
+happened to and the late ones, and moves the book's sums by their difference.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -60,6 +61,17 @@ class DayFigures:
     buckets: dict[str, BucketFigures] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Standing:
+    """What one loan adds to a day's figures."""
+
+    bucket: str
+    principal: Decimal
+    total: Decimal
+    overdue: Decimal
+    late: bool  # dpd > 0
+
+
 def rebuild(
     *,
     loans: Sequence[LoanFact],
@@ -78,45 +90,32 @@ def rebuild(
     by_day = defaultdict(list)
     for line in lines:
         by_day[max(line.value_date, start)].append(line)  # earlier lines: the opening balance
+    arriving = defaultdict(list)  # first date a loan counts -> its ids
+    disbursed = defaultdict(lambda: (0, ZERO))  # date -> (loans, principal) disbursed on it
+    for loan in facts.values():
+        arriving[max(loan.disbursed, start)].append(loan.id)
+        count, amount = disbursed[loan.disbursed]
+        disbursed[loan.disbursed] = (count + 1, amount + loan.principal)
     owed: dict[int, Decimal] = defaultdict(Decimal)  # installment -> total outstanding
     principal: dict[int, Decimal] = defaultdict(Decimal)  # loan -> principal outstanding
     total: dict[int, Decimal] = defaultdict(Decimal)
-    late: dict[int, set[int]] = defaultdict(set)  # loan -> its late installments
+    late: dict[int, set[int]] = {}  # loan -> its late installments (never an empty set)
+    standing: dict[int, _Standing] = {}  # loan -> what it adds to today's figures
+    book = DayFigures(start, buckets={b.code: BucketFigures() for b in buckets})
 
     def place(iid: int, today: date) -> None:
         loan_id, due_date = due[iid]
         if due_date < today and owed[iid] > 0:
-            late[loan_id].add(iid)
-        else:
+            late.setdefault(loan_id, set()).add(iid)
+        elif iid in late.get(loan_id, ()):
             late[loan_id].discard(iid)
+            if not late[loan_id]:
+                del late[loan_id]
 
-    days = []
-    today = start
-    while today <= end:
-        touched = set(falling_due.get(today, ()))
-        for line in by_day.get(today, ()):
-            owed[line.installment] += line.total
-            principal[line.loan] += line.principal
-            total[line.loan] += line.total
-            touched.add(line.installment)
-        for iid in touched:
-            place(iid, today)
-        days.append(_figures(today, facts, principal, total, late, owed, due, buckets))
-        today += timedelta(days=1)
-    return days
-
-
-def _figures(today, facts, principal, total, late, owed, due, buckets) -> DayFigures:
-    day = DayFigures(today, buckets={b.code: BucketFigures() for b in buckets})
-    for loan in facts.values():
-        if loan.disbursed > today:
-            continue
-        if loan.disbursed == today:
-            day.disbursed_loans += 1
-            day.disbursed_principal += loan.principal
+    def stand(loan: LoanFact, today: date) -> _Standing | None:
         if not loan.still_active and total[loan.id] <= 0:
-            continue  # paid off or written off by then
-        iids = late.get(loan.id) or ()
+            return None  # paid off or written off by then
+        iids = late.get(loan.id, ())
         overdue = sum((owed[i] for i in iids), ZERO)
         dpd = days_past_due(
             oldest_unpaid_due=min((due[i][1] for i in iids), default=None),
@@ -124,16 +123,75 @@ def _figures(today, facts, principal, total, late, owed, due, buckets) -> DayFig
             tolerance=loan.tolerance,
             as_of=today,
         )
-        row = day.buckets[bucket_for(dpd, buckets)]
-        row.loans += 1
-        row.principal_outstanding += principal[loan.id]
-        row.total_outstanding += total[loan.id]
-        row.overdue_amount += overdue
-        day.active_loans += 1
-        day.principal_outstanding += principal[loan.id]
-        day.total_outstanding += total[loan.id]
-        day.overdue_amount += overdue
-        if dpd:
-            day.overdue_loans += 1
-            day.overdue_principal += principal[loan.id]
-    return day
+        return _Standing(
+            bucket_for(dpd, buckets),
+            principal[loan.id],
+            total[loan.id],
+            overdue,
+            dpd > 0,
+        )
+
+    # A loan's figures change only on a date something happens to it (a line, an installment
+    # falling due, its disbursement) or, while it has late installments, every date (its dpd
+    # grows): each date looks at those loans only and moves the book's sums by the difference,
+    # instead of summing every loan again.
+    days = []
+    today = start
+    while today <= end:
+        touched = set(falling_due.get(today, ()))
+        changed = set(arriving.get(today, ()))
+        for line in by_day.get(today, ()):
+            owed[line.installment] += line.total
+            principal[line.loan] += line.principal
+            total[line.loan] += line.total
+            touched.add(line.installment)
+            changed.add(line.loan)
+        for iid in touched:
+            place(iid, today)
+            changed.add(due[iid][0])
+        changed.update(late)
+        for loan_id in changed:
+            loan = facts[loan_id]
+            if loan.disbursed > today:
+                continue  # not on the book yet: counted from the date it arrives
+            _move(book, standing.pop(loan_id, None), -1)
+            now = stand(loan, today)
+            if now is not None:
+                standing[loan_id] = now
+                _move(book, now, 1)
+        days.append(_copy(book, today, *disbursed.get(today, (0, ZERO))))
+        today += timedelta(days=1)
+    return days
+
+
+def _move(book: DayFigures, loan: _Standing | None, sign: int) -> None:
+    """Add a loan's figures to the book (sign 1) or take them out (−1)."""
+    if loan is None:
+        return
+    row = book.buckets[loan.bucket]
+    row.loans += sign
+    row.principal_outstanding += sign * loan.principal
+    row.total_outstanding += sign * loan.total
+    row.overdue_amount += sign * loan.overdue
+    book.active_loans += sign
+    book.principal_outstanding += sign * loan.principal
+    book.total_outstanding += sign * loan.total
+    book.overdue_amount += sign * loan.overdue
+    if loan.late:
+        book.overdue_loans += sign
+        book.overdue_principal += sign * loan.principal
+
+
+def _copy(book: DayFigures, today: date, loans: int, principal: Decimal) -> DayFigures:
+    return DayFigures(
+        today,
+        active_loans=book.active_loans,
+        principal_outstanding=book.principal_outstanding,
+        total_outstanding=book.total_outstanding,
+        overdue_loans=book.overdue_loans,
+        overdue_principal=book.overdue_principal,
+        overdue_amount=book.overdue_amount,
+        disbursed_loans=loans,
+        disbursed_principal=principal,
+        buckets={code: replace(row) for code, row in book.buckets.items()},
+    )

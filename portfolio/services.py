@@ -19,7 +19,7 @@ from lending.errors import LendingError, LendingErrorCode
 from lending.models import Installment, Loan, LoanStatus
 from lending.models.loans import INSTALLMENT_OUTSTANDING
 from lending.models.transactions import Effect, TransactionLine
-from lending.money import ZERO, quantize_money
+from lending.money import ZERO, quantize_money, share
 from lending.selectors import overdue_filter
 from lending.services.audit import audit_log
 from lending.services.delinquency import bucket_table
@@ -27,7 +27,6 @@ from lending.validation import check_date
 from portfolio import history
 from portfolio.history import BucketFigures, DayFigures
 from portfolio.models import PortfolioSnapshot, SnapshotBucket, SnapshotSource
-from portfolio.vintage import share
 
 DISBURSED = (LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF)
 LOAN_TOTAL = (
@@ -85,21 +84,25 @@ def book_figures(business_date: date) -> DayFigures:
     return day
 
 
-def _store(day: DayFigures, source: str) -> PortfolioSnapshot:
-    """Replace the date's snapshot (a re-run night or rebuild writes the same row again)."""
-    PortfolioSnapshot.objects.filter(business_date=day.business_date).delete()
-    snapshot = PortfolioSnapshot.objects.create(
-        business_date=day.business_date,
-        source=source,
-        active_loans=day.active_loans,
-        principal_outstanding=quantize_money(day.principal_outstanding),
-        total_outstanding=quantize_money(day.total_outstanding),
-        overdue_loans=day.overdue_loans,
-        overdue_principal=quantize_money(day.overdue_principal),
-        overdue_amount=quantize_money(day.overdue_amount),
-        overdue_rate=share(day.overdue_principal, day.principal_outstanding) or ZERO,
-        disbursed_loans=day.disbursed_loans,
-        disbursed_principal=quantize_money(day.disbursed_principal),
+def _store(days: list[DayFigures], source: str) -> list[PortfolioSnapshot]:
+    """Replace the dates' snapshots (a re-run night or rebuild writes the same rows again): one
+    delete and two bulk inserts, however many dates."""
+    PortfolioSnapshot.objects.filter(business_date__in=[d.business_date for d in days]).delete()
+    snapshots = PortfolioSnapshot.objects.bulk_create(
+        PortfolioSnapshot(
+            business_date=day.business_date,
+            source=source,
+            active_loans=day.active_loans,
+            principal_outstanding=quantize_money(day.principal_outstanding),
+            total_outstanding=quantize_money(day.total_outstanding),
+            overdue_loans=day.overdue_loans,
+            overdue_principal=quantize_money(day.overdue_principal),
+            overdue_amount=quantize_money(day.overdue_amount),
+            overdue_rate=share(day.overdue_principal, day.principal_outstanding) or ZERO,
+            disbursed_loans=day.disbursed_loans,
+            disbursed_principal=quantize_money(day.disbursed_principal),
+        )
+        for day in days
     )
     order = {b.code: n for n, b in enumerate(bucket_table(checked=False))}
     SnapshotBucket.objects.bulk_create(
@@ -112,16 +115,17 @@ def _store(day: DayFigures, source: str) -> PortfolioSnapshot:
             total_outstanding=quantize_money(figures.total_outstanding),
             overdue_amount=quantize_money(figures.overdue_amount),
         )
+        for day, snapshot in zip(days, snapshots, strict=True)
         for code, figures in day.buckets.items()
     )
-    return snapshot
+    return snapshots
 
 
 def portfolio_snapshot(*, business_date: date) -> dict:
     """The nightly step (book-level, registered in PortfolioConfig.ready): runs inside the
     close's own transaction, after every other step, and replaces the date's snapshot."""
     day = book_figures(business_date)
-    _store(day, SnapshotSource.NIGHT)
+    _store([day], SnapshotSource.NIGHT)
     return {"snapshot_active_loans": day.active_loans, "snapshot_overdue_loans": day.overdue_loans}
 
 
@@ -210,11 +214,8 @@ def snapshot_backfill(*, acting_user, start: date, end: date, replace: bool = Fa
                 business_date__range=(start, end), source=SnapshotSource.NIGHT
             ).values_list("business_date", flat=True)
         )
-    written = []
     with transaction.atomic():
-        for day in days:
-            if day.business_date not in kept:
-                written.append(_store(day, SnapshotSource.BACKFILL))
+        written = _store([d for d in days if d.business_date not in kept], SnapshotSource.BACKFILL)
         if written:  # nothing rebuilt, nothing changed: no event
             audit_log(
                 actor=acting_user,

@@ -9,17 +9,10 @@ once every loan of the vintage has been on the book k months by the last closed 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from debt_collection.rolls import month_end
-
-SHARE_PLACES = Decimal("0.0001")
-
-
-def share(part, whole) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(part) / Decimal(whole)).quantize(SHARE_PLACES, rounding=ROUND_HALF_UP)
+from lending.money import share
 
 
 def add_months(day: date, months: int) -> date:

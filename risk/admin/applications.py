@@ -36,7 +36,7 @@ from risk.admin.base import (
     trace_rows,
 )
 from risk.models import ApplicationStatus, CreditLimit, Decision, LoanApplication, RiskProfile
-from risk.selectors import exposure
+from risk.selectors import exposure, with_available
 from risk.services.profiles import EDITABLE, risk_profile_save
 from risk.services.underwriting import application_review, application_submit
 
@@ -429,16 +429,15 @@ class LoanApplicationAdmin(SafeBorrowerPicker, BigListMixin, ReadOnlyAdmin):
 def _borrower_links(request, borrower) -> list[Link]:
     user, links = request.user, []
     if user.has_perm("risk.view_creditlimit"):
-        try:
-            limit = borrower.credit_limit
-        except ObjectDoesNotExist:
+        # The limits page's own figure: nothing available while the limit is not active.
+        limit = with_available(CreditLimit.objects.filter(borrower=borrower)).first()
+        if limit is None:
             links.append(Link(gettext("credit limit"), gettext("none set yet")))
         else:
-            available = max(limit.amount - exposure(borrower.pk), 0)
             text = gettext("%(amount)s · %(status)s · %(available)s available") % {
                 "amount": formatting.money(limit.amount),
                 "status": limit.get_status_display(),
-                "available": formatting.money(available),
+                "available": formatting.money(limit.available),
             }
             url = reverse("admin:risk_creditlimit_change", args=[limit.pk])
             links.append(Link(gettext("credit limit"), text, url))

@@ -7,16 +7,14 @@ and their August vintage has gone bad: every chart has something to show."""
 
 import csv
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
-from lending import roles
+from lending import formatting, roles
 from lending.access import SYSTEM
 from lending.close_of_business.runner import close_business_days
 from lending.formatting import local_date
 from portfolio import selectors
-from portfolio.charts import format_count, format_money, format_rate
 from tests.browser.world import small_book
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -26,8 +24,17 @@ STATUS = {"done": "done", "failed": "failed", "running": "running"}
 DRAWN = ["buckets", "overdue_rate", "vintages", "nights"]  # the others are tables by nature
 
 
-def seconds(value) -> str:
-    return "—" if value is None else f"{Decimal(value):,.1f}"
+def dash(show):
+    """lending.formatting's text, and the page's dash for a figure that cannot be had."""
+    return lambda value: "—" if value is None else show(value)
+
+
+format_count, format_money, format_rate = (
+    dash(formatting.count),
+    dash(formatting.money),
+    dash(formatting.rate),
+)
+seconds = dash(lambda value: formatting.number(value, 1))
 
 
 def expected() -> dict[str, list[list[str]]]:

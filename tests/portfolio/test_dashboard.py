@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,9 @@ from django.urls import reverse
 
 from lending import roles
 from lending.models import BucketChange
+from lending.money import share
 from portfolio import dashboard, selectors
+from portfolio.services import portfolio_snapshot
 from tests.collections.test_kpis import HISTORY
 from tests.lending.loan_helpers import active_loan
 from tests.lending.test_close_of_business import close
@@ -38,6 +41,19 @@ def moves(loan, *steps):
 def read_csv(response) -> list[list[str]]:
     assert response["Content-Type"].startswith("text/csv")
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def table(html: str, key: str) -> list[list[str]]:
+    """The cells of a chart's table as the page shows them, header row first."""
+    section = html[html.index(f'<section id="chart-{key}"') :]
+    section = section[: section.index("</section>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", section, re.S)
+    return [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S) for row in rows]
+
+
+def raw(value) -> str:
+    """How the CSV writes a value: as it is, nothing for a figure that cannot be had."""
+    return "" if value is None else str(value)
 
 
 def test_roll_matrix_matches_the_hand_count():
@@ -96,20 +112,152 @@ def test_the_manager_sees_every_chart_with_its_numbers(client, role_user, closed
     assert "As of the close of business of Sept. 16, 2026." in html
 
 
-def test_each_csv_holds_what_the_selectors_read(client, role_user, closed_book):
+@pytest.fixture
+def full_book(closed_book):
+    """The small book closed once, five loans of July with collections' hand-counted bucket
+    history (rolls, and vintages gone 30+), and the book snapshotted again on 30 November:
+    every chart has rows."""
+    for steps in HISTORY.values():
+        moves(active_loan(principal="2000.00", start=date(2026, 7, 15)), *steps)
+    portfolio_snapshot(business_date=date(2026, 11, 30))
+    return closed_book
+
+
+COLLECTION_MEASURES = [
+    ("Open cases", "open_cases"),
+    ("Overdue on open cases", "open_overdue"),
+    ("Cases open in the last 30 days", "cure_cases"),
+    ("Cured in the last 30 days", "cured"),
+    ("Cure rate (30 days)", "cure_rate"),
+    ("Promises pending", "promises_pending"),
+    ("Promises kept", "promises_kept"),
+    ("Promises broken", "promises_broken"),
+    ("Promises kept rate", "kept_rate"),
+]
+
+
+def test_every_csv_holds_what_the_selectors_read(client, role_user, full_book):
+    as_of = date(2026, 11, 30)
+    assert selectors.as_of_date() == as_of
+    buckets = selectors.outstanding_by_bucket()
+    total = sum(b.principal_outstanding for b in buckets)
+    summary = selectors.collections_summary(as_of=as_of)
+    expected = {
+        "buckets": (
+            [
+                "Bucket",
+                "Loans",
+                "Principal outstanding",
+                "Total outstanding",
+                "Overdue amount",
+                "Share of principal",
+            ],
+            [
+                [
+                    b.bucket,
+                    b.loans,
+                    b.principal_outstanding,
+                    b.total_outstanding,
+                    b.overdue_amount,
+                    share(b.principal_outstanding, total),
+                ]
+                for b in buckets
+            ],
+        ),
+        "overdue_rate": (
+            [
+                "Business date",
+                "Overdue rate",
+                "Principal outstanding of overdue loans",
+                "Principal outstanding",
+                "Overdue amount",
+                "Active loans",
+            ],
+            [
+                [
+                    s.business_date,
+                    s.overdue_rate,
+                    s.overdue_principal,
+                    s.principal_outstanding,
+                    s.overdue_amount,
+                    s.active_loans,
+                ]
+                for s in selectors.overdue_rate_history(until=as_of)
+            ],
+        ),
+        "rolls": (
+            ["Month", "From", "To", "Loans at the start", "Rolled", "Roll rate"],
+            [
+                [r.month, r.from_bucket, r.to_bucket, r.loans, r.rolled, r.rate]
+                for r in selectors.roll_rates(until=as_of)
+            ],
+        ),
+        "vintages": (
+            [
+                "Vintage",
+                "Months on book",
+                "Loans",
+                "Loans 30+",
+                "Share of loans",
+                "Principal",
+                "Principal 30+",
+                "Share of principal",
+            ],
+            [
+                [
+                    c.vintage,
+                    c.mob,
+                    c.loans,
+                    c.bad_loans,
+                    c.loan_share,
+                    c.principal,
+                    c.bad_principal,
+                    c.principal_share,
+                ]
+                for c in selectors.vintages(as_of=as_of)
+            ],
+        ),
+        "collections": (
+            ["Measure", "Value"],
+            [[label, summary[key]] for label, key in COLLECTION_MEASURES],
+        ),
+        "nights": (
+            [
+                "Business date",
+                "Status",
+                "Seconds",
+                "Loans examined",
+                "Bucket moves",
+                "Penalty accruals",
+            ],
+            [
+                [
+                    r.business_date,
+                    "done",
+                    r.seconds,
+                    r.loans_examined,
+                    r.bucket_moves,
+                    r.accruals_posted,
+                ]
+                for r in selectors.recent_nights()
+            ],
+        ),
+    }
+    assert set(expected) == set(dashboard.CHART_KEYS)  # a new chart needs its line here
+
     client.force_login(role_user(roles.COLLECTIONS_MANAGER))
-    rows = read_csv(client.get(reverse("admin:portfolio_dashboard_csv", args=["buckets"])))
-    assert rows[0][:3] == ["Bucket", "Loans", "Principal outstanding"]
-    expected = [
-        [b.bucket, str(b.loans), str(b.principal_outstanding), str(b.total_outstanding)]
-        for b in selectors.outstanding_by_bucket()
-    ]
-    assert [r[:4] for r in rows[1:]] == expected
-    history = read_csv(client.get(reverse("admin:portfolio_dashboard_csv", args=["overdue_rate"])))
-    snapshot = selectors.latest_snapshot()
-    assert history[1][:2] == [LATE_NIGHT.isoformat(), str(snapshot.overdue_rate)]
-    nights = read_csv(client.get(reverse("admin:portfolio_dashboard_csv", args=["nights"])))
-    assert nights[1][:2] == [LATE_NIGHT.isoformat(), "done"]
+    for key, (headers, rows) in expected.items():
+        got = read_csv(client.get(reverse("admin:portfolio_dashboard_csv", args=[key])))
+        assert got[0] == headers, key
+        assert got[1:] == [[raw(v) for v in row] for row in rows], key
+        assert rows, key  # each chart has numbers to compare
+    # The figures are the book's, not zeros. End of September, M1 held collections' three
+    # hand-counted loans and the small book's A (late since 16 September); one went on to M2.
+    rolls = expected["rolls"][1]
+    assert ["2026-10", "M1", "M2", 4, 1, Decimal("0.2500")] in rolls
+    # July's loans 1, 4 and 5 went 30+ (M2) by 10 November: 3 of 5 at four months on book.
+    vintages = expected["vintages"][1]
+    assert ["2026-07", 4, 5, 3, Decimal("0.6000")] in [row[:5] for row in vintages]
     assert client.get(reverse("admin:portfolio_dashboard_csv", args=["nope"])).status_code == 404
 
 
@@ -132,4 +280,31 @@ def test_the_dashboard_speaks_chinese(client, role_user, closed_book):
     client.force_login(role_user(roles.ADMINISTRATOR))
     page = client.get(URL, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 200
-    assert 'lang="zh-hans"' in page.content.decode()
+    html = page.content.decode()
+    assert 'lang="zh-hans"' in html
+    assert "截至 2026年9月16日 日终批处理。" in html  # the date in Chinese form too
+    for title in ("各逾期阶段的剩余本金", "逾期率走势", "按月迁徙率", "催收 KPI"):
+        assert f">{title}</h2>" in html
+    assert "Principal outstanding" not in html and "Overdue rate" not in html
+
+    head, *rows = table(html, "buckets")
+    assert head == ["逾期阶段", "贷款", "剩余本金", "剩余应还总额", "逾期金额", "本金占比"]
+    buckets = selectors.outstanding_by_bucket()
+    total = sum(b.principal_outstanding for b in buckets)
+    m1 = next(b for b in buckets if b.bucket == "M1")
+    # Grouped by three; a percentage written against its number, as Chinese writes it.
+    assert rows[1] == [
+        "M1",
+        "1",
+        "10,000.00",
+        f"{m1.total_outstanding:,}",
+        f"{m1.overdue_amount:,}",
+        f"{share(m1.principal_outstanding, total) * 100:.2f}%",
+    ]
+    snapshot = selectors.latest_snapshot()
+    assert table(html, "overdue_rate")[1][:2] == [
+        "2026-09-16",
+        f"{snapshot.overdue_rate * 100:.2f}%",
+    ]
+    assert table(html, "nights")[1][:2] == ["2026-09-16", "已完成"]
+    assert not re.search(r"\d %", html)  # no English-spaced percentage anywhere

@@ -8,6 +8,7 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lending import formatting
 from portfolio import charts
 from portfolio.vintage import Cohort, add_months, months_on_book, vintage_curves
 
@@ -83,14 +84,6 @@ def test_vintage_shares_are_shares_and_only_rise(loans, max_mob):
         assert last.bad_loans == expected
 
 
-def test_money_and_rates_read_as_people_write_them():
-    assert charts.format_money(Decimal("1234567.5")) == "1,234,567.50"
-    assert charts.format_money(Decimal("0.005")) == "0.01"
-    assert charts.format_rate(Decimal("0.24")) == "24.00 %"
-    assert charts.format_rate(Decimal("0.123456"), 1) == "12.3 %"
-    assert charts.format_rate(None) == "—"
-
-
 @given(st.decimals(Decimal("0.0001"), Decimal("1e12"), places=4), st.integers(2, 8))
 def test_ticks_start_at_zero_rise_evenly_and_cover_the_top(top, count):
     ticks = charts.nice_ticks(top, count)
@@ -118,7 +111,7 @@ def test_the_bar_chart_carries_its_title_and_every_value():
         description="Bars",
         labels=["M0", "M1"],
         values=[Decimal("12345.60"), Decimal("800")],
-        fmt=charts.format_money,
+        fmt=formatting.money,
     )
     assert "<title id=" in svg and "Principal &lt;by&gt; bucket</title>" in svg
     assert ">12,345.60<" in svg and ">800.00<" in svg and ">M1<" in svg
@@ -131,7 +124,7 @@ def test_the_line_chart_has_a_point_per_value_with_its_number():
         description="Line",
         labels=["2026-09-01", "2026-09-02", "2026-09-03"],
         series=[("rate", [Decimal("0.05"), None, Decimal("0.0625")])],
-        fmt=charts.format_rate,
+        fmt=formatting.rate,
     )
     assert svg.count("<circle") == 2
     assert "rate 2026-09-01: 5.00 %" in svg and "rate 2026-09-03: 6.25 %" in svg

@@ -2,7 +2,7 @@
 nothing, and the backfill that rebuilds the same figures from the ledger."""
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -57,7 +57,7 @@ def test_the_night_writes_the_books_figures():
     # Everything past due and unpaid: A's first installment (with its first day's penalty).
     assert snap["overdue_amount"] == late.outstanding > 0
     expected_rate = (Decimal("10000") / (Decimal("13000") + b_principal)).quantize(
-        Decimal("0.0001")
+        Decimal("0.0001"), rounding=ROUND_HALF_UP
     )
     assert snap["overdue_rate"] == expected_rate
     assert snap["buckets"]["M1"][:2] == (1, Decimal("10000.00"))

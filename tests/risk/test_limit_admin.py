@@ -59,3 +59,27 @@ def test_available_is_the_limit_less_what_is_owed_or_approved_and_nothing_when_f
     assert "13,000.00" in page and "17,000.00" in page
     detail = admin_client.get(reverse("admin:risk_creditlimit_change", args=[mine.pk]))
     assert "17,000.00" in detail.content.decode()
+
+
+def test_the_borrower_page_shows_the_limits_pages_available_and_nothing_while_frozen(
+    admin_client,
+):
+    # The same book as above: 13,000 owed or approved against a 30,000 limit.
+    loan = active_loan(start=date(2026, 1, 15))
+    borrower = loan.borrower
+    loan_book_approved(
+        borrower=borrower,
+        product=loan.product,
+        principal=D("3000.00"),
+        annual_rate=D("0.18"),
+        term_months=6,
+        acting_user=SYSTEM,
+    )
+    limit_for(borrower, "30000.00")
+    page = reverse("admin:lending_borrower_change", args=[borrower.pk])
+    assert "30,000.00 · Active · 17,000.00 available" in admin_client.get(page).content.decode()
+
+    # Frozen, the room left is not there to take: the borrower's page says so, as the
+    # limits list does, though 17,000 is still below the limit.
+    limit_for(borrower, "30000.00", status=LimitStatus.FROZEN)
+    assert "30,000.00 · Frozen · 0.00 available" in admin_client.get(page).content.decode()
