@@ -256,7 +256,8 @@ def import_worker(args) -> None:
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(60)
             print(out.getvalue())
-        profiler.dump_stats(f"/tmp/bench-imports-{args.worker}.prof")
+        Path("var").mkdir(exist_ok=True)
+        profiler.dump_stats(f"var/bench-imports-{args.worker}.prof")  # for pstats
     queries = sum(c for c, _s in stats.stats.values())
     print(
         json.dumps(

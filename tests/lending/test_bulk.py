@@ -1,0 +1,97 @@
+"""The batch writers and reader under repayments_post_many: what they write and read is what
+the ORM's own save and queryset would, on PostgreSQL (their fast paths) and SQLite alike."""
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.db.models import signals
+
+from lending.access import SYSTEM
+from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances
+from lending.models import Installment, Transaction, TransactionKind, TransactionLine
+from lending.models.transactions import Effect
+from lending.services.audit import audit_event
+from tests.lending.loan_helpers import active_loan
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = [f.attname for f in Installment._meta.concrete_fields]
+
+
+def test_fetched_installments_equal_the_orms_field_by_field():
+    loan = active_loan()
+    ordinary = list(Installment.objects.filter(loan=loan).order_by("seq"))
+    fetched = fetch_instances(Installment.objects.filter(loan=loan).order_by("seq"))
+    assert [[getattr(i, f) for f in FIELDS] for i in fetched] == [
+        [getattr(i, f) for f in FIELDS] for i in ordinary
+    ]
+    assert all(not i._state.adding for i in fetched)
+    # Saved like any loaded instance: an UPDATE of the row, not a second INSERT.
+    fetched[0].interest_settled = D("1.23")
+    fetched[0].save(update_fields=["interest_settled"])
+    assert Installment.objects.filter(loan=loan).count() == len(ordinary)
+    assert Installment.objects.get(pk=fetched[0].pk).interest_settled == D("1.23")
+
+
+def test_a_model_with_init_receivers_is_built_the_ordinary_way():
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    loan = active_loan()
+    signals.post_init.connect(receiver, sender=Installment)
+    try:
+        fetched = fetch_instances(Installment.objects.filter(loan=loan))
+    finally:
+        signals.post_init.disconnect(receiver, sender=Installment)
+    assert sorted(seen) == sorted(i.pk for i in fetched)
+
+
+def test_inserted_rows_read_back_as_written_with_their_ids_and_links():
+    loan = active_loan()
+    installment = Installment.objects.filter(loan=loan).order_by("seq").first()
+    payment = Transaction(
+        loan=loan,
+        kind=TransactionKind.REPAYMENT,
+        effect=Effect.SETTLE,
+        value_date=date(2026, 2, 15),
+        amount=D("100.00"),
+        interest=D("100.00"),
+        idempotency_key="bulk-1",
+    )
+    line = TransactionLine(transaction=payment, installment=installment, interest=D("100.00"))
+    event = audit_event(
+        actor=SYSTEM, action="repayment.posted", obj=loan, data={"amount": "100.00", "n": [1]}
+    )
+    bulk_insert([payment])  # the line was made before its transaction had an id
+    bulk_insert([line])
+    bulk_insert([event])
+    stored = Transaction.objects.get(pk=payment.pk)
+    assert (stored.amount, stored.interest, stored.idempotency_key) == (
+        D("100.00"),
+        D("100.00"),
+        "bulk-1",
+    )
+    assert stored.posted_at is not None  # auto_now_add stamped as the ORM would
+    assert list(stored.lines.values_list("installment_id", "interest")) == [
+        (installment.pk, D("100.00"))
+    ]
+    stored_event = type(event).objects.get(pk=event.pk)
+    assert stored_event.data == {"amount": "100.00", "n": [1]}
+    assert stored_event.occurred_at is not None
+
+
+def test_saved_values_of_every_kind_read_back_exactly():
+    loan = active_loan()
+    installments = fetch_instances(Installment.objects.filter(loan=loan).order_by("seq"))
+    for n, installment in enumerate(installments):
+        installment.principal_settled = D("0.01") * n
+        installment.settled_on = date(2026, 3, 1) if n % 2 else None
+    bulk_save(installments, ["principal_settled", "settled_on"])
+    assert list(
+        Installment.objects.filter(loan=loan)
+        .order_by("seq")
+        .values_list("principal_settled", "settled_on")
+    ) == [(D("0.01") * n, date(2026, 3, 1) if n % 2 else None) for n in range(len(installments))]
