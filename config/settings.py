@@ -89,7 +89,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "django_celery_beat",
-    "axes",
+    "config.vendor_apps.AxesConfig",  # django-axes, its section named in words
     "lending",
     "risk",
     "debt_collection",
@@ -173,7 +173,10 @@ AXES_RESET_ON_SUCCESS = True
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/ is the project's own catalogue (makemessages writes there: it comes first); locale_vendor/
+# holds hand-kept translations for installed apps that ship no Chinese (django-axes). The first
+# path wins where both hold a msgid; either wins over the apps' and Django's own (docs/i18n.md).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

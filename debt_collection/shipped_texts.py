@@ -1,6 +1,7 @@
-"""The words the shipped compliance policies cite as each rule's source (migration 0002), marked
-for translation: a refusal names its source in the reader's language while the text is the one
-shipped. A source a manager rewrites is shown as written."""
+"""The words the shipped compliance policies hold (migration 0002), marked for translation: each
+rule's source, so a refusal names it in the reader's language, and the emergency-contact script,
+so an agent reads it in theirs — while the text is the one shipped. A source or script a manager
+rewrites is theirs, shown as written (docs/i18n.md, "Compliance texts")."""
 
 from django.utils.translation import gettext, gettext_noop
 
@@ -27,3 +28,16 @@ SHIPPED_SOURCES = (
 def source_text(source: str) -> str:
     """A rule's source in the reader's language when it is a shipped one, else as written."""
     return gettext(source) if source in SHIPPED_SOURCES else source
+
+
+# What an agent may say to an emergency contact (the shipped policies' emergency_note).
+SHIPPED_SCRIPT = gettext_noop(
+    "You may say who you are and ask the contact to pass on that the borrower should call us. "
+    "Never say that the borrower owes money, how much, or to whom: the contact is not a debtor."
+)
+
+
+def script_text(script: str) -> str:
+    """The emergency-contact script in the reader's language when it is the shipped one, else
+    as the manager wrote it."""
+    return gettext(script) if script == SHIPPED_SCRIPT else script

@@ -28,7 +28,7 @@ from imports.api.views import file_response
 from imports.files import template_xlsx
 from imports.models import ImportRecord, ImportState
 from imports.reading import MAX_FILE_BYTES, FileRefused
-from imports.registry import get_kind
+from imports.registry import get_kind, kind_label
 from imports.services import (
     async_threshold,
     import_confirm,
@@ -69,11 +69,27 @@ class UploadForm(forms.Form):
         return upload
 
 
+class KindFilter(admin.SimpleListFilter):
+    """The kinds of the imports listed, by their label; the URL keeps the code (?kind=loans)."""
+
+    title = gettext_lazy("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        codes = (
+            model_admin.get_queryset(request).order_by().values_list("kind", flat=True).distinct()
+        )
+        return sorted(((code, kind_label(code)) for code in codes), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(ImportRecord)
 class ImportRecordAdmin(admin.ModelAdmin):
     list_display = (
         "id",
-        "kind",
+        "kind_words",
         "file_name",
         "created_by",
         "created_at",
@@ -86,16 +102,20 @@ class ImportRecordAdmin(admin.ModelAdmin):
         "errors",
         "written",
     )
-    list_filter = ("kind", "state", "written", "dry_run")
+    list_filter = (KindFilter, "state", "written", "dry_run")
     search_fields = ("file_name", "sha256")
     date_hierarchy = "created_at"
     readonly_fields = [
-        f.name
+        "kind_words" if f.name == "kind" else f.name
         for f in ImportRecord._meta.fields
         if f.name not in ("content", "error_file", "report")
     ]
-    exclude = ("content", "error_file", "report")
+    exclude = ("content", "error_file", "report", "kind")
     change_list_template = "imports/record_list.html"
+
+    @admin.display(description=gettext_lazy("kind"), ordering="kind")
+    def kind_words(self, obj):
+        return obj.kind_label
 
     def has_add_permission(self, request):
         return False

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from imports.registry import kind_label
+
 
 class ImportState(models.TextChoices):
     UPLOADED = "uploaded", _("Uploaded")
@@ -72,7 +74,11 @@ class ImportRecord(models.Model):
         permissions = [("view_all_imports", _("Can see every user's imports"))]
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.kind_label}: {self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
 
     @property
     def file_format(self) -> str:

@@ -69,5 +69,12 @@ def get_kind(name: str) -> Kind | None:
     return _kinds.get(name)
 
 
+def kind_label(name: str) -> str:
+    """A kind as people call it, in the reader's language ("borrowers" → 借款人); the name of a
+    kind no app registers any more."""
+    kind = _kinds.get(name)
+    return str(kind.label) if kind else name
+
+
 def registered_kinds() -> list[Kind]:
     return list(_kinds.values())

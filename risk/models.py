@@ -161,7 +161,7 @@ class Decision(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.borrower} {self.outcome} {self.grade} (v{self.policy.version})"
+        return f"{self.borrower} {self.get_outcome_display()} {self.grade} (v{self.policy.version})"
 
 
 class ApplicationStatus(models.TextChoices):

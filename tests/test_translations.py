@@ -27,6 +27,8 @@ from lending.models import Loan, LoanStatus
 ROOT = Path(settings.BASE_DIR)
 PO = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
+# Hand-kept Chinese for installed apps that ship none (django-axes): docs/i18n.md.
+VENDOR_PO = ROOT / "locale_vendor" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 # Letters that may stand in a Chinese sentence: codes and abbreviations, not English words.
 ALLOWED = {"KYC", "LPR", "ID", "DTI", "CNY", "APR", "GB", "Asia", "Shanghai", "LN"}
 
@@ -131,12 +133,13 @@ def test_translations_keep_every_placeholder_of_their_msgid():
     assert wrong == []
 
 
-def test_the_compiled_mo_holds_exactly_the_po():
+@pytest.mark.parametrize("po", [PO, VENDOR_PO], ids=["locale", "locale_vendor"])
+def test_the_compiled_mo_holds_exactly_the_po(po):
     """A .mo compiled before the last edit of the .po would serve old or missing texts."""
-    with MO.open("rb") as handle:
+    with po.with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)._catalog
     expected = {}
-    for entry in parse_po(PO):
+    for entry in parse_po(po):
         key = catalogue_key(entry)
         if entry["msgid_plural"] is None:
             expected[key] = entry["msgstr"][0]
@@ -179,10 +182,59 @@ def test_the_po_holds_every_string_the_code_marks(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
+    # The vendor catalogue is kept by hand: makemessages writes locale/ (first in LOCALE_PATHS).
+    vendor = copy / VENDOR_PO.relative_to(ROOT)
+    assert vendor.read_bytes() == VENDOR_PO.read_bytes()
+    assert sorted(p.name for p in vendor.parent.parent.parent.iterdir()) == ["zh_Hans"]
     fresh = {catalogue_key(e) for e in parse_po(copy / PO.relative_to(ROOT))}
     shipped = {catalogue_key(e) for e in parse_po(PO)}
     assert sorted(fresh - shipped) == [], "new msgids: run makemessages and translate them"
     assert sorted(shipped - fresh) == [], "msgids no longer in the code: run makemessages"
+
+
+# --------------------------------------------------------------------------- third-party apps
+
+
+def test_the_vendor_catalogue_is_translated_and_only_fills_gaps():
+    """Every entry translated, none fuzzy; none also in locale/ (one place per msgid) and none
+    that an installed app or Django already translates: the catalogues are merged into one per
+    language, so a vendor entry would silently override theirs everywhere."""
+    from django.apps import apps
+
+    entries = parse_po(VENDOR_PO)
+    assert len(entries) >= 20
+    assert [label(e) for e in entries if not all(e["msgstr"].values())] == []
+    assert [label(e) for e in entries if "fuzzy" in e["flags"]] == []
+    vendor = {catalogue_key(e) for e in entries}
+    assert sorted(vendor & {catalogue_key(e) for e in parse_po(PO)}) == []
+    shipped = [Path(a.path) / "locale" for a in apps.get_app_configs()]
+    shipped.append(Path(translation.__file__).parent.parent.parent / "conf" / "locale")
+    theirs = set()
+    for locale in shipped:
+        for mo in locale.glob("zh_Hans/LC_MESSAGES/*.mo"):
+            with mo.open("rb") as handle:
+                theirs |= set(gettext.GNUTranslations(handle)._catalog)
+    assert sorted(vendor & theirs) == []
+
+
+def test_the_login_protection_pages_read_in_chinese():
+    """django-axes ships no Chinese: its section and models in the side menu come from
+    locale_vendor/ (the section's name from config/vendor_apps.py, in locale/)."""
+    from django.apps import apps
+
+    axes = apps.get_app_config("axes")
+    with translation.override("zh-hans"):
+        names = [str(m._meta.verbose_name_plural) for m in axes.get_models()]
+        section = str(axes.verbose_name)
+        locked = translation.gettext(
+            "Account locked: too many login attempts. Please try again later."
+        )
+    assert section == "登录保护"
+    assert [n for n in names if english_words(n)] == [], names
+    assert "登录日志" in names and "登录失败记录" in names
+    assert not english_words(locked)
+    with translation.override("en"):
+        assert str(axes.verbose_name) == "Login protection"
 
 
 # --------------------------------------------------------------------------- refusals

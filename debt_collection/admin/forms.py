@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from debt_collection.models import Channel, Outcome, Party, Queue
 from debt_collection.selectors import active_policy
+from debt_collection.shipped_texts import script_text
 from lending.errors import LendingError
 from lending.models import EmergencyContact
 
@@ -31,7 +32,7 @@ class ContactForm(forms.Form):
         field = self.fields["emergency_contact"]
         field.queryset = EmergencyContact.objects.filter(borrower_id=case.borrower_id)
         with contextlib.suppress(LendingError):  # no active policy: the service says so
-            field.help_text = active_policy().emergency_note
+            field.help_text = script_text(active_policy().emergency_note)
 
 
 class PromiseForm(forms.Form):

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import visible_cases
@@ -83,13 +84,13 @@ class CaseByBorrowerAdmin(BigListMixin, ExportButtonMixin, ReadOnlyAdmin):
             rows = obj.borrower.open_visible_cases  # prefetched by get_queryset
             return format_html_join(
                 mark_safe("<br>"),
-                '<a href="{}">{}</a> {} · {} dpd · {}',
+                '<a href="{}">{}</a> {} · {} · {}',
                 (
                     (
                         reverse("admin:collections_case_change", args=[c.pk]),
                         c.loan.reference,
                         c.bucket,
-                        c.dpd,
+                        gettext("%(dpd)s dpd") % {"dpd": c.dpd},
                         formatting.money(c.overdue_amount),
                     )
                     for c in rows

@@ -34,6 +34,7 @@ from lending.services.loans import (
     loan_write_off,
 )
 from lending.services.repayments import repayment_post, repayment_reverse
+from lending.transaction_notes import note_text
 
 # The operations on a loan's page and the permission each needs (the services check the same).
 OPERATION_PERMISSIONS = {
@@ -141,12 +142,19 @@ class TransactionInline(ReadOnlyInline):
             "credit",
             "external_reference",
             "posted_by",
-            "note",
+            "note_words",
             "reverse_link",
         ),
     )
 
     may_reverse = False  # set per request by LoanAdmin.get_inline_instances
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("caused_by", "posted_by")
+
+    @admin.display(description=_("note"))
+    def note_words(self, obj):
+        return note_text(obj)
 
     @admin.display(description=_("cash moved"))
     def cash(self, obj):
