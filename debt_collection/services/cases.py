@@ -14,9 +14,9 @@ from debt_collection.models import Case, CaseAssignment, CaseStatus, CloseReason
 from debt_collection.selectors import case_priority
 from debt_collection.services.common import lock_case
 from lending.access import require, stored_user
-from lending.close_of_business.bulk import bulk_save
+from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances
 from lending.errors import LendingError, LendingErrorCode
-from lending.models import AuditEvent, Loan, LoanStatus
+from lending.models import Loan, LoanStatus
 from lending.selectors import overdue_amounts
 from lending.services.audit import audit_event, audit_log
 from lending.validation import clean_text
@@ -55,7 +55,7 @@ def cases_money_moved(*, loans: list[Loan], acting_user) -> None:
     """case_money_moved for many loans at once (a batch of repayments): the open cases read,
     closed and brought up to date in one statement each, whatever the number of loans."""
     by_id = {loan.pk: loan for loan in loans}
-    cases = list(
+    cases = fetch_instances(
         Case.objects.select_for_update()
         .filter(loan_id__in=list(by_id), status=CaseStatus.OPEN)
         .order_by("pk")
@@ -74,15 +74,17 @@ def cases_money_moved(*, loans: list[Loan], acting_user) -> None:
             current.append(case)
     if closing:
         bulk_save(closing, ["status", "close_reason", "closed_on"])
-        AuditEvent.objects.bulk_create(
-            audit_event(
-                actor=acting_user,
-                action="case.close",
-                obj=case,
-                summary=str(case.close_reason),
-                data={"loan": case.loan_id},
-            )
-            for case in closing
+        bulk_insert(
+            [
+                audit_event(
+                    actor=acting_user,
+                    action="case.close",
+                    obj=case,
+                    summary=str(case.close_reason),
+                    data={"loan": case.loan_id},
+                )
+                for case in closing
+            ]
         )
     if current:
         _figures_from_loans(current, by_id)
