@@ -138,9 +138,8 @@ class CaseAdmin(BigListMixin, ExportSelectedMixin, ScopedAdmin):
         state = getattr(obj, "promise_state", None)
         if not state:
             return "—"
-        return format_html(
-            "{}{}", PromiseState(state).label, note(formatting.local_date(obj.promise_for))
-        )
+        when = format_html('<span class="nowrap">{}</span>', formatting.local_date(obj.promise_for))
+        return format_html("{}{}", PromiseState(state).label, note(when))
 
     @admin.display(description=_("collector"), ordering="collector__username")
     def assigned(self, obj):
