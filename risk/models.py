@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from lending import formatting
 from lending.models import Borrower, Loan, LoanProduct
 from lending.models.fields import MoneyField, RateField
 
@@ -215,7 +216,11 @@ class LoanApplication(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"application {self.pk} {self.borrower} {self.amount}"
+        return _("application %(id)s: %(borrower)s, %(amount)s") % {
+            "id": self.pk,
+            "borrower": self.borrower,
+            "amount": formatting.money(self.amount),
+        }
 
 
 class LimitStatus(models.TextChoices):
@@ -267,7 +272,7 @@ class CreditLimit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.borrower}: {self.amount} ({self.get_status_display()})"
+        return f"{self.borrower}: {formatting.money(self.amount)} ({self.get_status_display()})"
 
 
 class CreditLimitChange(models.Model):
@@ -304,7 +309,8 @@ class CreditLimitChange(models.Model):
         ordering = ["-changed_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.credit_limit_id} {self.kind} {self.from_amount}→{self.to_amount}"
+        amounts = f"{formatting.money(self.from_amount)}→{formatting.money(self.to_amount)}"
+        return f"{self.credit_limit_id} {self.kind} {amounts}"
 
 
 class ProposalStatus(models.TextChoices):
@@ -376,4 +382,7 @@ class LimitIncreaseProposal(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.current_amount}→{self.proposed_amount} ({self.get_status_display()})"
+        amounts = (
+            f"{formatting.money(self.current_amount)}→{formatting.money(self.proposed_amount)}"
+        )
+        return f"{amounts} ({self.get_status_display()})"

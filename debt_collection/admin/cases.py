@@ -21,8 +21,9 @@ from debt_collection.priority_labels import PART_NAMES
 from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_log
 from debt_collection.services.promises import promise_record
+from lending import formatting
 from lending.access import may
-from lending.admin.columns import money_column
+from lending.admin.columns import money_column, note
 from lending.admin.forms import attach_error
 from lending.admin.paging import BigListMixin
 from lending.errors import LendingError
@@ -36,22 +37,21 @@ def explain(parts: dict) -> str:
 @admin.register(Case)
 class CaseAdmin(BigListMixin, ExportSelectedMixin, ScopedAdmin):
     case_path = ""
+    # Fits 1440 px with the sidebar open (tests/browser/test_widths.py): the borrower under the
+    # loan, the priority's parts under it, the queue under the collector.
     list_display = (
         "id",
-        "loan",
-        "borrower",
+        "loan_and_borrower",
         "bucket",
         "dpd",
-        money_column(Case.overdue_amount),
-        "priority",
-        "priority_explained",
-        "last_contact_at",
+        money_column(Case.overdue_amount, _("overdue")),
+        "priority_and_parts",
+        "last_contact",
         "promise",
-        "collector",
-        "queue",
+        "assigned",
         "status",
     )
-    list_display_links = ("id", "loan")
+    list_display_links = ("id",)
     list_filter = ("status", "bucket", "queue")
     list_select_related = ("loan", "borrower", "collector", "queue")
     ordering = ("-priority", "id")
@@ -109,12 +109,41 @@ class CaseAdmin(BigListMixin, ExportSelectedMixin, ScopedAdmin):
     def priority_explained(self, obj):
         return explain(obj.priority_parts or {})
 
+    @admin.display(description=_("loan / borrower"), ordering="loan__reference")
+    def loan_and_borrower(self, obj):
+        url = reverse("admin:collections_case_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>{}', url, obj.loan.reference, note(obj.borrower))
+
+    @admin.display(description=_("priority"), ordering="priority")
+    def priority_and_parts(self, obj):
+        # Each part kept whole: a narrow cell breaks between the parts, not inside one.
+        parts = format_html_join(
+            " + ",
+            '<span class="nowrap">{} {}</span>',
+            ((PART_NAMES.get(k, k), v) for k, v in (obj.priority_parts or {}).items() if v),
+        )
+        return format_html("{}{}", obj.priority, note(parts) if parts else "")
+
+    @admin.display(description=_("last contact"), ordering="last_contact_at")
+    def last_contact(self, obj):
+        # The day on the list; the time is on the case's page.
+        if obj.last_contact_at is None:
+            return "—"
+        return format_html(
+            '<span class="nowrap">{}</span>', formatting.local_date(obj.last_contact_at)
+        )
+
     @admin.display(description=_("promise"))
     def promise(self, obj):
         state = getattr(obj, "promise_state", None)
         if not state:
             return "—"
-        return f"{PromiseState(state).label} ({obj.promise_for})"
+        when = format_html('<span class="nowrap">{}</span>', formatting.local_date(obj.promise_for))
+        return format_html("{}{}", PromiseState(state).label, note(when))
+
+    @admin.display(description=_("collector"), ordering="collector__username")
+    def assigned(self, obj):
+        return format_html("{}{}", obj.collector or "—", note(obj.queue or "—"))
 
     @admin.display(description=_("mobile phone"))
     def masked_mobile(self, obj):

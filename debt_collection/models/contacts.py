@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from debt_collection.models.cases import Case
 from debt_collection.models.policy import CompliancePolicy
+from lending import formatting
 from lending.models import Borrower, EmergencyContact
 from lending.models.fields import MoneyField
 
@@ -85,7 +86,8 @@ class ContactAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.contacted_at:%Y-%m-%d %H:%M}"
+        # In the server's time zone, as the list shows it (not the stored UTC).
+        return f"{self.get_channel_display()} {formatting.local_datetime(self.contacted_at)}"
 
 
 class HoldKind(models.TextChoices):
@@ -215,4 +217,7 @@ class PromiseToPay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} by {self.promised_for}"
+        return _("%(amount)s by %(date)s") % {
+            "amount": formatting.money(self.amount),
+            "date": formatting.local_date(self.promised_for),
+        }

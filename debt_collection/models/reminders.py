@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from lending import formatting
 from lending.models import Borrower, Installment, Loan
 from lending.models.fields import MoneyField, RateField
 
@@ -136,4 +137,4 @@ class Reminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.loan_id} {self.kind} {self.due_date}"
+        return f"{self.get_kind_display()} ({formatting.local_date(self.due_date)})"

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lending import formatting
+
 
 class AuditEvent(models.Model):
     """Who did what to which record, written by every service in the same transaction."""
@@ -28,5 +30,6 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        when = f"{self.occurred_at:%Y-%m-%d %H:%M}"
+        # In the server's time zone, as the list shows it (not the stored UTC).
+        when = formatting.local_datetime(self.occurred_at)
         return f"{when} {self.action} {self.object_type}#{self.object_id}"

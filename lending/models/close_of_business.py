@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from lending import formatting
 from lending.delinquency import Bucket, bucket_table_errors
 from lending.models.fields import MoneyField, RateField
 from lending.models.loans import Loan
@@ -78,7 +79,7 @@ class BusinessDayRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.business_date} ({self.get_status_display()})"
+        return f"{formatting.local_date(self.business_date)} ({self.get_status_display()})"
 
 
 class BusinessDayChunk(models.Model):
@@ -178,7 +179,8 @@ class BucketChange(models.Model):
         indexes = [models.Index(fields=["loan", "business_date"])]
 
     def __str__(self) -> str:
-        return f"{self.loan_id} {self.business_date} {self.from_bucket}→{self.to_bucket}"
+        # The loan's reference would cost a query; its page names the loan.
+        return f"{formatting.local_date(self.business_date)}: {self.from_bucket}→{self.to_bucket}"
 
 
 class LprRate(models.Model):
@@ -200,4 +202,6 @@ class LprRate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.effective_date}: {self.one_year_rate * 100:.2f} %"
+        return (
+            f"{formatting.local_date(self.effective_date)}: {formatting.rate(self.one_year_rate)}"
+        )

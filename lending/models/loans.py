@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from lending import formatting
 from lending.allocation import COMPONENTS
 from lending.models.borrowers import Borrower
 from lending.models.fields import MoneyField, RateField
@@ -272,7 +273,10 @@ class Installment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.loan_id} #{self.seq} {self.due_date}"
+        return _("installment %(seq)s due %(date)s") % {
+            "seq": self.seq,
+            "date": formatting.local_date(self.due_date),
+        }
 
     @property
     def total_due(self):

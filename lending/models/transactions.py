@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from lending import formatting
 from lending.models.fields import MoneyField
 from lending.models.loans import Installment, Loan
 
@@ -138,7 +139,13 @@ class Transaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} on {self.value_date}"
+        # Formatted like the rest of the screen; the book's places, no symbol (no query for
+        # the loan's product).
+        return _("%(kind)s of %(amount)s on %(date)s") % {
+            "kind": self.get_kind_display(),
+            "amount": formatting.money(self.amount),
+            "date": formatting.local_date(self.value_date),
+        }
 
 
 class TransactionLine(models.Model):

@@ -2,13 +2,16 @@
 a 404), managers see all, the operations call the services and show a refusal on its field, and
 managers reassign in bulk."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
+from django.utils import timezone
 
 from debt_collection.models import Case, CaseAssignment, ComplianceRefusal, ContactAttempt, Queue
 from debt_collection.services.cases import case_reassign
-from lending import roles
+from lending import formatting, roles
 from lending.access import SYSTEM
 from tests.collections.helpers import overdue_loans
 
@@ -90,6 +93,33 @@ def test_a_promise_through_the_admin(client, collector, cases):
     assert "amount" in page.context["form"].errors
     page = c.post(url("promise", mine.pk), {"amount": "100", "promised_for": "2026-12-20"})
     assert page.status_code == 302 and mine.promises.count() == 1
+
+
+def test_a_work_list_row_carries_what_the_narrow_columns_stack(client, collector, cases):
+    # The loan with its borrower, the priority with its parts, the collector with the queue: one
+    # cell each (tests/browser/test_widths.py), none of it dropped; dates in words.
+    mine, _ = cases
+    c = client_for(client, collector)
+    promised = timezone.localdate() + timedelta(days=5)
+    c.post(url("promise", mine.pk), {"amount": "100", "promised_for": promised.isoformat()})
+    contact = {"channel": "call", "party": "borrower", "outcome": "no_answer"}
+    c.post(url("contact", mine.pk), {**contact, "contacted_at": "2026-11-10 21:59:59"})
+    page = c.get(url("changelist")).content.decode()
+    body = page[page.index("<tbody>", page.index('id="result_list"')) :]
+    row = body.split("</tr>")[0]
+    for shown in (
+        f'href="{url("change", mine.pk)}">{mine.loan.reference}</a>',
+        mine.borrower.full_name,
+        mine.borrower.masked_national_id,
+        "overdue amount",  # a part of the priority
+        "collector",
+        "M1 early reminders",
+        "Pending",
+        formatting.local_date(promised),
+        "Nov. 10, 2026",  # the last contact's day
+    ):
+        assert shown in row, shown
+    assert promised.isoformat() not in row and "2026-11-10" not in row
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from lending import formatting
 from lending.access import SYSTEM
 from lending.close_of_business import registry
 from lending.close_of_business.runner import close_business_days
@@ -50,8 +51,13 @@ def test_run_list_shows_the_night_in_figures(admin_client):
     close_business_days(until=date(2026, 10, 16), acting_user=SYSTEM)
     page = admin_client.get(reverse("admin:lending_businessdayrun_changelist"))
     html = page.content.decode()
-    assert "Oct. 16, 2026" in html and "1/1" in html  # date and chunk progress
+    assert "Oct. 16, 2026" in html and "1/1 chunk" in html  # date and chunk progress
     run = BusinessDayRun.objects.get()
+    # The figures in a few words per cell (the list fits 1440 px, tests/browser/test_widths.py).
+    assert f"{run.loans_newly_overdue} newly overdue" in html and run.loans_newly_overdue == 1
+    assert f"{run.loans_examined} examined" in html and f"{run.bucket_moves} changed bucket" in html
+    assert run.accrual_total > 0 and formatting.money(run.accrual_total) in html
+    assert "1 accrual" in html and "1 attempt" not in html  # said once a night is retried
     detail = admin_client.get(reverse("admin:lending_businessdayrun_change", args=[run.pk]))
     assert "flag_overdue" in detail.content.decode()
     assert "accrue_penalty" in detail.content.decode()
@@ -75,6 +81,8 @@ def test_retry_of_a_failed_date_from_the_admin_finishes_it_once(
     run.refresh_from_db()
     assert run.status == "done" and run.attempts == 2
     assert Transaction.objects.filter(kind="penalty_accrual", loan=loan).count() == 1
+    runs = admin_client.get(reverse("admin:lending_businessdayrun_changelist")).content.decode()
+    assert "2 attempts" in runs  # a retried night shows so on the list
 
 
 def test_a_stuck_run_can_be_marked_failed_then_retried(admin_client):
