@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from lending.i18n import gettext_noop
 from lending.money import to_multiple
-from risk.reasons import fmt_money, fmt_ratio
+from risk.reasons import Message, fmt_money
 
 if TYPE_CHECKING:
     from risk.policy import _Parser
@@ -196,8 +196,13 @@ class Action:
     amount: Decimal  # the limit after a freeze, cut or restore; the proposed amount
     status: str
     hold: str
-    reason: str
+    why: Message | None  # the reason, as stored with the change (None: a release, no change)
     on_time: int = 0  # the streak a restore or proposal rests on
+
+    @property
+    def reason(self) -> str:
+        """The reason in English (stored beside its key for logs and old readers)."""
+        return self.why.text if self.why else ""
 
 
 def review(state: LimitState, rules: BehaviourRules, rounding: Decimal) -> list[Action]:
@@ -217,8 +222,9 @@ def review(state: LimitState, rules: BehaviourRules, rounding: Decimal) -> list[
     return actions
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _counted(key: str, n: int) -> str:
+    """The key of a message about `n` days or installments: "<key>.one" for exactly one."""
+    return f"{key}.one" if n == 1 else key
 
 
 def _next_action(state: LimitState, rules: BehaviourRules, rounding: Decimal) -> Action | None:
@@ -229,36 +235,41 @@ def _next_action(state: LimitState, rules: BehaviourRules, rounding: Decimal) ->
             return None  # a person froze it; the review leaves it to them
         if rules.cut_dpd is not None and dpd >= rules.cut_dpd and state.hold != HOLD_CUT:
             amount = to_multiple(state.amount * rules.cut_to, rounding)
-            reason = (
-                f"current delinquency: loan {loan} is {_plural(dpd, 'day')} past due (cut at "
-                f"{rules.cut_dpd}); limit cut to {fmt_ratio(rules.cut_to)}, "
-                f"{fmt_money(state.amount)} → {fmt_money(amount)}"
+            why = Message.of(
+                _counted("review.cut", dpd),
+                loan=loan,
+                dpd=dpd,
+                cut_dpd=rules.cut_dpd,
+                cut_to=rules.cut_to,
+                from_amount=state.amount,
+                to_amount=amount,
             )
-            return Action(CUT, amount, FROZEN, HOLD_CUT, reason)
+            return Action(CUT, amount, FROZEN, HOLD_CUT, why)
         if state.status == ACTIVE:
-            reason = (
-                f"current delinquency: loan {loan} is {_plural(dpd, 'day')} past due (freeze at "
-                f"{rules.freeze_dpd})"
+            why = Message.of(
+                _counted("review.freeze", dpd), loan=loan, dpd=dpd, freeze_dpd=rules.freeze_dpd
             )
-            return Action(FREEZE, state.amount, FROZEN, state.hold or HOLD_FROZEN, reason)
+            return Action(FREEZE, state.amount, FROZEN, state.hold or HOLD_FROZEN, why)
         return None
     if dpd > 0:
         return None  # late below the freeze threshold: not cured, nothing to do yet
     if state.hold != HOLD_NONE:
         if state.status != FROZEN:
-            return Action(RELEASE, state.amount, state.status, HOLD_NONE, "")
+            return Action(RELEASE, state.amount, state.status, HOLD_NONE, None)
         if state.written_off:
             return None  # a loss on the book: a person decides whether the limit comes back
         streak = on_time_streak(state.installments)
         if streak < rules.restore_after_on_time:
             return None
         cured = cured_on(state.installments)
-        when, since = (f" on {cured.isoformat()}", " due since then") if cured else ("", "")
-        reason = (
-            f"cured{when}, and {_plural(streak, 'installment')}{since} paid on time (restore "
-            f"after {rules.restore_after_on_time})"
-        )
-        return Action(RESTORE, state.amount, ACTIVE, HOLD_NONE, reason, on_time=streak)
+        after = {"count": streak, "restore_after": rules.restore_after_on_time}
+        if cured:
+            why = Message.of(
+                _counted("review.restore.since", streak), cured=cured.isoformat(), **after
+            )
+        else:
+            why = Message.of(_counted("review.restore", streak), **after)
+        return Action(RESTORE, state.amount, ACTIVE, HOLD_NONE, why, on_time=streak)
     if state.status != ACTIVE or state.open_proposal or rules.increase_after_on_time is None:
         return None
     if state.written_off:
@@ -270,9 +281,12 @@ def _next_action(state: LimitState, rules: BehaviourRules, rounding: Decimal) ->
     proposed = min(raised, rules.increase_cap)
     if proposed <= state.amount:
         return None  # at the cap already
-    reason = (
-        f"{_plural(streak, 'installment')} paid on time in a row (propose after "
-        f"{rules.increase_after_on_time}): {fmt_money(state.amount)} + "
-        f"{fmt_ratio(rules.increase_by)} → {fmt_money(proposed)}"
+    why = Message.of(
+        _counted("review.propose", streak),
+        count=streak,
+        propose_after=rules.increase_after_on_time,
+        from_amount=state.amount,
+        increase_by=rules.increase_by,
+        to_amount=proposed,
     )
-    return Action(PROPOSE, proposed, ACTIVE, HOLD_NONE, reason, on_time=streak)
+    return Action(PROPOSE, proposed, ACTIVE, HOLD_NONE, why, on_time=streak)

@@ -275,6 +275,13 @@ class CreditLimit(models.Model):
         return f"{self.borrower}: {formatting.money(self.amount)} ({self.get_status_display()})"
 
 
+# A reason the platform writes (the nightly review, the first limit, an approved proposal) is
+# stored as a message key and its parameters (risk.reasons) and read in the reader's language
+# (risk.reason_texts.stored_reason); `reason` keeps its English. Empty: `reason` is a person's
+# words (or a row from before the keys), shown as written.
+REASON_MESSAGE_HELP = _("Empty when the reason is a person's own words.")
+
+
 class CreditLimitChange(models.Model):
     """Every change to a limit: who, when, why, under which policy version."""
 
@@ -284,7 +291,12 @@ class CreditLimitChange(models.Model):
     to_amount = MoneyField(_("to amount"))
     from_status = models.CharField(_("from status"), max_length=8, blank=True)
     to_status = models.CharField(_("to status"), max_length=8)
+    # A person's words, or the English of `reason_message` (see REASON_MESSAGE_HELP).
     reason = models.CharField(_("reason"), max_length=255)
+    reason_message = models.CharField(
+        _("reason message key"), max_length=64, blank=True, help_text=REASON_MESSAGE_HELP
+    )
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     adverse_action = models.BooleanField(
         _("adverse action notice"),
         default=False,
@@ -331,6 +343,10 @@ class LimitIncreaseProposal(models.Model):
     proposed_amount = MoneyField(_("proposed limit"))
     on_time_installments = models.PositiveIntegerField(_("on-time installments"), default=0)
     reason = models.CharField(_("reason"), max_length=255)
+    reason_message = models.CharField(
+        _("reason message key"), max_length=64, blank=True, help_text=REASON_MESSAGE_HELP
+    )
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=ProposalStatus.choices, default=ProposalStatus.PROPOSED
     )

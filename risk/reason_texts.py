@@ -6,8 +6,12 @@ here, at display time, in the active language (LocaleMiddleware sets it per requ
 decision taken while the officer worked in English reads in Chinese for a Chinese reader.
 
 Rows stored before the keys existed, or with a key this version does not know, are shown as
-stored (their English `text` / `detail`); migration risk 0007 gave the old rows their keys
+stored (their English `text` / `detail`); migration risk 0006 gave the old rows their keys
 where their text could be read back.
+
+Credit limit changes and increase proposals keep the reasons the platform writes the same way
+(`reason_message`, `reason_params` beside the English `reason`; `stored_reason`), and so do
+the attributes a fitted scorecard leaves out (`risk.scorecard`).
 """
 
 from collections.abc import Mapping
@@ -65,6 +69,13 @@ def reason_text(reason: Mapping) -> str:
 def trace_detail(step: Mapping) -> str:
     """One stored trace line's detail (`Decision.trace` item) in the reader's language."""
     return message_text(step.get("message"), step.get("params"), step.get("detail", ""))
+
+
+def stored_reason(row) -> str:
+    """A credit limit change's or increase proposal's reason in the reader's language: the
+    platform's own reasons render from their key, a person's words (and rows the migration
+    could not read back) are shown as written."""
+    return message_text(row.reason_message, row.reason_params, row.reason)
 
 
 def trace_result(result: str) -> str:

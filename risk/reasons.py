@@ -16,7 +16,13 @@ Parameters are JSON values. Their meaning comes from their name, the same in eve
 (`PARAM_KINDS`): amounts (`MONEY`) and ratios (`RATIO`) are decimal strings formatted at render
 time; `attribute` names the profile attribute a line is about (its label, the kind of its
 `value` and `band`); `outcome`, `best` (an employment type) and `status` are codes put in words;
-`reasons` is a list of nested messages; every other parameter is shown as it is.
+`reasons` is a list of nested messages; `reason` is one nested message or a person's own words
+(shown as written); every other parameter is shown as it is.
+
+Beside decisions, two other stored texts use the same keys and rendering (`Message`): the
+reason of a credit limit change or increase proposal the platform itself writes (the nightly
+review's `risk.behaviour`, the first limit, an approved proposal), and why a fitted scorecard
+left an attribute out (`risk.scorecard`).
 
 Numbers in texts: money with thousands separators and two places ("10,000.00"), ratios as
 percentages ("45%", "42.9%"), counts as plain integers.
@@ -95,6 +101,27 @@ class Reason:
             "message": self.message,
             "params": params,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Words stored as a key of MESSAGES and its parameters, rendered in the reader's language
+    when shown (`risk.reason_texts.message_text`); `text` is the English stored beside them."""
+
+    key: str
+    params: dict
+
+    @classmethod
+    def of(cls, key: str, **params) -> "Message":
+        return cls(key, json_params(**params))
+
+    @property
+    def text(self) -> str:
+        return render(self.key, self.params)
+
+    def as_dict(self) -> dict:
+        """As nested in another message's `reason` parameter."""
+        return {"message": self.key, "params": self.params}
 
 
 def fmt_money(amount: Decimal) -> str:
@@ -304,6 +331,51 @@ MESSAGES: dict[str, str] = {
         "%(owed)s already owed or approved plus %(requested)s requested exceeds the limit of "
         "%(credit_limit)s (available %(left)s)"
     ),
+    # a credit limit change's reason (CreditLimitChange / LimitIncreaseProposal); ".one" is the
+    # singular English of a count of 1
+    "limit.first": gettext_noop("first limit from policy version %(version)s"),
+    "limit.increase_approved": gettext_noop("increase proposal %(proposal)s approved: %(reason)s"),
+    "review.freeze.one": gettext_noop(
+        "current delinquency: loan %(loan)s is %(dpd)s day past due (freeze at %(freeze_dpd)s)"
+    ),
+    "review.freeze": gettext_noop(
+        "current delinquency: loan %(loan)s is %(dpd)s days past due (freeze at %(freeze_dpd)s)"
+    ),
+    "review.cut.one": gettext_noop(
+        "current delinquency: loan %(loan)s is %(dpd)s day past due (cut at %(cut_dpd)s); "
+        "limit cut to %(cut_to)s, %(from_amount)s → %(to_amount)s"
+    ),
+    "review.cut": gettext_noop(
+        "current delinquency: loan %(loan)s is %(dpd)s days past due (cut at %(cut_dpd)s); "
+        "limit cut to %(cut_to)s, %(from_amount)s → %(to_amount)s"
+    ),
+    "review.restore.since.one": gettext_noop(
+        "cured on %(cured)s, and %(count)s installment due since then paid on time (restore "
+        "after %(restore_after)s)"
+    ),
+    "review.restore.since": gettext_noop(
+        "cured on %(cured)s, and %(count)s installments due since then paid on time (restore "
+        "after %(restore_after)s)"
+    ),
+    "review.restore.one": gettext_noop(
+        "cured, and %(count)s installment paid on time (restore after %(restore_after)s)"
+    ),
+    "review.restore": gettext_noop(
+        "cured, and %(count)s installments paid on time (restore after %(restore_after)s)"
+    ),
+    "review.propose.one": gettext_noop(
+        "%(count)s installment paid on time in a row (propose after %(propose_after)s): "
+        "%(from_amount)s + %(increase_by)s → %(to_amount)s"
+    ),
+    "review.propose": gettext_noop(
+        "%(count)s installments paid on time in a row (propose after %(propose_after)s): "
+        "%(from_amount)s + %(increase_by)s → %(to_amount)s"
+    ),
+    # scorecard fitting (risk.scorecard): why an attribute is left out of the fitted scorecard
+    "fit.one_band": gettext_noop("its values do not split into two bands"),
+    "fit.low_iv": gettext_noop("information value %(iv)s < %(min_iv)s"),
+    "fit.by_chance": gettext_noop("its bands may differ by chance alone (χ² p = %(p_value)s)"),
+    "fit.reversed": gettext_noop("its weight came out reversed next to the others (dropped)"),
 }
 
 # A band of a scorecard characteristic: integer bands are closed, decimal ones half-open.
@@ -337,8 +409,10 @@ PARAM_KINDS: dict[str, str] = {
         "max_limit",
         "payment",
         "total",
+        "from_amount",
+        "to_amount",
     )
-} | {"ceiling": RATIO, "share": RATIO}
+} | {"ceiling": RATIO, "share": RATIO, "cut_to": RATIO, "increase_by": RATIO}
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,6 +498,11 @@ def render(message: str, params: Mapping, language: Language = ENGLISH) -> str:
         elif name == "reasons":
             values[name] = language.gettext(LIST_SEPARATOR).join(
                 render(r["message"], r.get("params", {}), language) for r in value
+            )
+        elif name == "reason":
+            nested = isinstance(value, Mapping)
+            values[name] = (
+                render(value["message"], value.get("params", {}), language) if nested else value
             )
         elif name in PARAM_KINDS:
             values[name] = _format(value, PARAM_KINDS[name], language)

@@ -64,6 +64,7 @@ from risk.policy import (
     MONEY,
     grade_for,
 )
+from risk.reasons import Message
 
 PDO = 20
 BASE_SCORE = 600
@@ -514,7 +515,9 @@ class FitResult:
     base_points: int
     characteristics: tuple[FittedCharacteristic, ...]
     grades: tuple[tuple[str, int | None], ...]
-    dropped: tuple[tuple[str, str], ...]  # (attribute, why)
+    # (attribute, why): why as a message key and figures (risk.reasons), read in the
+    # reader's language wherever it is shown; `.text` is the English.
+    dropped: tuple[tuple[str, Message], ...]
     train_rows: int
     test_rows: int
     train_bads: int
@@ -659,16 +662,17 @@ def fit_scorecard(
     _check_classes(y_train, "training", 1)
     _check_classes(y_test, "held_out", 1)
 
-    dropped: list[tuple[str, str]] = []
+    dropped: list[tuple[str, Message]] = []
     binnings = []
     for attribute in attributes:
         binning = bin_attribute(attribute, [r.get(attribute) for r in train_rows], y_train)
         if len(binning.woes) < 2:
-            dropped.append((attribute, "its values do not split into two bands"))
+            dropped.append((attribute, Message.of("fit.one_band")))
         elif binning.iv < MIN_IV:
-            dropped.append((attribute, f"information value {binning.iv:.3f} < {MIN_IV}"))
+            why = Message.of("fit.low_iv", iv=f"{binning.iv:.3f}", min_iv=str(MIN_IV))
+            dropped.append((attribute, why))
         elif (p := chance_of_no_difference(binning)) >= MAX_P_VALUE:
-            dropped.append((attribute, f"its bands may differ by chance alone (χ² p = {p:.2f})"))
+            dropped.append((attribute, Message.of("fit.by_chance", p_value=f"{p:.2f}")))
         else:
             binnings.append(binning)
     if not binnings:
@@ -684,9 +688,7 @@ def fit_scorecard(
         if not wrong:
             break
         i = max(wrong, key=lambda k: coefficients[k])
-        dropped.append(
-            (binnings[i].attribute, "its weight came out reversed next to the others (dropped)")
-        )
+        dropped.append((binnings[i].attribute, Message.of("fit.reversed")))
         binnings.pop(i)
         if not binnings:
             raise ScorecardError(

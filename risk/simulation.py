@@ -215,7 +215,8 @@ class Simulation:
             "as_of": self.as_of.isoformat(),
             "borrowers": self.borrowers,
             "coverage": self.coverage.as_dict() if self.coverage else None,
-            "bad_definition": f"any loan ever {BAD_DPD}+ days past due",
+            # Words for people, in the request's language like every text of the API.
+            "bad_definition": _("any loan ever %(days)s+ days past due") % {"days": BAD_DPD},
             "candidate": self.candidate.as_dict(),
             "active": self.active.as_dict() if self.active else None,
             "newly_approved": self.newly_approved,

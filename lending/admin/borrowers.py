@@ -13,7 +13,7 @@ from lending.admin.columns import money_column
 from lending.admin.figures import shown
 from lending.admin.paging import BigListMixin
 from lending.admin.related import related_links
-from lending.errors import LendingError
+from lending.errors import LendingError, translated
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
 from lending.models import Borrower, EmergencyContact, Loan
 from lending.pii import masked
@@ -78,13 +78,13 @@ class BorrowerForm(KeepCurrentPii, forms.ModelForm):
         try:
             return parse_national_id(value).number
         except IdentityError as exc:
-            raise ValidationError(exc.message) from None
+            raise ValidationError(translated(exc)) from None
 
     def clean_mobile(self):
         try:
             return normalize_mobile(self.kept("mobile"))
         except IdentityError as exc:
-            raise ValidationError(exc.message) from None
+            raise ValidationError(translated(exc)) from None
 
     def clean_address(self):
         return self.kept("address") or ""
@@ -126,7 +126,7 @@ class EmergencyContactForm(KeepCurrentPii, forms.ModelForm):
         try:
             return normalize_mobile(self.kept("phone"), field="phone")
         except IdentityError as exc:
-            raise ValidationError(exc.message) from None
+            raise ValidationError(translated(exc)) from None
 
 
 class EmergencyContactFormSet(forms.BaseInlineFormSet):

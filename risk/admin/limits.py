@@ -9,6 +9,7 @@ from lending.admin.figures import shown
 from lending.admin.paging import BigListMixin
 from lending.admin.read_only import ReadOnlyAdmin
 from risk.models import CreditLimit, CreditLimitChange, LimitStatus
+from risk.reason_texts import stored_reason
 from risk.selectors import with_available
 
 # The change kinds services and the nightly review store (risk.behaviour, risk.services), in words.
@@ -40,7 +41,7 @@ class LimitHistoryInline(admin.TabularInline):
             "to_amount",
             "from_status_shown",
             "to_status_shown",
-            "reason",
+            "reason_shown",
             "adverse_action",
             "policy",
             "changed_by",
@@ -63,6 +64,10 @@ class LimitHistoryInline(admin.TabularInline):
     @admin.display(description=_("to status"))
     def to_status_shown(self, obj):
         return status_word(obj.to_status)
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, obj):
+        return stored_reason(obj)
 
 
 @admin.register(CreditLimit)

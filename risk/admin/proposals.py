@@ -10,6 +10,7 @@ from lending.access import Perm, may
 from lending.admin.columns import money_column
 from lending.errors import LendingError
 from risk.models import LimitIncreaseProposal
+from risk.reason_texts import stored_reason
 from risk.services.limits import (
     check_increase,
     limit_increase_approve,
@@ -24,7 +25,7 @@ SHOWN = (
     money_column(LimitIncreaseProposal.proposed_amount),
     "on_time_installments",
     "as_of",
-    "reason",
+    "reason_shown",
     "policy",
     "proposed_by",
     "created_at",
@@ -79,6 +80,10 @@ class LimitIncreaseProposalAdmin(admin.ModelAdmin):
     @admin.display(description=_("borrower"))
     def borrower(self, obj):
         return obj.credit_limit.borrower
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, obj):
+        return stored_reason(obj)
 
     def has_change_permission(self, request, obj=None):
         return False  # decided through the actions, never edited

@@ -1,5 +1,6 @@
 """Output shapes of the risk endpoints."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,7 +12,7 @@ from risk.models import (
     LimitIncreaseProposal,
     LoanApplication,
 )
-from risk.reason_texts import reason_text, trace_detail
+from risk.reason_texts import reason_text, stored_reason, trace_detail
 
 
 class ReasonOutput(serializers.Serializer):
@@ -124,8 +125,27 @@ class CreditLimitOutput(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class StoredReason(serializers.Field):
+    """A limit change's or proposal's reason, in the request's language (risk.reason_texts)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault(
+            "help_text",
+            "Why, in the request's language: the platform's own reasons are translated, a "
+            "person's words are given as written.",
+        )
+        super().__init__(**kwargs)
+
+    def to_representation(self, row) -> str:
+        return stored_reason(row)
+
+
 class LimitChangeOutput(serializers.ModelSerializer):
     policy_version = serializers.IntegerField(source="policy.version", default=None, read_only=True)
+    reason = StoredReason()
     changed_by = serializers.CharField(source="changed_by.username", default=None, read_only=True)
 
     class Meta:
@@ -180,6 +200,7 @@ class LimitProposalOutput(serializers.ModelSerializer):
         help_text="Empty: proposed by the nightly review.",
     )
     decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
+    reason = StoredReason()
 
     class Meta:
         model = LimitIncreaseProposal

@@ -186,6 +186,8 @@ class _Batch:
                 from_status=before[1],
                 to_status=limit.status,
                 reason=action.reason[:255],
+                reason_message=action.why.key,
+                reason_params=action.why.params,
                 # The review acts on current delinquency only: not an adverse-action notice.
                 adverse_action=False,
                 policy=self.record,
@@ -204,6 +206,8 @@ class _Batch:
                 proposed_amount=action.amount,
                 on_time_installments=action.on_time,
                 reason=action.reason[:255],
+                reason_message=action.why.key,
+                reason_params=action.why.params,
                 policy=self.record,
             )
         )

@@ -22,6 +22,7 @@ from risk.models import (
     ProposalStatus,
 )
 from risk.policy import HOUSEHOLD_CAP
+from risk.reasons import Message
 
 
 def lock_limit(borrower: Borrower) -> CreditLimit:
@@ -37,15 +38,20 @@ def credit_limit_change(
     *,
     borrower: Borrower,
     kind: str,
-    reason: str,
+    reason: str | Message,
     acting_user,
     amount: Decimal | None = None,
     status: LimitStatus | None = None,
     policy: CreditPolicy | None = None,
     adverse_action: bool = False,
 ) -> CreditLimit:
-    """Set the amount and/or status of a limit and record the change."""
-    reason = clean_text(reason, field="reason", max_length=255, required=True)
+    """Set the amount and/or status of a limit and record the change. The reason is a
+    person's words, or a `Message` when the platform gives it (stored as its key and
+    parameters, read in the reader's language; its English kept beside them)."""
+    if isinstance(reason, Message):
+        why, reason = reason, reason.text[:255]
+    else:
+        why, reason = None, clean_text(reason, field="reason", max_length=255, required=True)
     limit = lock_limit(borrower)
     if amount is not None and amount < 0:
         raise LendingError(LendingErrorCode.INVALID, _("must not be negative"), field="amount")
@@ -64,6 +70,8 @@ def credit_limit_change(
         from_status=before_status,
         to_status=limit.status,
         reason=reason,
+        reason_message=why.key if why else "",
+        reason_params=why.params if why else {},
         adverse_action=adverse_action,
         policy=policy,
         changed_by=stored_user(acting_user),
@@ -170,6 +178,14 @@ def _decide(proposal: LimitIncreaseProposal, status: str, note: str, acting_user
     )
 
 
+def _proposal_reason(proposal: LimitIncreaseProposal) -> dict | str:
+    """The proposal's reason as quoted in the change: the review's message, or the words of
+    the analyst who proposed it."""
+    if proposal.reason_message:
+        return {"message": proposal.reason_message, "params": proposal.reason_params}
+    return proposal.reason
+
+
 @transaction.atomic
 def limit_increase_approve(
     *, proposal_id: int, acting_user, note: str = ""
@@ -197,7 +213,9 @@ def limit_increase_approve(
         borrower=limit.borrower,
         kind="increase",
         amount=proposal.proposed_amount,
-        reason=f"increase proposal {proposal.pk} approved: {proposal.reason}"[:255],
+        reason=Message.of(
+            "limit.increase_approved", proposal=proposal.pk, reason=_proposal_reason(proposal)
+        ),
         policy=proposal.policy,
         acting_user=acting_user,
     )

@@ -18,6 +18,8 @@ from lending.errors import LendingError, LendingErrorCode, translated
 from lending.services.audit import audit_log
 from lending.validation import check_not_future, check_seed
 from risk.models import CreditPolicy, PolicyStatus
+from risk.reason_texts import message_text
+from risk.reasons import LIST_SEPARATOR
 from risk.scorecard import BASE_ODDS, BASE_SCORE, PDO, FitResult, ScorecardError, fit_scorecard
 from risk.selectors import BAD_DPD, OUTCOME_WINDOW_DAYS, active_policy, scorecard_history
 from risk.services.policies import policy_create
@@ -56,29 +58,76 @@ class ScorecardFit:
             "calibration": [row.as_dict() for row in r.calibration],
             "calibration_overall": [row.as_dict() for row in r.calibration_all],
             "characteristics": [ch.attribute for ch in r.characteristics],
-            "dropped": [{"attribute": a, "reason": why} for a, why in r.dropped],
+            # The English beside its key and figures, as a decision's reasons are stored.
+            "dropped": [
+                {"attribute": a, "reason": why.text, "message": why.key, "params": why.params}
+                for a, why in r.dropped
+            ],
         }
 
 
+def not_scored(result: FitResult) -> str:
+    """ "age (information value 0.009 < 0.02); …": the attributes left out and why, the reasons
+    in the active language."""
+    return _(LIST_SEPARATOR).join(
+        _("%(attribute)s (%(reason)s)")
+        % {"attribute": a, "reason": message_text(why.key, why.params, why.text)}
+        for a, why in result.dropped
+    )
+
+
 def _notes(fit: ScorecardFit) -> str:
-    """What the candidate's `notes` say (everything but `fit.policy` is read)."""
+    """What the candidate's `notes` say (everything but `fit.policy` is read). Notes are text
+    the analysts edit, so they are written in the language of the work that fits (a command:
+    LANGUAGE_CODE), like an officer's note; the audit event keeps the reasons' keys."""
     r = fit.result
     calibration = ", ".join(f"{row.grade} {row.bads}/{row.rows}" for row in r.calibration)
+    figures = {
+        "loans": r.train_rows + r.test_rows,
+        "first": fit.first_disbursed,
+        "last": fit.last_disbursed,
+        "as_of": fit.as_of,
+        "bad_dpd": BAD_DPD,
+        "window": OUTCOME_WINDOW_DAYS,
+        "test_rows": r.test_rows,
+        "test_bads": r.test_bads,
+        "auc": f"{r.auc:.3f}",
+        "ks": f"{r.ks:.3f}",
+        "train_rows": r.train_rows,
+        "train_bads": r.train_bads,
+        "auc_train": f"{r.auc_train:.3f}",
+        "ks_train": f"{r.ks_train:.3f}",
+        "seed": fit.seed,
+        "test_size": fit.test_size,
+        "base_score": BASE_SCORE,
+        "base_odds": BASE_ODDS,
+        "pdo": PDO,
+        "calibration": calibration,
+        "version": fit.based_on.version,
+    }
     lines = [
-        f"Fitted by fit_scorecard on {r.train_rows + r.test_rows} loans disbursed "
-        f"{fit.first_disbursed} to {fit.last_disbursed} (as of {fit.as_of}); bad = ever "
-        f"{BAD_DPD}+ days past due within {OUTCOME_WINDOW_DAYS} days of disbursement.",
-        f"Held-out ({r.test_rows} loans, {r.test_bads} bad): AUC {r.auc:.3f}, KS {r.ks:.3f}; "
-        f"training ({r.train_rows} loans, {r.train_bads} bad): AUC {r.auc_train:.3f}, "
-        f"KS {r.ks_train:.3f}. Split by borrower, seed {fit.seed}, test size {fit.test_size}.",
-        f"Points: {BASE_SCORE} at odds {BASE_ODDS}:1 good to bad, {PDO} points double the "
-        "odds. Grade cut-offs from training score quantiles.",
-        f"Held-out bad loans by grade: {calibration}"
-        + ("" if r.grades_monotone else " (NOT monotone: review before use)"),
-        f"Copied from version {fit.based_on.version} except the scorecard and grades.",
+        _(
+            "Fitted by fit_scorecard on %(loans)s loans disbursed %(first)s to %(last)s (as of "
+            "%(as_of)s); bad = ever %(bad_dpd)s+ days past due within %(window)s days of "
+            "disbursement."
+        ),
+        _(
+            "Held-out (%(test_rows)s loans, %(test_bads)s bad): AUC %(auc)s, KS %(ks)s; "
+            "training (%(train_rows)s loans, %(train_bads)s bad): AUC %(auc_train)s, KS "
+            "%(ks_train)s. Split by borrower, seed %(seed)s, test size %(test_size)s."
+        ),
+        _(
+            "Points: %(base_score)s at odds %(base_odds)s:1 good to bad, %(pdo)s points double "
+            "the odds. Grade cut-offs from training score quantiles."
+        ),
+        _("Held-out bad loans by grade: %(calibration)s")
+        if r.grades_monotone
+        else _("Held-out bad loans by grade: %(calibration)s (NOT monotone: review before use)"),
+        _("Copied from version %(version)s except the scorecard and grades."),
     ]
+    lines = [line % figures for line in lines]
     if r.dropped:
-        lines.append("Not scored: " + "; ".join(f"{a} ({why})" for a, why in r.dropped) + ".")
+        lines.append(_("Not scored: %(attributes)s.") % {"attributes": not_scored(r)})
     return "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ from risk.models import (
 from risk.policy import Decision as PolicyDecision
 from risk.policy import LoanRequest, evaluate
 from risk.reason_texts import reason_text
-from risk.reasons import render
+from risk.reasons import Message, render
 from risk.selectors import active_policy, exposure, profile_for, profile_snapshot
 from risk.services.limits import credit_limit_change, lock_limit
 
@@ -97,7 +97,7 @@ def _limit_refusal(
             kind="set",
             amount=decided_limit,
             status=LimitStatus.ACTIVE,
-            reason=f"first limit from policy version {record.version}",
+            reason=Message.of("limit.first", version=record.version),
             policy=record,
             acting_user=acting_user,
         )

@@ -138,6 +138,11 @@ def test_policies_read_and_simulate(client_for):
     result = analyst.get(API + "policies/1/simulate/", {"as_of": "2026-06-30"}).json()
     assert result["candidate"]["version"] == 1
     assert result["as_of"] == "2026-06-30"
+    assert result["bad_definition"] == "any loan ever 30+ days past due"
+    chinese = analyst.get(
+        API + "policies/1/simulate/", {"as_of": "2026-06-30"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).json()
+    assert chinese["bad_definition"] == "任一笔贷款曾逾期 30 天及以上"
     future = analyst.get(API + "policies/1/simulate/", {"as_of": "2999-01-01"})
     assert_problem(future, 400, future.json()["code"], "as_of")
     assert_problem(analyst.get(API + "policies/99/simulate/"), 404, "not_found")

@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import translation
 
 from debt_collection import notices
 from debt_collection.models import (
@@ -200,6 +201,94 @@ def test_a_manager_edits_a_template_that_must_still_state_the_facts(manager, col
         acting_user=manager, kind="due_today", language="en", subject="Due", body=full
     )
     assert notices.render(saved.body, FACTS).endswith("cap 24%.")
+
+
+# A broken template, what is wrong in English, and the same in Chinese.
+SYNTAX_ERRORS = [
+    (
+        "{% if x %}Pay",
+        "line 1: {% if x %} is not closed; add {% endif %}",
+        "第 1 行：{% if x %} 没有结束，请加上 {% endif %}",
+    ),
+    (
+        "Pay\n{% endif %}",
+        "line 2: {% endif %} closes no open tag",
+        "第 2 行：{% endif %} 前面没有需要它结束的标签",
+    ),
+    (
+        "{% if a %}{% endfor %}",
+        "line 1: {% endfor %} found where {% endif %} was expected",
+        "第 1 行：此处应为 {% endif %}，却是 {% endfor %}",
+    ),
+    (
+        "{% pay %}",
+        "line 1: {% pay %} is not a tag a reminder template can use",
+        "第 1 行：{% pay %} 不是提醒模板可用的标签",
+    ),
+    (
+        "{{ amount_due|money }}",
+        "line 1: {{ amount_due|money }} uses the filter “money”, which does not exist",
+        "第 1 行：{{ amount_due|money }} 使用的过滤器“money”不存在",
+    ),
+    (
+        "{{ amount_due|add }}",
+        "line 1: {{ amount_due|add }} gives the filter “add” the wrong number of arguments",
+        "第 1 行：{{ amount_due|add }} 给过滤器“add”的参数个数不对",
+    ),
+    ("{{ }}", "line 1: {{ }} is empty", "第 1 行：{{ }} 是空的"),
+    (
+        "{{ _secret }}",
+        "line 1: {{ _secret }}: a variable may not begin with an underscore",
+        "第 1 行：{{ _secret }}：变量名不能以下划线开头",
+    ),
+    (
+        "{{ due date }}",
+        "line 1: {{ due date }}: “date” cannot be read",
+        "第 1 行：{{ due date }}：无法识别“date”",
+    ),
+    ("{% if %}", "line 1: {% if %} is incomplete", "第 1 行：{% if %} 不完整"),
+    (
+        "{% load humanize %}",
+        "line 1: {% load humanize %}: a reminder template cannot load tag libraries",
+        "第 1 行：{% load humanize %}：提醒模板不能加载标签库",
+    ),
+    (
+        "{% block a %}{% block a %}{% endblock %}{% endblock %}",
+        "line 1: {% block a %} cannot be read; check its spelling and its quotes",
+        "第 1 行：无法识别 {% block a %}，请检查拼写和引号",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "english", "chinese"), SYNTAX_ERRORS)
+def test_a_template_syntax_error_names_the_problem_in_the_readers_language(text, english, chinese):
+    with translation.override("en"):
+        assert notices.syntax_error(text) == english
+    with translation.override("zh-hans"):
+        assert notices.syntax_error(text) == chinese
+    assert notices.syntax_error("Pay {{ amount_due }} by {{ due_date|default:'-' }}") is None
+
+
+def test_a_broken_template_is_refused_in_the_managers_language(client, manager):
+    body = "Pay {{ amount_due }} by {{ due_date }}, {{ penalty_rate }} {{ penalty_from }} "
+    body += "{{ cost_cap_rate }}{% if days_overdue %}"
+    with translation.override("zh-hans"), pytest.raises(LendingError) as refused:
+        reminder_template_save(
+            acting_user=manager, kind="due_today", language="en", subject="Due", body=body
+        )
+    assert refused.value.field == "body" and refused.value.code == "invalid"
+    assert refused.value.message == "第 1 行：{% if days_overdue %} 没有结束，请加上 {% endif %}"
+    template = ReminderTemplate.objects.get(kind="due_today", language="en")
+    client.force_login(manager)
+    page = client.post(
+        f"/admin/collections/remindertemplate/{template.pk}/change/",
+        {"subject": "Due", "body": body},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert page.status_code == 200
+    assert "没有结束，请加上 {% endif %}" in page.text
+    template.refresh_from_db()
+    assert "{% if days_overdue %}" not in template.body
 
 
 def test_the_outbox_and_templates_in_the_admin(client, manager, collector):

@@ -78,6 +78,37 @@ def test_bad_national_id_is_shown_on_the_field_and_nothing_is_saved(admin_client
     assert not Borrower.objects.exists()
 
 
+def wrong_check_character() -> tuple[str, str, str]:
+    """A national ID with the last character changed: (number, expected, given)."""
+    good = generate_national_id(date_of_birth=date(1991, 5, 20), sex="M")
+    given = "0" if good[-1] != "0" else "1"
+    return good[:-1] + given, good[-1], given
+
+
+def test_identity_errors_in_the_borrower_form_read_in_the_officers_language(admin_client):
+    bad, expected, given = wrong_check_character()
+    post = borrower_post(national_id=bad, mobile="139 1234 567")
+    post["emergency_contacts-0-phone"] = "12700001111"
+    add = reverse("admin:lending_borrower_add")
+    response = admin_client.post(add, post, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["national_id"] == [
+        f"身份证号校验码错误：最后一位应为 {expected}，而不是 {given}"
+    ]
+    assert form.errors["mobile"] == ["手机号须为 11 位数字，实际为 10 位"]
+    contact = response.context["inline_admin_formsets"][0].formset.forms[0]
+    assert contact.errors["phone"] == ["不是中国大陆手机号：须以 13–19 开头"]
+    # In English the words are the ones the imports and the API give (lending.identity).
+    response = admin_client.post(add, post, HTTP_ACCEPT_LANGUAGE="en")
+    form = response.context["adminform"].form
+    assert form.errors["national_id"] == [
+        f"national ID checksum is wrong: the last character should be {expected}, not {given}"
+    ]
+    assert form.errors["mobile"] == ["mobile number must have 11 digits, got 10"]
+    assert not Borrower.objects.exists()
+
+
 def test_borrower_list_masks_id_and_phone_and_the_posted_find_gets_the_full_number(admin_client):
     borrower = BorrowerFactory(mobile="13812345678")
     page = admin_client.get(reverse("admin:lending_borrower_changelist"))

@@ -9,6 +9,8 @@ installments, propose +20 % after 6.
 """
 
 import copy
+import importlib
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from lending import roles
 from lending.access import SYSTEM
@@ -38,6 +41,7 @@ from risk.models import (
     ReviewHold,
 )
 from risk.policy import DEFAULT_POLICY
+from risk.reason_texts import stored_reason
 from risk.services.behaviour import WITHDRAWN, limit_review
 from risk.services.limits import (
     credit_limit_change,
@@ -564,3 +568,141 @@ def test_an_analyst_proposes_by_hand_in_the_admin_and_a_bad_amount_is_refused(cl
     proposal = LimitIncreaseProposal.objects.get()
     assert (proposal.proposed_amount, proposal.proposed_by) == (D("14000.00"), analysts[0])
     assert proposal.status == ProposalStatus.PROPOSED
+
+
+# --------------------------------------------------------------------------- reasons in words
+
+# The review's reasons are stored as message keys with their figures (risk.reasons) beside the
+# English, and read in the reader's language (risk.reason_texts.stored_reason); a person's
+# words are shown as written.
+
+
+def test_the_reviews_freeze_and_cut_read_in_the_readers_language():
+    borrower = borrower_with_limit()
+    loan = active_loan(borrower=borrower, start=date(2026, 9, 15))
+    late_on(loan, oct_(16))
+    late_on(loan, nov(14))
+    freeze = CreditLimitChange.objects.get(kind="behaviour_freeze")
+    cut = CreditLimitChange.objects.get(kind="behaviour_cut")
+    starter = CreditLimitChange.objects.get(kind="set")
+    assert (freeze.reason_message, freeze.reason_params) == (
+        "review.freeze.one",
+        {"loan": loan.reference, "dpd": 1, "freeze_dpd": 1},
+    )
+    ref = loan.reference
+    with translation.override("zh-hans"):
+        assert stored_reason(freeze) == f"当前逾期：贷款 {ref} 已逾期 1 天（逾期 1 天即冻结）"
+        assert stored_reason(cut) == (
+            f"当前逾期：贷款 {ref} 已逾期 30 天（逾期 30 天即降额）；额度降至 50%，"
+            "10,000.00 → 5,000.00"
+        )
+        assert stored_reason(starter) == "starter limit"  # a person's words, as written
+    with translation.override("en"):
+        assert (
+            stored_reason(freeze)
+            == freeze.reason
+            == (f"current delinquency: loan {ref} is 1 day past due (freeze at 1)")
+        )
+        assert stored_reason(cut) == cut.reason
+
+
+def test_the_reviews_proposal_and_its_approval_read_in_the_readers_language(
+    client, six_on_time, analysts
+):
+    limit_review(business_date=date(2026, 9, 15))
+    proposal = LimitIncreaseProposal.objects.get()
+    english = "6 installments paid on time in a row (propose after 6): 10,000.00 + 20% → 12,000.00"
+    chinese = "连续 6 期按时还款（连续 6 期即建议提额）：10,000.00 + 20% → 12,000.00"
+    assert (proposal.reason, proposal.reason_message) == (english, "review.propose")
+    limit_increase_approve(proposal_id=proposal.pk, acting_user=analysts[1])
+    change = CreditLimitChange.objects.get(kind="increase")
+    assert change.reason == f"increase proposal {proposal.pk} approved: {english}"
+    with translation.override("zh-hans"):
+        assert stored_reason(proposal) == chinese
+        assert stored_reason(change) == f"提额建议 {proposal.pk} 已批准：{chinese}"
+
+    client.force_login(analysts[0])
+    limit = limit_of(six_on_time)
+    for url in (
+        reverse("admin:risk_creditlimit_change", args=[limit.pk]),
+        reverse("admin:risk_limitincreaseproposal_change", args=[proposal.pk]),
+    ):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert chinese in page and english not in page, url
+        assert english in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    history = f"/api/v1/credit-limits/{limit.pk}/history/"
+    zh = client.get(history, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
+    en = client.get(history, HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    assert zh[0]["reason"] == f"提额建议 {proposal.pk} 已批准：{chinese}"
+    assert en[0]["reason"] == change.reason
+    assert zh[-1]["reason"] == en[-1]["reason"] == "starter limit"
+    detail = f"/api/v1/limit-increase-proposals/{proposal.pk}/"
+    assert client.get(detail, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["reason"] == chinese
+    assert client.get(detail, HTTP_ACCEPT_LANGUAGE="en").json()["reason"] == english
+
+
+def test_an_approved_proposal_quotes_the_analysts_words_as_written(analysts):
+    borrower = borrower_with_limit()
+    proposal = limit_increase_propose(
+        borrower=borrower, amount="15000.00", reason="工资上涨已核实", acting_user=analysts[0]
+    )
+    assert proposal.reason_message == ""
+    limit_increase_approve(proposal_id=proposal.pk, acting_user=analysts[1])
+    change = CreditLimitChange.objects.get(kind="increase")
+    assert change.reason == f"increase proposal {proposal.pk} approved: 工资上涨已核实"
+    with translation.override("zh-hans"):
+        assert stored_reason(change) == f"提额建议 {proposal.pk} 已批准：工资上涨已核实"
+
+
+# --------------------------------------------------------------------------- the data migration
+
+backfill = importlib.import_module("risk.migrations.0009_limit_reason_keys_backfill")
+
+
+def test_the_migration_gives_the_platforms_old_reasons_their_keys():
+    borrower = borrower_with_limit()
+    limit = limit_of(borrower)
+    review = "6 installments paid on time in a row (propose after 6): 10,000.00 + 20% → 12,000.00"
+    old = [
+        "current delinquency: loan L0042 is 1 day past due (freeze at 1)",
+        "current delinquency: loan L0042 is 30 days past due (cut at 30); limit cut to 50%, "
+        "10,000.00 → 5,000.00",
+        "cured on 2026-10-20, and 3 installments due since then paid on time (restore after 3)",
+        "first limit from policy version 3",
+        f"increase proposal 12 approved: {review}",
+        "increase proposal 13 approved: salary rise verified",
+    ]
+    kept = [
+        "fraud investigation",  # a person's words
+        "current delinquency: loan L0042 is 1 day late",  # an older wording
+        "cured on 2026-10-20, and 3 installments due since then paid on time (restore",  # cut
+    ]
+    for reason in old + kept:
+        CreditLimitChange.objects.create(
+            credit_limit=limit,
+            kind="freeze",
+            from_amount=START,
+            to_amount=START,
+            to_status="frozen",
+            reason=reason,
+        )
+    backfill._backfill(CreditLimitChange, backfill._Reader())
+    rows = {row.reason: row for row in CreditLimitChange.objects.exclude(reason="starter limit")}
+    assert {reason for reason, row in rows.items() if row.reason_message} == set(old)
+    for reason in old:
+        with translation.override("en"):
+            assert stored_reason(rows[reason]) == reason
+        if "salary" not in reason:  # the analyst's words stay as they were typed
+            with translation.override("zh-hans"):
+                assert not re.search(r"[a-z]{3,}", stored_reason(rows[reason])), reason
+    approved = rows[f"increase proposal 12 approved: {review}"]
+    assert approved.reason_params["reason"]["message"] == "review.propose"
+    assert rows["increase proposal 13 approved: salary rise verified"].reason_params == {
+        "proposal": 13,
+        "reason": "salary rise verified",
+    }
+    with translation.override("zh-hans"):
+        assert stored_reason(rows["first limit from policy version 3"]) == (
+            "依据授信政策版本 3 设定的首个额度"
+        )
+        assert [stored_reason(rows[reason]) for reason in kept] == kept

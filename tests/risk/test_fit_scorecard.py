@@ -23,21 +23,25 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lending import roles
 from lending.access import SYSTEM
 from lending.demo import load_demo_book
 from lending.models import AuditEvent, BucketChange, Installment
 from lending.services.repayments import repayment_post
+from risk import reasons as rc
 from risk.models import CreditPolicy, Decision, LoanApplication, PolicyStatus
 from risk.policy import DEFAULT_POLICY, parse_policy
-from risk.scorecard import FEATURES
+from risk.reasons import Message
+from risk.scorecard import FEATURES, fit_scorecard
 from risk.selectors import scorecard_history
 from risk.services.policies import policy_activate, policy_create
+from risk.services.scorecard import not_scored
 from tests.conftest import restore_seed_rows
 from tests.factories import BorrowerFactory, ProductFactory, RiskProfileFactory
 from tests.lending.loan_helpers import active_loan
+from tests.risk.test_scorecard import synthetic_book
 
 D = Decimal
 AS_OF = date(2026, 8, 1)
@@ -302,3 +306,40 @@ def test_a_candidate_is_written_and_the_active_version_is_untouched(demo_fit):
     assert float(noted[2]) == pytest.approx(demo_fit.payload["auc"], abs=0.0006)
     assert ("policy.create", "risk.creditpolicy") in demo_fit.audit
     assert ("policy.scorecard_fit", "risk.creditpolicy") in demo_fit.audit
+
+
+# --------------------------------------------------------------------------- reasons in words
+
+
+def test_why_an_attribute_is_not_scored_reads_in_the_readers_language():
+    """Stored as a message key with its figures (risk.reasons), the English as before."""
+    rows, labels, groups = synthetic_book(800)
+    result = fit_scorecard(rows, labels, groups, test_size=0.3, seed=3)
+    why = dict(result.dropped)
+    assert why["bureau_current_delinquencies"] == Message("fit.one_band", {})
+    assert why["age"].key == "fit.low_iv" and why["age"].params["min_iv"] == "0.02"
+    with translation.override("en"):
+        english = not_scored(result)
+    assert "bureau_current_delinquencies (its values do not split into two bands)" in english
+    assert re.search(r"\bage \(information value 0\.\d{3} < 0\.02\)", english), english
+    assert re.search(r"\(its bands may differ by chance alone \(χ² p = 0\.\d\d\)\)", english)
+    with translation.override("zh-hans"):
+        chinese = not_scored(result)
+    assert "bureau_current_delinquencies（其取值无法分成两个区间）" in chinese
+    assert re.search(r"\bage（信息值 0\.\d{3} < 0\.02）", chinese), chinese
+    assert "各区间的差异可能纯属偶然（χ² p = 0." in chinese
+    # Only the attribute names (codes, as in the policy JSON) stay in Latin letters.
+    assert re.findall(r"[a-z]{3,}", re.sub(r"\b[a-z0-9_]+_[a-z0-9_]+\b|\bage\b", "", chinese)) == []
+
+
+def test_the_fit_keeps_the_key_of_every_reason_and_prints_its_words(demo_fit):
+    dropped = demo_fit.payload["dropped"]
+    assert dropped, "the demo book has attributes that tell nothing (employment type, age)"
+    for item in dropped:
+        assert rc.render(item["message"], item["params"]) == item["reason"]
+        assert f"  not scored: {item['attribute']} — {item['reason']}" in demo_fit.lines
+    assert {item["attribute"] for item in dropped} == set(FEATURES) - set(
+        demo_fit.payload["characteristics"]
+    )
+    notes = demo_fit.candidate.notes
+    assert all(f"{item['attribute']} ({item['reason']})" in notes for item in dropped), notes

@@ -18,9 +18,9 @@ from lending.access import SYSTEM
 from lending.identity import generate_national_id
 from risk import reasons as rc
 from risk.admin.base import reason_rows, reasons_summary, trace_rows
-from risk.models import Decision, IncomeSource, LimitStatus
+from risk.models import CreditLimitChange, Decision, IncomeSource, LimitStatus
 from risk.policy import DEFAULT_POLICY, LoanRequest, RiskProfile, evaluate, parse_policy
-from risk.reason_texts import reason_text, trace_detail
+from risk.reason_texts import reason_text, stored_reason, trace_detail
 from risk.services.limits import credit_limit_change
 from risk.services.underwriting import application_submit
 from tests.factories import BorrowerFactory, ProductFactory, RiskProfileFactory
@@ -301,3 +301,20 @@ def test_the_admin_review_page_reads_in_the_officers_language(client, role_user)
     assert page.status_code == 200
     assert all(not english_words(r["text"]) for r in page.context["reasons"])
     assert all(not english_words(r["detail"]) for r in page.context["rows"])
+
+
+@pytest.mark.django_db
+def test_the_first_limit_reads_in_the_readers_language(client, role_user):
+    application = submit(borrower_with(), "en")
+    change = CreditLimitChange.objects.get(credit_limit__borrower=application.borrower)
+    version = change.policy.version
+    assert change.reason == f"first limit from policy version {version}"
+    assert (change.reason_message, change.reason_params) == ("limit.first", {"version": version})
+    with translation.override("zh-hans"):
+        assert stored_reason(change) == f"依据授信政策版本 {version} 设定的首个额度"
+    client.force_login(role_user(roles.RISK_ANALYST))
+    url = f"/api/v1/credit-limits/{change.credit_limit_id}/history/"
+    [zh] = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
+    [en] = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    assert (zh["kind"], zh["reason"]) == ("set", f"依据授信政策版本 {version} 设定的首个额度")
+    assert en["reason"] == change.reason

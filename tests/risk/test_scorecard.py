@@ -309,8 +309,8 @@ def test_fitted_scorecard_is_a_valid_policy_that_scores_as_fitted():
     assert result.grades_monotone_overall
     attributes = [ch.attribute for ch in result.characteristics]
     assert "bureau_score" in attributes
-    dropped = dict(result.dropped)
-    assert "do not split" in dropped["bureau_current_delinquencies"]  # always 0 here
+    dropped = {attribute: why.text for attribute, why in result.dropped}
+    assert dropped["bureau_current_delinquencies"] == "its values do not split into two bands"
     definition = copy.deepcopy(DEFAULT_POLICY)
     definition["scorecard"] = result.scorecard_definition()
     definition["grades"] = result.grades_definition()

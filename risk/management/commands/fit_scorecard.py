@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from lending.access import SYSTEM
 from lending.errors import LendingError
 from lending.management.options import date_option
+from risk.reason_texts import message_text
 from risk.scorecard import BASE_ODDS, BASE_SCORE, PDO
 from risk.selectors import BAD_DPD, OUTCOME_WINDOW_DAYS
 from risk.services.scorecard import scorecard_fit
@@ -42,7 +43,8 @@ def report(fit) -> list[str]:
             + ", ".join(parts)
         )
     for attribute, why in r.dropped:
-        lines.append(f"  not scored: {attribute} — {why}")
+        # The reason in the active language (LANGUAGE_CODE for a command), as everywhere else.
+        lines.append(f"  not scored: {attribute} — {message_text(why.key, why.params, why.text)}")
     lines += [
         f"AUC {r.auc:.3f} held out ({r.auc_train:.3f} training); "
         f"KS {r.ks:.3f} held out ({r.ks_train:.3f} training)",
