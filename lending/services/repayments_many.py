@@ -125,11 +125,15 @@ class _Batch:
         ids = [p.loan_id for p in self.payments]
         self.loans = lock_loans(ids)
         keys = {p.idempotency_key.strip() for p in self.payments} - {""}
+        # "Not blank" spelled out: it is the unique index's own condition, which the planner
+        # cannot infer from an IN list of more than a hundred keys (it would scan the table).
         self.posted = {
             t.idempotency_key: t
             for t in Transaction.objects.filter(
                 kind=TransactionKind.REPAYMENT, idempotency_key__in=keys
-            ).select_related("loan")
+            )
+            .exclude(idempotency_key="")
+            .select_related("loan")
         }
         self.installments: dict[int, list[Installment]] = defaultdict(list)
         for installment in fetch_instances(
