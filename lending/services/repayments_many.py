@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,6 +108,30 @@ def repayments_post_many(
         return [payment.post_alone(acting_user) for payment in payments]
 
 
+def posted_repayments(keys: set[str]) -> dict[str, Transaction]:
+    """The repayments already posted under these keys, by key. On PostgreSQL each key is
+    probed through the unique index (kind, key) — a LATERAL subquery with LIMIT is never
+    flattened into a join: given the keys as an IN list or a join, the planner, whose
+    statistics may say the index is near empty (a first import of keyed payments, its rows
+    added in the same transaction), scans every repayment's entry instead."""
+    if not keys:
+        return {}
+    found = Transaction.objects.filter(kind=TransactionKind.REPAYMENT, idempotency_key__in=keys)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.id FROM unnest(%s::varchar[]) AS k(key) CROSS JOIN LATERAL "
+                f'(SELECT id FROM "{Transaction._meta.db_table}" WHERE kind = %s '
+                f"AND idempotency_key = k.key AND NOT idempotency_key = '' LIMIT 1) t",
+                [sorted(keys), TransactionKind.REPAYMENT.value],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+        if not ids:
+            return {}
+        found = Transaction.objects.filter(pk__in=ids)
+    return {t.idempotency_key: t for t in found.select_related("loan").order_by()}
+
+
 class _Batch:
     def __init__(self, payments: Sequence[Payment], acting_user):
         self.payments, self.acting_user = payments, acting_user
@@ -125,16 +149,7 @@ class _Batch:
         ids = [p.loan_id for p in self.payments]
         self.loans = lock_loans(ids)
         keys = {p.idempotency_key.strip() for p in self.payments} - {""}
-        # "Not blank" spelled out: it is the unique index's own condition, which the planner
-        # cannot infer from an IN list of more than a hundred keys (it would scan the table).
-        self.posted = {
-            t.idempotency_key: t
-            for t in Transaction.objects.filter(
-                kind=TransactionKind.REPAYMENT, idempotency_key__in=keys
-            )
-            .exclude(idempotency_key="")
-            .select_related("loan")
-        }
+        self.posted = posted_repayments(keys)
         self.installments: dict[int, list[Installment]] = defaultdict(list)
         for installment in fetch_instances(
             Installment.objects.filter(loan_id__in=list(self.loans)).order_by("loan_id", "seq")
