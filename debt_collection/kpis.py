@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, Q, Sum
 
 from debt_collection import rolls
@@ -55,14 +56,45 @@ def _in_money(rows, field: str) -> list[dict]:
     return [{**row, field: quantize_money(row[field] or 0)} for row in rows]
 
 
+# Each loan's bucket at each month end (the `to` of its last change by then: the one whose next
+# change, if any, comes after the end) beside its bucket at the end before, counted per pair.
+# A loan with a change by one end has a bucket at every later end, so the one before is k - 1.
+# In the database: reading every bucket change into Python took 5 s at a million loans. Of two
+# changes of a loan on one date the later (higher id) is its bucket.
+_ROLL_COUNTS = """
+WITH moves AS (
+    SELECT loan_id, business_date AS since, to_bucket AS bucket,
+           LEAD(business_date) OVER (PARTITION BY loan_id ORDER BY business_date, id) AS next_move
+    FROM {changes}
+    WHERE business_date <= %s
+),
+ends (k, month_end) AS (VALUES {ends}),
+held AS (
+    SELECT ends.k, moves.bucket,
+           LAG(moves.bucket) OVER (PARTITION BY moves.loan_id ORDER BY ends.k) AS before
+    FROM moves JOIN ends
+      ON moves.since <= ends.month_end
+     AND (moves.next_move IS NULL OR moves.next_move > ends.month_end)
+)
+SELECT k - 1, before, bucket, COUNT(*)
+FROM held
+WHERE before IS NOT NULL
+GROUP BY k, before, bucket
+"""
+
+
 def roll_rates(*, until: date, months: int = 6) -> list[rolls.Roll]:
     """Month over month for the `months` months up to `until`'s month."""
     ends = rolls.month_ends(until, months)
-    changes = BucketChange.objects.filter(business_date__lte=ends[-1]).values_list(
-        "loan_id", "business_date", "to_bucket"
+    sql = _ROLL_COUNTS.format(
+        changes=connection.ops.quote_name(BucketChange._meta.db_table),
+        ends=", ".join(f"({k}, %s)" for k in range(len(ends))),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ends[-1], *ends])
+        counts = {(ends[k], here, there): n for k, here, there, n in cursor.fetchall()}
     buckets = [b.code for b in bucket_table(checked=False)]
-    return rolls.roll_rates(changes.iterator(chunk_size=5000), buckets, ends)
+    return rolls.rolls_from_counts(counts, buckets, ends)
 
 
 @dataclass(frozen=True)
