@@ -10,8 +10,9 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 
 from debt_collection import rolls
 from debt_collection.concession_selectors import recoveries_with_case
@@ -84,7 +85,22 @@ GROUP BY k, before, bucket
 
 
 def roll_rates(*, until: date, months: int = 6) -> list[rolls.Roll]:
-    """Month over month for the `months` months up to `until`'s month."""
+    """Month over month for the `months` months up to `until`'s month.
+
+    Kept in the cache until a bucket changes: the history only grows (the night appends its
+    moves, a repayment its own), so the newest change's id says whether the figures still hold.
+    The dashboard, the KPI page and the API then count once per change of the book, not per
+    page (0.3 s at 200,000 loans, more at a million)."""
+    newest = BucketChange.objects.aggregate(newest=Max("pk"))["newest"]
+    key = f"collections:roll_rates:{newest}:{until.isoformat()}:{months}"
+    found = cache.get(key)
+    if found is None:
+        found = _roll_rates(until=until, months=months)
+        cache.set(key, found, timeout=24 * 3600)
+    return found
+
+
+def _roll_rates(*, until: date, months: int) -> list[rolls.Roll]:
     ends = rolls.month_ends(until, months)
     sql = _ROLL_COUNTS.format(
         changes=connection.ops.quote_name(BucketChange._meta.db_table),

@@ -313,3 +313,14 @@ def test_distinct_on_picks_the_same_lead_cases_as_the_portable_query(postgres, m
         portable = set(lead_cases_portable(cases).values_list("pk", flat=True))
         distinct_on = set(lead_cases_distinct_on(cases).values_list("pk", flat=True))
         assert distinct_on == portable == _expected_leads(cases)
+
+
+def test_the_roll_rates_are_counted_again_once_a_bucket_changes(django_assert_num_queries):
+    loan = active_loan(start=date(2026, 7, 15))
+    _changes(loan, [(date(2026, 9, 16), "M1")])
+    first = kpis.roll_rates(until=date(2026, 10, 20), months=1)
+    with django_assert_num_queries(1):  # the newest change's id only: the figures are kept
+        assert kpis.roll_rates(until=date(2026, 10, 20), months=1) == first
+    _changes(loan, [(date(2026, 10, 16), "M2")])
+    october = {r.from_bucket: r for r in kpis.roll_rates(until=date(2026, 10, 20), months=1)}
+    assert (october["M1"].loans, october["M1"].rolled) == (1, 1)  # the new move counts
