@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("lending", "0017_search_trigram_indexes"),
-        ("risk", "0007_borrower_policy_labels"),
+        ("risk", "0009_limit_reason_keys_backfill"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
