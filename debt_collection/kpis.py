@@ -10,7 +10,9 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, Sum
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Max, Q, Sum
 
 from debt_collection import rolls
 from debt_collection.concession_selectors import recoveries_with_case
@@ -55,14 +57,60 @@ def _in_money(rows, field: str) -> list[dict]:
     return [{**row, field: quantize_money(row[field] or 0)} for row in rows]
 
 
+# Each loan's bucket at each month end (the `to` of its last change by then: the one whose next
+# change, if any, comes after the end) beside its bucket at the end before, counted per pair.
+# A loan with a change by one end has a bucket at every later end, so the one before is k - 1.
+# In the database: reading every bucket change into Python took 5 s at a million loans. Of two
+# changes of a loan on one date the later (higher id) is its bucket.
+_ROLL_COUNTS = """
+WITH moves AS (
+    SELECT loan_id, business_date AS since, to_bucket AS bucket,
+           LEAD(business_date) OVER (PARTITION BY loan_id ORDER BY business_date, id) AS next_move
+    FROM {changes}
+    WHERE business_date <= %s
+),
+ends (k, month_end) AS (VALUES {ends}),
+held AS (
+    SELECT ends.k, moves.bucket,
+           LAG(moves.bucket) OVER (PARTITION BY moves.loan_id ORDER BY ends.k) AS before
+    FROM moves JOIN ends
+      ON moves.since <= ends.month_end
+     AND (moves.next_move IS NULL OR moves.next_move > ends.month_end)
+)
+SELECT k - 1, before, bucket, COUNT(*)
+FROM held
+WHERE before IS NOT NULL
+GROUP BY k, before, bucket
+"""
+
+
 def roll_rates(*, until: date, months: int = 6) -> list[rolls.Roll]:
-    """Month over month for the `months` months up to `until`'s month."""
+    """Month over month for the `months` months up to `until`'s month.
+
+    Kept in the cache until a bucket changes: the history only grows (the night appends its
+    moves, a repayment its own), so the newest change's id says whether the figures still hold.
+    The dashboard, the KPI page and the API then count once per change of the book, not per
+    page (0.3 s at 200,000 loans, more at a million)."""
+    newest = BucketChange.objects.aggregate(newest=Max("pk"))["newest"]
+    key = f"collections:roll_rates:{newest}:{until.isoformat()}:{months}"
+    found = cache.get(key)
+    if found is None:
+        found = _roll_rates(until=until, months=months)
+        cache.set(key, found, timeout=24 * 3600)
+    return found
+
+
+def _roll_rates(*, until: date, months: int) -> list[rolls.Roll]:
     ends = rolls.month_ends(until, months)
-    changes = BucketChange.objects.filter(business_date__lte=ends[-1]).values_list(
-        "loan_id", "business_date", "to_bucket"
+    sql = _ROLL_COUNTS.format(
+        changes=connection.ops.quote_name(BucketChange._meta.db_table),
+        ends=", ".join(f"({k}, %s)" for k in range(len(ends))),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ends[-1], *ends])
+        counts = {(ends[k], here, there): n for k, here, there, n in cursor.fetchall()}
     buckets = [b.code for b in bucket_table(checked=False)]
-    return rolls.roll_rates(changes.iterator(chunk_size=5000), buckets, ends)
+    return rolls.rolls_from_counts(counts, buckets, ends)
 
 
 @dataclass(frozen=True)

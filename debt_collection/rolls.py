@@ -4,10 +4,13 @@ A loan's bucket at a date is the `to` of its last bucket change on or before it 
 first). The roll rate of bucket B in month m is, of the loans in B at the end of month m − 1,
 the share in the next bucket at the end of month m. Current loans (M0) leave no history until
 they go late, so M0 → M1 cannot be measured from it; rates start at M1.
+
+`roll_rates` works from the changes themselves; `rolls_from_counts` from the number of loans per
+(month start, bucket then, bucket at the month's end), which the database counts (kpis).
 """
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -68,4 +71,22 @@ def roll_rates(
             held = [loan for loan, b in at_start.items() if b == here]
             rolled = sum(1 for loan in held if at_end[loan] == following)
             rolls.append(Roll(f"{end:%Y-%m}", here, following, len(held), rolled))
+    return rolls
+
+
+def rolls_from_counts(
+    counts: Mapping[tuple[date, str, str], int], buckets: Sequence[str], ends: Sequence[date]
+) -> list[Roll]:
+    """`counts`: (a month end, a loan's bucket then, its bucket at the next month end) -> loans,
+    for the loans with a bucket change by the first of the two ends; the same Rolls as
+    `roll_rates` on those changes."""
+    held: dict[tuple[date, str], int] = {}
+    for (start, here, _there), n in counts.items():
+        held[start, here] = held.get((start, here), 0) + n
+    rolls = []
+    for start, end in pairwise(ends):
+        for here, following in pairwise(buckets[1:]):
+            loans = held.get((start, here), 0)
+            rolled = counts.get((start, here, following), 0)
+            rolls.append(Roll(f"{end:%Y-%m}", here, following, loans, rolled))
     return rolls

@@ -160,6 +160,8 @@ class Decision(models.Model):
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
         ordering = ["-created_at", "-id"]
+        # The list's first page is then the index's first rows, not a sort of every decision.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="decision_recent")]
 
     def __str__(self) -> str:
         return f"{self.borrower} {self.get_outcome_display()} {self.grade} (v{self.policy.version})"
@@ -211,6 +213,8 @@ class LoanApplication(models.Model):
         verbose_name = _("loan application")
         verbose_name_plural = _("loan applications")
         ordering = ["-submitted_at", "-id"]
+        # The list's first page is then the index's first rows, not a sort of every application.
+        indexes = [models.Index(fields=["-submitted_at", "-id"], name="application_recent")]
         permissions = [
             ("decide_application", _("Can decide a referred application (never one's own)")),
         ]

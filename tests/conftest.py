@@ -30,6 +30,15 @@ def require_service(available: bool, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _cache_cleared():
+    """Every test starts with an empty cache: a rolled-back test's ids are used again by the
+    next one (SQLite), so a key built from them could find the previous test's figures."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _language_reset():
     """A request in Chinese leaves Chinese active in the thread (LocaleMiddleware activates it
     and nothing deactivates it in tests): every test starts from the configured language."""

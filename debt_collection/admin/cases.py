@@ -24,8 +24,10 @@ from debt_collection.services.promises import promise_record
 from lending import formatting
 from lending.access import may
 from lending.admin.columns import money_column, note
+from lending.admin.filters import BucketFilter
 from lending.admin.forms import attach_error
 from lending.admin.paging import BigListMixin
+from lending.admin.search import ReferenceOrNameSearchMixin
 from lending.errors import LendingError
 from lending.exports import ExportSelectedMixin
 
@@ -35,7 +37,7 @@ def explain(parts: dict) -> str:
 
 
 @admin.register(Case)
-class CaseAdmin(BigListMixin, ExportSelectedMixin, ScopedAdmin):
+class CaseAdmin(BigListMixin, ReferenceOrNameSearchMixin, ExportSelectedMixin, ScopedAdmin):
     case_path = ""
     # Fits 1440 px with the sidebar open (tests/browser/test_widths.py): the borrower under the
     # loan, the priority's parts under it, the queue under the collector.
@@ -52,10 +54,11 @@ class CaseAdmin(BigListMixin, ExportSelectedMixin, ScopedAdmin):
         "status",
     )
     list_display_links = ("id",)
-    list_filter = ("status", "bucket", "queue")
+    list_filter = ("status", ("bucket", BucketFilter), "queue")
     list_select_related = ("loan", "borrower", "collector", "queue")
     ordering = ("-priority", "id")
     search_fields = ("loan__reference", "borrower__full_name")
+    search_reference = "loan__reference"  # a reference or a name: lending/admin/search.py
     actions = ["reassign"]
     export_kinds = (CaseExport,)  # debt_collection/exports.py
     fields = (

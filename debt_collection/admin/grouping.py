@@ -15,8 +15,11 @@ from debt_collection.access import visible_cases
 from debt_collection.admin.common import ReadOnlyAdmin
 from debt_collection.exports import CaseByBorrowerExport
 from debt_collection.models import Case, CaseByBorrower, CaseStatus
+from debt_collection.selectors import lead_cases
 from lending import formatting
+from lending.admin.filters import BucketFilter
 from lending.admin.paging import BigListMixin
+from lending.admin.search import reference_or_name_search
 from lending.exports import ExportButtonMixin
 
 
@@ -37,7 +40,7 @@ class CaseByBorrowerAdmin(BigListMixin, ExportButtonMixin, ReadOnlyAdmin):
         "collector",
     )
     list_display_links = None
-    list_filter = ("bucket", "queue")
+    list_filter = (("bucket", BucketFilter), "queue")
     list_select_related = ("borrower", "collector")
     ordering = ("-priority", "id")
     search_fields = ("borrower__full_name", "loan__reference")
@@ -53,13 +56,11 @@ class CaseByBorrowerAdmin(BigListMixin, ExportButtonMixin, ReadOnlyAdmin):
         if not self.has_view_or_change_permission(request):
             return super().get_queryset(request)  # Django answers them 403 before any row
         mine = _open_visible(request.user)
-        same = mine.filter(borrower_id=OuterRef("borrower_id"))
-        lead = same.order_by("-priority", "pk").values("pk")[:1]
-        group = same.order_by().values("borrower_id")
+        group = mine.filter(borrower_id=OuterRef("borrower_id")).order_by().values("borrower_id")
         return (
             super()
             .get_queryset(request)
-            .filter(status=CaseStatus.OPEN, pk=Subquery(lead))
+            .filter(status=CaseStatus.OPEN, pk__in=lead_cases(mine))
             # The loans column's cases, one query per page instead of one per row.
             .prefetch_related(
                 Prefetch(
@@ -77,6 +78,19 @@ class CaseByBorrowerAdmin(BigListMixin, ExportButtonMixin, ReadOnlyAdmin):
                 ),
             )
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        """A name finds its borrower's row; a reference finds the row of the borrower whose
+        open case (one this user sees) is on that loan, lead case or not."""
+
+        def by_reference(lookup, term):
+            loans = _open_visible(request.user).filter(**{f"loan__reference__{lookup}": term})
+            return queryset.filter(borrower_id__in=loans.values("borrower_id"))
+
+        found = reference_or_name_search(
+            queryset, search_term, reference=by_reference, name="borrower__full_name"
+        )
+        return found, False
 
     def get_list_display(self, request):
         # The grouped loans are those this user may see: the column needs the request.

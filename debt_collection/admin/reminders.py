@@ -1,15 +1,29 @@
 """The reminder outbox (read-only: the night writes it, the sender empties it) and the
 templates, which collections managers edit through the service."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import sees_all_cases
 from debt_collection.admin.policies import _Saved
 from debt_collection.models import Reminder, ReminderState, ReminderTemplate
-from debt_collection.services.reminders import reminder_render, reminder_template_save
+from debt_collection.services.reminders import (
+    reminder_language,
+    reminder_render,
+    reminder_template_save,
+)
 from lending.admin.columns import money_column, rate_column
+from lending.admin.filters import KnownValuesFilter
 from lending.admin.paging import BigListMixin
+
+
+class LanguageFilter(KnownValuesFilter):
+    """The site's languages and the one the night writes reminders in (a setting)."""
+
+    def values(self):
+        codes = [code for code, _name in settings.LANGUAGES]
+        return codes if reminder_language() in codes else [*codes, reminder_language()]
 
 
 @admin.register(Reminder)
@@ -27,7 +41,7 @@ class ReminderAdmin(BigListMixin, admin.ModelAdmin):
         "sent_at",
         "attempts",
     )
-    list_filter = ("state", "kind", "language", "send_on")
+    list_filter = ("state", "kind", ("language", LanguageFilter), "send_on")
     list_select_related = ("loan", "borrower")
     search_fields = ("loan__reference",)
     readonly_fields = (

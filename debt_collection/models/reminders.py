@@ -134,6 +134,10 @@ class Reminder(models.Model):
         indexes = [
             # The sender reads only what is left to send.
             models.Index(fields=["send_on"], condition=Q(state="pending"), name="reminder_pending"),
+            # The outbox list's order: its first page read from the index, not a sort of every
+            # reminder (1 s at a million loans). One more index written per reminder the night
+            # inserts, which the list is worth.
+            models.Index(fields=["-business_date", "-id"], name="reminder_recent"),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 messages naming the field (DESIGN §9)."""
 
 from lending.admin import (  # noqa: F401 - importing registers the admins
+    accounts,
     audit,
     borrowers,
     close_of_business,

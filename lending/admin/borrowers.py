@@ -13,6 +13,7 @@ from lending.admin.columns import money_column
 from lending.admin.figures import shown
 from lending.admin.paging import BigListMixin
 from lending.admin.related import related_links
+from lending.admin.search import reference_or_name_search
 from lending.errors import LendingError, translated
 from lending.identity import IdentityError, normalize_mobile, parse_national_id
 from lending.models import Borrower, EmergencyContact, Loan
@@ -268,17 +269,24 @@ class BorrowerAdmin(BigListMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
-        """By name (search_fields), and by a loan's reference or the borrower's number: what
-        an officer has at hand besides the name. Never by national ID or phone in the URL."""
-        found, duplicates = super().get_search_results(request, queryset, search_term)
-        term = search_term.strip()
-        if term:
-            extra = queryset.filter(loans__reference__iexact=term)
-            if term.isascii() and term.isdigit():  # not "²": int() refuses it
-                extra = extra | queryset.filter(pk=int(term))
-            found = found | extra
-            duplicates = True
-        return found, duplicates
+        """By name, or by a loan's reference or the borrower's number: what an officer has at
+        hand besides the name. Never by national ID or phone in the URL. One or the other
+        (lending/admin/search.py): OR-ing the name with the loans' references read every
+        borrower joined to their loans."""
+
+        def by_reference(lookup, term):
+            # The borrowers of that exact reference (unique: one loan) and, for digits, the
+            # borrower of that number: a few ids, so no OR of a join reaches the planner.
+            loans = Loan.objects.filter(reference__iexact=term)
+            ids = set(loans.values_list("borrower_id", flat=True))
+            if term.isascii() and term.isdigit() and len(term) < 19:  # not "²"; fits a bigint
+                ids.add(int(term))
+            return queryset.filter(pk__in=ids)
+
+        found = reference_or_name_search(
+            queryset, search_term, reference=by_reference, name="full_name"
+        )
+        return found, False
 
     @method_decorator(require_POST)
     def find_view(self, request):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from lending import formatting
 from lending.access import Perm, may
 from lending.admin.columns import money_column, note
+from lending.admin.filters import BucketFilter
 from lending.admin.paging import BigListMixin
 from lending.admin.read_only import ReadOnlyAdmin
 from lending.close_of_business.exports import RunExport, RunStepExport
@@ -347,7 +348,11 @@ class BusinessDayRunAdmin(ExportSelectedMixin, admin.ModelAdmin):
 class BucketChangeAdmin(BigListMixin, ReadOnlyAdmin):
     list_display = ("business_date", "loan", "from_bucket", "to_bucket", "dpd", "overdue_amount")
     # A date filter, not date_hierarchy: that reads MIN/MAX and every distinct date of the table.
-    list_filter = ("business_date", "to_bucket", "from_bucket")
+    list_filter = (
+        "business_date",
+        ("to_bucket", BucketFilter),
+        ("from_bucket", BucketFilter),
+    )
     search_fields = ("loan__reference",)
     list_select_related = ("loan",)
 

@@ -13,6 +13,7 @@ from lending import formatting
 from lending.access import Perm, may
 from lending.admin.columns import money_column
 from lending.admin.figures import columns_in, shown, shown_fieldsets
+from lending.admin.filters import BucketFilter
 from lending.admin.forms import (
     DisburseForm,
     ReasonForm,
@@ -22,6 +23,7 @@ from lending.admin.forms import (
 )
 from lending.admin.paging import BigListMixin
 from lending.admin.related import related_links
+from lending.admin.search import ReferenceOrNameSearchMixin
 from lending.delinquency import NPL_DPD
 from lending.errors import LendingError
 from lending.exports import ExportSelectedMixin, LoanExport, OverdueExport, ScheduleExport
@@ -202,7 +204,7 @@ def repayment_message(loan, result) -> str:
 
 
 @admin.register(Loan)
-class LoanAdmin(BigListMixin, ExportSelectedMixin, admin.ModelAdmin):
+class LoanAdmin(BigListMixin, ReferenceOrNameSearchMixin, ExportSelectedMixin, admin.ModelAdmin):
     list_display = (
         "reference",
         "borrower_name",
@@ -216,13 +218,14 @@ class LoanAdmin(BigListMixin, ExportSelectedMixin, admin.ModelAdmin):
     )
     list_filter = (
         "status",
-        "bucket",
+        ("bucket", BucketFilter),
         DelinquencyFilter,
         CreditBalanceFilter,
         "product",
         "repayment_method",
         "start_date",
     )
+    # A reference or a name, never both across the join (lending/admin/search.py).
     search_fields = (
         "reference",
         "borrower__full_name",

@@ -21,6 +21,7 @@ from lending import formatting
 from lending.access import Perm, is_other_person, may
 from lending.admin.columns import money_column
 from lending.admin.figures import shown
+from lending.admin.filters import KnownValuesFilter
 from lending.admin.forms import attach_error
 from lending.admin.paging import BigListMixin
 from lending.admin.read_only import ReadOnlyAdmin
@@ -36,6 +37,7 @@ from risk.admin.base import (
     trace_rows,
 )
 from risk.models import ApplicationStatus, CreditLimit, Decision, LoanApplication, RiskProfile
+from risk.policy import GRADES
 from risk.selectors import exposure, with_available
 from risk.services.profiles import EDITABLE, risk_profile_save
 from risk.services.underwriting import application_review, application_submit
@@ -89,6 +91,13 @@ class RiskProfileAdmin(SafeBorrowerPicker, BigListMixin, admin.ModelAdmin):
         return False  # decisions were taken on it; correct the fields instead
 
 
+class GradeFilter(KnownValuesFilter):
+    """A to E: every policy version grades with exactly these (risk.policy checks it)."""
+
+    def values(self):
+        return GRADES
+
+
 @admin.register(Decision)
 class DecisionAdmin(BigListMixin, ReadOnlyAdmin):
     list_display = (
@@ -101,7 +110,7 @@ class DecisionAdmin(BigListMixin, ReadOnlyAdmin):
         "policy",
         "reasons_text",
     )
-    list_filter = ("outcome", "grade", "policy")
+    list_filter = ("outcome", ("grade", GradeFilter), "policy")
     list_select_related = ("borrower", "policy")
     list_defer = ("trace", "profile")
     search_fields = ("borrower__full_name",)

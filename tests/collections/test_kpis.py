@@ -1,7 +1,7 @@
 """The KPIs against a hand-built book: roll rates to the loan, the cure rate, promises, refusals
 per collector, open cases by bucket and queue; the page for those who see every case."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -194,3 +194,133 @@ def test_the_work_list_shows_a_borrower_once_with_the_loans_grouped(client, coll
     assert loans[0].reference in page.text and loans[1].reference in page.text
     assert loans[2].reference not in page.text  # another collector's case stays unseen
     assert ">2<" in page.text  # two open cases of this collector's
+
+
+def _changes(loan, moves):
+    previous = "M0"
+    for when, to in moves:
+        BucketChange.objects.create(
+            loan=loan,
+            business_date=when,
+            from_bucket=previous,
+            to_bucket=to,
+            dpd=1,
+            overdue_amount=Decimal("100.00"),
+        )
+        previous = to
+
+
+def test_the_roll_rates_counted_in_the_database_match_the_changes_read_one_by_one():
+    """The page's figures (counted in SQL) are those of the pure computation over the same
+    changes, on a book of random bucket walks."""
+    import random
+
+    from lending.services.delinquency import bucket_table
+
+    rng = random.Random(13)
+    codes = [b.code for b in bucket_table(checked=False)]
+    for _ in range(12):
+        loan = active_loan(start=date(2026, 1, 15))
+        days = sorted(rng.sample(range(300), rng.randint(1, 8)))
+        level, moves = 0, []
+        for day in days:
+            level = max(0, min(len(codes) - 1, level + rng.choice((-2, -1, 1, 1, 1))))
+            moves.append((date(2026, 1, 20) + timedelta(days=day), codes[level]))
+        _changes(loan, moves)
+    ends = rolls.month_ends(date(2026, 11, 15), 8)
+    changes = BucketChange.objects.values_list("loan_id", "business_date", "to_bucket")
+    expected = rolls.roll_rates(list(changes), codes, ends)
+    found = kpis.roll_rates(until=date(2026, 11, 15), months=8)
+    assert found == expected
+    assert sum(r.loans for r in found) > 20  # the walks reach the buckets the rates count
+
+
+def test_of_two_bucket_changes_on_one_date_the_later_counts():
+    loan = active_loan(start=date(2026, 7, 15))
+    _changes(loan, [(date(2026, 9, 16), "M1"), (date(2026, 10, 16), "M2")])
+    # Repaid the same day: back to M1, recorded after the move to M2.
+    _changes(loan, [(date(2026, 10, 16), "M1")])
+    october = {r.from_bucket: r for r in kpis.roll_rates(until=date(2026, 10, 20), months=1)}
+    assert (october["M1"].loans, october["M1"].rolled) == (1, 0)  # in M1 on 30 Sep and 31 Oct
+
+
+@pytest.fixture
+def many_cases():
+    """Borrowers with one to four open cases (priorities tied on some), one closed case that
+    would lead if it were open."""
+    from tests.factories import BorrowerFactory
+
+    cases = []
+    for n, priorities in enumerate(([30], [10, 50, 20], [40, 40, 5], [7, 7, 7, 9])):
+        borrower = BorrowerFactory()
+        for priority in priorities:
+            loan = active_loan(start=date(2026, 7, 15), borrower=borrower)
+            cases.append(
+                Case.objects.create(
+                    loan=loan,
+                    borrower=borrower,
+                    opened_on=date(2026, 10, 1),
+                    bucket="M1",
+                    dpd=5,
+                    priority=priority,
+                    overdue_amount=Decimal("100.00"),
+                    total_outstanding=Decimal("1000.00"),
+                )
+            )
+        if n == 1:
+            Case.objects.create(
+                loan=loan,
+                borrower=borrower,
+                status=CaseStatus.CLOSED,
+                close_reason=CloseReason.CURED,
+                opened_on=date(2026, 9, 1),
+                closed_on=date(2026, 9, 20),
+                bucket="M1",
+                dpd=0,
+                priority=99,
+                overdue_amount=Decimal("0.00"),
+                total_outstanding=Decimal("1000.00"),
+            )
+    return cases
+
+
+def _expected_leads(cases):
+    best = {}
+    for case in cases:
+        key = (-case.priority, case.pk)
+        if case.borrower_id not in best or key < best[case.borrower_id][0]:
+            best[case.borrower_id] = (key, case.pk)
+    return {pk for _key, pk in best.values()}
+
+
+def test_the_work_list_leads_with_each_borrowers_most_urgent_case(many_cases):
+    from debt_collection.selectors import lead_cases, lead_cases_portable
+
+    open_cases = Case.objects.filter(status=CaseStatus.OPEN)
+    expected = _expected_leads(many_cases)
+    assert len(expected) == 4
+    assert set(lead_cases_portable(open_cases).values_list("pk", flat=True)) == expected
+    assert set(Case.objects.filter(pk__in=lead_cases(open_cases)).values_list("pk", flat=True)) == (
+        expected
+    )
+
+
+def test_distinct_on_picks_the_same_lead_cases_as_the_portable_query(postgres, many_cases):
+    from debt_collection.selectors import lead_cases_distinct_on, lead_cases_portable
+
+    open_cases = Case.objects.filter(status=CaseStatus.OPEN)
+    for cases in (open_cases, open_cases.filter(priority__lt=40)):
+        portable = set(lead_cases_portable(cases).values_list("pk", flat=True))
+        distinct_on = set(lead_cases_distinct_on(cases).values_list("pk", flat=True))
+        assert distinct_on == portable == _expected_leads(cases)
+
+
+def test_the_roll_rates_are_counted_again_once_a_bucket_changes(django_assert_num_queries):
+    loan = active_loan(start=date(2026, 7, 15))
+    _changes(loan, [(date(2026, 9, 16), "M1")])
+    first = kpis.roll_rates(until=date(2026, 10, 20), months=1)
+    with django_assert_num_queries(1):  # the newest change's id only: the figures are kept
+        assert kpis.roll_rates(until=date(2026, 10, 20), months=1) == first
+    _changes(loan, [(date(2026, 10, 16), "M2")])
+    october = {r.from_bucket: r for r in kpis.roll_rates(until=date(2026, 10, 20), months=1)}
+    assert (october["M1"].loans, october["M1"].rolled) == (1, 1)  # the new move counts
