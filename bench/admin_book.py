@@ -257,15 +257,16 @@ def add_back_office(conn, *, business_date: date, say) -> dict:
             cur,
             """
             INSERT INTO risk_creditlimitchange (credit_limit_id, kind, from_amount, to_amount,
-                from_status, to_status, reason, adverse_action, policy_id, changed_at)
-            SELECT id, 'set', 0, amount, '', 'active', 'approved application', false,
+                from_status, to_status, reason, reason_message, reason_params, adverse_action,
+                policy_id, changed_at)
+            SELECT id, 'set', 0, amount, '', 'active', 'approved application', '', '{}'::jsonb, false,
                    %(policy)s, updated_at - interval '200 days'
             FROM risk_creditlimit
             UNION ALL
-            SELECT id, 'freeze', amount, amount, 'active', 'frozen', 'more than 30 days late',
-                   true, %(policy)s, updated_at
+            SELECT id, 'freeze', amount, amount, 'active', 'frozen', 'more than 30 days late', '',
+                   '{}'::jsonb, true, %(policy)s, updated_at
             FROM risk_creditlimit WHERE status = 'frozen'
-            ORDER BY 10, 1
+            ORDER BY 12, 1
             """,
             p,
         )
@@ -275,10 +276,10 @@ def add_back_office(conn, *, business_date: date, say) -> dict:
             cur,
             """
             INSERT INTO risk_limitincreaseproposal (credit_limit_id, as_of, current_amount,
-                proposed_amount, on_time_installments, reason, status, created_at,
-                decision_note, policy_id)
-            SELECT c.id, %(prev)s, c.amount, c.amount * 1.5, 6, 'six installments on time',
-                   'proposed', now(), '', %(policy)s
+                proposed_amount, on_time_installments, reason, reason_message, reason_params,
+                status, created_at, decision_note, policy_id)
+            SELECT c.id, %(prev)s, c.amount, c.amount * 1.5, 6, 'six installments on time', '',
+                   '{}'::jsonb, 'proposed', now(), '', %(policy)s
             FROM risk_creditlimit c WHERE c.id %% 100 = 7 AND c.status = 'active'
             ORDER BY c.id
             """,
