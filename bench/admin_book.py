@@ -259,8 +259,8 @@ def add_back_office(conn, *, business_date: date, say) -> dict:
             INSERT INTO risk_creditlimitchange (credit_limit_id, kind, from_amount, to_amount,
                 from_status, to_status, reason, reason_message, reason_params, adverse_action,
                 policy_id, changed_at)
-            SELECT id, 'set', 0, amount, '', 'active', 'approved application', '', '{}'::jsonb, false,
-                   %(policy)s, updated_at - interval '200 days'
+            SELECT id, 'set', 0, amount, '', 'active', 'approved application', '',
+                   '{}'::jsonb, false, %(policy)s, updated_at - interval '200 days'
             FROM risk_creditlimit
             UNION ALL
             SELECT id, 'freeze', amount, amount, 'active', 'frozen', 'more than 30 days late', '',
