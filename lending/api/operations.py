@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api.base import ApiView, InputSerializer, Money, validated
+from config.api.base import ApiView, InputSerializer, Money, represented, validated
 from config.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from config.api.schema import problem_responses
 from lending.api.idempotency import replay_or_conflict
@@ -157,7 +157,7 @@ class Repayment(ApiView):
             idempotency_key=key,
             acting_user=request.user,
         )
-        body = TransactionOutput(result.transaction).data
+        body = represented(TransactionOutput, result.transaction)
         if result.duplicate:
             return replay_or_conflict(result.transaction, data, body)
         return Response(body, status=status.HTTP_201_CREATED)
@@ -184,7 +184,7 @@ class Reverse(ApiView):
         reversal = repayment_reverse(
             transaction_id=original.pk, reason=data["reason"], acting_user=request.user
         )
-        return Response(TransactionOutput(reversal).data, status=status.HTTP_201_CREATED)
+        return Response(represented(TransactionOutput, reversal), status=status.HTTP_201_CREATED)
 
 
 class CreditRefund(ApiView):
@@ -207,4 +207,4 @@ class CreditRefund(ApiView):
         data = validated(self, request)
         loan = loan_or_404(reference)
         refund = loan_credit_refund(loan_id=loan.pk, acting_user=request.user, **data)
-        return Response(TransactionOutput(refund).data, status=status.HTTP_201_CREATED)
+        return Response(represented(TransactionOutput, refund), status=status.HTTP_201_CREATED)

@@ -132,3 +132,30 @@ def test_a_role_without_the_permission_is_refused_and_nothing_is_written(
     response = op(client_for(role), loan, name, body)
     assert_problem(response, 403, "permission_denied")
     assert book_state(loan) == before
+
+
+def test_an_operation_answers_the_transaction_as_the_loans_transactions_list_shows_it(finance):
+    # The operations build their answer with the output serializer's fields made once per
+    # process (config.api.base.represented): every field must still read as the list reads it.
+    loan = active_loan(start=date(2026, 1, 15), max_overpayment="20000.00")
+    payoff = finance.get(API + f"loans/{loan.reference}/payoff/", {"as_of": TODAY}).json()
+    over = f"{float(payoff['amount']) + 100:.2f}"
+    body = {"amount": over, "value_date": TODAY, "channel": "bank", "external_id": "P-9"}
+    paid = op(finance, loan, "repayments", {**body, "note": "paid off"})
+    replayed = op(finance, loan, "repayments", {**body, "note": "paid off"})
+    refund = op(finance, loan, "credit/refund", {"amount": "40.00", "note": "part back"})
+    early = active_loan(start=date(2026, 1, 15))
+    small = op(finance, early, "repayments", {"amount": "300.00", "value_date": "2026-02-15"})
+    reversal = op(finance, early, f"transactions/{small.json()['id']}/reverse", {"reason": "x"})
+    answers = [paid, replayed, refund, small, reversal]
+    assert [a.status_code for a in answers] == [201] * 5, [a.json() for a in answers]
+    assert replayed["Idempotent-Replayed"] == "true"
+    listed = {}
+    for some in (loan, early):
+        rows = finance.get(API + f"loans/{some.reference}/transactions/", {"page_size": 200})
+        listed |= {row["id"]: row for row in rows.json()["results"]}
+    for answer in answers:
+        assert answer.json() == listed[answer.json()["id"]]
+    assert paid.json()["credit"] == "100.00"
+    assert paid.json()["posted_by"] == finance.user.username
+    assert reversal.json()["reverses"] == small.json()["id"]
