@@ -7,7 +7,8 @@
    10 % late with their collections cases, the night of D − 1 closed; D is today) and the rest
    of the back office at the same scale (bench/admin_book.py: risk profiles, decisions,
    applications, credit limits, closed cases, contacts, promises, proposals, reminders, audit
-   events, the ledger); VACUUM ANALYZE; kept as a template database `<name>_tpl_<loans>`;
+   events, the ledger), the last night's portfolio snapshot and roll counts written by the
+   night's own steps; VACUUM ANALYZE; kept as a template database `<name>_tpl_<loans>`;
 2. a fresh copy of it, one staff user per role (lending/roles.py; the collector is the bench
    collector with the most open cases);
 3. per role, in this process through django.test.Client (force_login), DEBUG off: the admin
@@ -33,7 +34,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 import django
@@ -44,7 +45,7 @@ django.setup()
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 
 from bench.admin_book import add_back_office  # noqa: E402
 from bench.book import build_book  # noqa: E402
@@ -61,12 +62,25 @@ from bench.nightly import (  # noqa: E402
     work_db,
 )
 
-BOOK_VERSION = 3  # bench/admin_book.py's version of the book
+BOOK_VERSION = 4  # bench/admin_book.py's version of the book (4: the last night's stored curves)
 SLOW_MS = 1000
 PAGE_SIZES = (25, 100)
 
 
 # ----------------------------------------------------------------------------- the book
+
+
+def last_night(night: date) -> None:
+    """What the book's last closed night (bench/book.py marks it done) leaves for the pages:
+    its portfolio snapshot and roll counts, written by the night's own steps."""
+    from debt_collection.services.roll_counts import roll_counts_store
+    from portfolio.services import portfolio_snapshot
+
+    t0 = time.monotonic()
+    with transaction.atomic():
+        counts = portfolio_snapshot(business_date=night) | roll_counts_store(business_date=night)
+    connections.close_all()
+    say(f"  last night's snapshot and roll counts {counts} ({time.monotonic() - t0:.1f} s)")
 
 
 def build_template(*, loans: int, business_date: date, keep: bool) -> str:
@@ -93,6 +107,7 @@ def build_template(*, loans: int, business_date: date, keep: bool) -> str:
         build_book(conn, loans=loans, overdue=overdue, business_date=business_date, say=say)
         counts = add_back_office(conn, business_date=business_date, say=say)
     say("  " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.items()))
+    last_night(business_date - timedelta(days=1))
     with psycopg.connect(**conninfo(work_db()), autocommit=True) as conn:
         t0 = time.monotonic()
         conn.execute("VACUUM ANALYZE")

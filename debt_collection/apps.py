@@ -16,6 +16,7 @@ class CollectionsConfig(AppConfig):
         from debt_collection.services.nightly import collection_cases
         from debt_collection.services.promises import promise_check
         from debt_collection.services.reminders import reminder_write
+        from debt_collection.services.roll_counts import roll_counts_store
         from imports.registry import register_kind
         from lending.close_of_business.registry import register_step
         from lending.services.hooks import register_money_moved
@@ -31,6 +32,8 @@ class CollectionsConfig(AppConfig):
         # Settlements settle or lapse, then the write-off list is drawn up (docs/collections.md).
         register_step("settlement_check", settlement_check, position=170, chunked=False)
         register_step("write_off_proposals", write_off_proposals, position=180, chunked=False)
+        # After every step that moves a bucket: the roll rates the KPI page and dashboard read.
+        register_step("roll_counts", roll_counts_store, position=190, chunked=False)
         # Every repayment, reversal and write-off keeps the loan's open case current.
         register_money_moved(case_money_moved, many=cases_money_moved)
         # Its spreadsheet import kind (imports.registry; docs/imports.md).

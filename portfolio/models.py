@@ -74,6 +74,34 @@ class SnapshotBucket(models.Model):
         return f"{self.snapshot.business_date} {self.bucket}"
 
 
+class SnapshotVintage(models.Model):
+    """One cell of the vintage curves as the snapshot's night saw them (`vintage.VintageCell`):
+    the dashboard reads these instead of joining the year's loans to their bucket history."""
+
+    snapshot = models.ForeignKey(
+        PortfolioSnapshot, on_delete=models.CASCADE, related_name="vintage_cells"
+    )
+    vintage = models.DateField(_("vintage"))  # the month's first day
+    mob = models.PositiveSmallIntegerField(_("months on book"))
+    loans = models.PositiveIntegerField(_("loans"))
+    bad_loans = models.PositiveIntegerField(_("loans 30+"))
+    principal = MoneyField(_("principal"))
+    bad_principal = MoneyField(_("principal 30+"))
+
+    class Meta:
+        verbose_name = _("vintage cell")
+        verbose_name_plural = _("vintage cells")
+        ordering = ["snapshot", "vintage", "mob"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "vintage", "mob"], name="snapshot_vintage_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot.business_date} {self.vintage:%Y-%m} +{self.mob}"
+
+
 class Dashboard(PortfolioSnapshot):
     """The dashboard's admin entry (/admin/portfolio/dashboard/); its one permission,
     `portfolio.view_dashboard`, is who sees it (lending/roles.py)."""

@@ -24,11 +24,11 @@ from lending.selectors import overdue_filter
 from lending.services.audit import audit_log
 from lending.services.delinquency import bucket_table
 from lending.validation import check_date
-from portfolio import history
+from portfolio import history, selectors
 from portfolio.history import BucketFigures, DayFigures
-from portfolio.models import PortfolioSnapshot, SnapshotBucket, SnapshotSource
+from portfolio.models import PortfolioSnapshot, SnapshotBucket, SnapshotSource, SnapshotVintage
+from portfolio.selectors import DISBURSED
 
-DISBURSED = (LoanStatus.ACTIVE, LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF)
 LOAN_TOTAL = (
     F("principal_outstanding")
     + F("interest_outstanding")
@@ -121,12 +121,34 @@ def _store(days: list[DayFigures], source: str) -> list[PortfolioSnapshot]:
     return snapshots
 
 
+def _store_vintages(snapshot: PortfolioSnapshot) -> int:
+    """The vintage curves as of the snapshot's date, kept with it (the dashboard reads them)."""
+    cells = selectors.count_vintages(as_of=snapshot.business_date)
+    SnapshotVintage.objects.bulk_create(
+        SnapshotVintage(
+            snapshot=snapshot,
+            vintage=date.fromisoformat(f"{cell.vintage}-01"),
+            mob=cell.mob,
+            loans=cell.loans,
+            bad_loans=cell.bad_loans,
+            principal=cell.principal,
+            bad_principal=cell.bad_principal,
+        )
+        for cell in cells
+    )
+    return len(cells)
+
+
 def portfolio_snapshot(*, business_date: date) -> dict:
     """The nightly step (book-level, registered in PortfolioConfig.ready): runs inside the
     close's own transaction, after every other step, and replaces the date's snapshot."""
     day = book_figures(business_date)
-    _store([day], SnapshotSource.NIGHT)
-    return {"snapshot_active_loans": day.active_loans, "snapshot_overdue_loans": day.overdue_loans}
+    (snapshot,) = _store([day], SnapshotSource.NIGHT)
+    return {
+        "snapshot_active_loans": day.active_loans,
+        "snapshot_overdue_loans": day.overdue_loans,
+        "snapshot_vintage_cells": _store_vintages(snapshot),
+    }
 
 
 def _signed(effect: str, value: Decimal) -> Decimal:
@@ -217,6 +239,8 @@ def snapshot_backfill(*, acting_user, start: date, end: date, replace: bool = Fa
     with transaction.atomic():
         written = _store([d for d in days if d.business_date not in kept], SnapshotSource.BACKFILL)
         if written:  # nothing rebuilt, nothing changed: no event
+            # The dashboard reads the newest snapshot's curves: stored for the last date only.
+            _store_vintages(written[-1])
             audit_log(
                 actor=acting_user,
                 action="portfolio.backfill",

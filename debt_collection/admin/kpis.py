@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from debt_collection import kpis
 from debt_collection.access import sees_all_cases
 from debt_collection.models import CollectionsKpi
+from lending.close_of_business.runner import last_closed_date
 
 MONTHS = 6
 
@@ -42,7 +43,9 @@ class CollectionsKpiAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         today = timezone.localdate()
-        rolls = kpis.roll_rates(until=today, months=MONTHS)
+        # As the last closed night left the bucket history: what that night stored.
+        rolls_as_of = last_closed_date() or today
+        rolls = kpis.roll_rates(until=rolls_as_of, months=MONTHS)
         months = sorted({r.month for r in rolls})
         pairs = sorted({(r.from_bucket, r.to_bucket) for r in rolls}, key=lambda p: p[0])
         by_key = {(r.month, r.from_bucket): r for r in rolls}
@@ -53,6 +56,7 @@ class CollectionsKpiAdmin(admin.ModelAdmin):
             "by_bucket": kpis.open_cases_by_bucket(),
             "by_queue": kpis.open_cases_by_queue(),
             "roll_months": months,
+            "rolls_as_of": rolls_as_of,
             "roll_rows": [(f, t, [by_key.get((m, f)) for m in months]) for f, t in pairs],
             "cure": kpis.cure_rate(since=today - timedelta(days=30), until=today),
             "promises": kpis.promises(),

@@ -32,6 +32,7 @@ from debt_collection.models.reminders import (
     ReminderState,
     ReminderTemplate,
 )
+from debt_collection.models.rolls import RollCount
 from debt_collection.models.views import CaseByBorrower, CollectionsKpi
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "ReminderKind",
     "ReminderState",
     "ReminderTemplate",
+    "RollCount",
     "SettlementProposal",
     "WaiverProposal",
     "WriteOffProposal",

@@ -53,6 +53,7 @@ STEP_LABELS = {
     "reminder_write": _("Write reminders"),
     "settlement_check": _("Check settlement agreements"),
     "write_off_proposals": _("Propose write-offs"),
+    "roll_counts": _("Count roll rates"),
     "limit_review": _("Review credit limits"),
     "portfolio_snapshot": _("Portfolio snapshot"),
     "demo_history": _("Demo history (written by load_demo, not run)"),
@@ -79,6 +80,7 @@ COUNT_LABELS = {
     "settlements_lapsed": _("settlements lapsed"),
     "settlements_waiting": _("settlements waiting"),
     "write_off_proposals": _("write-offs proposed"),
+    "roll_counts": _("roll counts stored"),
     "limits_reviewed": _("limits reviewed"),
     "limits_frozen": _("limits frozen"),
     "limits_cut": _("limits cut"),
@@ -87,6 +89,7 @@ COUNT_LABELS = {
     "proposals_withdrawn": _("proposals withdrawn"),
     "snapshot_active_loans": _("active loans in the snapshot"),
     "snapshot_overdue_loans": _("overdue loans in the snapshot"),
+    "snapshot_vintage_cells": _("vintage cells in the snapshot"),
     "written_by_load_demo": _("written by load_demo"),
 }
 

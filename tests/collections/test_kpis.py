@@ -8,6 +8,7 @@ import pytest
 
 from debt_collection import kpis, rolls
 from debt_collection.models import (
+    RollCount,
     Case,
     CaseStatus,
     CloseReason,
@@ -16,6 +17,7 @@ from debt_collection.models import (
     PromiseToPay,
     Queue,
 )
+from debt_collection.services.roll_counts import roll_counts_store
 from lending.models import BucketChange
 from tests.lending.loan_helpers import active_loan
 
@@ -319,8 +321,60 @@ def test_the_roll_rates_are_counted_again_once_a_bucket_changes(django_assert_nu
     loan = active_loan(start=date(2026, 7, 15))
     _changes(loan, [(date(2026, 9, 16), "M1")])
     first = kpis.roll_rates(until=date(2026, 10, 20), months=1)
-    with django_assert_num_queries(1):  # the newest change's id only: the figures are kept
+    # No counts stored for the date, then the newest change's id: the figures are kept.
+    with django_assert_num_queries(2):
         assert kpis.roll_rates(until=date(2026, 10, 20), months=1) == first
     _changes(loan, [(date(2026, 10, 16), "M2")])
     october = {r.from_bucket: r for r in kpis.roll_rates(until=date(2026, 10, 20), months=1)}
     assert (october["M1"].loans, october["M1"].rolled) == (1, 1)  # the new move counts
+
+
+def test_a_closed_night_reads_the_roll_counts_it_stored(django_assert_num_queries):
+    for steps in HISTORY.values():
+        _changes(active_loan(start=date(2026, 7, 15)), steps)
+    night = date(2026, 11, 15)
+    counted = kpis.roll_rates(until=night, months=kpis.STORED_ROLL_MONTHS)
+    assert roll_counts_store(business_date=night) == {
+        "roll_counts": RollCount.objects.filter(business_date=night).count()
+    }
+    # The night's rows and the bucket table's order, no count of the history.
+    with django_assert_num_queries(2):
+        assert kpis.roll_rates(until=night, months=kpis.STORED_ROLL_MONTHS) == counted
+    # Fewer months read the newest of the stored ones.
+    assert kpis.roll_rates(until=night, months=2) == [
+        r for r in counted if r.month in {"2026-10", "2026-11"}
+    ]
+    # A move recorded later with an earlier date: the night's figures stay as the night saw
+    # them; another date counts the history again and sees it.
+    loan = active_loan(start=date(2026, 7, 15))
+    _changes(loan, [(date(2026, 10, 2), "M1")])
+    assert kpis.roll_rates(until=night, months=2) == [
+        r for r in counted if r.month in {"2026-10", "2026-11"}
+    ]
+    later = {
+        (r.month, r.from_bucket): r for r in kpis.roll_rates(until=date(2026, 11, 16), months=2)
+    }
+    before = {(r.month, r.from_bucket): r for r in counted}
+    assert later[("2026-11", "M1")].loans == before[("2026-11", "M1")].loans + 1
+    # Re-running the night replaces its rows with the history as it now stands.
+    roll_counts_store(business_date=night)
+    assert kpis.roll_rates(until=night, months=2) == kpis.roll_rates(
+        until=date(2026, 11, 16), months=2
+    )
+
+
+def test_the_kpi_page_shows_the_roll_rates_the_last_night_stored(client, manager):
+    from tests.lending.test_close_of_business import close
+
+    for steps in HISTORY.values():
+        _changes(active_loan(start=date(2026, 7, 15)), steps)
+    run = close(date(2026, 11, 15))
+    step = run.steps.get(name="roll_counts")
+    assert step.counts["roll_counts"] == RollCount.objects.count() > 0
+    stored = kpis.roll_rates(until=date(2026, 11, 15), months=6)
+    client.force_login(manager)
+    page = client.get("/admin/collections/collectionskpi/")
+    assert "As of the close of business of" in page.text
+    for roll in stored:
+        if roll.loans:
+            assert f"({roll.rolled}/{roll.loans})" in page.text

@@ -308,3 +308,23 @@ def test_the_dashboard_speaks_chinese(client, role_user, closed_book):
     ]
     assert table(html, "nights")[1][:2] == ["2026-09-16", "已完成"]
     assert not re.search(r"\d %", html)  # no English-spaced percentage anywhere
+
+
+def test_a_snapshot_keeps_the_vintage_curves_its_night_counted(django_assert_num_queries):
+    july = active_loan(principal="10000.00", start=date(2026, 7, 15))
+    active_loan(principal="5000.00", start=date(2026, 7, 20))
+    moves(july, (date(2026, 8, 16), "M1"), (date(2026, 9, 15), "M2"))
+    night = date(2026, 11, 30)
+    counted = selectors.count_vintages(as_of=night)
+    assert counted  # July has four whole months on book by 30 Nov
+    counts = portfolio_snapshot(business_date=night)
+    assert counts["snapshot_vintage_cells"] == len(counted)
+    with django_assert_num_queries(1):  # the snapshot's cells, no scan of the loans
+        assert selectors.vintages(as_of=night) == counted
+    # A loan that goes bad afterwards shows in a new count, not in the night's picture.
+    moves(active_loan(principal="2000.00", start=date(2026, 7, 25)), (date(2026, 9, 1), "M2"))
+    assert selectors.vintages(as_of=night) == counted
+    assert selectors.count_vintages(as_of=night) != counted
+    # The night re-run replaces the picture with the book as it stands.
+    portfolio_snapshot(business_date=night)
+    assert selectors.vintages(as_of=night) == selectors.count_vintages(as_of=night)
