@@ -3,7 +3,7 @@ the case that ended in the write-off (the work that came before the money)."""
 
 from datetime import date
 
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import Exists, OuterRef, Subquery, Sum
 
 from debt_collection.models import Case, CloseReason, Recovery
 
@@ -12,6 +12,19 @@ def written_off_case(field: str) -> Subquery:
     """`field` of the loan's last case closed as written off (annotation on Recovery)."""
     cases = Case.objects.filter(loan=OuterRef("loan"), close_reason=CloseReason.WRITTEN_OFF)
     return Subquery(cases.order_by("-pk").values(field)[:1])
+
+
+def credited_to(recoveries, **case_fields):
+    """The recoveries whose loan's last written-off case has `case_fields` (collector_id=…,
+    queue_id=…): the loans of those cases first, then their recoveries by the loan index,
+    rather than the case subquery worked out for every recovery (10 s at a million loans)."""
+    later = Case.objects.filter(
+        loan=OuterRef("loan"), close_reason=CloseReason.WRITTEN_OFF, pk__gt=OuterRef("pk")
+    )
+    last = Case.objects.filter(close_reason=CloseReason.WRITTEN_OFF, **case_fields).exclude(
+        Exists(later)
+    )
+    return recoveries.filter(loan__in=last.values("loan"))
 
 
 def recoveries_with_case():

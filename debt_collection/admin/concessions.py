@@ -14,7 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import CollectionsPerm, sees_all_cases, visible_cases
 from debt_collection.admin.common import ReadOnlyAdmin
-from debt_collection.concession_selectors import recoveries_with_case, written_off_case
+from debt_collection.concession_selectors import (
+    credited_to,
+    recoveries_with_case,
+    written_off_case,
+)
 from debt_collection.models import (
     Case,
     Queue,
@@ -227,7 +231,12 @@ class CaseFieldFilter(admin.SimpleListFilter):
     field = ""
 
     def queryset(self, request, queryset):
-        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():  # a hand-edited address: no such collector or queue
+            return queryset.none()
+        return credited_to(queryset, **{self.field: int(value)})
 
 
 class CollectorFilter(CaseFieldFilter):
@@ -283,7 +292,7 @@ class RecoveryAdmin(BigListMixin, ReadOnlyAdmin):
         )
         if sees_all_cases(request.user) or not self.has_view_or_change_permission(request):
             return queryset
-        return queryset.filter(collector_id=request.user.pk)  # their own cases' recoveries
+        return credited_to(queryset, collector_id=request.user.pk)  # their own cases' recoveries
 
     @admin.display(description=_("collector"))
     def collector(self, obj):

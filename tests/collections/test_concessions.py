@@ -287,7 +287,7 @@ def test_the_write_off_list_starts_at_the_products_dpd(case, dpd, listed):
 
 
 def test_the_night_lists_finance_writes_off_and_a_recovery_is_reported(
-    client, collector, manager, finance_user
+    client, collector, collector2, manager, finance_user
 ):
     case = own_case(collector, write_off_dpd=10)  # ten nights late: on the list
     proposal = WriteOffProposal.objects.get(case=case)
@@ -316,3 +316,15 @@ def test_the_night_lists_finance_writes_off_and_a_recovery_is_reported(
     row = client.get("/admin/collections/recovery/").text.split('class="field-collector"')[1]
     assert collector.username in row.split("</td>")[0]
     assert case.queue.name in row.split('class="field-queue"')[1].split("</td>")[0]
+    # Filtered by the collector and queue credited; a made-up value finds nothing.
+    url = "/admin/collections/recovery/"
+    assert loan.reference in client.get(f"{url}?collector_id={collector.pk}").text
+    assert loan.reference in client.get(f"{url}?queue_id={case.queue_id}").text
+    assert loan.reference not in client.get(f"{url}?collector_id={collector2.pk}").text
+    junk = client.get(f"{url}?collector_id=1%27%20OR%201=1")
+    assert junk.status_code == 200 and loan.reference not in junk.text
+    # A collector sees the recoveries of their own cases only.
+    client.force_login(collector)
+    assert loan.reference in client.get(url).text
+    client.force_login(collector2)
+    assert loan.reference not in client.get(url).text

@@ -8,7 +8,6 @@ import pytest
 
 from debt_collection import kpis, rolls
 from debt_collection.models import (
-    RollCount,
     Case,
     CaseStatus,
     CloseReason,
@@ -16,6 +15,7 @@ from debt_collection.models import (
     PromiseState,
     PromiseToPay,
     Queue,
+    RollCount,
 )
 from debt_collection.services.roll_counts import roll_counts_store
 from lending.models import BucketChange
