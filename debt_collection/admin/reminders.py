@@ -16,6 +16,7 @@ from debt_collection.services.reminders import (
 from lending.admin.columns import money_column, rate_column
 from lending.admin.filters import KnownValuesFilter
 from lending.admin.paging import BigListMixin
+from lending.models import Installment, Loan
 
 
 class LanguageFilter(KnownValuesFilter):
@@ -44,6 +45,18 @@ class ReminderAdmin(BigListMixin, admin.ModelAdmin):
     list_filter = ("state", "kind", ("language", LanguageFilter), "send_on")
     list_select_related = ("loan", "borrower")
     search_fields = ("loan__reference",)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Reminders have no index by loan (the model says why): the reference finds its loans,
+        # their installments, and those installments' reminders by the (installment, kind)
+        # index, instead of a join that walks every reminder (0.4 s at a million loans).
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        loans = Loan.objects.filter(reference__istartswith=term).values("pk")
+        installments = Installment.objects.filter(loan__in=loans).values("pk")
+        return queryset.filter(installment__in=installments), False
+
     readonly_fields = (
         "loan",
         "borrower",
