@@ -129,3 +129,22 @@ def test_the_audit_list_reads_in_chinese_and_its_filters_keep_the_codes(client, 
     assert page.status_code == 200
     assert "uncollectable: gone" in shown and "Loan written off" in shown
     assert "loan.write_off" in shown  # the code as stored, beside its words
+
+
+@pytest.mark.django_db
+def test_the_audit_search_finds_an_object_id_an_actor_or_the_summary_s_words(client, role_user):
+    loan = active_loan()
+    auditor = role_user(roles.AUDITOR, username="Auditor.Li")
+    audit_log(actor=auditor, action="loan.write_off", obj=loan, summary="uncollectable: gone")
+    client.force_login(auditor)
+    url = reverse("admin:lending_auditevent_changelist")
+
+    def found(term: str) -> set[str]:
+        html = client.get(url, {"q": term}).content.decode()
+        return set(re.findall(r'class="field-action_words">([^<]+)<', html))
+
+    assert {"Loan disbursed", "Loan written off"} <= found(str(loan.pk))  # the loan's events
+    assert found(str(loan.pk)[:-1] + "9999") == set()  # an id matches whole, not a prefix
+    assert found("auditor.li") == {"Loan written off"}  # the actor, any case
+    assert found("COLLECTABLE") == {"Loan written off"}  # words of the summary
+    assert found("nobody-did-this") == set()

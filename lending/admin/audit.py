@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lending import audit_labels
@@ -66,6 +68,21 @@ class AuditEventAdmin(BigListMixin, ReadOnlyAdmin):
         "data",
     )
     readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        # An object id (exactly), an actor (the username, any case) or the summary's text: each
+        # by its own index, OR-ed in one table (the user looked up first), where Django's
+        # search ORs across the join to users and scanned the trail (1.3 s at 1.1M events).
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        found = Q(object_id=term) | Q(summary__icontains=term)
+        actors = list(
+            get_user_model().objects.filter(username__iexact=term).values_list("pk", flat=True)
+        )
+        if actors:
+            found |= Q(actor_id__in=actors)
+        return queryset.filter(found), False
 
     @admin.display(description=_("action"), ordering="action")
     def action_words(self, obj):
