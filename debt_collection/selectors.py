@@ -4,7 +4,7 @@ import json
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,22 +43,15 @@ def case_priority(case: Case, as_of: date) -> priority.Priority:
 
 
 def lead_cases(cases: QuerySet) -> QuerySet:
-    """The pk of each borrower's most urgent case among `cases` (highest priority, then lowest
-    id): the row the work list by borrower shows for them. For `pk__in`.
+    """Of `cases`, each borrower's most urgent (highest priority, then lowest id): the row the
+    work list by borrower shows for them.
 
-    PostgreSQL picks them in one sort of the cases (`DISTINCT ON`); elsewhere (SQLite: tests,
-    the demo) a subquery per case finds its borrower's first: the same rows, but at a million
-    loans that is a lookup per open case (7 s for the list)."""
-    if connection.vendor == "postgresql":
-        return lead_cases_distinct_on(cases)
-    return lead_cases_portable(cases)
-
-
-def lead_cases_distinct_on(cases: QuerySet) -> QuerySet:
-    return cases.order_by("borrower_id", "-priority", "pk").distinct("borrower_id").values("pk")
-
-
-def lead_cases_portable(cases: QuerySet) -> QuerySet:
-    same = cases.filter(borrower_id=OuterRef("borrower_id"))
-    first = same.order_by("-priority", "pk").values("pk")[:1]
-    return cases.filter(pk=Subquery(first)).values("pk")
+    A case leads when no case of its borrower among `cases` comes before it (NOT EXISTS, by the
+    borrower index). Walked in the list's order (the open cases' priority index, collections
+    0010) the first page costs a probe per row shown, not a sort of every open case (0.4-0.6 s
+    at a million loans with DISTINCT ON, 7 s with a subquery per case)."""
+    before = cases.filter(borrower_id=OuterRef("borrower_id")).filter(
+        Q(priority__gt=OuterRef("priority"))
+        | Q(priority=OuterRef("priority"), pk__lt=OuterRef("pk"))
+    )
+    return cases.filter(~Exists(before))

@@ -58,9 +58,11 @@ class CaseByBorrowerAdmin(BigListMixin, ExportButtonMixin, ReadOnlyAdmin):
         mine = _open_visible(request.user)
         group = mine.filter(borrower_id=OuterRef("borrower_id")).order_by().values("borrower_id")
         return (
-            super()
-            .get_queryset(request)
-            .filter(status=CaseStatus.OPEN, pk__in=lead_cases(mine))
+            lead_cases(
+                visible_cases(
+                    super().get_queryset(request).filter(status=CaseStatus.OPEN), request.user
+                )
+            )
             # The loans column's cases, one query per page instead of one per row.
             .prefetch_related(
                 Prefetch(

@@ -140,6 +140,10 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["status", "collector"], name="case_work_list"),
             models.Index(fields=["borrower", "status"], name="case_borrower"),
+            # The work lists' order (most urgent first) walked without sorting the open cases.
+            models.Index(
+                fields=["-priority", "id"], condition=Q(status="open"), name="case_open_priority"
+            ),
         ]
 
     def __str__(self) -> str:
