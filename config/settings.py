@@ -140,6 +140,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = True
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env.bool(
+    "DATABASE_JIT", default=False
+):
+    # PostgreSQL's JIT compiles every plan its estimate calls big: on admin lists that was up
+    # to 3 s of compiling for 50 ms of work (docs/benchmarks.md). Off unless asked for.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The same backend, reading back the largest amounts the columns hold (config/sqlite3).
     DATABASES["default"]["ENGINE"] = "config.sqlite3"

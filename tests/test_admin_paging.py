@@ -38,3 +38,12 @@ def test_past_the_limit_the_count_is_never_below_the_limit_and_the_pages_stay_ex
     # PostgreSQL answers the planner's estimate here; other databases the exact count.
     assert paginator.count >= 4
     assert [u.username for u in paginator.page(2).object_list] == ["u3", "u4", "u5"]
+
+
+@pytest.mark.django_db
+def test_postgresql_compiles_no_query_just_in_time(postgres):
+    # JIT compiled the work list's plan for 3 s (config/settings.py): off for the app's
+    # connections unless DATABASE_JIT asks for it.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

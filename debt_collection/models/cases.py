@@ -140,10 +140,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["status", "collector"], name="case_work_list"),
             models.Index(fields=["borrower", "status"], name="case_borrower"),
-            # The work lists' order (most urgent first) walked without sorting the open cases.
-            models.Index(
-                fields=["-priority", "id"], condition=Q(status="open"), name="case_open_priority"
-            ),
+            # The case lists' and work list's order (most urgent first), walked, not sorted.
+            models.Index(fields=["-priority", "id"], name="case_priority"),
         ]
 
     def __str__(self) -> str:
