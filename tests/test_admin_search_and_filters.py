@@ -216,3 +216,16 @@ def test_a_group_page_reads_its_permissions_in_constant_queries(client, role_use
     assert str(everything[-1].name) in page
     assert len(everything) > 100
     assert many == few
+
+
+@pytest.mark.django_db
+def test_the_distinct_values_of_a_column_are_each_value_once_in_order():
+    from lending.admin.filters import distinct_values
+    from lending.models import AuditEvent
+
+    before = set(distinct_values(AuditEvent, "action"))
+    for action in ("zz.last", "aa.first", "zz.last", "mm.middle", "aa.first"):
+        AuditEvent.objects.create(action=action, object_type="test", object_id="1")
+    found = distinct_values(AuditEvent, "action")
+    assert found == sorted(found) and len(found) == len(set(found))
+    assert set(found) == before | {"aa.first", "mm.middle", "zz.last"}

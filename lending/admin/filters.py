@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.contrib import admin
 from django.contrib.admin.utils import get_last_value_from_parameters
+from django.db import connection
 
 from lending.services.delinquency import bucket_table
 
@@ -38,3 +39,29 @@ class BucketFilter(KnownValuesFilter):
 
     def values(self):
         return [bucket.code for bucket in bucket_table(checked=False)]
+
+
+def distinct_values(model, column: str) -> list[str]:
+    """The distinct non-null values of an indexed column, in order.
+
+    On PostgreSQL a loose index scan (each next value is one probe of the column's index, a
+    recursive query): as many probes as values, where `SELECT DISTINCT` reads the whole table
+    (0.1-0.2 s for the audit trail's action and object type at 1.1 million events). Elsewhere
+    the plain DISTINCT."""
+    if connection.vendor != "postgresql":
+        return list(model.objects.order_by(column).values_list(column, flat=True).distinct())
+    table, name = (connection.ops.quote_name(n) for n in (model._meta.db_table, column))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE seen(value) AS (
+                (SELECT {name} FROM {table} WHERE {name} IS NOT NULL ORDER BY {name} LIMIT 1)
+                UNION ALL
+                SELECT (SELECT {name} FROM {table} WHERE {name} > seen.value
+                        ORDER BY {name} LIMIT 1)
+                FROM seen WHERE seen.value IS NOT NULL
+            )
+            SELECT value FROM seen WHERE value IS NOT NULL
+            """
+        )
+        return [value for (value,) in cursor.fetchall()]

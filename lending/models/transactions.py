@@ -120,6 +120,13 @@ class Transaction(models.Model):
                 condition=~Q(kind="penalty_accrual"),
                 name="txn_loan_value_date_posted",
             ),
+            # Recoveries after write-off, newest first (collections' list and KPIs): a few
+            # rows among millions of postings, found without a scan; no other kind pays for it.
+            models.Index(
+                fields=["-value_date", "-id"],
+                condition=Q(kind="recovery"),
+                name="txn_recoveries",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
