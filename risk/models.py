@@ -382,6 +382,8 @@ class LimitIncreaseProposal(models.Model):
         verbose_name = _("limit increase proposal")
         verbose_name_plural = _("limit increase proposals")
         ordering = ["-created_at", "-id"]
+        # The list's order, walked: else each load joins every credit limit to sort them.
+        indexes = [models.Index(fields=["-created_at", "-id"], name="increase_recent")]
         permissions = [
             ("approve_limitincreaseproposal", _("Can approve or reject limit increase proposals")),
         ]

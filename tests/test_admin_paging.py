@@ -47,3 +47,25 @@ def test_postgresql_compiles_no_query_just_in_time(postgres):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+@pytest.mark.django_db
+def test_a_big_list_s_row_checkbox_is_django_s_own_element(users):
+    from django.contrib import admin
+    from django.utils import translation
+
+    from lending.admin.paging import BigListMixin
+    from lending.models import AuditEvent
+
+    class Plain(admin.ModelAdmin):
+        pass
+
+    class Big(BigListMixin, admin.ModelAdmin):
+        pass
+
+    event = AuditEvent.objects.create(action="t", object_type="test", object_id="1")
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            site = admin.AdminSite()
+            expected = Plain(AuditEvent, site).action_checkbox(event)
+            assert Big(AuditEvent, site).action_checkbox(event) == expected

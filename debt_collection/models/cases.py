@@ -194,7 +194,11 @@ class CaseAssignment(models.Model):
         verbose_name = _("case assignment")
         verbose_name_plural = _("case assignments")
         ordering = ["-assigned_at", "-id"]
-        indexes = [models.Index(fields=["collector", "assigned_at"], name="assignment_recent")]
+        indexes = [
+            models.Index(fields=["collector", "assigned_at"], name="assignment_recent"),
+            # The list's order (newest first), walked rather than sorted.
+            models.Index(fields=["-assigned_at", "-id"], name="assignment_newest"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.collector or '—'}"

@@ -76,7 +76,11 @@ class ContactAttempt(models.Model):
         verbose_name = _("contact attempt")
         verbose_name_plural = _("contact attempts")
         ordering = ["-contacted_at", "-id"]
-        indexes = [models.Index(fields=["borrower", "contacted_at"], name="contact_debtor_time")]
+        indexes = [
+            models.Index(fields=["borrower", "contacted_at"], name="contact_debtor_time"),
+            # The contact log's order (newest first), walked rather than sorted.
+            models.Index(fields=["-contacted_at", "-id"], name="contact_recent"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(party="borrower", emergency_contact__isnull=True)
