@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from debt_collection import kpis
 from debt_collection.access import sees_all_cases
 from debt_collection.models import CollectionsKpi
+from debt_collection.models.contacts import refusal_rule_label
 from lending.close_of_business.runner import last_closed_date
 
 MONTHS = 6
@@ -60,7 +61,10 @@ class CollectionsKpiAdmin(admin.ModelAdmin):
             "roll_rows": [(f, t, [by_key.get((m, f)) for m in months]) for f, t in pairs],
             "cure": kpis.cure_rate(since=today - timedelta(days=30), until=today),
             "promises": kpis.promises(),
-            "refusals": kpis.refusals_by_collector(),
+            "refusals": [
+                {**row, "rule": refusal_rule_label(row["rule"])}
+                for row in kpis.refusals_by_collector()
+            ],
             "recovered": kpis.recovered_by_collector_and_queue(),
             **(extra_context or {}),
         }

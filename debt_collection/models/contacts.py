@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from debt_collection import compliance
 from debt_collection.models.cases import Case
 from debt_collection.models.policy import CompliancePolicy
 from lending import formatting
@@ -143,6 +144,22 @@ class ContactHold(models.Model):
         return self.get_kind_display()
 
 
+class RefusalRule(models.TextChoices):
+    """The compliance guard's rules (codes from `debt_collection.compliance`) in words."""
+
+    PARTY = compliance.PARTY, _("party not allowed")
+    HOLD = compliance.HOLD, _("contact on hold")
+    EMERGENCY = compliance.EMERGENCY, _("emergency contact too early")
+    HOURS = compliance.HOURS, _("outside contact hours")
+    DAILY = compliance.DAILY, _("daily contact limit")
+    WEEKLY = compliance.WEEKLY, _("weekly contact limit")
+
+
+def refusal_rule_label(code: str) -> str:
+    """A rule's words; a code no rule has (a rule retired since) as it was stored."""
+    return str(dict(RefusalRule.choices).get(code, code))
+
+
 class ComplianceRefusal(models.Model):
     """A contact the guard refused: counted per collector and rule for the manager."""
 
@@ -155,7 +172,7 @@ class ComplianceRefusal(models.Model):
         verbose_name=_("collector"),
     )
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="refusals")
-    rule = models.CharField(_("rule"), max_length=32)
+    rule = models.CharField(_("rule"), max_length=32, choices=RefusalRule.choices)
     refused_at = models.DateTimeField(_("refused at"), auto_now_add=True)
     message = models.CharField(_("message"), max_length=255)
 

@@ -18,6 +18,7 @@ from debt_collection.models import (
     RollCount,
 )
 from debt_collection.services.roll_counts import roll_counts_store
+from lending import formatting
 from lending.models import BucketChange
 from tests.lending.loan_helpers import active_loan
 
@@ -164,7 +165,14 @@ def test_the_kpi_page_for_managers_and_auditors_not_collectors(
         client.force_login(user)
         page = client.get(url)
         assert page.status_code == 200
-        assert "contact_outside_hours" in page.text and "M2–M3 agents" in page.text
+        # Rules, rates and amounts in words and figures, not codes and raw decimals.
+        assert "outside contact hours" in page.text and "M2–M3 agents" in page.text
+        assert "contact_outside_hours" not in page.text
+        for row in kpis.open_cases_by_bucket():
+            assert f'<td class="figure">{formatting.money(row["overdue"])}</td>' in page.text
+        kept_rate = kpis.promises()["kept_rate"]
+        if kept_rate is not None:
+            assert formatting.rate(kept_rate) in page.text
         index = client.get("/admin/collections/")
         assert url in index.text  # linked from the collections app index
     client.force_login(collector)
