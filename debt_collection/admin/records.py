@@ -60,7 +60,8 @@ class CaseAssignmentAdmin(BigListMixin, ReadOnlyAdmin):
 @admin.register(ComplianceRefusal)
 class ComplianceRefusalAdmin(ReadOnlyAdmin):
     list_display = ("refused_at", "collector", "rule", "case", "message")
-    list_filter = ("rule", "collector")
+    # Collectors who were refused, not every user of the back office.
+    list_filter = ("rule", ("collector", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("case__loan", "collector")
 
     def get_queryset(self, request):

@@ -171,7 +171,9 @@ class ComplianceRefusal(models.Model):
         related_name="+",
         verbose_name=_("collector"),
     )
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="refusals")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="refusals", verbose_name=_("case")
+    )
     rule = models.CharField(_("rule"), max_length=32, choices=RefusalRule.choices)
     refused_at = models.DateTimeField(_("refused at"), auto_now_add=True)
     message = models.CharField(_("message"), max_length=255)

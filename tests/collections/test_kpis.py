@@ -17,6 +17,7 @@ from debt_collection.models import (
     Queue,
     RollCount,
 )
+from debt_collection.models.contacts import RefusalRule
 from debt_collection.services.roll_counts import roll_counts_store
 from lending import formatting
 from lending.models import BucketChange
@@ -374,3 +375,19 @@ def test_the_kpi_page_shows_the_roll_rates_the_last_night_stored(client, manager
     for roll in stored:
         if roll.loans:
             assert f"({roll.rolled}/{roll.loans})" in page.text
+
+
+def test_the_refusals_list_names_the_rules_and_columns_in_chinese(client, book, manager):
+    from django.utils import translation
+
+    client.force_login(manager)
+    page = client.get(
+        "/admin/collections/compliancerefusal/", headers={"accept-language": "zh-hans"}
+    ).text
+    with translation.override("zh-hans"):
+        outside_hours = str(RefusalRule.HOURS.label)
+        case_header = str(ComplianceRefusal._meta.get_field("case").verbose_name)
+    assert outside_hours in page and ">contact_outside_hours<" not in page  # codes in URLs only
+    assert case_header in page and ">Case<" not in page
+    # The collector filter offers the collectors refused, not every user.
+    assert "?collector__id__exact=" in page and f"?collector__id__exact={manager.pk}" not in page
