@@ -86,6 +86,13 @@ def test_a_refused_contact_shows_on_its_field_and_is_counted(client, collector, 
     assert page.status_code == 302 and ContactAttempt.objects.count() == 1
 
 
+def test_an_operation_page_shows_the_case_s_overdue_amount_formatted(client, collector, cases):
+    mine, _ = cases
+    Case.objects.filter(pk=mine.pk).update(overdue_amount="12345.60")
+    page = client_for(client, collector).get(url("contact", mine.pk))
+    assert "<strong>12,345.60</strong>" in page.text
+
+
 def test_a_promise_through_the_admin(client, collector, cases):
     mine, _ = cases
     c = client_for(client, collector)
