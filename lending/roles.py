@@ -151,6 +151,7 @@ ROLE_PERMISSIONS = {
             "*": "all",
             "writeoffproposal": ("view",),
             "recovery": ("view",),
+            "rollcount": ("view",),  # the night's figures, not anyone's to edit
         },
         "imports": _OWN_IMPORTS,  # agency results
         "portfolio": _DASHBOARD,
