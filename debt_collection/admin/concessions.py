@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -38,8 +39,9 @@ from lending.access import Perm, may
 from lending.admin.columns import money_column
 from lending.admin.forms import attach_error
 from lending.admin.paging import BigListMixin
+from lending.admin.related import Link, register
 from lending.errors import LendingError
-from lending.models import Loan
+from lending.models import Loan, LoanStatus
 from lending.services.concessions import recovery_post
 
 
@@ -312,10 +314,21 @@ class RecoveryAdmin(BigListMixin, ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "may_post": may(request.user, Perm.POST_RECOVERY),
+        }
+        return super().changelist_view(request, extra_context)
+
     def post_view(self, request):
         if not may(request.user, Perm.POST_RECOVERY):
             raise PermissionDenied
-        form = RecoveryForm(request.POST if request.method == "POST" else None)
+        # "Post a recovery" on a written-off loan's page names the loan (_recovery_links).
+        form = RecoveryForm(
+            request.POST if request.method == "POST" else None,
+            initial={"loan": request.GET.get("loan", "")[:20]},
+        )
         if request.method == "POST" and form.is_valid():
             d = form.cleaned_data
             loan = Loan.objects.filter(reference=d["loan"].strip()).first()
@@ -343,3 +356,21 @@ class RecoveryAdmin(BigListMixin, ReadOnlyAdmin):
             "opts": self.opts,
         }
         return TemplateResponse(request, "admin/collections/recovery/post.html", context)
+
+
+def _recovery_links(request, loan) -> list[Link]:
+    """A written-off loan's page leads to posting money recovered on it (finance) and to its
+    recoveries."""
+    if loan.status != LoanStatus.WRITTEN_OFF:
+        return []
+    links = []
+    if may(request.user, Perm.POST_RECOVERY):
+        url = reverse("admin:collections_recovery_post") + "?" + urlencode({"loan": loan.reference})
+        links.append(Link(gettext("recovery"), gettext("Post a recovery"), url))
+    if request.user.has_perm("collections.view_recovery"):
+        url = reverse("admin:collections_recovery_changelist") + f"?loan__id__exact={loan.pk}"
+        links.append(Link(gettext("recoveries"), gettext("recoveries on this loan"), url))
+    return links
+
+
+register("lending.loan", _recovery_links)

@@ -323,6 +323,18 @@ def test_the_night_lists_finance_writes_off_and_a_recovery_is_reported(
     assert loan.reference not in client.get(f"{url}?collector_id={collector2.pk}").text
     junk = client.get(f"{url}?collector_id=1%27%20OR%201=1")
     assert junk.status_code == 200 and loan.reference not in junk.text
+    # Finance reaches the posting page from the list and from the written-off loan's page,
+    # the loan filled in; a manager, who may not post, is offered neither.
+    assert "Post a recovery" not in client.get(url).text
+    assert "Post a recovery" not in client.get(f"/admin/lending/loan/{loan.pk}/change/").text
+    client.force_login(finance_user)
+    assert 'href="/admin/collections/recovery/post/"' in client.get(url).text
+    loan_page = client.get(f"/admin/lending/loan/{loan.pk}/change/").text
+    post_url = f"/admin/collections/recovery/post/?loan={loan.reference}"
+    assert post_url in loan_page and f"?loan__id__exact={loan.pk}" in loan_page
+    assert f'value="{loan.reference}"' in client.get(post_url).text
+    listed = client.get(f"{url}?loan__id__exact={loan.pk}")
+    assert listed.status_code == 200 and loan.reference in listed.text
     # A collector sees the recoveries of their own cases only.
     client.force_login(collector)
     assert loan.reference in client.get(url).text
