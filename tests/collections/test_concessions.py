@@ -9,11 +9,12 @@ import pytest
 from django.utils import timezone
 
 from debt_collection import kpis
-from debt_collection.concession_selectors import recoveries_by
+from debt_collection.concession_selectors import credited_to, recoveries_by
 from debt_collection.models import (
     Case,
     ProposalState,
     Queue,
+    Recovery,
     SettlementProposal,
     WaiverProposal,
     WriteOffProposal,
@@ -340,3 +341,44 @@ def test_the_night_lists_finance_writes_off_and_a_recovery_is_reported(
     assert loan.reference in client.get(url).text
     client.force_login(collector2)
     assert loan.reference not in client.get(url).text
+
+
+def test_a_recovery_is_credited_to_the_loan_s_last_written_off_case(
+    client, collector, collector2, finance_user
+):
+    case = own_case(collector, write_off_dpd=10)
+    proposal = WriteOffProposal.objects.get(case=case)
+    write_off_decide(proposal_id=proposal.pk, approve=True, acting_user=finance_user)
+    recovery_post(
+        loan_id=case.loan_id,
+        amount="300.00",
+        value_date=timezone.localdate(),
+        acting_user=finance_user,
+    )
+    # A later written-off case of the same loan (say, worked again by another collector after
+    # a reversal): the recovery is now credited to it, in the figures and in the list alike.
+    case.refresh_from_db()
+    Case.objects.create(
+        loan_id=case.loan_id,
+        borrower_id=case.borrower_id,
+        status="closed",
+        close_reason="written_off",
+        opened_on=case.opened_on,
+        closed_on=case.closed_on,
+        bucket=case.bucket,
+        dpd=case.dpd,
+        overdue_amount=case.overdue_amount,
+        total_outstanding=case.total_outstanding,
+        collector=collector2,
+    )
+    assert recoveries_by("collector") == {collector2.pk: Decimal("300.00")}
+    recoveries = Recovery.objects.all()
+    assert not credited_to(recoveries, collector_id=collector.pk).exists()
+    assert credited_to(recoveries, collector_id=collector2.pk).count() == 1
+    url = "/admin/collections/recovery/"
+    client.force_login(collector)
+    assert case.loan.reference not in client.get(url).text
+    # Forging the filter does not widen a collector's own list.
+    assert case.loan.reference not in client.get(f"{url}?collector_id={collector2.pk}").text
+    client.force_login(collector2)
+    assert case.loan.reference in client.get(url).text
