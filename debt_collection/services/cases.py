@@ -57,7 +57,7 @@ def cases_money_moved(*, loans: list[Loan], acting_user) -> None:
     by_id = {loan.pk: loan for loan in loans}
     cases = fetch_instances(
         Case.objects.select_for_update()
-        .filter(loan_id__in=list(by_id), status=CaseStatus.OPEN)
+        .filter(loan_id__in_array=list(by_id), status=CaseStatus.OPEN)
         .order_by("pk")
     )
     if not cases:

@@ -1,6 +1,5 @@
 """Loans: lists, a loan's page, its schedule, transactions and payoff figure (reads only)."""
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -25,14 +24,6 @@ def loan_or_404(reference: str) -> Loan:
     return get_object_or_404(
         Loan.objects.select_related("product", "borrower"), reference=reference
     )
-
-
-def loan_id_or_404(reference: str) -> int:
-    """The loan's id alone, for an operation whose service reads (and locks) the loan itself."""
-    loan_id = Loan.objects.filter(reference=reference).values_list("pk", flat=True).first()
-    if loan_id is None:
-        raise Http404
-    return loan_id
 
 
 @extend_schema(

@@ -11,7 +11,7 @@ from config.api.base import ApiView, InputSerializer, Money, represented, valida
 from config.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from config.api.schema import problem_responses
 from lending.api.idempotency import replay_or_conflict
-from lending.api.loans import loan_id_or_404, loan_or_404
+from lending.api.loans import loan_or_404
 from lending.api.serializers import LoanOutput, TransactionOutput
 from lending.services.loans import loan_cancel, loan_disburse, loan_write_off
 from lending.services.repayments import loan_credit_refund, repayment_post, repayment_reverse
@@ -148,7 +148,7 @@ class Repayment(ApiView):
         data = validated(self, request)
         key = request.headers.get("Idempotency-Key", "") or data["external_id"]
         result = repayment_post(
-            loan_id=loan_id_or_404(reference),
+            loan_reference=reference,
             amount=data["amount"],
             value_date=data["value_date"],
             channel=data["channel"],

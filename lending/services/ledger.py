@@ -40,18 +40,17 @@ from lending.schedules import DayCount
 from lending.validation import clean_text
 
 
-def lock_loan(loan_id: int) -> Loan:
-    """The loan row, locked for this transaction: every money change to a loan starts here."""
+def lock_loan(loan_id: int | None = None, *, reference: str | None = None) -> Loan:
+    """The loan row, locked for this transaction: every money change to a loan starts here.
+    By id, or by its reference (an API call names the loan so: one statement, not two)."""
+    # of=("self",): lock the loan row only, not its product, so loans that share a product
+    # never wait for one another. No borrower: most postings never read it, and its
+    # encrypted fields cost a decryption each; a service that needs it reads it.
+    loans = Loan.objects.select_for_update(of=("self",)).select_related("product")
     try:
-        # of=("self",): lock the loan row only, not its product and borrower, so loans that
-        # share a product or a borrower never wait for one another.
-        return (
-            Loan.objects.select_for_update(of=("self",))
-            .select_related("product", "borrower")
-            .get(pk=loan_id)
-        )
+        return loans.get(pk=loan_id) if reference is None else loans.get(reference=reference)
     except Loan.DoesNotExist:
-        raise no_such_loan(loan_id) from None
+        raise no_such_loan(loan_id, reference=reference) from None
 
 
 def lock_loans(loan_ids) -> dict[int, Loan]:
@@ -60,7 +59,7 @@ def lock_loans(loan_ids) -> dict[int, Loan]:
     by its loans (a batch's thousands of loans have a handful); no borrower: a repayment never
     reads it, and its encrypted fields cost a decryption each."""
     loans = fetch_instances(
-        Loan.objects.select_for_update().filter(pk__in=sorted(set(loan_ids))).order_by("pk")
+        Loan.objects.select_for_update().filter(pk__in_array=sorted(set(loan_ids))).order_by("pk")
     )
     products = LoanProduct.objects.in_bulk({loan.product_id for loan in loans})
     for loan in loans:
@@ -68,10 +67,12 @@ def lock_loans(loan_ids) -> dict[int, Loan]:
     return {loan.pk: loan for loan in loans}
 
 
-def no_such_loan(loan_id) -> LendingError:
-    return LendingError(
-        LendingErrorCode.NOT_FOUND, _("no loan with id %(id)s") % {"id": loan_id}, field="loan"
-    )
+def no_such_loan(loan_id, *, reference: str | None = None) -> LendingError:
+    if reference is not None:
+        message = _("no loan with reference %(reference)s") % {"reference": reference}
+    else:
+        message = _("no loan with id %(id)s") % {"id": loan_id}
+    return LendingError(LendingErrorCode.NOT_FOUND, message, field="loan")
 
 
 _DUE = attrgetter(*(f"{c}_due" for c in COMPONENTS))

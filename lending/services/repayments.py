@@ -17,7 +17,7 @@ from lending.allocation import (
     due_installments,
 )
 from lending.errors import LendingError, LendingErrorCode
-from lending.models import BusinessDayRun, Loan, LoanStatus, Transaction, TransactionKind
+from lending.models import Loan, LoanStatus, Transaction, TransactionKind
 from lending.models.transactions import Effect
 from lending.money import ZERO
 from lending.services.audit import audit_log
@@ -27,13 +27,13 @@ from lending.services.ledger import (
     allocation_order,
     apply_credit,
     cash_in_fields,
+    check_same_posting,
     installment_states,
     key_claimed,
     loan_installments,
     lock_loan,
     payoff_for,
     post_transaction,
-    posted_with_key,
     write_transaction,
 )
 from lending.services.loans import cancel_unearned_interest, transition
@@ -42,6 +42,7 @@ from lending.services.reprocess import (
     correct_bucket_history,
     needs_reprocess,
     post_difference,
+    posting_state,
     relive,
 )
 from lending.validation import check_not_future, clean_text, parse_amount
@@ -132,7 +133,8 @@ def closed_if_paid(loan: Loan) -> bool:
 @transaction.atomic
 def repayment_post(
     *,
-    loan_id: int,
+    loan_id: int | None = None,
+    loan_reference: str | None = None,
     amount,
     value_date: date,
     acting_user,
@@ -144,10 +146,11 @@ def repayment_post(
     """Post money received: waterfall over what is due, oldest installment first.
 
     Enough to pay the loan off on `value_date` (see payoff quote) closes it, with interest only
-    to that date; anything beyond what is owed becomes a credit balance, never lost.
+    to that date; anything beyond what is owed becomes a credit balance, never lost. The loan
+    by its id or by its reference.
     """
     require(acting_user, Perm.POST_REPAYMENT, to=_("post repayments"))
-    loan = lock_loan(loan_id)
+    loan = lock_loan(loan_id, reference=loan_reference)
     amount = parse_amount(amount, field="amount", currency=loan.currency)
     fields = cash_in_fields(
         idempotency_key=idempotency_key,
@@ -156,20 +159,30 @@ def repayment_post(
         note=note,
     )
     key = fields["idempotency_key"]
-    if existing := posted_with_key(TransactionKind.REPAYMENT, key, loan, amount):
+    state = posting_state(loan, kind=TransactionKind.REPAYMENT, key=key)
+    if state.keyed_id is not None:
+        existing = Transaction.objects.select_related("loan").get(pk=state.keyed_id)
+        check_same_posting(existing, key=key, loan=loan, amount=amount)
         return RepaymentResult(existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED)
     installments = loan_installments(loan)
     quote = postable(loan, installments, amount, value_date)
     posting = dict(amount=amount, acting_user=acting_user, **fields)
-    last_closed = BusinessDayRun.objects.last_closed_date()
-    relived = needs_reprocess(loan, installments, value_date, last_closed=last_closed)
+    relived = needs_reprocess(
+        loan,
+        installments,
+        value_date,
+        last_closed=state.last_closed,
+        latest_money=state.latest_money,
+    )
     with key_claimed(key, TransactionKind.REPAYMENT):
         if relived:
             payment, left = _post_relived(loan, installments, value_date, **posting)
         else:
             payment, left = _post_directly(loan, installments, value_date, quote, **posting)
     closed = _close_if_paid(loan)
-    loan_refresh_delinquency(loan, installments, recorded_on=value_date, last_closed=last_closed)
+    loan_refresh_delinquency(
+        loan, installments, recorded_on=value_date, last_closed=state.last_closed
+    )
     audit_log(**repayment_audit(loan, payment, left, closed=closed, acting_user=acting_user))
     money_moved(loan, acting_user=acting_user)
     # Only a re-lived history posts corrections; straight onto the loan, the rows posted with

@@ -151,12 +151,11 @@ class _Batch:
         keys = {p.idempotency_key.strip() for p in self.payments} - {""}
         self.posted = posted_repayments(keys)
         self.installments: dict[int, list[Installment]] = defaultdict(list)
-        for installment in fetch_instances(
-            Installment.objects.filter(loan_id__in=list(self.loans)).order_by("loan_id", "seq")
-        ):
+        installments = Installment.objects.filter(loan_id__in_array=list(self.loans))
+        for installment in fetch_instances(installments.order_by("loan_id", "seq")):
             self.installments[installment.loan_id].append(installment)
         self.latest_money = dict(
-            Transaction.objects.filter(loan_id__in=list(self.loans), kind__in=MONEY_KINDS)
+            Transaction.objects.filter(loan_id__in_array=list(self.loans), kind__in=MONEY_KINDS)
             .values("loan_id")
             .annotate(latest=Max("value_date"))
             .values_list("loan_id", "latest")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Min
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,7 @@ from lending.models import (
     Installment,
     Loan,
     LprRate,
+    RunStatus,
     Transaction,
     TransactionKind,
     TransactionLine,
@@ -226,6 +228,49 @@ def needs_reprocess(
     if latest_money is UNREAD:
         return loan.transactions.filter(value_date__gt=value_date, kind__in=MONEY_KINDS).exists()
     return latest_money is not None and latest_money > value_date
+
+
+@dataclass(frozen=True)
+class PostingState:
+    """What a posting checks on the locked loan before it writes."""
+
+    keyed_id: int | None  # the transaction of its kind already posted under its key
+    latest_money: date | None  # the latest value date of the loan's MONEY_KINDS postings
+    last_closed: date | None  # the last closed night
+
+
+def posting_state(loan: Loan, *, kind: TransactionKind, key: str) -> PostingState:
+    """PostingState in one statement, read after the loan is locked (a posting that held the
+    lock before us is seen). Three small queries through the ORM cost a repayment more Python
+    than its allocation; the SQL is written once per process."""
+    keyed = _KEYED_SQL if key else "NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {keyed}, {_LATEST_MONEY_SQL}, {_LAST_CLOSED_SQL}",
+            [*([kind.value, key] if key else []), loan.pk, *MONEY_KINDS, RunStatus.DONE.value],
+        )
+        keyed_id, latest_money, last_closed = cursor.fetchone()
+    return PostingState(keyed_id, _as_date(latest_money), _as_date(last_closed))
+
+
+def _as_date(value) -> date | None:
+    """SQLite (`make run`) answers a raw max() of dates as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+_TXN = Transaction._meta.db_table
+# The unique (kind, key) index is partial (key <> ''): said again so the planner may use it.
+_KEYED_SQL = (
+    f'(SELECT id FROM "{_TXN}" WHERE kind = %s AND idempotency_key = %s '
+    f"AND idempotency_key <> '' LIMIT 1)"
+)
+_LATEST_MONEY_SQL = (
+    f'(SELECT max(value_date) FROM "{_TXN}" WHERE loan_id = %s '
+    f"AND kind IN ({', '.join(['%s'] * len(MONEY_KINDS))}))"
+)
+_LAST_CLOSED_SQL = (
+    f'(SELECT max(business_date) FROM "{BusinessDayRun._meta.db_table}" WHERE status = %s)'
+)
 
 
 def penalty_nights_behind(

@@ -75,3 +75,6 @@ def test_an_unknown_loan_is_404(finance):
     assert_problem(
         finance.post(API + "loans/LN99999999/cancel/", {"reason": "x"}), 404, "not_found"
     )
+    # The repayment's service finds the loan by its reference itself: the same answer.
+    body = {"amount": "10.00", "value_date": "2026-02-01", "external_id": "x-1"}
+    assert_problem(finance.post(API + "loans/LN99999999/repayments/", body), 404, "not_found")
