@@ -14,7 +14,9 @@ does not; the earlier row still imports. Against rows imported before, the servi
 (an idempotency key posted before is a duplicate; an unchanged borrower is skipped).
 """
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -208,7 +210,13 @@ def run_import(
     """Read and run one file. Raises LendingError (permission) or reading.FileRefused for a
     file refused as a whole; every row's own problem is in the result."""
     require(acting_user, kind.permission, to=_("import %(kind)s") % {"kind": kind.name})
-    table = read_table(data, kind.specs())
+    with _collecting_new_objects_only() as collect:
+        table = read_table(data, kind.specs())
+        collect()
+        return _run(kind, table, acting_user, dry_run, valid_rows_only, progress, collect)
+
+
+def _run(kind, table, acting_user, dry_run, valid_rows_only, progress, collect) -> ImportResult:
     result = ImportResult(kind=kind.name, rows=len(table.rows), dry_run=dry_run, table=table)
     handler = kind.handler(acting_user)
     if hasattr(handler, "prepare"):
@@ -217,6 +225,8 @@ def run_import(
     batch = _Batch(kind, table, handler) if hasattr(handler, "apply_many") else None
     with transaction.atomic():
         for done, (number, cells) in enumerate(table.rows, start=1):
+            if done % COLLECT_EVERY == 0:
+                collect()
             if batch is None:
                 result.results.append(_one_row(kind, table, handler, seen, number, cells))
             else:
@@ -235,6 +245,28 @@ def run_import(
             transaction.set_rollback(True)
     # When nothing was written the counts say what would have been (a dry run's answer).
     return result
+
+
+COLLECT_EVERY = 500  # rows
+
+
+@contextmanager
+def _collecting_new_objects_only() -> Iterator[Callable[[], None]]:
+    """The file's rows, and the answer to each, stay alive until the import ends, and Python's
+    cyclic garbage collector, left to run on its own, walks all of them again and again as
+    they grow: a fifth of a 100,000-row import's CPU. Instead automatic collection is paused
+    and `collect()` — every COLLECT_EVERY rows — collects the two young generations, what was
+    made since the last time: garbage cycles are still freed as the import goes, the
+    survivors move to the old generation, which is not walked again before the import ends.
+    The collector is back on when the import ends, even by an exception."""
+    if not gc.isenabled():  # someone else manages the collector: leave it to them
+        yield lambda: None
+        return
+    gc.disable()
+    try:
+        yield lambda: gc.collect(1)
+    finally:
+        gc.enable()
 
 
 @dataclass
