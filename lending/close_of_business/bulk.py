@@ -4,12 +4,14 @@ PostgreSQL gets ``UPDATE … FROM unnest(…)``, one statement for the whole bat
 (SQLite for `make run`) fall back to Django's bulk_update. Values are computed by the caller.
 """
 
+import threading
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import cache
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, ForeignObject, Lookup, signals
 from django.db.models.base import ModelState
 
@@ -214,3 +216,42 @@ def fetch_instances(queryset) -> list:
         state.adding, state.db = False, queryset.db
         instances.append(instance)
     return instances
+
+
+class WriteBehind:
+    """`write()` run in a thread of its own on this thread's database connection — so in its
+    transaction — while this thread goes on without the database until `join()`: PostgreSQL
+    writes one chunk of a batch while Python works out the next (psycopg waits for the server
+    without holding the GIL). The connection is shared, never used by both at once: a
+    statement from this thread before `join()` is refused, loudly. join() re-raises what the
+    write raised (an IntegrityError reaches the caller's atomic block as if written here)."""
+
+    def __init__(self, write: Callable[[], None]):
+        self.db = connections[DEFAULT_DB_ALIAS]
+        self.owner = threading.get_ident()
+        self.error: BaseException | None = None
+        self.db.inc_thread_sharing()
+        self.db.execute_wrappers.append(self._refuse_the_owner)
+        self.thread = threading.Thread(target=self._run, args=(write,), name="write-behind")
+        self.thread.start()
+
+    def _run(self, write) -> None:
+        connections[self.db.alias] = self.db  # this thread's ORM: the same connection
+        try:
+            write()
+        except BaseException as exc:  # handed to join(), in the owner's thread
+            self.error = exc
+        finally:
+            del connections[self.db.alias]
+
+    def _refuse_the_owner(self, execute, sql, params, many, context):
+        if threading.get_ident() == self.owner:
+            raise RuntimeError("the connection is writing behind: join() before using it")
+        return execute(sql, params, many, context)
+
+    def join(self) -> None:
+        self.thread.join()
+        self.db.execute_wrappers.remove(self._refuse_the_owner)
+        self.db.dec_thread_sharing()
+        if self.error is not None:
+            raise self.error

@@ -18,10 +18,11 @@ wrote nothing). The batch is one transaction; a key taken meanwhile by a concurr
 by one, which answers that conflict per payment.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -29,12 +30,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
-from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances
+from lending.close_of_business.bulk import WriteBehind, bulk_insert, bulk_save, fetch_instances
 from lending.errors import LendingError
 from lending.models import (
     BucketChange,
     BusinessDayRun,
     Installment,
+    Loan,
     LoanStatus,
     Transaction,
     TransactionKind,
@@ -65,6 +67,8 @@ from lending.services.repayments import (
 )
 from lending.services.reprocess import MONEY_KINDS, needs_reprocess
 from lending.validation import parse_amount
+
+CHUNK = 500  # payments read, worked out and written together
 
 
 @dataclass(frozen=True)
@@ -144,27 +148,72 @@ class _Batch:
         self.alone: set[int] = set()  # loans posted by repayment_post: the rest follow
         self.staged_loans: set[int] = set()  # loans with postings staged, not yet written
         self.keyed: dict[str, Transaction] = {}  # keys staged by this batch
+        self.writer: WriteBehind | None = None  # the chunk before, still being written
+        self._overlap = connection.vendor == "postgresql"
 
     def run(self) -> list[RepaymentResult | LendingError]:
-        ids = [p.loan_id for p in self.payments]
-        self.loans = lock_loans(ids)
-        keys = {p.idempotency_key.strip() for p in self.payments} - {""}
-        self.posted = posted_repayments(keys)
+        self.loans: dict[int, Loan] = {}
+        self.posted: dict[str, Transaction] = {}
         self.installments: dict[int, list[Installment]] = defaultdict(list)
-        installments = Installment.objects.filter(loan_id__in_array=list(self.loans))
+        self.latest_money: dict[int, date] = {}
+        self.last_closed = BusinessDayRun.objects.last_closed_date()
+        self.buckets = bucket_table(checked=False)
+        chunks = [self.payments[i : i + CHUNK] for i in range(0, len(self.payments), CHUNK)]
+        answers: list[RepaymentResult | LendingError] = []
+        try:
+            if chunks:
+                self._read(chunks[0])
+            payments_left = Counter(payment.loan_id for payment in self.payments)
+            for n, chunk in enumerate(chunks):
+                answers += [self._one(payment) for payment in chunk]
+                payments_left.subtract(payment.loan_id for payment in chunk)
+                self._forget({p.loan_id for p in chunk if not payments_left[p.loan_id]})
+                following = chunks[n + 1] if n + 1 < len(chunks) else []
+                self._join()  # the chunk before: its writes are done
+                if following and self._overlap and not self._shares_loans(following):
+                    # The next chunk's loans are none of this one's, so its reads (first)
+                    # cannot see this chunk's writes, which PostgreSQL does while Python
+                    # works out the next chunk (write-behind).
+                    self._read(following)
+                    self._write(behind=True)
+                else:
+                    self._write()
+                    if following:
+                        self._read(following)
+        finally:
+            self._join()
+        return answers
+
+    def _read(self, chunk: Sequence[Payment]) -> None:
+        """The chunk's loans not read before (a loan read by an earlier chunk is held as its
+        postings left it), locked, with their installments, keys and latest money."""
+        new = [p.loan_id for p in chunk if p.loan_id not in self.loans]
+        loans = lock_loans(new) if new else {}
+        self.loans.update(loans)
+        keys = {p.idempotency_key.strip() for p in chunk} - {""}
+        self.posted.update(posted_repayments(keys - set(self.keyed) - set(self.posted)))
+        if not loans:
+            return
+        installments = Installment.objects.filter(loan_id__in_array=list(loans))
         for installment in fetch_instances(installments.order_by("loan_id", "seq")):
             self.installments[installment.loan_id].append(installment)
-        self.latest_money = dict(
-            Transaction.objects.filter(loan_id__in_array=list(self.loans), kind__in=MONEY_KINDS)
+        self.latest_money.update(
+            Transaction.objects.filter(loan_id__in_array=list(loans), kind__in=MONEY_KINDS)
             .values("loan_id")
             .annotate(latest=Max("value_date"))
             .values_list("loan_id", "latest")
         )
-        self.last_closed = BusinessDayRun.objects.last_closed_date()
-        self.buckets = bucket_table(checked=False)
-        answers = [self._one(payment) for payment in self.payments]
-        self._write()
-        return answers
+
+    def _forget(self, loan_ids: set[int]) -> None:
+        """Loans no later payment of the batch names: what was read for them is let go (what
+        is staged keeps what it needs), so a long batch holds a chunk's loans, not all."""
+        for loan_id in loan_ids:
+            self.loans.pop(loan_id, None)
+            self.installments.pop(loan_id, None)
+            self.latest_money.pop(loan_id, None)
+
+    def _shares_loans(self, chunk: Sequence[Payment]) -> bool:
+        return any(p.loan_id in self.staged_loans for p in chunk)
 
     def _one(self, payment: Payment) -> RepaymentResult | LendingError:
         loan = self.loans.get(payment.loan_id)
@@ -209,6 +258,7 @@ class _Batch:
     def _alone(self, payment: Payment) -> RepaymentResult | LendingError:
         """repayment_post reads the loan afresh: what is staged for it goes to the database
         first (with the rest staged so far)."""
+        self._join()
         staged_key = self.keyed.get(payment.idempotency_key.strip())
         if payment.loan_id in self.staged_loans or (staged_key and staged_key.pk is None):
             self._write()  # and its key, staged for another loan, answers as it would
@@ -261,17 +311,45 @@ class _Batch:
         self.latest_money[loan.pk] = max(value_date, self.latest_money.get(loan.pk) or value_date)
         return RepaymentResult(staged.transaction, closed=closed)
 
-    def _write(self) -> None:
-        """What is staged, in one statement per table: a payoff's companion is written before
-        its payment (ids in posting order, as repayment_post writes them), then linked."""
+    def _write(self, *, behind: bool = False) -> None:
+        """What is staged, in one statement per table (see _Staged.write); with `behind`, in
+        a thread of its own on this transaction's connection while the caller goes on — it
+        must not use the database until `_join`."""
         if not self.staged:
             return
-        everything = [*self.companions, *(staged for staged, *_ in self.staged)]
+        staged = _Staged(self.staged, self.companions, self.changes, self.delinquent, self.closed)
+        self.staged, self.companions, self.changes = [], [], []
+        self.delinquent, self.closed, self.staged_loans = set(), set(), set()
+        if behind:
+            self.writer = WriteBehind(partial(staged.write, self.acting_user))
+        else:
+            staged.write(self.acting_user)
+
+    def _join(self) -> None:
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            writer.join()
+
+
+@dataclass
+class _Staged:
+    """A chunk's postings worked out in memory, to be written together."""
+
+    payments: list[tuple[Staged, object, bool]]
+    companions: list[Staged]
+    changes: list[BucketChange]
+    delinquent: set[int]
+    closed: set[int]
+
+    def write(self, acting_user) -> None:
+        """One statement per table: a payoff's companion is written before its payment (ids
+        in posting order, as repayment_post writes them), then linked."""
+        everything = [*self.companions, *(staged for staged, *_ in self.payments)]
         links = [(c.transaction, c.transaction.caused_by) for c in self.companions]
         for companion, _payment in links:
             companion.caused_by = None
         bulk_insert([companion for companion, _payment in links])
-        payments = [staged.transaction for staged, *_ in self.staged]
+        payments = [staged.transaction for staged, *_ in self.payments]
         bulk_insert(payments)
         for companion, payment in links:
             companion.caused_by = payment
@@ -301,12 +379,10 @@ class _Batch:
                         staged.transaction,
                         left,
                         closed=closed,
-                        acting_user=self.acting_user,
+                        acting_user=acting_user,
                     )
                 )
-                for staged, left, closed in self.staged
+                for staged, left, closed in self.payments
             ]
         )
-        money_moved_many(loans, acting_user=self.acting_user)
-        self.staged, self.companions, self.changes = [], [], []
-        self.delinquent, self.closed, self.staged_loans = set(), set(), set()
+        money_moved_many(loans, acting_user=acting_user)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lending.access import SYSTEM
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import AuditEvent, BucketChange, Installment, Loan, Transaction
+from lending.services import repayments_many
 from lending.services.repayments_many import Payment, repayments_post_many
 from tests.lending.loan_helpers import active_loan
 from tests.lending.test_close_of_business import SEP_15, assert_reconciles, close_each, rolled_back
@@ -148,7 +149,11 @@ payment_specs = st.lists(
 )
 
 
-def test_a_batch_answers_and_books_exactly_as_payment_by_payment():
+@pytest.mark.parametrize("chunk", [repayments_many.CHUNK, 2, 3])
+def test_a_batch_answers_and_books_exactly_as_payment_by_payment(chunk, monkeypatch):
+    """In chunks of 2 or 3 the batch reads, works out and writes each chunk in turn — on
+    PostgreSQL writing one while working out the next when they share no loan."""
+    monkeypatch.setattr(repayments_many, "CHUNK", chunk)
     loan_ids = book()
 
     @settings(
