@@ -282,7 +282,7 @@ class _Batch:
     lending.services.repayments_many): the answers come back in row order, each an Outcome or
     the CellError / LendingError refusing that row alone."""
 
-    SIZE = 5000  # rows per apply_many: the handler may split them further (repayments: 500)
+    SIZE = 10_000  # rows per apply_many: the handler may split them (repayments: 500)
 
     def __init__(self, kind, table, handler):
         self.kind, self.table, self.handler = kind, table, handler

@@ -9,7 +9,10 @@ class LendingConfig(AppConfig):
 
     def ready(self) -> None:
         from imports.registry import register_kind
-        from lending.close_of_business import lending_steps
+        from lending.close_of_business import (
+            bulk,  # noqa: F401 (registers __in_array)
+            lending_steps,
+        )
         from lending.close_of_business.registry import register_step
         from lending.resources import IMPORT_KINDS
         from lending.roles import sync_role_permissions

@@ -299,7 +299,7 @@ class RepaymentRows:
         for start in range(0, len(references), self.PREFETCH_CHUNK):
             chunk = references[start : start + self.PREFETCH_CHUNK]
             self.loans.update(
-                Loan.objects.filter(reference__in=chunk).values_list("reference", "pk")
+                Loan.objects.filter(reference__in_array=chunk).values_list("reference", "pk")
             )
 
     def parse(self, row: Row) -> Parsed:

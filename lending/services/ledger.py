@@ -253,16 +253,25 @@ def refresh_loan_balances(loan: Loan, installments: list[Installment]) -> None:
 
 
 def loan_balances(loan: Loan, installments: list[Installment]) -> None:
-    """Loan caches are the sums of its installments' outstanding parts (set, not saved)."""
-    totals = [ZERO] * len(COMPONENTS)
+    """Loan caches are the sums of its installments' outstanding parts (set, not saved).
+    Spelled out per component: it runs for every posting, a batch's thousands included."""
+    principal = interest = fee = penalty = ZERO
     next_due = None
     for i in installments:
-        left = [due - settled for due, settled in zip(_DUE(i), _SETTLED(i), strict=True)]
-        totals = [total + part for total, part in zip(totals, left, strict=True)]
-        if sum(left) > 0 and (next_due is None or i.due_date < next_due):
+        left_principal = i.principal_due - i.principal_settled
+        left_interest = i.interest_due - i.interest_settled
+        left_fee = i.fee_due - i.fee_settled
+        left_penalty = i.penalty_due - i.penalty_settled
+        principal += left_principal
+        interest += left_interest
+        fee += left_fee
+        penalty += left_penalty
+        if left_principal + left_interest + left_fee + left_penalty > 0 and (
+            next_due is None or i.due_date < next_due
+        ):
             next_due = i.due_date
-    for c, total in zip(COMPONENTS, totals, strict=True):
-        setattr(loan, f"{c}_outstanding", total)
+    loan.principal_outstanding, loan.interest_outstanding = principal, interest
+    loan.fee_outstanding, loan.penalty_outstanding = fee, penalty
     loan.next_due_date = next_due
 
 
