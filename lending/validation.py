@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from lending.errors import LendingError, LendingErrorCode
 from lending.money import minor_unit, quantize_money
@@ -50,10 +51,14 @@ def _decimal(value, *, field: str, what: str) -> Decimal:
     return number
 
 
+# Translated when an error shows them, not on every amount parsed (a batch parses thousands).
+AN_AMOUNT, A_RATE = gettext_lazy("an amount"), gettext_lazy("a rate")
+
+
 def parse_amount(value, *, field: str, currency: str = "CNY") -> Decimal:
     """A positive amount in whole minor units, at most MAX_AMOUNT, or a LendingError naming
     the field."""
-    amount = _decimal(value, field=field, what=_("an amount"))
+    amount = _decimal(value, field=field, what=AN_AMOUNT)
     if amount <= 0:
         raise LendingError(LendingErrorCode.INVALID, _("must be greater than zero"), field=field)
     if amount > MAX_AMOUNT:
@@ -115,10 +120,11 @@ def check_date(value: date, *, field: str) -> date:
     return value
 
 
-def check_not_future(value: date, *, field: str) -> date:
-    """Money is posted on dates that have happened: the business date is at most today."""
+def check_not_future(value: date, *, field: str, today: date | None = None) -> date:
+    """Money is posted on dates that have happened: the business date is at most today
+    (`today`: the caller's, read once for a batch)."""
     check_date(value, field=field)
-    if value > timezone.localdate():
+    if value > (today or timezone.localdate()):
         raise LendingError(LendingErrorCode.INVALID, _("is in the future"), field=field)
     return value
 
@@ -248,7 +254,7 @@ def clean_text(value: str, *, field: str, max_length: int, required: bool = Fals
 
 def parse_rate(value, *, field: str) -> Decimal:
     """An annual rate as a fraction (0.18 = 18 %), 0 ≤ rate < 10, at most six decimals."""
-    rate = _decimal(value, field=field, what=_("a rate"))
+    rate = _decimal(value, field=field, what=A_RATE)
     if rate < 0 or rate >= 10:
         raise LendingError(
             LendingErrorCode.INVALID, _("must be a fraction such as 0.18 for 18 %"), field=field

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from lending.access import Perm, require
 from lending.allocation import (
     COMPONENTS,
+    InstallmentState,
     Parts,
     PayoffQuote,
     allocate,
@@ -64,8 +65,8 @@ class RepaymentResult:
         )
 
 
-def _check_value_date(loan: Loan, value_date: date) -> None:
-    check_not_future(value_date, field="value_date")
+def _check_value_date(loan: Loan, value_date: date, today: date | None = None) -> None:
+    check_not_future(value_date, field="value_date", today=today)
     if loan.start_date and value_date < loan.start_date:
         raise LendingError(
             LendingErrorCode.INVALID,
@@ -199,11 +200,20 @@ def repayment_post(
     return RepaymentResult(payment, closed=closed, corrections=corrections)
 
 
-def postable(loan: Loan, installments, amount: Decimal, value_date: date) -> PayoffQuote:
-    """The refusals a repayment may meet, in order; the payoff quote they needed."""
+def postable(
+    loan: Loan,
+    installments,
+    amount: Decimal,
+    value_date: date,
+    *,
+    states: list[InstallmentState] | None = None,
+    today: date | None = None,
+) -> PayoffQuote:
+    """The refusals a repayment may meet, in order; the payoff quote they needed. A batch
+    hands over the installments' states and today's date it worked out once."""
     _require_active(loan)
-    _check_value_date(loan, value_date)
-    quote = payoff_for(loan, installments, value_date)
+    _check_value_date(loan, value_date, today)
+    quote = payoff_for(loan, installments, value_date, states=states)
     _check_overpayment(loan, amount, quote.amount, value_date)
     return quote
 
@@ -245,10 +255,11 @@ def _post_directly(loan, installments, value_date, quote, *, amount, acting_user
     return payment, left
 
 
-def waterfall(loan, installments, amount, value_date, *, payoff: bool):
+def waterfall(loan, installments, amount, value_date, *, payoff: bool, states=None):
     """A payment straight onto the loan: over what is due on its value date, or over
-    everything for a payoff. (lines by installment, what is left over as credit)"""
-    states = installment_states(installments)
+    everything for a payoff. (lines by installment, what is left over as credit) `states`:
+    the installments' as they stand, when the caller has them."""
+    states = states if states is not None else installment_states(installments)
     targets = states if payoff else due_installments(states, value_date)
     return allocate(amount, targets, allocation_order(loan))
 

@@ -51,6 +51,7 @@ from lending.services.ledger import (
     cash_in_fields,
     check_same_posting,
     installment_fields,
+    installment_states,
     lock_loans,
     no_such_loan,
     stage_transaction,
@@ -158,6 +159,9 @@ class _Batch:
         self.latest_money: dict[int, date] = {}
         self.last_closed = BusinessDayRun.objects.last_closed_date()
         self.buckets = bucket_table(checked=False)
+        # One "today" for the batch's future-date refusals: a batch running over midnight
+        # refuses a payment valued on the new day, as it would have a second earlier.
+        self.today = timezone.localdate()
         chunks = [self.payments[i : i + CHUNK] for i in range(0, len(self.payments), CHUNK)]
         answers: list[RepaymentResult | LendingError] = []
         try:
@@ -237,7 +241,10 @@ class _Batch:
                     existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED
                 )
             installments = self.installments[loan.pk]
-            quote = postable(loan, installments, amount, payment.value_date)
+            states = installment_states(installments)
+            quote = postable(
+                loan, installments, amount, payment.value_date, states=states, today=self.today
+            )
         except LendingError as exc:
             return exc
         payoff = amount >= quote.amount
@@ -253,7 +260,7 @@ class _Batch:
             )
         ):
             return self._alone(payment)
-        return self._stage(loan, installments, amount, payment.value_date, fields, payoff)
+        return self._stage(loan, installments, amount, payment.value_date, fields, payoff, states)
 
     def _alone(self, payment: Payment) -> RepaymentResult | LendingError:
         """repayment_post reads the loan afresh: what is staged for it goes to the database
@@ -268,7 +275,9 @@ class _Batch:
             self.keyed[answer.transaction.idempotency_key] = answer.transaction
         return answer
 
-    def _stage(self, loan, installments, amount, value_date, fields, payoff) -> RepaymentResult:
+    def _stage(
+        self, loan, installments, amount, value_date, fields, payoff, states
+    ) -> RepaymentResult:
         """_post_directly in memory: a payoff's unearned interest cancelled first (its
         companion, linked to the payment once both are written), then the waterfall."""
         cancel = None
@@ -276,7 +285,10 @@ class _Batch:
             cancel = unearned_interest_posting(loan, installments, value_date, self.acting_user)
             if cancel:
                 self.companions.append(stage_transaction(**cancel))
-        lines, left = waterfall(loan, installments, amount, value_date, payoff=payoff)
+                states = None  # the cancelled interest changed them
+        lines, left = waterfall(
+            loan, installments, amount, value_date, payoff=payoff, states=states
+        )
         staged = stage_transaction(
             loan=loan,
             kind=TransactionKind.REPAYMENT,

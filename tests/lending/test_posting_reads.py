@@ -4,13 +4,17 @@ ids as one array. Each answer must be the one the ORM's own queries give."""
 
 from datetime import date
 from decimal import Decimal
+from decimal import Decimal as D
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lending.access import SYSTEM
+from lending.allocation import COMPONENTS
 from lending.close_of_business.bulk import fetch_instances
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import (
@@ -21,7 +25,7 @@ from lending.models import (
     Transaction,
     TransactionKind,
 )
-from lending.services.ledger import lock_loan
+from lending.services.ledger import loan_balances, lock_loan
 from lending.services.repayments import repayment_post
 from lending.services.repayments_many import Payment, repayments_post_many
 from lending.services.reprocess import MONEY_KINDS, posting_state
@@ -157,3 +161,43 @@ def test_a_batch_writes_text_dates_and_amounts_exactly_as_given():
         (loans[0].pk, Decimal("1234.56"), date(2026, 2, 15), "支付宝", notes[0]),
         (loans[1].pk, Decimal("0.01"), date(2026, 2, 15), "支付宝", notes[1]),
     ]
+
+
+money = st.decimals(D("0"), D("99999.99"), places=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(money, money, money, money, st.integers(0, 100), st.dates()),
+        max_size=14,
+    )
+)
+def test_loan_balances_are_each_components_outstanding_summed(rows):
+    """The loan's caches after any posting: every component's due less settled, summed over
+    the installments, and the earliest due date of one still owing something."""
+    installments = [
+        Installment(
+            seq=n,
+            due_date=due_date,
+            principal_due=principal + part,
+            principal_settled=principal,
+            interest_due=interest,
+            interest_settled=interest,
+            fee_due=fee,
+            fee_settled=D("0") if share % 3 else fee,
+            penalty_due=D(share),
+            penalty_settled=D(share) if share % 2 else D("0"),
+        )
+        for n, (principal, interest, fee, part, share, due_date) in enumerate(rows)
+    ]
+    loan = Loan()
+    loan_balances(loan, installments)
+    assert (
+        loan.principal_outstanding,
+        loan.interest_outstanding,
+        loan.fee_outstanding,
+        loan.penalty_outstanding,
+    ) == tuple(sum((i.outstanding_of(c) for i in installments), D("0")) for c in COMPONENTS)
+    owing = [i.due_date for i in installments if i.outstanding > 0]
+    assert loan.next_due_date == (min(owing) if owing else None)
