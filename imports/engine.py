@@ -234,11 +234,13 @@ def _run(kind, table, acting_user, dry_run, valid_rows_only, progress, collect) 
                 result.results.append(answer)
                 if isinstance(answer, _Waiting) and batch.add(answer):
                     batch.run()
-            if progress is not None:
-                progress(done, result.rows)
+            if progress is not None:  # rows answered: a batch's count once it has run
+                progress(done - (len(batch.waiting) if batch else 0), result.rows)
         if batch is not None:
             batch.run()
             result.results = [batch.answers.pop(id(r), r) for r in result.results]
+            if progress is not None:
+                progress(result.rows, result.rows)
         has_errors = bool(result.errors)
         result.written = not dry_run and (valid_rows_only or not has_errors)
         if not result.written:
@@ -282,7 +284,9 @@ class _Batch:
     lending.services.repayments_many): the answers come back in row order, each an Outcome or
     the CellError / LendingError refusing that row alone."""
 
-    SIZE = 10_000  # rows per apply_many: the handler may split them (repayments: 500)
+    # Rows per apply_many (the handler may split them: repayments work in chunks of 500); the
+    # progress shown moves a batch at a time.
+    SIZE = 5000
 
     def __init__(self, kind, table, handler):
         self.kind, self.table, self.handler = kind, table, handler

@@ -78,3 +78,24 @@ def test_a_collector_someone_else_paused_stays_paused(cashier):
     finally:
         gc.enable()
     assert repayments(loan).count() == 1
+
+
+def test_progress_counts_rows_answered_not_rows_waiting_for_their_batch(cashier, monkeypatch):
+    """A batched kind answers its rows a batch at a time: the progress shown never runs ahead
+    of the repayments actually posted, and ends at the file's size."""
+    monkeypatch.setattr(engine._Batch, "SIZE", 2)
+    loans = [active_loan() for _ in range(5)]
+    data = [REPAY] + [
+        [loan.reference, "100.00", "2026-02-15", "bank", f"P-{n}"] for n, loan in enumerate(loans)
+    ]
+    seen = []
+
+    def progress(done, total):
+        posted = Transaction.objects.filter(idempotency_key__startswith="P-").count()
+        seen.append((done, total, posted))
+
+    _record, result = run("repayments", data, cashier, progress=progress)
+    assert fates(result) == [(n, "new") for n in range(2, 7)]
+    assert [done for done, _total, _posted in seen] == sorted(done for done, *_ in seen)
+    assert all(done <= posted for done, _total, posted in seen)
+    assert seen[-1][:2] == (5, 5)
