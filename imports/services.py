@@ -296,6 +296,7 @@ class _ProgressWriter:
 
     def __init__(self, record_id: int, callback=None):
         self.record_id, self.callback = record_id, callback
+        self.written = 0  # the count last written
         self.side = None
         if connection.vendor == "postgresql":
             self.side = connections.create_connection("default")
@@ -303,7 +304,12 @@ class _ProgressWriter:
     def __call__(self, done: int, total: int) -> None:
         if self.callback is not None:
             self.callback(done, total)
-        if self.side is not None and (done % PROGRESS_EVERY == 0 or done == total):
+        # Every PROGRESS_EVERY rows, and once per count: a batched kind reports the same count
+        # for every row of a batch still waiting, and each write of the same row leaves a row
+        # version the import's open transaction keeps alive.
+        moved = done // PROGRESS_EVERY != self.written // PROGRESS_EVERY
+        if self.side is not None and done != self.written and (moved or done == total):
+            self.written = done
             with self.side.cursor() as cursor:
                 cursor.execute(
                     f"UPDATE {ImportRecord._meta.db_table} SET progress = %s WHERE id = %s",

@@ -7,7 +7,7 @@ import weakref
 
 import pytest
 
-from imports import engine
+from imports import engine, services
 from imports.reading import FileRefused
 from imports.registry import get_kind
 from lending.models import Transaction, TransactionKind
@@ -99,3 +99,17 @@ def test_progress_counts_rows_answered_not_rows_waiting_for_their_batch(cashier,
     assert [done for done, _total, _posted in seen] == sorted(done for done, *_ in seen)
     assert all(done <= posted for done, _total, posted in seen)
     assert seen[-1][:2] == (5, 5)
+
+
+def test_the_progress_is_written_once_per_count_and_every_so_many_rows(postgres, db):
+    """A batch's waiting rows report the same count again and again: it is written once (each
+    write of the import's record leaves a row version its open transaction keeps alive)."""
+    tracker = services._ProgressWriter(record_id=0)
+    writes = []
+    with tracker.side.execute_wrapper(
+        lambda execute, sql, *a: writes.append(sql) or execute(sql, *a)
+    ):
+        for done in [0] * 3 + [499, 500, 500, 500, 750, 999, 1000, 1000, 1203, 1203]:
+            tracker(done, 1203)
+    tracker.close()
+    assert len(writes) == 3  # 500, 1000 and the last row
