@@ -260,7 +260,9 @@ def _collecting_new_objects_only() -> Iterator[Callable[[], None]]:
     and `collect()` — every COLLECT_EVERY rows — collects the two young generations, what was
     made since the last time: garbage cycles are still freed as the import goes, the
     survivors move to the old generation, which is not walked again before the import ends.
-    The collector is back on when the import ends, even by an exception."""
+    The collector is back on when the import ends, even by an exception. It is the process's
+    collector: another thread of the process (a threaded development server) has its cycles
+    freed by these collections too, or when the import ends."""
     if not gc.isenabled():  # someone else manages the collector: leave it to them
         yield lambda: None
         return

@@ -11,6 +11,7 @@ from decimal import Decimal
 from operator import attrgetter
 
 from django.db import IntegrityError
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from lending.access import stored_user
@@ -69,7 +70,10 @@ def lock_loans(loan_ids) -> dict[int, Loan]:
 
 def no_such_loan(loan_id, *, reference: str | None = None) -> LendingError:
     if reference is not None:
-        message = _("no loan with reference %(reference)s") % {"reference": reference}
+        # Whatever was asked for, cut to a reference's length: no reference is longer.
+        longest = Loan._meta.get_field("reference").max_length
+        shown = Truncator(reference).chars(longest + 1)
+        message = _("no loan with reference %(reference)s") % {"reference": shown}
     else:
         message = _("no loan with id %(id)s") % {"id": loan_id}
     return LendingError(LendingErrorCode.NOT_FOUND, message, field="loan")

@@ -28,13 +28,13 @@ from lending.services.ledger import (
     allocation_order,
     apply_credit,
     cash_in_fields,
-    check_same_posting,
     installment_states,
     key_claimed,
     loan_installments,
     lock_loan,
     payoff_for,
     post_transaction,
+    posted_with_key,
     write_transaction,
 )
 from lending.services.loans import cancel_unearned_interest, transition
@@ -161,9 +161,8 @@ def repayment_post(
     )
     key = fields["idempotency_key"]
     state = posting_state(loan, kind=TransactionKind.REPAYMENT, key=key)
-    if state.keyed_id is not None:
-        existing = Transaction.objects.select_related("loan").get(pk=state.keyed_id)
-        check_same_posting(existing, key=key, loan=loan, amount=amount)
+    if state.keyed_id is not None:  # a retry, or the key's conflict: the ledger's rule says
+        existing = posted_with_key(TransactionKind.REPAYMENT, key, loan, amount)
         return RepaymentResult(existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED)
     installments = loan_installments(loan)
     quote = postable(loan, installments, amount, value_date)

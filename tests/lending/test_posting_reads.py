@@ -101,6 +101,16 @@ def test_a_repayment_by_reference_posts_to_that_loan_and_an_unknown_one_is_not_f
         )
     assert refused.value.code == LendingErrorCode.NOT_FOUND
     assert "LN-NO-SUCH" in str(refused.value)
+    # A reference no loan could have (5,000 characters from a URL) is not echoed whole.
+    with pytest.raises(LendingError) as refused:
+        repayment_post(
+            loan_reference="LN" + "9" * 5000,
+            amount="100.00",
+            value_date=date(2026, 2, 10),
+            acting_user=SYSTEM,
+        )
+    assert refused.value.code == LendingErrorCode.NOT_FOUND
+    assert len(str(refused.value)) < 120
     assert Transaction.objects.count() == before
 
 
