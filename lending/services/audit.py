@@ -1,6 +1,7 @@
 from django.db import models
 
 from lending.access import stored_user
+from lending.close_of_business.bulk import new_instance
 from lending.models import AuditEvent
 
 
@@ -17,7 +18,8 @@ def audit_event(
     *, actor, action: str, obj: models.Model, summary: str = "", data: dict | None = None
 ) -> AuditEvent:
     """The event unsaved (a batch inserts many in one statement)."""
-    return AuditEvent(
+    return new_instance(
+        AuditEvent,
         actor=stored_user(actor),
         action=action,
         object_type=obj._meta.label_lower,

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from lending.close_of_business.bulk import new_instance
 from lending.delinquency import (
     DEFAULT_BUCKETS,
     Bucket,
@@ -58,7 +59,8 @@ def bucket_move(
 ) -> BucketChange:
     """The record of a loan leaving its bucket (unsaved: the night inserts them in bulk). Roll
     rates and vintage curves are built from these rows."""
-    return BucketChange(
+    return new_instance(
+        BucketChange,
         loan=loan,
         business_date=business_date,
         from_bucket=loan.bucket,

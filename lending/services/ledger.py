@@ -25,7 +25,7 @@ from lending.allocation import (
     parse_allocation_order,
     payoff_quote,
 )
-from lending.close_of_business.bulk import fetch_instances
+from lending.close_of_business.bulk import fetch_instances, new_instance
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import (
     Installment,
@@ -206,7 +206,8 @@ def transaction_rows(
     """The transaction and its non-zero lines, unsaved."""
     by_seq = {i.seq: i for i in installments}
     total = Parts.sum(lines.values())
-    txn = Transaction(
+    txn = new_instance(
+        Transaction,
         loan=loan,
         kind=kind,
         effect=effect,
@@ -221,7 +222,8 @@ def transaction_rows(
         **fields,
     )
     rows = [
-        TransactionLine(
+        new_instance(
+            TransactionLine,
             transaction=txn,
             installment=by_seq[seq],
             **{c: getattr(parts, c) for c in COMPONENTS},

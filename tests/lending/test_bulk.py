@@ -9,7 +9,7 @@ from django.db.models import signals
 
 from lending.access import SYSTEM
 from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances
-from lending.models import Installment, Transaction, TransactionKind, TransactionLine
+from lending.models import Installment, Loan, Transaction, TransactionKind, TransactionLine
 from lending.models.transactions import Effect
 from lending.services.audit import audit_event
 from tests.lending.loan_helpers import active_loan
@@ -95,3 +95,23 @@ def test_saved_values_of_every_kind_read_back_exactly():
         .order_by("seq")
         .values_list("principal_settled", "settled_on")
     ) == [(D("0.01") * n, date(2026, 3, 1) if n % 2 else None) for n in range(len(installments))]
+
+
+def test_moments_aware_or_naive_are_stored_as_the_orm_stores_them():
+    """An aware moment goes as it is; a naive one is read in the project's time zone, with
+    Django's warning — the same instant either way."""
+    import warnings
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    loan = active_loan()
+    shanghai = datetime(2026, 3, 1, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    loan.updated_at = shanghai
+    bulk_save([loan], ["updated_at"])
+    assert Loan.objects.get(pk=loan.pk).updated_at == shanghai
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loan.updated_at = datetime(2026, 3, 1, 9, 30)  # naive: the project's zone
+        bulk_save([loan], ["updated_at"])
+    assert any("naive datetime" in str(w.message) for w in caught)
+    assert Loan.objects.get(pk=loan.pk).updated_at == shanghai
