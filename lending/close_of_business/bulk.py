@@ -89,22 +89,44 @@ def bulk_set(model, rows: list[tuple], fields: list[str], batch_size: int = 5000
     # and caches, and PostgreSQL plans as cheaply for 5,000 rows as for 5. The element type is
     # the column's without its modifiers (numeric, not numeric(14, 2)), as Django's own UNNEST
     # insert does; the column's type still checks every value on assignment.
-    arrays = ", ".join(["%b::bigint[]", *(_array(column) for column in columns)])
+    arrays = ", ".join(["%t::bigint[]", *(_array(column) for column in columns)])
+    packs = [numbers_literal, *(_pack(column) for column in columns)]
     with array_cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
             cursor.execute(
                 f'UPDATE "{table}" AS t SET {assignments} FROM unnest({arrays}) '
                 f"AS v({names}) WHERE t.id = v.id",
-                [list(column) for column in zip(*batch, strict=True)],
+                [
+                    pack(column)
+                    for pack, column in zip(packs, zip(*batch, strict=True), strict=True)
+                ],
             )
 
 
+# A column of numbers goes as one array literal, '{1.50,NULL,7}': str() of a Decimal or an
+# int is exact and runs in C, where psycopg dumps a list element by element in Python
+# (20,000 values: decimals 33 ms as a list, 4 ms as a literal; integers 13 ms as a binary list,
+# 4 ms). Dates, moments and strings go as binary lists (their text costs more, or needs quoting).
+_NUMBERS = {"numeric", "bigint", "integer", "smallint"}
+
+
 def _array(column) -> str:
-    """The placeholder of a column's array: binary, which psycopg dumps several times faster
-    than text (dates, times, strings, ids), but for decimals, whose binary form costs more."""
-    placeholder = "%t" if column.get_internal_type() == "DecimalField" else "%b"
-    return f"{placeholder}::{_element_type(column)}[]"
+    """The placeholder of a column's array (see _NUMBERS)."""
+    element = _element_type(column)
+    return f"{'%t' if element in _NUMBERS else '%b'}::{element}[]"
+
+
+def _pack(column):
+    """What turns a column's values into its array parameter."""
+    return numbers_literal if _element_type(column) in _NUMBERS else list
+
+
+def numbers_literal(values) -> str:
+    """PostgreSQL's text form of an array of Decimals and ints (None as NULL)."""
+    if None in values:
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _element_type(column) -> str:
@@ -154,7 +176,7 @@ def bulk_insert(objects: list) -> None:
                     setattr(obj, field.attname, related.pk if related is not None else None)
     preps = [_prep_for(field) for field in fields]
     values = [
-        [prep(getattr(obj, field.attname)) for obj in objects]
+        _pack(field)([prep(getattr(obj, field.attname)) for obj in objects])
         for field, prep in zip(fields, preps, strict=True)
     ]
     names = ", ".join(f'"{field.column}"' for field in fields)

@@ -115,3 +115,33 @@ def test_moments_aware_or_naive_are_stored_as_the_orm_stores_them():
         bulk_save([loan], ["updated_at"])
     assert any("naive datetime" in str(w.message) for w in caught)
     assert Loan.objects.get(pk=loan.pk).updated_at == shanghai
+
+
+def test_numbers_in_every_written_form_read_back_exactly():
+    """Decimals and ids go to PostgreSQL as one array literal: exponent forms, negative zero,
+    the largest amount and NULLs among them read back as the ORM would have written them."""
+    loan = active_loan()
+    installments = fetch_instances(Installment.objects.filter(loan=loan).order_by("seq"))[:4]
+    amounts = [D("1E+2"), D("-0.00"), D("999999999999.99"), D("0E-10")]
+    for installment, amount in zip(installments, amounts, strict=True):
+        installment.penalty_due = installment.penalty_settled = amount
+    bulk_save(installments, ["penalty_due", "penalty_settled"])
+    stored = Installment.objects.filter(pk__in=[i.pk for i in installments]).order_by("seq")
+    assert [i.penalty_settled for i in stored] == [D("100.00"), D("0.00"), amounts[2], D("0.00")]
+    cause, linked, unlinked = (
+        Transaction(
+            loan=loan,
+            kind=TransactionKind.REPAYMENT,
+            effect=Effect.SETTLE,
+            value_date=date(2026, 2, 15),
+            amount=D("5.00"),
+            idempotency_key=key,
+        )
+        for key in ("lit-1", "lit-2", "lit-3")
+    )
+    bulk_insert([cause])
+    linked.caused_by = cause
+    bulk_insert([linked, unlinked])  # an id and a NULL in one array
+    assert dict(
+        Transaction.objects.filter(pk__in=[linked.pk, unlinked.pk]).values_list("pk", "caused_by")
+    ) == {linked.pk: cause.pk, unlinked.pk: None}
