@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -14,9 +15,11 @@ class LendingConfig(AppConfig):
             lending_steps,
         )
         from lending.close_of_business.registry import register_step
+        from lending.db_moments import use_native_moment_loader
         from lending.resources import IMPORT_KINDS
         from lending.roles import sync_role_permissions
 
+        connection_created.connect(use_native_moment_loader, dispatch_uid="lending.moments")
         # Permissions exist only after migrate; attaching them then keeps the roles complete.
         post_migrate.connect(sync_role_permissions, dispatch_uid="lending.sync_roles")
         # Lending's nightly steps; other apps register theirs at positions 100 and later.
