@@ -277,7 +277,9 @@ def import_worker(args) -> None:
     )
 
 
-def run_worker(kind: str, path: Path, *, profile: bool = False) -> dict:
+def run_worker(
+    kind: str, path: Path, *, profile: bool = False, checkout: Path | None = None
+) -> dict:
     env = dict(os.environ)
     env["DEBUG"] = "0"
     env.setdefault("SECRET_KEY", "bench-not-a-secret-not-for-production-use-at-all-0123456789")
@@ -286,7 +288,7 @@ def run_worker(kind: str, path: Path, *, profile: bool = False) -> dict:
     command = [sys.executable, "-m", "bench.imports", "--worker", kind, "--file", str(path)]
     command += ["--profile"] if profile else []
     connections.close_all()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True, cwd=checkout)
     last = ""
     for line in proc.stdout:
         last = line.strip()
@@ -362,6 +364,8 @@ def measure(args) -> dict:
                 if again["counts"]["duplicates"] != args.rows or again["counts"]["new"]:
                     sys.exit(f"the same file again posted something: {again['counts']}")
                 compare("csv", digests["csv"], "csv again", digest(since))
+        if args.against:
+            results["paired"] = paired(template, paths["csv"], Path(args.against), args.rounds)
         if "csv" in digests and "xlsx" in digests:
             compare("csv", digests["csv"], "xlsx", digests["xlsx"])
         if plain_rows:
@@ -381,6 +385,7 @@ def measure(args) -> dict:
         return round(results[kind]["rows"] / results[kind]["seconds"]) if kind in results else None
 
     csv_rate, plain_rate = rate("csv"), rate("plain")
+    extra = {"paired": results["paired"]} if "paired" in results else {}
     return {
         "rows": args.rows,
         "csv_rows_per_s": csv_rate,
@@ -389,7 +394,29 @@ def measure(args) -> dict:
         "speedup_vs_plain": round(csv_rate / plain_rate, 1) if csv_rate and plain_rate else None,
         "peak_rss_mb": max(results[k]["peak_rss_mb"] for k in args.formats),
         "reconcile_clean": None if args.skip_reconcile else clean,
+        **extra,
     }
+
+
+def paired(template: str, path: Path, other: Path, rounds: int) -> dict:
+    """The CSV imported by this checkout and by another (an older commit's worktree), each
+    into a fresh copy of the template, alternately: a machine whose speed drifts by a quarter
+    between runs slows both sides of a pair alike. Rows/s and CPU seconds of each run."""
+    runs: dict[str, list] = {"this": [], "other": []}
+    for n in range(rounds):
+        for side in ("this", "other") if n % 2 == 0 else ("other", "this"):
+            fresh_copy(template)
+            r = run_worker("csv", path, checkout=None if side == "this" else other)
+            if r["counts"]["errors"] or r["counts"]["new"] != r["rows"]:
+                sys.exit(f"the paired import by {side} did not post every row: {r['counts']}")
+            runs[side].append((round(r["rows"] / r["seconds"]), r["cpu_seconds"]))
+            say(
+                f"paired {n + 1}/{rounds} {side}: {runs[side][-1][0]:,} rows/s, "
+                f"{runs[side][-1][1]} s CPU"
+            )
+    this, that = (sorted(rate for rate, _cpu in runs[k]) for k in ("this", "other"))
+    say(f"paired: this checkout {this} rows/s, the other {that} rows/s")
+    return runs
 
 
 def main(argv=None) -> None:
@@ -417,6 +444,13 @@ def main(argv=None) -> None:
         "--rerun", action="store_true", help="import the CSV a second time: it must post nothing"
     )
     parser.add_argument("--profile", action="store_true", help="cProfile each import")
+    parser.add_argument(
+        "--against",
+        metavar="CHECKOUT",
+        help="also import the CSV alternately by this checkout and another one (e.g. a git "
+        "worktree of an older commit), --rounds times each: paired figures on a drifting machine",
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="pairs for --against (default 4)")
     parser.add_argument("--worker", choices=["csv", "xlsx", "plain"], help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -1,7 +1,8 @@
 """The import benchmark still runs on a tiny book (PostgreSQL): the CSV and XLSX imports post
 every row through repayment_post and write the same, django-import-export's plain
 configuration writes the same as the project on its rows, the same file again posts nothing,
-and `reconcile` finds the book clean after each. No figure is asserted (DESIGN §12:
+and `reconcile` finds the book clean after each; a paired run (--against) imports the file
+by both checkouts. No figure is asserted (DESIGN §12:
 benchmarks print, tests do not time)."""
 
 import json
@@ -35,6 +36,10 @@ def test_the_import_benchmark_posts_every_row_once_and_the_book_reconciles(postg
             "--plain-rows",
             "50",
             "--rerun",
+            "--against",  # this very checkout as "the other": the pairing itself is tested
+            str(ROOT),
+            "--rounds",
+            "1",
         ],
         cwd=ROOT,
         env=env,
@@ -52,6 +57,8 @@ def test_the_import_benchmark_posts_every_row_once_and_the_book_reconciles(postg
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["rows"] == 200
     assert figures["reconcile_clean"] is True
+    assert [len(figures["paired"][side]) for side in ("this", "other")] == [1, 1]
+    assert all(rate > 0 for side in ("this", "other") for rate, _cpu in figures["paired"][side])
     assert set(figures) >= {
         "csv_rows_per_s",
         "xlsx_rows_per_s",
