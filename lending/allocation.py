@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from lending.money import DEFAULT_CURRENCY, ZERO
 from lending.schedules import DayCount, interest_to_date
@@ -128,7 +129,7 @@ class PayoffQuote:
     unearned_interest: dict[int, Decimal]
     credit_balance: Decimal = ZERO
 
-    @property
+    @cached_property  # read twice a repayment (the overpayment check, payoff or not)
     def parts(self) -> Parts:
         return Parts.sum(self.per_installment.values())
 
