@@ -158,7 +158,11 @@ class Transaction(models.Model):
 class TransactionLine(models.Model):
     """A transaction's share of one installment, signed (a reversal's lines are negative)."""
 
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="lines")
+    # No index of its own: the unique (transaction, installment) index leads with it, and
+    # every posting's lines would pay for a second one.
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
     installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="lines")
     principal = MoneyField(_("principal"))
     interest = MoneyField(_("interest"))
