@@ -454,6 +454,10 @@ def main(argv=None) -> None:
     parser.add_argument("--worker", choices=["csv", "xlsx", "plain"], help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.against and not (Path(args.against) / "bench" / "imports.py").is_file():
+        parser.error(f"--against: {args.against} is not a checkout of this project")
+    if args.rounds < 1:
+        parser.error(f"--rounds: at least 1, got {args.rounds}")
     if args.worker:
         import_worker(args)
         return
