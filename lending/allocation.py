@@ -143,6 +143,13 @@ class PayoffQuote:
         return max(ZERO, self.gross - self.credit_balance)
 
 
+def payoff_floor(principal_outstanding: Decimal, credit_balance: Decimal) -> Decimal:
+    """What no payoff quote comes below: a quote cancels unearned interest only, so all the
+    principal still outstanding is in it, less the credit the loan already holds. A payment
+    below it is no payoff, and the quote need not be worked out to say so."""
+    return max(ZERO, principal_outstanding - credit_balance)
+
+
 def payoff_quote(
     installments: Sequence[InstallmentState],
     *,

@@ -11,11 +11,9 @@ from django.utils.translation import gettext as _
 from lending.access import Perm, require
 from lending.allocation import (
     COMPONENTS,
-    InstallmentState,
     Parts,
-    PayoffQuote,
     allocate,
-    due_installments,
+    payoff_floor,
 )
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Loan, LoanStatus, Transaction, TransactionKind
@@ -165,7 +163,7 @@ def repayment_post(
         existing = posted_with_key(TransactionKind.REPAYMENT, key, loan, amount)
         return RepaymentResult(existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED)
     installments = loan_installments(loan)
-    quote = postable(loan, installments, amount, value_date)
+    payoff = postable(loan, installments, amount, value_date)
     posting = dict(amount=amount, acting_user=acting_user, **fields)
     relived = needs_reprocess(
         loan,
@@ -178,7 +176,7 @@ def repayment_post(
         if relived:
             payment, left = _post_relived(loan, installments, value_date, **posting)
         else:
-            payment, left = _post_directly(loan, installments, value_date, quote, **posting)
+            payment, left = _post_directly(loan, installments, value_date, payoff, **posting)
     closed = _close_if_paid(loan)
     loan_refresh_delinquency(
         loan, installments, recorded_on=value_date, last_closed=state.last_closed
@@ -200,21 +198,22 @@ def repayment_post(
 
 
 def postable(
-    loan: Loan,
-    installments,
-    amount: Decimal,
-    value_date: date,
-    *,
-    states: list[InstallmentState] | None = None,
-    today: date | None = None,
-) -> PayoffQuote:
-    """The refusals a repayment may meet, in order; the payoff quote they needed. A batch
-    hands over the installments' states and today's date it worked out once."""
+    loan: Loan, installments, amount: Decimal, value_date: date, *, today: date | None = None
+) -> bool:
+    """The refusals a repayment may meet, in order; whether it pays the loan off (the payoff
+    quote on its value date). Below the payoff's floor it does not, and no overpayment limit
+    can refuse it, so the quote is worked out only for a payment that may reach it: an
+    ordinary instalment's worth never needs it. A batch hands over its one "today"."""
     _require_active(loan)
     _check_value_date(loan, value_date, today)
-    quote = payoff_for(loan, installments, value_date, states=states)
+    principal = sum((i.principal_due - i.principal_settled for i in installments), ZERO)
+    # min(): a limit below zero (no product may have one) would refuse below the payoff.
+    below = payoff_floor(principal, loan.credit_balance) + min(ZERO, loan.product.max_overpayment)
+    if amount < below:
+        return False
+    quote = payoff_for(loan, installments, value_date)
     _check_overpayment(loan, amount, quote.amount, value_date)
-    return quote
+    return amount >= quote.amount
 
 
 def repayment_audit(loan, payment, credit_added, *, closed, acting_user) -> dict:
@@ -228,9 +227,9 @@ def repayment_audit(loan, payment, credit_added, *, closed, acting_user) -> dict
     )
 
 
-def _post_directly(loan, installments, value_date, quote, *, amount, acting_user, **fields):
-    """Nothing valued later was posted or accrued: the waterfall over what is due today."""
-    is_payoff = amount >= quote.amount
+def _post_directly(loan, installments, value_date, is_payoff, *, amount, acting_user, **fields):
+    """Nothing valued later was posted or accrued: the waterfall over what is due today (or
+    over everything, for a payoff)."""
     companions = []
     if is_payoff:
         companions.append(cancel_unearned_interest(loan, installments, value_date, acting_user))
@@ -254,13 +253,12 @@ def _post_directly(loan, installments, value_date, quote, *, amount, acting_user
     return payment, left
 
 
-def waterfall(loan, installments, amount, value_date, *, payoff: bool, states=None):
+def waterfall(loan, installments, amount, value_date, *, payoff: bool):
     """A payment straight onto the loan: over what is due on its value date, or over
-    everything for a payoff. (lines by installment, what is left over as credit) `states`:
-    the installments' as they stand, when the caller has them."""
-    states = states if states is not None else installment_states(installments)
-    targets = states if payoff else due_installments(states, value_date)
-    return allocate(amount, targets, allocation_order(loan))
+    everything for a payoff. (lines by installment, what is left over as credit)"""
+    if not payoff:
+        installments = [i for i in installments if i.due_date <= value_date]
+    return allocate(amount, installment_states(installments), allocation_order(loan))
 
 
 def _post_relived(loan, installments, value_date, *, amount, acting_user, **fields):

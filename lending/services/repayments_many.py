@@ -30,7 +30,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lending.access import Perm, require
-from lending.close_of_business.bulk import WriteBehind, bulk_insert, bulk_save, fetch_instances
+from lending.close_of_business.bulk import (
+    WriteBehind,
+    bulk_insert,
+    bulk_save,
+    fetch_instances,
+    take_ids,
+)
 from lending.errors import LendingError
 from lending.models import (
     BucketChange,
@@ -51,7 +57,6 @@ from lending.services.ledger import (
     cash_in_fields,
     check_same_posting,
     installment_fields,
-    installment_states,
     lock_loans,
     no_such_loan,
     stage_transaction,
@@ -241,13 +246,9 @@ class _Batch:
                     existing, duplicate=True, closed=loan.status == LoanStatus.CLOSED
                 )
             installments = self.installments[loan.pk]
-            states = installment_states(installments)
-            quote = postable(
-                loan, installments, amount, payment.value_date, states=states, today=self.today
-            )
+            payoff = postable(loan, installments, amount, payment.value_date, today=self.today)
         except LendingError as exc:
             return exc
-        payoff = amount >= quote.amount
         if (
             (payoff and loan.pk in self.staged_loans)  # its companion would precede them
             or loan.credit_balance > 0
@@ -260,7 +261,7 @@ class _Batch:
             )
         ):
             return self._alone(payment)
-        return self._stage(loan, installments, amount, payment.value_date, fields, payoff, states)
+        return self._stage(loan, installments, amount, payment.value_date, fields, payoff)
 
     def _alone(self, payment: Payment) -> RepaymentResult | LendingError:
         """repayment_post reads the loan afresh: what is staged for it goes to the database
@@ -275,9 +276,7 @@ class _Batch:
             self.keyed[answer.transaction.idempotency_key] = answer.transaction
         return answer
 
-    def _stage(
-        self, loan, installments, amount, value_date, fields, payoff, states
-    ) -> RepaymentResult:
+    def _stage(self, loan, installments, amount, value_date, fields, payoff) -> RepaymentResult:
         """_post_directly in memory: a payoff's unearned interest cancelled first (its
         companion, linked to the payment once both are written), then the waterfall."""
         cancel = None
@@ -285,10 +284,7 @@ class _Batch:
             cancel = unearned_interest_posting(loan, installments, value_date, self.acting_user)
             if cancel:
                 self.companions.append(stage_transaction(**cancel))
-                states = None  # the cancelled interest changed them
-        lines, left = waterfall(
-            loan, installments, amount, value_date, payoff=payoff, states=states
-        )
+        lines, left = waterfall(loan, installments, amount, value_date, payoff=payoff)
         staged = stage_transaction(
             loan=loan,
             kind=TransactionKind.REPAYMENT,
@@ -353,19 +349,33 @@ class _Staged:
     delinquent: set[int]
     closed: set[int]
 
-    def write(self, acting_user) -> None:
-        """One statement per table: a payoff's companion is written before its payment (ids
-        in posting order, as repayment_post writes them), then linked."""
-        everything = [*self.companions, *(staged for staged, *_ in self.payments)]
-        links = [(c.transaction, c.transaction.caused_by) for c in self.companions]
-        for companion, _payment in links:
+    def _insert_then_link(self, payments: list[Transaction]) -> None:
+        companions = [c.transaction for c in self.companions]
+        links = [(companion, companion.caused_by) for companion in companions]
+        for companion in companions:
             companion.caused_by = None
-        bulk_insert([companion for companion, _payment in links])
-        payments = [staged.transaction for staged, *_ in self.payments]
+        bulk_insert(companions)
         bulk_insert(payments)
         for companion, payment in links:
             companion.caused_by = payment
-        bulk_save([companion for companion, _payment in links], ["caused_by"])
+        bulk_save(companions, ["caused_by"])
+
+    def write(self, acting_user) -> None:
+        """One statement per table. A payoff's companion comes just before its payment, as
+        repayment_post posts them: numbered from the sequence in that order and inserted
+        already linked; elsewhere than PostgreSQL, inserted first, then linked."""
+        everything = [*self.companions, *(staged for staged, *_ in self.payments)]
+        companion_of = {id(c.transaction.caused_by): c.transaction for c in self.companions}
+        payments = [staged.transaction for staged, *_ in self.payments]
+        transactions = []
+        for payment in payments:
+            if id(payment) in companion_of:
+                transactions.append(companion_of[id(payment)])
+            transactions.append(payment)
+        if take_ids(transactions):
+            bulk_insert(transactions)
+        else:
+            self._insert_then_link(payments)
         bulk_insert([line for s in everything for line in s.lines])
         moved = {i.pk: i for s in everything for i in s.installments}
         settled = installment_fields(Effect.SETTLE)

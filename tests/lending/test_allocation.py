@@ -17,6 +17,7 @@ from lending.allocation import (
     allocate,
     due_installments,
     parse_allocation_order,
+    payoff_floor,
     payoff_quote,
 )
 from lending.schedules import DayCount
@@ -338,3 +339,41 @@ def test_payoff_quote_leaves_out_what_is_settled_and_keeps_interest_paid_in_adva
     # Only the 2.00 not yet paid is cancelled; the 5.00 paid is never clawed back below zero.
     assert quote.unearned_interest == {2: D("2.00"), 3: D("4.00")}
     assert quote.amount == D("700.00")
+
+
+# --- payoff_floor ---------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    installment_lists(),
+    st.integers(-60, 500).map(lambda days: BASE_DATE + timedelta(days=days)),
+    st.integers(0, 3600).map(lambda bp: D(bp).scaleb(-4)),
+    st.sampled_from(list(DayCount)),
+    cents,
+)
+def test_no_payoff_quote_is_below_its_floor(installments, as_of, rate, day_count, credit):
+    """A repayment below the floor is taken for no payoff without working the quote out: the
+    floor must never pass the quote, or a payment that pays the loan off would not close it."""
+    quote = payoff_quote(
+        installments, as_of=as_of, annual_rate=rate, day_count=day_count, credit_balance=credit
+    )
+    principal = sum((i.outstanding.principal for i in installments), ZERO)
+    assert payoff_floor(principal, credit) <= quote.amount
+
+
+def test_the_floor_is_the_quote_when_only_principal_is_left():
+    principal_only = [
+        InstallmentState(
+            seq=n,
+            due_date=date(2026, 1 + n, 1),
+            period_start=date(2026, n, 1),
+            due=Parts(principal=D("300.00")),
+        )
+        for n in (1, 2, 3)
+    ]
+    quote = payoff_quote(
+        principal_only, as_of=date(2026, 2, 11), annual_rate=D("0"), day_count=DayCount.ACT_360
+    )
+    assert payoff_floor(D("900.00"), ZERO) == quote.amount == D("900.00")
+    assert payoff_floor(D("900.00"), D("1000.00")) == ZERO  # credit covers it all

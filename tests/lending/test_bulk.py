@@ -5,10 +5,11 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from django.db import connection
 from django.db.models import signals
 
 from lending.access import SYSTEM
-from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances
+from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances, take_ids
 from lending.models import Installment, Loan, Transaction, TransactionKind, TransactionLine
 from lending.models.transactions import Effect
 from lending.services.audit import audit_event
@@ -145,3 +146,33 @@ def test_numbers_in_every_written_form_read_back_exactly():
     assert dict(
         Transaction.objects.filter(pk__in=[linked.pk, unlinked.pk]).values_list("pk", "caused_by")
     ) == {linked.pk: cause.pk, unlinked.pk: None}
+
+
+def test_numbered_rows_are_inserted_already_linked_in_the_order_numbered():
+    """A payoff's companion points at its payment: numbered first, both go in one INSERT."""
+    loan = active_loan()
+
+    def posting(kind, effect, key=""):
+        return Transaction(
+            loan=loan, kind=kind, effect=effect, value_date=date(2026, 2, 15), idempotency_key=key
+        )
+
+    payment = posting(TransactionKind.REPAYMENT, Effect.SETTLE, "numbered-1")
+    companion = posting(TransactionKind.INTEREST_ADJUSTMENT, Effect.CHARGE)
+    companion.caused_by = payment
+    if not take_ids([companion, payment]):
+        assert connection.vendor != "postgresql"
+        assert (companion.pk, payment.pk) == (None, None)  # left for the ordinary insert
+        return
+    assert companion.pk < payment.pk
+    numbered = (companion.pk, payment.pk)
+    bulk_insert([companion, payment])
+    assert (companion.pk, payment.pk) == numbered
+    stored = Transaction.objects.get(pk=companion.pk)
+    assert stored.caused_by_id == payment.pk
+    assert Transaction.objects.get(pk=payment.pk).idempotency_key == "numbered-1"
+    assert not companion._state.adding and not payment._state.adding
+    # The sequence moved past them: the next ordinary posting takes a fresh id.
+    later = posting(TransactionKind.REPAYMENT, Effect.SETTLE, "numbered-2")
+    later.save()
+    assert later.pk > payment.pk

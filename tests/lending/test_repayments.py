@@ -335,6 +335,37 @@ def test_payoff_overpayment_is_kept_as_credit_on_the_closed_loan():
     assert_reconciles()
 
 
+def test_a_cent_short_of_the_payoff_is_held_as_credit_and_the_payoff_closes():
+    # Between the payoff's floor (the principal left) and the quote: the quote decides.
+    loan = active_loan()
+    pay(loan, "916.80", FEB_15)
+    when = date(2026, 2, 25)
+    payoff = quote_for(loan, when).amount
+    assert payoff > loan.principal_outstanding
+    short = pay(loan, payoff - D("0.01"), when)
+    assert short.closed is False
+    assert short.transaction.credit == payoff - D("0.01")  # nothing is due until Mar 15
+    loan.refresh_from_db()
+    assert loan.status == LoanStatus.ACTIVE
+    assert quote_for(loan, when).amount == D("0.01")
+    assert pay(loan, "0.01", when).closed is True
+    assert_reconciles()
+
+
+def test_a_limit_below_zero_forced_into_the_table_still_refuses_below_the_floor():
+    # No product may have one (its form and service refuse it); a payment below the payoff's
+    # floor skips the quote, and the overpayment rule must still hold as it is written.
+    loan = active_loan()
+    type(loan.product).objects.filter(pk=loan.product_id).update(max_overpayment=D("-0.02"))
+    start = loan.start_date
+    payoff = quote_for(loan, start).amount
+    assert payoff == loan.principal_outstanding  # nothing earned yet: the floor is the payoff
+    with pytest.raises(LendingError) as refused:
+        pay(loan, payoff - D("0.01"), start)
+    assert (refused.value.code, refused.value.field) == (LendingErrorCode.OUT_OF_RANGE, "amount")
+    assert not loan.transactions.filter(kind=TransactionKind.REPAYMENT).exists()
+
+
 # --- credit balance -----------------------------------------------------------------------------
 
 
