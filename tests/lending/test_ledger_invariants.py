@@ -267,9 +267,13 @@ class LedgerMachine(RuleBasedStateMachine):
             code = LendingErrorCode.ALREADY_REVERSED
         elif loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
             code = LendingErrorCode.NOT_REVERSIBLE
-        elif loan.transactions.filter(kind=TransactionKind.REFUND).exists():
+        elif loan.transactions.filter(
+            kind__in=[TransactionKind.REFUND, TransactionKind.CREDIT_APPLIED]
+        ).exists():
             # The loan re-lived without the payment may not have held the credit refunded
             # since: then the reversal is refused, nothing written; otherwise it goes through.
+            # So too for credit spent by use_credit: this machine closes no night, and only a
+            # night's spending (the one place production spends credit) is re-lived.
             code = MAYBE_NOT_REVERSIBLE
         else:
             code = None  # credit it left that was spent since is re-lived, not a refusal
