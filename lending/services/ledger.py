@@ -281,13 +281,10 @@ def loan_balances(loan: Loan, installments: list[Installment]) -> None:
     loan.next_due_date = next_due
 
 
-def payoff_for(
-    loan: Loan, installments: list[Installment], as_of: date, *, states=None
-) -> PayoffQuote:
-    """The loan's payoff quote on `as_of` from its installments (see allocation.payoff_quote),
-    or from their states when the caller has them."""
+def payoff_for(loan: Loan, installments: list[Installment], as_of: date) -> PayoffQuote:
+    """The loan's payoff quote on `as_of` from its installments (see allocation.payoff_quote)."""
     return payoff_quote(
-        states if states is not None else installment_states(installments),
+        installment_states(installments),
         as_of=as_of,
         annual_rate=loan.annual_rate,
         day_count=DayCount(loan.day_count),
