@@ -129,6 +129,13 @@ def test_the_audit_list_reads_in_chinese_and_its_filters_keep_the_codes(client, 
     assert page.status_code == 200
     assert "uncollectable: gone" in shown and "Loan written off" in shown
     assert "loan.write_off" in shown  # the code as stored, beside its words
+    # Each once, its words then its code: no second row labelled "action" or "object type".
+    assert shown.count("<label>Action:</label>") == 1
+    assert shown.count("<label>Object type:</label>") == 1
+    assert "Loan written off <code>loan.write_off</code>" in shown
+    assert "Loan <code>lending.loan</code>" in shown
+    zh = client.get(page.wsgi_request.path, headers={"accept-language": "zh-hans"})
+    assert "贷款已核销 <code>loan.write_off</code>" in zh.content.decode()
 
 
 @pytest.mark.django_db

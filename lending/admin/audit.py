@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from lending import audit_labels
@@ -53,13 +54,12 @@ class AuditEventAdmin(BigListMixin, ReadOnlyAdmin):
     # A date filter, not date_hierarchy: its DISTINCT DATE_TRUNC scans the whole trail.
     list_filter = (("occurred_at", admin.DateFieldListFilter), ActionFilter, ObjectTypeFilter)
     search_fields = ("object_id", "summary", "actor__username")
+    # The event's page: each code once, after its words (a link to `?action=…` names it).
     fields = (
         "occurred_at",
         "actor",
-        "action_words",
-        "action",
-        "object_words",
-        "object_type",
+        "action_shown",
+        "object_shown",
         "object_id",
         "summary",
         "data",
@@ -88,3 +88,11 @@ class AuditEventAdmin(BigListMixin, ReadOnlyAdmin):
     @admin.display(description=_("object type"), ordering="object_type")
     def object_words(self, obj):
         return audit_labels.object_type_label(obj.object_type)
+
+    @admin.display(description=_("action"))
+    def action_shown(self, obj):
+        return format_html("{} <code>{}</code>", self.action_words(obj), obj.action)
+
+    @admin.display(description=_("object type"))
+    def object_shown(self, obj):
+        return format_html("{} <code>{}</code>", self.object_words(obj), obj.object_type)
