@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -268,12 +269,15 @@ class LedgerMachine(RuleBasedStateMachine):
         elif loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
             code = LendingErrorCode.NOT_REVERSIBLE
         elif loan.transactions.filter(
-            kind__in=[TransactionKind.REFUND, TransactionKind.CREDIT_APPLIED]
+            Q(kind=TransactionKind.REFUND)
+            | Q(kind=TransactionKind.CREDIT_APPLIED, caused_by__isnull=True)
         ).exists():
             # The loan re-lived without the payment may not have held the credit refunded
             # since: then the reversal is refused, nothing written; otherwise it goes through.
-            # So too for credit spent by use_credit: this machine closes no night, and only a
-            # night's spending (the one place production spends credit) is re-lived.
+            # So too for credit spent by use_credit (loan_credit_apply, linked to no payment):
+            # this machine closes no night, and only a night's spending (the one place
+            # production spends credit outside a payment) is re-lived. Credit a later payment
+            # spent first (its companion) is re-lived, so that reversal must go through.
             code = MAYBE_NOT_REVERSIBLE
         else:
             code = None  # credit it left that was spent since is re-lived, not a refusal
