@@ -6,6 +6,7 @@ PostgreSQL gets ``UPDATE … FROM unnest(…)``, one statement for the whole bat
 
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -196,21 +197,44 @@ def bulk_insert(objects: list) -> None:
         obj._state.adding, obj._state.db = False, alias
 
 
-def take_ids(objects: list) -> bool:
-    """Number new instances of one model from its id sequence, in the list's order, before
-    they are inserted: rows that point at one another (a payoff's companion at its payment)
-    are then inserted already linked, in one statement, instead of inserted and updated.
-    PostgreSQL only; elsewhere False, the instances untouched."""
-    if not objects or connection.vendor != "postgresql":
+@contextmanager
+def pipelined():
+    """Statements sent inside go without waiting for one another (psycopg's pipeline mode):
+    PostgreSQL runs each while Python builds the next, and the block waits once, at its end,
+    where an error of any of them is raised (as Django raises it). For statements whose
+    results nobody reads — bulk_save, bulk_insert of numbered instances (take_ids) — but for
+    the last: a fetch (an insert setting ids it takes back) waits for everything sent before
+    it. Elsewhere than PostgreSQL, plain."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
+def take_ids(*groups: list) -> bool:
+    """Number new instances from their model's id sequence before they are inserted, each
+    list (of one model) in its order, all lists in one statement: rows that point at one
+    another (a payoff's companion at its payment) are then inserted already linked, in one
+    statement, instead of inserted and updated, and inserts that return nothing can be sent
+    without waiting (pipelined). PostgreSQL only; elsewhere False, the instances untouched."""
+    groups = tuple(group for group in groups if group)
+    if not groups or connection.vendor != "postgresql":
         return False
-    meta = type(objects[0])._meta
-    with array_cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
-            [f'"{meta.db_table}"', meta.pk.column, len(objects)],
+    selects, params = [], []
+    for n, group in enumerate(groups):
+        meta = type(group[0])._meta
+        selects.append(
+            "SELECT %s AS g, nextval(pg_get_serial_sequence(%s, %s)) AS id "
+            "FROM generate_series(1, %s)"
         )
+        params += [n, f'"{meta.db_table}"', meta.pk.column, len(group)]
+    with array_cursor() as cursor:
+        cursor.execute(f"{' UNION ALL '.join(selects)} ORDER BY g, id", params)
         ids = cursor.fetchall()
-    for obj, (pk,) in zip(objects, ids, strict=True):
+    objects = [obj for group in groups for obj in group]
+    for obj, (_group, pk) in zip(objects, ids, strict=True):
         obj.pk = pk
     return True
 

@@ -35,6 +35,7 @@ from lending.close_of_business.bulk import (
     bulk_insert,
     bulk_save,
     fetch_instances,
+    pipelined,
     take_ids,
 )
 from lending.errors import LendingError
@@ -372,39 +373,44 @@ class _Staged:
             if id(payment) in companion_of:
                 transactions.append(companion_of[id(payment)])
             transactions.append(payment)
-        if take_ids(transactions):
-            bulk_insert(transactions)
-        else:
-            self._insert_then_link(payments)
-        bulk_insert([line for s in everything for line in s.lines])
-        moved = {i.pk: i for s in everything for i in s.installments}
-        settled = installment_fields(Effect.SETTLE)
-        if self.companions:  # cancelled interest lowers what is due
-            settled = [*installment_fields(Effect.CHARGE)[:-1], *settled]
-        bulk_save(list(moved.values()), settled)
-        loans = list({payment.loan_id: payment.loan for payment in payments}.values())
-        now = timezone.now()
-        for loan in loans:
-            loan.updated_at = now  # a bulk write does not touch auto_now fields
-        fields = LOAN_BALANCE_FIELDS
-        if any(loan.pk in self.delinquent for loan in loans):
-            fields = [*fields, *DELINQUENCY_FIELDS[:-1]]
-        if any(loan.pk in self.closed for loan in loans):
-            fields = [*fields, *CLOSING_FIELDS[:-1]]
-        bulk_save(loans, fields)
-        bulk_insert(self.changes)
-        bulk_insert(
-            [
-                audit_event(
-                    **repayment_audit(
-                        staged.transaction.loan,
-                        staged.transaction,
-                        left,
-                        closed=closed,
-                        acting_user=acting_user,
+        lines = [line for s in everything for line in s.lines]
+        # Numbered first, so nothing inserted inside the pipeline is waited for but the audit
+        # events, last: built there (they name their transactions), while PostgreSQL inserts.
+        numbered = take_ids(transactions, lines, self.changes)
+        with pipelined():
+            if numbered:
+                bulk_insert(transactions)
+            else:
+                self._insert_then_link(payments)
+            bulk_insert(lines)
+            moved = {i.pk: i for s in everything for i in s.installments}
+            settled = installment_fields(Effect.SETTLE)
+            if self.companions:  # cancelled interest lowers what is due
+                settled = [*installment_fields(Effect.CHARGE)[:-1], *settled]
+            bulk_save(list(moved.values()), settled)
+            loans = list({payment.loan_id: payment.loan for payment in payments}.values())
+            now = timezone.now()
+            for loan in loans:
+                loan.updated_at = now  # a bulk write does not touch auto_now fields
+            fields = LOAN_BALANCE_FIELDS
+            if any(loan.pk in self.delinquent for loan in loans):
+                fields = [*fields, *DELINQUENCY_FIELDS[:-1]]
+            if any(loan.pk in self.closed for loan in loans):
+                fields = [*fields, *CLOSING_FIELDS[:-1]]
+            bulk_save(loans, fields)
+            bulk_insert(self.changes)
+            bulk_insert(
+                [
+                    audit_event(
+                        **repayment_audit(
+                            staged.transaction.loan,
+                            staged.transaction,
+                            left,
+                            closed=closed,
+                            acting_user=acting_user,
+                        )
                     )
-                )
-                for staged, left, closed in self.payments
-            ]
-        )
+                    for staged, left, closed in self.payments
+                ]
+            )
         money_moved_many(loans, acting_user=acting_user)

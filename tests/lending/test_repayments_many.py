@@ -115,12 +115,21 @@ def books(loan_ids) -> dict:
             .order_by("loan_id", "pk")
             .values_list("loan_id", "business_date", "from_bucket", "to_bucket", "dpd")
         ),
-        "audit": list(
-            AuditEvent.objects.order_by("object_id", "pk")
+        "audit": [
+            (action, object_id, summary, posting(data.get("transaction")), data.get("credit_added"))
+            for action, object_id, summary, data in AuditEvent.objects.order_by("object_id", "pk")
             .filter(action__startswith="repayment")
-            .values_list("action", "object_id", "summary")
-        ),
+            .values_list("action", "object_id", "summary", "data")
+        ],
     }
+
+
+def posting(transaction_id) -> tuple | None:
+    """The transaction an audit event names, by what it is (ids differ from run to run)."""
+    if transaction_id is None:
+        return None
+    txn = Transaction.objects.get(pk=transaction_id)
+    return (txn.loan_id, txn.kind, txn.value_date, txn.amount, txn.idempotency_key)
 
 
 def one_by_one(payments) -> list:
