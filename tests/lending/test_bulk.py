@@ -5,12 +5,26 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import signals
+from django.test.utils import CaptureQueriesContext
 
 from lending.access import SYSTEM
-from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances, take_ids
-from lending.models import Installment, Loan, Transaction, TransactionKind, TransactionLine
+from lending.close_of_business.bulk import (
+    bulk_insert,
+    bulk_save,
+    fetch_instances,
+    pipelined,
+    take_ids,
+)
+from lending.models import (
+    AuditEvent,
+    Installment,
+    Loan,
+    Transaction,
+    TransactionKind,
+    TransactionLine,
+)
 from lending.models.transactions import Effect
 from lending.services.audit import audit_event
 from tests.lending.loan_helpers import active_loan
@@ -176,3 +190,66 @@ def test_numbered_rows_are_inserted_already_linked_in_the_order_numbered():
     later = posting(TransactionKind.REPAYMENT, Effect.SETTLE, "numbered-2")
     later.save()
     assert later.pk > payment.pk
+
+
+def test_several_models_are_numbered_in_one_statement_each_from_its_own_sequence():
+    """A chunk's transactions and their lines numbered together: each list in its order, from
+    its own table's sequence, and the sequences moved past them."""
+    loan = active_loan()
+    payments = [
+        Transaction(
+            loan=loan,
+            kind=TransactionKind.REPAYMENT,
+            effect=Effect.SETTLE,
+            value_date=date(2026, 2, 15),
+            idempotency_key=f"together-{n}",
+        )
+        for n in range(3)
+    ]
+    first, second = loan.installments.order_by("seq")[:2]
+    lines = [
+        TransactionLine(transaction=payment, installment=installment, principal=D("1.00"))
+        for payment in payments
+        for installment in (first, second)
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        numbered = take_ids(payments, [], lines)
+    if not numbered:
+        assert connection.vendor != "postgresql"
+        assert {obj.pk for obj in [*payments, *lines]} == {None}
+        return
+    assert len(ctx.captured_queries) == 1
+    for group in (payments, lines):
+        ids = [obj.pk for obj in group]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    bulk_insert(payments)
+    bulk_insert(lines)
+    assert list(
+        TransactionLine.objects.filter(pk__in=[line.pk for line in lines])
+        .order_by("pk")
+        .values_list("transaction__idempotency_key", flat=True)
+    ) == [f"together-{n}" for n in range(3) for _ in range(2)]
+    later = TransactionLine.objects.create(
+        transaction=Transaction.objects.create(
+            loan=loan, kind=TransactionKind.FEE, effect=Effect.CHARGE, value_date=date(2026, 2, 15)
+        ),
+        installment=first,
+    )
+    assert later.pk > lines[-1].pk
+
+
+def test_a_refused_statement_in_a_pipeline_is_djangos_error_and_undoes_the_block():
+    """Sent without waiting, a statement PostgreSQL refuses is still raised — at the block's
+    end, as the IntegrityError a batch catches — and the savepoint undoes what went before."""
+    loan = active_loan()
+    installment = loan.installments.order_by("seq").first()
+    event = audit_event(actor=SYSTEM, action="test.pipelined", obj=loan, summary="before")
+    take_ids([event])
+    installment.principal_settled = installment.principal_due + 1  # more than was due
+    refused = pytest.raises(IntegrityError, match="installment_not_oversettled")
+    with refused, transaction.atomic(), pipelined():
+        bulk_insert([event])
+        bulk_save([installment], ["principal_settled"])
+    assert not AuditEvent.objects.filter(action="test.pipelined").exists()
+    installment.refresh_from_db()
+    assert installment.principal_settled == D("0.00")
