@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
@@ -82,27 +83,29 @@ def bulk_set(model, rows: list[tuple], fields: list[str], batch_size: int = 5000
             objects.append(obj)
         model.objects.bulk_update(objects, fields, batch_size=1000)
         return
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        _set_columns(model, [list(column) for column in zip(*batch, strict=True)], fields)
+
+
+def _set_columns(model, columns: list[list], fields: list[str]) -> None:
+    """PostgreSQL's bulk_set, given the values column by column: the ids, then each field's."""
     table = model._meta.db_table
-    columns = [model._meta.get_field(name) for name in fields]
-    assignments = ", ".join(f'"{column.column}" = v."{column.column}"' for column in columns)
-    names = ", ".join(["id", *(f'"{column.column}"' for column in columns)])
+    targets = [model._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f'"{field.column}" = v."{field.column}"' for field in targets)
+    names = ", ".join(["id", *(f'"{field.column}"' for field in targets)])
     # One array per column: a statement of a few placeholders, whose text psycopg parses once
     # and caches, and PostgreSQL plans as cheaply for 5,000 rows as for 5. The element type is
     # the column's without its modifiers (numeric, not numeric(14, 2)), as Django's own UNNEST
     # insert does; the column's type still checks every value on assignment.
-    arrays = ", ".join(["%t::bigint[]", *(_array(column) for column in columns)])
-    packs = [numbers_literal, *(_pack(column) for column in columns)]
+    arrays = ", ".join(["%t::bigint[]", *(_array(field) for field in targets)])
+    packs = [numbers_literal, *(_pack(field) for field in targets)]
     with array_cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            cursor.execute(
-                f'UPDATE "{table}" AS t SET {assignments} FROM unnest({arrays}) '
-                f"AS v({names}) WHERE t.id = v.id",
-                [
-                    pack(column)
-                    for pack, column in zip(packs, zip(*batch, strict=True), strict=True)
-                ],
-            )
+        cursor.execute(
+            f'UPDATE "{table}" AS t SET {assignments} FROM unnest({arrays}) '
+            f"AS v({names}) WHERE t.id = v.id",
+            [pack(values) for pack, values in zip(packs, columns, strict=True)],
+        )
 
 
 # A column of numbers goes as one array literal, '{1.50,NULL,7}': str() of a Decimal or an
@@ -131,6 +134,13 @@ def numbers_literal(values) -> str:
 
 
 def _element_type(column) -> str:
+    if getattr(column, "model", None) is None:  # an expression's field: one of many, not kept
+        return column.db_type(connection).split("(")[0]
+    return _model_element_type(column, connection.vendor)
+
+
+@cache  # asked for every column of every statement; a model field's type never changes
+def _model_element_type(column, vendor: str) -> str:
     return column.db_type(connection).split("(")[0]
 
 
@@ -144,13 +154,11 @@ def bulk_save(objects: list, fields: list[str], batch_size: int = 5000) -> None:
     if connection.vendor != "postgresql":
         model.objects.bulk_update(objects, fields, batch_size=1000)
         return
-    columns = [model._meta.get_field(name) for name in fields]
-    preps = [_prep_for(column) for column in columns]
-    rows = [
-        (obj.pk, *(prep(getattr(obj, c.attname)) for c, prep in zip(columns, preps, strict=True)))
-        for obj in objects
-    ]
-    bulk_set(model, rows, fields, batch_size)
+    pks = list(map(attrgetter("pk"), objects))
+    for start in range(0, len(objects), batch_size):
+        batch = objects[start : start + batch_size]
+        columns = [column_values(batch, model._meta.get_field(name)) for name in fields]
+        _set_columns(model, [pks[start : start + batch_size], *columns], fields)
 
 
 def bulk_insert(objects: list) -> None:
@@ -177,11 +185,7 @@ def bulk_insert(objects: list) -> None:
                 if getattr(obj, field.attname) is None and field.is_cached(obj):
                     related = field.get_cached_value(obj)
                     setattr(obj, field.attname, related.pk if related is not None else None)
-    preps = [_prep_for(field) for field in fields]
-    values = [
-        _pack(field)([prep(getattr(obj, field.attname)) for obj in objects])
-        for field, prep in zip(fields, preps, strict=True)
-    ]
+    values = [_pack(field)(column_values(objects, field)) for field in fields]
     names = ", ".join(f'"{field.column}"' for field in fields)
     arrays = ", ".join(_array(field) for field in fields)
     insert = f'INSERT INTO "{model._meta.db_table}" ({names}) SELECT * FROM unnest({arrays})'
@@ -256,6 +260,23 @@ _AS_IS = {
     "AutoField": int,
     "BigAutoField": int,
 }
+
+
+def column_values(objects: list, field) -> list:
+    """The field's value on each object, as the database takes it (see _AS_IS): read and
+    checked a column at a time, in C (attrgetter, type), and converted one by one only when
+    some value is not already of the column's type."""
+    values = list(map(attrgetter(field.attname), objects))
+    if not set(map(type, values)) <= _ready_types(field):
+        prep = _prep_for(field)
+        values = [prep(value) for value in values]
+    return values
+
+
+@cache
+def _ready_types(field) -> frozenset:
+    exact = _AS_IS.get(field.get_internal_type())
+    return frozenset({type(None), exact}) if exact is not None else frozenset()
 
 
 def _prep_for(column):
