@@ -306,23 +306,44 @@ def _prep_moment(column):
 
 
 def fetch_instances(queryset) -> list:
-    """The queryset's rows as model instances with every concrete field loaded, built from
-    values_list without Model.__init__: a batch reading thousands of rows to compute on and
-    write back (bulk_save) spent more time constructing them than the database did reading.
-    The values are the ones the ORM would set (values_list converts them alike); a model
-    with init signal receivers is built the ordinary way, as they expect to run."""
+    """The queryset's rows as model instances, built from values_list without
+    Model.__init__: a batch reading thousands of rows to compute on and write back
+    (bulk_save) spent more time constructing them than the database did reading. Every
+    concrete field is loaded but those the queryset defers (read on first use, as the ORM
+    does), and its annotations are set as attributes, as the ORM sets them. The values are
+    the ones the ORM would set (values_list converts them alike); a model with init signal
+    receivers is built the ordinary way, as they expect to run."""
     model = queryset.model
     if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
         return list(queryset)
-    attnames = [field.attname for field in model._meta.concrete_fields]
+    deferred, defer = queryset.query.deferred_loading
+    if deferred and not defer:
+        raise ValueError("fetch_instances takes defer(), not only()")
+    names = [
+        *(f.attname for f in model._meta.concrete_fields if f.name not in deferred),
+        *queryset.query.annotation_select,
+    ]
+    alias = queryset.db
+    new = model.__new__
     instances = []
-    for row in queryset.values_list(*attnames):
-        instance = model.__new__(model)
-        instance.__dict__.update(zip(attnames, row, strict=True))
-        state = instance._state = ModelState()
-        state.adding, state.db = False, queryset.db
+    for row in queryset.values_list(*names):
+        instance = new(model)
+        attributes = instance.__dict__
+        attributes.update(zip(names, row, strict=True))
+        state = attributes["_state"] = LoadedState()
+        if alias != DEFAULT_DB_ALIAS:
+            state.db = alias
         instances.append(instance)
     return instances
+
+
+class LoadedState(ModelState):
+    """The state of an instance read from the database, as class attributes: no attribute
+    set per instance (a batch builds hundreds of thousands); another alias than the default
+    is set on the instance's state."""
+
+    adding = False
+    db = DEFAULT_DB_ALIAS
 
 
 def new_instance(model, **values):

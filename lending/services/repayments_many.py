@@ -25,7 +25,8 @@ from datetime import date
 from functools import partial
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import F, Max, Min, Q, Window
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -143,6 +144,26 @@ def posted_repayments(keys: set[str]) -> dict[str, Transaction]:
     return {t.idempotency_key: t for t in found.select_related("loan").order_by()}
 
 
+def installments_from_first_unsettled(loan_ids: list[int]):
+    """The loans' installments from each one's first unsettled installment on (all of them
+    when none is), in order, each annotated with the latest night accrued on any of its loan's
+    installments (`loan_accrued_through`), which the batch reads once, not every installment
+    of a bank file's loans. What is left out is settled before the first unsettled one: it
+    owes nothing, so the balances, the floor, the payoff quote (its running balance is the
+    principal due from an installment on), the waterfall and the dpd are those of every
+    installment; what a settled one still tells — the last night that ran on it — is in the
+    annotation. `penalty_accrued` is left to the nights (read if ever touched)."""
+    loan = F("loan_id")
+    first_unsettled = Window(Min("seq", filter=Q(settled_on__isnull=True)), partition_by=loan)
+    return (
+        Installment.objects.filter(loan_id__in_array=loan_ids)
+        .annotate(loan_accrued_through=Window(Max("penalty_accrued_through"), partition_by=loan))
+        .filter(seq__gte=Coalesce(first_unsettled, 0))
+        .defer("penalty_accrued")
+        .order_by("loan_id", "seq")
+    )
+
+
 class _Batch:
     def __init__(self, payments: Sequence[Payment], acting_user):
         self.payments, self.acting_user = payments, acting_user
@@ -162,6 +183,7 @@ class _Batch:
         self.loans: dict[int, Loan] = {}
         self.posted: dict[str, Transaction] = {}
         self.installments: dict[int, list[Installment]] = defaultdict(list)
+        self.accrued_through: dict[int, date | None] = {}
         self.latest_money: dict[int, date] = {}
         self.last_closed = BusinessDayRun.objects.last_closed_date()
         self.buckets = bucket_table(checked=False)
@@ -204,9 +226,9 @@ class _Batch:
         self.posted.update(posted_repayments(keys - set(self.keyed) - set(self.posted)))
         if not loans:
             return
-        installments = Installment.objects.filter(loan_id__in_array=list(loans))
-        for installment in fetch_instances(installments.order_by("loan_id", "seq")):
+        for installment in fetch_instances(installments_from_first_unsettled(list(loans))):
             self.installments[installment.loan_id].append(installment)
+            self.accrued_through[installment.loan_id] = installment.loan_accrued_through
         self.latest_money.update(
             Transaction.objects.filter(loan_id__in_array=list(loans), kind__in=MONEY_KINDS)
             .values("loan_id")
@@ -220,6 +242,7 @@ class _Batch:
         for loan_id in loan_ids:
             self.loans.pop(loan_id, None)
             self.installments.pop(loan_id, None)
+            self.accrued_through.pop(loan_id, None)
             self.latest_money.pop(loan_id, None)
 
     def _shares_loans(self, chunk: Sequence[Payment]) -> bool:
@@ -259,6 +282,7 @@ class _Batch:
                 payment.value_date,
                 last_closed=self.last_closed,
                 latest_money=self.latest_money.get(loan.pk),
+                accrued_through=self.accrued_through.get(loan.pk),
             )
         ):
             return self._alone(payment)

@@ -119,15 +119,17 @@ def _terms(loan: Loan) -> ReplayTerms:
 
 
 def processed_through(
-    loan: Loan, installments: list[Installment], *, last_closed=UNREAD
+    loan: Loan, installments: list[Installment], *, last_closed=UNREAD, accrued_through=UNREAD
 ) -> date | None:
     """The last night the loan went through: closed for the book, or already run on this loan
-    by a night still in progress."""
-    nights = [
-        last_closed_or_read(last_closed),
-        loan.dpd_as_of,
-        *(i.penalty_accrued_through for i in installments),
-    ]
+    by a night still in progress. `accrued_through`: the latest night accrued on any of the
+    loan's installments, when the caller read only some of them (a settled installment may
+    hold the only trace of a night that stopped partway)."""
+    if accrued_through is UNREAD:
+        accrued = [i.penalty_accrued_through for i in installments]
+    else:
+        accrued = [accrued_through]
+    nights = [last_closed_or_read(last_closed), loan.dpd_as_of, *accrued]
     return max((d for d in nights if d), default=None)
 
 
@@ -215,12 +217,16 @@ def needs_reprocess(
     *,
     last_closed=UNREAD,
     latest_money=UNREAD,
+    accrued_through=UNREAD,
 ) -> bool:
     """A posting on `value_date` can go straight onto the loan only when nothing valued after
     it was posted or accrued; otherwise the history is re-lived. `latest_money`: the latest
-    value date of the loan's MONEY_KINDS postings, when the caller read it for many loans."""
+    value date of the loan's MONEY_KINDS postings, when the caller read it for many loans;
+    `accrued_through`: see processed_through (the unsettled installments must all be given)."""
     last_closed = last_closed_or_read(last_closed)
-    through = processed_through(loan, installments, last_closed=last_closed)
+    through = processed_through(
+        loan, installments, last_closed=last_closed, accrued_through=accrued_through
+    )
     if through is not None and value_date <= through:
         return True
     if penalty_nights_behind(loan, installments, value_date, last_closed=last_closed):
