@@ -44,7 +44,10 @@ class InArray(Lookup):
             raise EmptyResultSet
         lhs, lhs_params = self.process_lhs(compiler, connection)
         element = _element_type(self.lhs.output_field)
-        return f"{lhs} = ANY(%s::{element}[])", [*lhs_params, self.rhs]
+        values = self.rhs
+        if element in _NUMBERS and set(map(type, values)) <= {int}:
+            values = numbers_literal(values)  # see _NUMBERS: one string, not a list of ints
+        return f"{lhs} = ANY(%s::{element}[])", [*lhs_params, values]
 
 
 def array_cursor():
