@@ -47,7 +47,19 @@ class InArray(Lookup):
         values = self.rhs
         if element in _NUMBERS and set(map(type, values)) <= {int}:
             values = numbers_literal(values)  # see _NUMBERS: one string, not a list of ints
+        elif set(map(type, values)) <= {str} and all(values):
+            # Strings (a file's loan references) as one text that PostgreSQL splits: Django's
+            # cursor would quote every element in Python. Not when one holds the separator.
+            joined = _SEPARATOR.join(values)
+            if joined.count(_SEPARATOR) == len(values) - 1:
+                return (
+                    f"{lhs} = ANY(string_to_array(%s, %s)::{element}[])",
+                    [*lhs_params, joined, _SEPARATOR],
+                )
         return f"{lhs} = ANY(%s::{element}[])", [*lhs_params, values]
+
+
+_SEPARATOR = "\x1f"  # the unit separator, which no reference or key holds
 
 
 def array_cursor():

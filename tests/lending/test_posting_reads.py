@@ -132,6 +132,18 @@ def test_in_array_finds_what_in_finds_for_ids_and_references():
     )
     references = [loans[2].reference, "LN-NONE"]
     assert list(Loan.objects.filter(reference__in_array=references)) == [loans[2]]
+    # Whatever a reference holds — quotes, commas, braces, a backslash, the separator the
+    # strings are sent joined by — it is found as itself and matches nothing else.
+    odd = ["O'Brien,{1}", 'a"b\\c', "x\x1fy", loans[0].reference, "\x1f"]
+    Loan.objects.filter(pk=loans[1].pk).update(reference=odd[0])
+    Loan.objects.filter(pk=loans[2].pk).update(reference=odd[2])
+    assert sorted(Loan.objects.filter(reference__in_array=odd).values_list("pk", flat=True)) == [
+        loan.pk for loan in loans
+    ]
+    assert list(Loan.objects.filter(reference__in_array=odd[:2]).values_list("pk", flat=True)) == [
+        loans[1].pk
+    ]
+    assert [loan.pk for loan in Loan.objects.filter(reference__in_array=["O'Brien", "{1}"])] == []
     by_loan = fetch_instances(
         Installment.objects.filter(loan_id__in_array=ids).order_by("loan_id", "seq")
     )
