@@ -185,7 +185,7 @@ def overdue_filter(as_of) -> Q:
 def overdue_amounts(loan_ids, as_of: date) -> dict[int, object]:
     """Everything overdue per loan as of a date."""
     rows = (
-        Installment.objects.filter(overdue_filter(as_of), loan_id__in=loan_ids)
+        Installment.objects.filter(overdue_filter(as_of), loan_id__in_array=list(loan_ids))
         .values("loan_id")
         .annotate(amount=Sum(INSTALLMENT_OUTSTANDING))
         .values_list("loan_id", "amount")

@@ -14,7 +14,7 @@ from debt_collection.models import Case, CaseAssignment, CaseStatus, CloseReason
 from debt_collection.selectors import case_priority
 from debt_collection.services.common import lock_case
 from lending.access import require, stored_user
-from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances
+from lending.close_of_business.bulk import bulk_insert, bulk_save, fetch_instances, pipelined
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Loan, LoanStatus
 from lending.selectors import overdue_amounts
@@ -72,8 +72,12 @@ def cases_money_moved(*, loans: list[Loan], acting_user) -> None:
             closing.append(case)
         else:
             current.append(case)
-    if closing:
+    if current:
+        _figures_from_loans(current, by_id)  # reads the overdue amounts: before the writes
+    # Sent without waiting for one another; the audit events last (they take their ids back).
+    with pipelined():
         bulk_save(closing, ["status", "close_reason", "closed_on"])
+        bulk_save(current, CASE_FIGURES)
         bulk_insert(
             [
                 audit_event(
@@ -86,9 +90,6 @@ def cases_money_moved(*, loans: list[Loan], acting_user) -> None:
                 for case in closing
             ]
         )
-    if current:
-        _figures_from_loans(current, by_id)
-        bulk_save(current, CASE_FIGURES)
 
 
 def _figures_from_loans(cases: list[Case], by_id: dict[int, Loan]) -> None:
