@@ -11,12 +11,14 @@ from debt_collection.services.nightly import collection_cases
 from debt_collection.services.promises import promise_check
 from lending.access import SYSTEM
 from lending.close_of_business.registry import registered_steps
-from lending.models import Installment
+from lending.models import AuditEvent, Installment
+from lending.services.ledger import loan_installments, lock_loan, payoff_for
 from lending.services.loans import loan_write_off
 from lending.services.repayments import repayment_post, repayment_reverse
+from lending.services.repayments_many import Payment, repayments_post_many
 from tests.collections.helpers import FIRST_LATE_NIGHT, open_case, overdue_loans
 from tests.lending.loan_helpers import active_loan
-from tests.lending.test_close_of_business import close, close_each
+from tests.lending.test_close_of_business import close, close_each, rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +94,6 @@ def test_a_partial_payment_keeps_the_case_open_with_its_figures_current():
 
 def test_paid_off_and_written_off_close_with_their_reason():
     paid, lost = overdue_loans(2)
-    from lending.services.ledger import loan_installments, lock_loan, payoff_for
-
     quote = payoff_for(lock_loan(paid.pk), loan_installments(paid), FIRST_LATE_NIGHT)
     repayment_post(
         loan_id=paid.pk, amount=quote.amount, value_date=FIRST_LATE_NIGHT, acting_user=SYSTEM
@@ -186,3 +186,53 @@ def test_assignment_balances_one_hundred_cases_34_33_33(role_user):
     per = sorted((counts.count(u.pk) for u in team), reverse=True)
     assert per == [34, 33, 33]
     assert CaseAssignment.objects.filter(collector__in=team).count() == 100
+
+
+def test_a_bank_files_payments_move_the_cases_as_one_by_one_would():
+    """A batch (a bank statement's import) cures one loan, pays part of another's arrears and
+    pays a third off, straight onto the loans the day after the night: each case closes with
+    its reason and its event, or stays open with its figures current, as payment by payment."""
+    cured, partial, paid = overdue_loans(3)
+    day = FIRST_LATE_NIGHT + timedelta(days=1)  # after the last closed night: straight on
+    payoff = payoff_for(lock_loan(paid.pk), loan_installments(paid), day).amount
+    payments = [
+        Payment(loan_id=cured.pk, amount=first_due(cured), value_date=day),
+        Payment(loan_id=partial.pk, amount=Decimal("100.00"), value_date=day),
+        Payment(loan_id=paid.pk, amount=payoff, value_date=day),
+    ]
+
+    def cases_after(post) -> tuple:
+        post()
+        return (
+            sorted(
+                Case.objects.values_list(
+                    "loan_id",
+                    "status",
+                    "close_reason",
+                    "closed_on",
+                    "dpd",
+                    "bucket",
+                    "overdue_amount",
+                    "total_outstanding",
+                    "priority",
+                )
+            ),
+            sorted(
+                AuditEvent.objects.filter(action="case.close").values_list("object_id", "summary")
+            ),
+        )
+
+    batch = rolled_back(
+        lambda: cases_after(lambda: repayments_post_many(payments=payments, acting_user=SYSTEM))
+    )
+    alone = rolled_back(
+        lambda: cases_after(lambda: [payment.post_alone(SYSTEM) for payment in payments])
+    )
+    assert batch == alone
+    reasons = {loan_id: reason for loan_id, _s, reason, *_ in batch[0]}
+    assert reasons == {
+        cured.pk: CloseReason.CURED,
+        partial.pk: "",
+        paid.pk: CloseReason.PAID_OFF,
+    }
+    assert len(batch[1]) == 2  # a close event for each case closed
