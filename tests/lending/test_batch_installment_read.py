@@ -10,6 +10,7 @@ import pytest
 from django.db.models import Max
 
 from lending.access import SYSTEM
+from lending.close_of_business.bulk import fetch_instances
 from lending.models import Installment, Loan
 from lending.services.repayments import repayment_post
 from lending.services.repayments_many import Payment, installments_from_first_unsettled
@@ -77,8 +78,6 @@ def test_each_loan_is_read_from_its_first_unsettled_installment_with_its_latest_
 def test_the_penalty_accrued_left_to_the_nights_reads_right_if_touched():
     loan = active_loan(term=2)
     Installment.objects.filter(loan=loan, seq=1).update(penalty_accrued=D("1234.5"))
-    from lending.close_of_business.bulk import fetch_instances
-
     first = fetch_instances(installments_from_first_unsettled([loan.pk]))[0]
     assert "penalty_accrued" in first.get_deferred_fields()
     assert first.penalty_accrued == D("1234.5")
