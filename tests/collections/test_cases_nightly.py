@@ -188,10 +188,11 @@ def test_assignment_balances_one_hundred_cases_34_33_33(role_user):
     assert CaseAssignment.objects.filter(collector__in=team).count() == 100
 
 
-def test_a_bank_files_payments_move_the_cases_as_one_by_one_would():
+def test_a_bank_files_payments_move_the_cases_as_one_by_one_would(monkeypatch):
     """A batch (a bank statement's import) cures one loan, pays part of another's arrears and
-    pays a third off, straight onto the loans the day after the night: each case closes with
-    its reason and its event, or stays open with its figures current, as payment by payment."""
+    pays a third off, straight onto the loans the day after the night — through the batch's
+    own collections hook, none handed to repayment_post — : each case closes with its reason
+    and its event, or stays open with its figures current, as payment by payment."""
     cured, partial, paid = overdue_loans(3)
     day = FIRST_LATE_NIGHT + timedelta(days=1)  # after the last closed night: straight on
     payoff = payoff_for(lock_loan(paid.pk), loan_installments(paid), day).amount
@@ -222,9 +223,13 @@ def test_a_bank_files_payments_move_the_cases_as_one_by_one_would():
             ),
         )
 
+    handed_over = []
+    monkeypatch.setattr(Payment, "post_alone", lambda payment, user: handed_over.append(payment))
     batch = rolled_back(
         lambda: cases_after(lambda: repayments_post_many(payments=payments, acting_user=SYSTEM))
     )
+    assert handed_over == []  # every payment went the batch's way
+    monkeypatch.undo()
     alone = rolled_back(
         lambda: cases_after(lambda: [payment.post_alone(SYSTEM) for payment in payments])
     )

@@ -33,9 +33,10 @@ def pay(loan_id: int, amount: str, value_date: date) -> None:
 
 
 def read(loan_ids: list[int]) -> dict[int, tuple[list[int], object]]:
-    """Per loan: the seqs read, and the latest night each row says the loan went through."""
+    """Per loan: the seqs the batch reads (fetch_instances, as it reads them), and the latest
+    night each row says the loan went through."""
     found: dict[int, tuple[list[int], set]] = {}
-    for row in installments_from_first_unsettled(loan_ids):
+    for row in fetch_instances(installments_from_first_unsettled(loan_ids)):
         seqs, nights = found.setdefault(row.loan_id, ([], set()))
         seqs.append(row.seq)
         nights.add(row.loan_accrued_through)

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.models import signals
+from django.db.models import F, signals
 from django.test.utils import CaptureQueriesContext
 
 from lending.access import SYSTEM
@@ -253,3 +253,29 @@ def test_a_refused_statement_in_a_pipeline_is_djangos_error_and_undoes_the_block
     assert not AuditEvent.objects.filter(action="test.pipelined").exists()
     installment.refresh_from_db()
     assert installment.principal_settled == D("0.00")
+
+
+def test_fetched_instances_leave_deferred_fields_to_first_use_and_carry_annotations():
+    """As the ORM builds them: a deferred field is read when touched, an annotation is an
+    attribute, the rest are loaded; only() (which would leave most fields unread) is refused."""
+    loan = active_loan()
+    queryset = (
+        Installment.objects.filter(loan=loan)
+        .annotate(twice_seq=F("seq") * 2)
+        .defer("penalty_accrued", "due_date")
+        .order_by("seq")
+    )
+    ordinary, fetched = list(queryset), fetch_instances(queryset)
+    assert (
+        [i.get_deferred_fields() for i in fetched]
+        == [i.get_deferred_fields() for i in ordinary]
+        == [{"penalty_accrued", "due_date"}] * len(ordinary)
+    )
+    assert [(i.seq, i.twice_seq, i.principal_due) for i in fetched] == [
+        (i.seq, i.twice_seq, i.principal_due) for i in ordinary
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        assert [i.due_date for i in fetched] == [i.due_date for i in ordinary]
+    assert len(ctx.captured_queries) == 2 * len(ordinary)  # each deferred read on first use
+    with pytest.raises(ValueError, match="only"):
+        fetch_instances(Installment.objects.only("seq"))
