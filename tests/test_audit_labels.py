@@ -128,6 +128,8 @@ def test_the_audit_list_reads_in_chinese_and_its_filters_keep_the_codes(client, 
     shown = page.content.decode()
     assert page.status_code == 200
     assert "uncollectable: gone" in shown and "Loan written off" in shown
+    # The page's title and breadcrumb say it in words too; the codes are in its fields.
+    assert f"Loan written off · Loan #{loan.pk}" in shown and "lending.loan#" not in shown
     assert "loan.write_off" in shown  # the code as stored, beside its words
     # Each once, its words then its code: no second row labelled "action" or "object type".
     assert shown.count("<label>Action:</label>") == 1

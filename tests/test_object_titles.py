@@ -82,7 +82,7 @@ PERSON = Borrower(full_name="张三", national_id="110101199003070000")
                 object_type="lending.loan",
                 object_id="28",
             ),
-            "Oct. 17, 2026, 2:30 a.m. loan.approve lending.loan#28",
+            "Oct. 17, 2026, 2:30 a.m. · Loan approved · Loan #28",
         ),
     ],
     ids=lambda value: type(value).__name__ if not isinstance(value, str) else "",
@@ -94,7 +94,11 @@ def test_a_title_formats_its_figures(obj, title, settings):
 
 
 def test_a_title_follows_the_language():
+    event = AuditEvent(
+        occurred_at=EVENING_UTC, action="loan.approve", object_type="lending.loan", object_id="28"
+    )
     with translation.override("zh-hans"):
+        assert str(event).endswith(" · 贷款已批准 · 贷款 #28")
         assert str(BusinessDayRun(business_date=OCT_16, status="done")) == "2026年10月16日 (已完成)"
         assert str(LprRate(effective_date=OCT_16, one_year_rate=D("0.0345"))).endswith("3.45%")
 

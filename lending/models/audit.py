@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lending import formatting
+from lending.audit_labels import action_label, object_type_label
 
 
 class AuditEvent(models.Model):
@@ -34,6 +35,9 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        # In the server's time zone, as the list shows it (not the stored UTC).
+        # The page's title and breadcrumb: what happened to what, in the reader's words, as the
+        # list says it (the codes are on the page); the time in the server's time zone, as the
+        # list shows it (not the stored UTC).
         when = formatting.local_datetime(self.occurred_at)
-        return f"{when} {self.action} {self.object_type}#{self.object_id}"
+        what = object_type_label(self.object_type)
+        return f"{when} · {action_label(self.action)} · {what} #{self.object_id}"

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lending import formatting
 from lending.access import Perm, require
 from lending.allocation import (
     COMPONENTS,
@@ -380,12 +381,18 @@ def _reverse_relived(loan, installments, original, reason, acting_user) -> Trans
 
 def _reverse_exactly(loan, installments, original, reason, acting_user) -> Transaction:
     if loan.credit_balance < original.credit:
+        # Credit leaves a loan two ways: applied to installments as they fall due, or refunded.
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
             _(
-                "the credit this payment left has since been refunded, so it can no longer be "
-                "reversed"
-            ),
+                "the credit this payment left (%(left)s) has since been applied to installments "
+                "or refunded, and the loan holds %(held)s of credit now, so the payment can no "
+                "longer be reversed"
+            )
+            % {
+                "left": formatting.money(original.credit, loan.currency),
+                "held": formatting.money(loan.credit_balance, loan.currency),
+            },
             field="transaction",
         )
     rows = _reversal_rows(loan, installments, original, reason, acting_user, write=post_transaction)

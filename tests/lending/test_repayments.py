@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lending.access import SYSTEM
 from lending.allocation import Parts, payoff_quote
@@ -793,3 +793,26 @@ def test_payment_to_an_unknown_loan_is_refused():
         value_date=FEB_15,
         acting_user=SYSTEM,
     )
+
+
+def test_reversal_refused_once_the_credit_it_left_was_applied_says_so():
+    """No night ever ran, so the payment is undone exactly, which needs the credit it left
+    still on the loan: applied to the next installment, it is not, and the refusal names both
+    ways credit leaves a loan (it once said "refunded" alone, wrong here) with both figures."""
+    loan = active_loan()
+    payment = pay(loan, "1000.00", FEB_15).transaction  # leaves 83.20 credit
+    loan_credit_apply(loan_id=loan.pk, as_of=MAR_15, acting_user=SYSTEM)  # spends it
+    error = assert_refused_and_unchanged(
+        LendingErrorCode.NOT_REVERSIBLE,
+        "transaction",
+        loan,
+        repayment_reverse,
+        transaction_id=payment.pk,
+        reason="bounced",
+        acting_user=SYSTEM,
+    )
+    assert "83.20" in error.message and "0.00" in error.message
+    assert "applied" in error.message
+    with translation.override("zh-hans"), pytest.raises(LendingError) as chinese:
+        repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=SYSTEM)
+    assert "用于抵扣期供" in chinese.value.message and "83.20" in chinese.value.message
