@@ -14,6 +14,7 @@ from django.db import IntegrityError
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from lending import formatting
 from lending.access import stored_user
 from lending.allocation import (
     COMPONENTS,
@@ -356,7 +357,7 @@ def check_same_posting(existing: Transaction, *, key: str, loan: Loan, amount: D
             % {
                 "key": key,
                 "kind": existing.get_kind_display().lower(),
-                "amount": existing.amount,
+                "amount": formatting.money(existing.amount, existing.loan.currency),
                 "loan": existing.loan.reference,
             },
             field="idempotency_key",

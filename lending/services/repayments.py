@@ -86,11 +86,11 @@ def _check_overpayment(loan: Loan, amount: Decimal, payoff: Decimal, value_date:
                 "product's overpayment limit (%(limit)s); at most %(most)s can be posted"
             )
             % {
-                "amount": amount,
-                "date": value_date,
-                "payoff": payoff,
-                "limit": limit,
-                "most": payoff + limit,
+                "amount": formatting.money(amount, loan.currency),
+                "date": formatting.local_date(value_date),
+                "payoff": formatting.money(payoff, loan.currency),
+                "limit": formatting.money(limit, loan.currency),
+                "most": formatting.money(payoff + limit, loan.currency),
             },
             field="amount",
         )
@@ -318,7 +318,10 @@ def loan_credit_refund(*, loan_id: int, amount=None, acting_user, note: str = ""
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
             _("the loan holds a credit of %(credit)s; cannot refund %(amount)s")
-            % {"credit": loan.credit_balance, "amount": amount},
+            % {
+                "credit": formatting.money(loan.credit_balance, loan.currency),
+                "amount": formatting.money(amount, loan.currency),
+            },
             field="amount",
         )
     refund = post_transaction(

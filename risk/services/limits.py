@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lending import formatting
 from lending.access import Perm, require, require_other_person, stored_user
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Borrower
@@ -101,7 +102,8 @@ def check_increase(limit: CreditLimit, amount: Decimal) -> None:
     if amount <= limit.amount:
         raise LendingError(
             LendingErrorCode.OUT_OF_RANGE,
-            _("must be above the current limit of %(limit)s") % {"limit": limit.amount},
+            _("must be above the current limit of %(limit)s")
+            % {"limit": formatting.money(limit.amount)},
             field="proposed_amount",
         )
     if amount > HOUSEHOLD_CAP:

@@ -248,8 +248,8 @@ def test_a_repayment_above_the_payoff_plus_the_limit_is_refused():
         value_date=START,
         acting_user=SYSTEM,
     )
-    assert "payoff on 2026-01-15 (10000.00)" in error.message
-    assert "overpayment limit (1000.00)" in error.message
+    assert "payoff on Jan. 15, 2026 (¥10,000.00)" in error.message
+    assert "overpayment limit (¥1,000.00)" in error.message
     result = repayment_post(
         loan_id=loan.pk, amount="11000.00", value_date=START, acting_user=SYSTEM
     )

@@ -448,7 +448,7 @@ def test_refund_beyond_the_credit_or_of_a_bad_amount_is_refused(amount):
     if amount is None:  # nothing left to refund
         loan_credit_refund(loan_id=loan.pk, acting_user=SYSTEM)
     code = LendingErrorCode.OUT_OF_RANGE if amount in ("83.21", None) else LendingErrorCode.INVALID
-    assert_refused_and_unchanged(
+    error = assert_refused_and_unchanged(
         code,
         "amount",
         loan,
@@ -457,6 +457,8 @@ def test_refund_beyond_the_credit_or_of_a_bad_amount_is_refused(amount):
         amount=amount,
         acting_user=SYSTEM,
     )
+    if amount == "83.21":  # both figures as the screens show money
+        assert error.message == "the loan holds a credit of ¥83.20; cannot refund ¥83.21"
 
 
 # --- idempotency --------------------------------------------------------------------------------
@@ -487,7 +489,7 @@ def test_same_key_with_another_amount_is_a_conflict():
         acting_user=SYSTEM,
         idempotency_key="bank-2026-0002",
     )
-    assert "500.00" in error.message
+    assert "a repayment of ¥500.00 to loan" in error.message
 
 
 def test_same_key_on_another_loan_is_a_conflict():

@@ -476,7 +476,7 @@ def test_an_analyst_cannot_approve_their_own_proposal(analysts):
 @pytest.mark.parametrize(
     ("amount", "field", "words"),
     [
-        ("10000.00", "proposed_amount", "above the current limit of 10000.00"),
+        ("10000.00", "proposed_amount", "above the current limit of 10,000.00"),
         ("200000.01", "proposed_amount", "household cap of 200000"),
         ("-5", "proposed_amount", "greater than zero"),
     ],
@@ -561,7 +561,7 @@ def test_an_analyst_proposes_by_hand_in_the_admin_and_a_bad_amount_is_refused(cl
     form = {"credit_limit": limit.pk, "proposed_amount": "9000.00", "reason": "pay rise"}
     page = client.post(url, form)
     assert page.status_code == 200  # the form again, with the error on the amount
-    assert "must be above the current limit of 10000.00" in page.content.decode()
+    assert "must be above the current limit of 10,000.00" in page.content.decode()
     assert not LimitIncreaseProposal.objects.exists()
 
     client.post(url, {**form, "proposed_amount": "14000.00"})
