@@ -646,11 +646,19 @@ def test_only_repayments_can_be_reversed(kind):
     )
 
 
-def test_reversal_refused_once_the_credit_it_left_was_refunded():
+@pytest.mark.parametrize("spent_by", ["refund", "apply"])
+def test_reversal_refused_once_the_credit_it_left_is_gone(spent_by):
+    """No night ever ran, so the payment is undone exactly, which needs the credit it left
+    still on the loan. Refunded, or applied to the next installment, it is not: the refusal
+    names both ways credit leaves a loan (it once said "refunded" when it had been applied),
+    with both figures, in the reader's language."""
     loan = active_loan()
-    payment = pay(loan, "1000.00", FEB_15).transaction
-    loan_credit_refund(loan_id=loan.pk, acting_user=SYSTEM)
-    assert_refused_and_unchanged(
+    payment = pay(loan, "1000.00", FEB_15).transaction  # leaves 83.20 credit
+    if spent_by == "refund":
+        loan_credit_refund(loan_id=loan.pk, acting_user=SYSTEM)
+    else:
+        loan_credit_apply(loan_id=loan.pk, as_of=MAR_15, acting_user=SYSTEM)
+    error = assert_refused_and_unchanged(
         LendingErrorCode.NOT_REVERSIBLE,
         "transaction",
         loan,
@@ -659,6 +667,11 @@ def test_reversal_refused_once_the_credit_it_left_was_refunded():
         reason="bounced",
         acting_user=SYSTEM,
     )
+    assert "(¥83.20) has since been applied to installments or refunded" in error.message
+    assert "the loan holds ¥0.00 of credit now" in error.message
+    with translation.override("zh-hans"), pytest.raises(LendingError) as chinese:
+        repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=SYSTEM)
+    assert "（¥83.20）已被用于抵扣期供或已退还" in chinese.value.message
 
 
 def test_reversal_needs_a_reason_and_an_existing_transaction():
@@ -795,26 +808,3 @@ def test_payment_to_an_unknown_loan_is_refused():
         value_date=FEB_15,
         acting_user=SYSTEM,
     )
-
-
-def test_reversal_refused_once_the_credit_it_left_was_applied_says_so():
-    """No night ever ran, so the payment is undone exactly, which needs the credit it left
-    still on the loan: applied to the next installment, it is not, and the refusal names both
-    ways credit leaves a loan (it once said "refunded" alone, wrong here) with both figures."""
-    loan = active_loan()
-    payment = pay(loan, "1000.00", FEB_15).transaction  # leaves 83.20 credit
-    loan_credit_apply(loan_id=loan.pk, as_of=MAR_15, acting_user=SYSTEM)  # spends it
-    error = assert_refused_and_unchanged(
-        LendingErrorCode.NOT_REVERSIBLE,
-        "transaction",
-        loan,
-        repayment_reverse,
-        transaction_id=payment.pk,
-        reason="bounced",
-        acting_user=SYSTEM,
-    )
-    assert "83.20" in error.message and "0.00" in error.message
-    assert "applied" in error.message
-    with translation.override("zh-hans"), pytest.raises(LendingError) as chinese:
-        repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=SYSTEM)
-    assert "用于抵扣期供" in chinese.value.message and "83.20" in chinese.value.message
