@@ -19,6 +19,7 @@ class CollectionsPerm(StrEnum):
     LOG_CONTACT = "collections.log_contact"
     RECORD_PROMISE = "collections.record_promise"
     REASSIGN_CASE = "collections.reassign_case"
+    SET_TIME_ZONE = "collections.set_case_time_zone"
     MANAGE_COMPLIANCE_POLICY = "collections.manage_compliance_policy"
     MANAGE_HOLD = "collections.manage_contact_hold"
     PROPOSE_WAIVER = "collections.propose_waiver"

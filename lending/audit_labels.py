@@ -79,6 +79,7 @@ ACTION_LABELS = {
     "hold.lift": _("Contact hold lifted"),
     "case.reassign": _("Case reassigned"),
     "case.close": _("Case closed"),
+    "case.time_zone": _("Borrower time zone changed"),
     "queue.save": _("Queue saved"),
     "compliance_policy.save": _("Compliance policy saved"),
     "compliance_policy.activate": _("Compliance policy activated"),

@@ -795,6 +795,9 @@ CUSTOM_VIEWS: dict[str, Custom] = {
     "collections_case_promise": _case_operation(
         CollectionsPerm.RECORD_PROMISE, {"amount": "10.00", "promised_for": "2026-12-31"}
     ),
+    "collections_case_time_zone": _case_operation(
+        CollectionsPerm.SET_TIME_ZONE, {"time_zone": "Asia/Urumqi", "reason": "forged"}
+    ),
     "collections_waiverproposal_propose": _case_operation(
         CollectionsPerm.PROPOSE_WAIVER, {"penalty": "0.01", "reason": "forged"}
     ),

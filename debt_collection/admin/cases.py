@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import CollectionsPerm, visible_cases
 from debt_collection.admin.common import ScopedAdmin
-from debt_collection.admin.forms import ContactForm, PromiseForm, ReassignForm
+from debt_collection.admin.forms import ContactForm, PromiseForm, ReassignForm, TimeZoneForm
 from debt_collection.exports import CaseExport
 from debt_collection.models import Case, PromiseState, PromiseToPay
 from debt_collection.priority_labels import PART_NAMES
+from debt_collection.services.case_time_zone import case_time_zone_set
 from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_log
 from debt_collection.services.promises import promise_record
@@ -152,8 +153,21 @@ class CaseAdmin(BigListMixin, ReferenceOrNameSearchMixin, ExportSelectedMixin, S
     def masked_mobile(self, obj):
         return obj.borrower.masked_mobile
 
+    def get_fields(self, request, obj=None):
+        # A manager's operations add the time zone: a display method does not see the request.
+        if may(request.user, CollectionsPerm.SET_TIME_ZONE):
+            return [f if f != "operations" else "operations_and_time_zone" for f in self.fields]
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
     @admin.display(description=_("operations"))
-    def operations(self, obj):
+    def operations_and_time_zone(self, obj):
+        return self.operations(obj, time_zone=True)
+
+    @admin.display(description=_("operations"))
+    def operations(self, obj, time_zone=False):
         links = []
         if obj.status == "open":
             for name, label in (
@@ -168,6 +182,9 @@ class CaseAdmin(BigListMixin, ReferenceOrNameSearchMixin, ExportSelectedMixin, S
             ):
                 url = reverse(f"admin:collections_{name}_propose", args=[obj.pk])
                 links.append((url, label))
+            if time_zone:
+                url = reverse("admin:collections_case_time_zone", args=[obj.pk])
+                links.append((url, _("Set the time zone")))
         return format_html_join(" · ", '<a class="button" href="{}">{}</a>', links) or "—"
 
     # --- operations ---------------------------------------------------------------------
@@ -183,6 +200,7 @@ class CaseAdmin(BigListMixin, ReferenceOrNameSearchMixin, ExportSelectedMixin, S
         return [
             view(self.contact_view, "contact"),
             view(self.promise_view, "promise"),
+            view(self.time_zone_view, "time_zone"),
             *super().get_urls(),
         ]
 
@@ -253,6 +271,24 @@ class CaseAdmin(BigListMixin, ReferenceOrNameSearchMixin, ExportSelectedMixin, S
                 acting_user=request.user,
             ),
             gettext("Promise recorded."),
+        )
+
+    def time_zone_view(self, request, case_id):
+        case = self._case(request, case_id, CollectionsPerm.SET_TIME_ZONE)
+        data = request.POST if request.method == "POST" else None
+        form = TimeZoneForm(data, initial={"time_zone": case.time_zone})
+        return self._run(
+            request,
+            case,
+            form,
+            gettext("Set the borrower's time zone on %s") % case,
+            lambda d: case_time_zone_set(
+                case_id=case.pk,
+                time_zone=d["time_zone"],
+                reason=d["reason"],
+                acting_user=request.user,
+            ),
+            gettext("Time zone set: contact hours are checked in it from now on."),
         )
 
     @admin.action(description=_("Reassign the selected cases"), permissions=["reassign"])

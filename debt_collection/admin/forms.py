@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from debt_collection.models import Channel, Outcome, Party, Queue
 from debt_collection.selectors import active_policy
+from debt_collection.services.case_time_zone import time_zone_choices
 from debt_collection.shipped_texts import script_text
 from lending.errors import LendingError
 from lending.models import EmergencyContact
@@ -38,6 +39,19 @@ class ContactForm(forms.Form):
 class PromiseForm(forms.Form):
     amount = forms.DecimalField(label=_("amount"), max_digits=18, decimal_places=2)
     promised_for = forms.DateField(label=_("promised for"))
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("borrower time zone"),
+        choices=lambda: [(zone, zone) for zone in time_zone_choices()],
+        help_text=_("Contact hours are checked in this time zone."),
+    )
+    reason = forms.CharField(
+        label=_("reason"),
+        max_length=255,
+        help_text=_("How you know, e.g. the borrower said they work in Urumqi."),
+    )
 
 
 class ReassignForm(forms.Form):

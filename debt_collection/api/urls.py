@@ -15,6 +15,7 @@ urlpatterns = [
     path(CASE, views.CaseDetail.as_view(), name="collections-case-detail"),
     path(CASE + "contacts/", views.CaseContacts.as_view(), name="collections-case-contacts"),
     path(CASE + "promises/", views.CasePromises.as_view(), name="collections-case-promises"),
+    path(CASE + "time-zone/", views.CaseTimeZone.as_view(), name="collections-case-time-zone"),
     path(CASE + "waivers/", concessions.CaseWaivers.as_view(), name="collections-case-waivers"),
     path(
         CASE + "settlements/",

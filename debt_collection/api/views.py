@@ -46,6 +46,7 @@ from debt_collection.models import (
     Party,
     Queue,
 )
+from debt_collection.services.case_time_zone import case_time_zone_set
 from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_hold_lift, contact_hold_place, contact_log
 from debt_collection.services.policies import compliance_policy_activate
@@ -259,6 +260,45 @@ class CasePromises(ListView):
             acting_user=request.user,
         )
         return Response(PromiseOutput(promise).data, status=status.HTTP_201_CREATED)
+
+
+class CaseTimeZone(ApiView):
+    read_permission = CASE_READ
+
+    class Input(InputSerializer):
+        time_zone = serializers.CharField(
+            max_length=64, help_text="An IANA time zone name, e.g. Asia/Urumqi."
+        )
+        reason = serializers.CharField(max_length=255, help_text="How you know.")
+
+    @extend_schema(
+        summary="Set the borrower's time zone on a case",
+        description="Needs `collections.set_case_time_zone` (managers): contact hours are "
+        "checked in this zone from now on, so the collector working the case may not move it. "
+        "An open case only; the change and its reason are audited.",
+        request=Input,
+        responses={200: CaseOutput, **WRITE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[
+            OpenApiExample(
+                "Works in Urumqi",
+                value={"time_zone": "Asia/Urumqi", "reason": "said so on the phone"},
+                request_only=True,
+            )
+        ],
+        tags=TAGS,
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        case = reads.case_or_404(request.user, pk)
+        data = validated(self, request)
+        case_time_zone_set(
+            case_id=case.pk,
+            time_zone=data["time_zone"],
+            reason=data["reason"],
+            acting_user=request.user,
+        )
+        return Response(CaseOutput(reads.case_or_404(request.user, pk)).data)
 
 
 class Reassign(ApiView):

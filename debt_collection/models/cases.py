@@ -126,6 +126,7 @@ class Case(models.Model):
             ("record_promise", _("Can record a promise to pay")),
             ("reassign_case", _("Can reassign cases to queues and collectors")),
             ("export_case", _("Can export the work list (the cases one may see)")),
+            ("set_case_time_zone", _("Can set a case's borrower time zone")),
         ]
         constraints = [
             models.UniqueConstraint(

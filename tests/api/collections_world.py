@@ -5,6 +5,7 @@ token client for every role."""
 from types import SimpleNamespace
 
 from debt_collection.models import (
+    Case,
     CaseAssignment,
     CompliancePolicy,
     ComplianceRefusal,
@@ -58,6 +59,7 @@ def collections_state() -> tuple:
         list(ContactHold.objects.order_by("pk").values_list("pk", "lifted_at")),
         list(CompliancePolicy.objects.order_by("pk").values_list("pk", "status")),
         sorted(Queue.objects.values_list("pk", "members")),
+        list(Case.objects.order_by("pk").values_list("pk", "time_zone")),
         AuditEvent.objects.count(),
     )
 

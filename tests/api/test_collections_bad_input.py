@@ -157,6 +157,27 @@ def test_a_bad_reassignment_names_the_field_and_writes_nothing(world):
         assert collections_state() == before, (field, value)
 
 
+def test_a_bad_time_zone_names_the_field_and_writes_nothing(world):
+    before = collections_state()
+    for field, value in [
+        ("time_zone", ""),
+        ("time_zone", None),
+        ("time_zone", "UTC+8"),
+        ("time_zone", "NaN"),
+        ("time_zone", "Asia/Shanghai"),  # the case's already
+        ("time_zone", "x" * 65),
+        ("time_zone", "x" * 100_000),
+        ("time_zone", ["Asia/Urumqi"]),
+        ("reason", ""),
+        ("reason", "r" * 256),
+    ]:
+        body = {"time_zone": "Asia/Urumqi", "reason": "r", field: value}
+        response = world.manager.post(case_url(world.case, "time-zone/"), body, format="json")
+        assert_400(response, field)
+        assert len(response.content) < 2000  # a huge value is not echoed back
+        assert collections_state() == before, (field, value)
+
+
 def test_a_bad_hold_names_the_field_and_writes_nothing(world):
     before = collections_state()
     for field, value in [

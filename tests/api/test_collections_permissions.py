@@ -51,6 +51,10 @@ def operations(world) -> dict:
             {"borrower": world.case.borrower_id, "kind": "do_not_contact", "reason": "forged"},
         ),
         "lift hold": (COLLECTIONS + f"holds/{world.hold.pk}/lift/", {}),
+        "time zone": (
+            case_url(world.case, "time-zone/"),
+            {"time_zone": "Asia/Urumqi", "reason": "forged"},
+        ),
     }
 
 
@@ -63,6 +67,7 @@ HOLDERS = {
     "activate policy": {roles.COLLECTIONS_MANAGER, roles.ADMINISTRATOR},
     "place hold": {roles.COLLECTIONS_MANAGER, roles.ADMINISTRATOR},
     "lift hold": {roles.COLLECTIONS_MANAGER, roles.ADMINISTRATOR},
+    "time zone": {roles.COLLECTIONS_MANAGER, roles.ADMINISTRATOR},
 }
 
 
@@ -106,6 +111,7 @@ def test_another_collectors_case_is_a_404_on_every_case_url(world):
     for url, body in (
         (case_url(world.case, "contacts/"), contact()),
         (case_url(world.case, "promises/"), {"amount": "100.00", "promised_for": "2026-12-20"}),
+        (case_url(world.case, "time-zone/"), {"time_zone": "Asia/Urumqi", "reason": "x"}),
     ):
         assert_problem(intruder.post(url, body, format="json"), 404, "not_found")
         # Even a body that is wrong: the case is not found first, nothing about it is told.
