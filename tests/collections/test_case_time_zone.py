@@ -7,27 +7,20 @@ from django.urls import reverse
 from django.utils import translation
 
 from debt_collection.errors import CollectionsErrorCode as Code
-from debt_collection.models import CaseStatus, ContactAttempt, Queue
+from debt_collection.models import CaseStatus, ContactAttempt
 from debt_collection.services.case_time_zone import case_time_zone_set
-from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_log
 from lending import roles
-from lending.access import SYSTEM
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import AuditEvent
-from tests.collections.helpers import local, open_case, overdue_loans
+from tests.collections.helpers import assigned_case, local
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def case(collector):
-    (loan,) = overdue_loans()
-    case = open_case(loan)
-    Queue.objects.get(name="M1 early reminders").members.add(collector)
-    case_reassign(case_ids=[case.pk], collector_id=collector.pk, reason="t", acting_user=SYSTEM)
-    case.refresh_from_db()
-    return case
+    return assigned_case(collector)
 
 
 def set_zone(case, user, zone="Asia/Urumqi", reason="works in Urumqi, said on the phone"):

@@ -12,7 +12,6 @@ from debt_collection.models import (
     ComplianceRefusal,
     ContactAttempt,
     ContactHold,
-    Queue,
 )
 from debt_collection.services.cases import case_reassign
 from debt_collection.services.contacts import contact_hold_lift, contact_hold_place, contact_log
@@ -21,7 +20,7 @@ from lending import roles
 from lending.access import SYSTEM
 from lending.errors import LendingError
 from lending.models import EmergencyContact
-from tests.collections.helpers import local, open_case, overdue_loans
+from tests.collections.helpers import assigned_case, local
 from tests.factories import BorrowerFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,12 +28,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def case(collector, collector2):
-    (loan,) = overdue_loans()
-    case = open_case(loan)
-    Queue.objects.get(name="M1 early reminders").members.add(collector, collector2)
-    case_reassign(case_ids=[case.pk], collector_id=collector.pk, reason="t", acting_user=SYSTEM)
-    case.refresh_from_db()
-    return case
+    return assigned_case(collector, collector2)
 
 
 def log(case, user, at, *, channel="call", party="borrower", connected=False, **kw):

@@ -7,13 +7,11 @@ import pytest
 from django.utils import timezone
 
 from debt_collection.errors import CollectionsErrorCode
-from debt_collection.models import ContactAttempt, PromiseToPay, Queue
-from debt_collection.services.cases import case_reassign
+from debt_collection.models import ContactAttempt, PromiseToPay
 from lending import roles
-from lending.access import SYSTEM
 from lending.models import EmergencyContact
 from risk.models import RiskProfile
-from tests.collections.helpers import open_case, overdue_loans
+from tests.collections.helpers import assigned_case
 from tests.factories import BorrowerFactory
 from tests.imports.helpers import fates, run
 
@@ -102,12 +100,7 @@ def collector(role_user):
 
 @pytest.fixture
 def case(collector):
-    (loan,) = overdue_loans()
-    case = open_case(loan)
-    Queue.objects.get(name="M1 early reminders").members.add(collector)
-    case_reassign(case_ids=[case.pk], collector_id=collector.pk, reason="t", acting_user=SYSTEM)
-    case.refresh_from_db()
-    return case
+    return assigned_case(collector)
 
 
 def test_agency_contacts_go_through_the_guard_and_promises_are_recorded(case, collector):
