@@ -56,6 +56,6 @@ def case_time_zone_set(*, case_id, time_zone, reason, acting_user) -> Case:
         action="case.time_zone",
         obj=case,
         summary=f"{before} → {zone}: {reason}",
-        data={"from": before, "to": zone},
+        data={"from": before, "to": zone, "reason": reason},
     )
     return case

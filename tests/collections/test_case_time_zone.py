@@ -53,8 +53,16 @@ def test_a_manager_moves_the_borrower_and_the_hours_follow(case, collector, mana
     assert ContactAttempt.objects.filter(case=case).count() == 1
     event = AuditEvent.objects.get(action="case.time_zone")
     assert (event.actor, event.object_id) == (manager, str(case.pk))
-    assert event.data == {"from": "Asia/Shanghai", "to": "Asia/Urumqi"}
-    assert "works in Urumqi" in event.summary
+    reason = "works in Urumqi, said on the phone"
+    assert event.data == {"from": "Asia/Shanghai", "to": "Asia/Urumqi", "reason": reason}
+    assert event.summary == f"Asia/Shanghai → Asia/Urumqi: {reason}"
+
+
+def test_a_long_reason_is_kept_whole_in_the_event_s_data(case, manager):
+    reason = "said on the phone: " + "works in Urumqi; " * 13  # 240 characters
+    set_zone(case, manager, reason=reason.strip())
+    event = AuditEvent.objects.get(action="case.time_zone")
+    assert event.data["reason"] == reason.strip() and len(event.summary) == 255
 
 
 @pytest.mark.parametrize(
