@@ -124,11 +124,19 @@ def test_a_closed_case_or_an_unknown_one_is_refused(case, manager):
     assert unknown.value.code == LendingErrorCode.NOT_FOUND
 
 
-def test_the_refusals_read_in_chinese(case, manager):
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("UTC+8", "UTC+8 不是有效的时区"),
+        ("", "请填写时区"),
+        ("Asia/Shanghai", "已经是 Asia/Shanghai"),
+    ],
+)
+def test_the_refusals_read_in_chinese(case, manager, zone, shown):
     with translation.override("zh-hans"), pytest.raises(LendingError) as refused:
-        set_zone(case, manager, zone="UTC+8")
-    assert "UTC+8" in refused.value.message
-    assert not any(word in refused.value.message for word in ("time zone", "give a name"))
+        set_zone(case, manager, zone=zone)
+    assert shown in refused.value.message
+    assert not any(word in refused.value.message for word in ("time zone", "give", "already"))
 
 
 # --- the admin ---------------------------------------------------------------------------------
