@@ -12,7 +12,12 @@ class CollectionsConfig(AppConfig):
     def ready(self) -> None:
         from debt_collection.resources import AGENCY_HAND_OUT, AGENCY_RESULTS
         from debt_collection.services.cases import case_money_moved, cases_money_moved
-        from debt_collection.services.concessions import settlement_check, write_off_proposals
+        from debt_collection.services.concessions import (
+            settlement_check,
+            settlement_money_moved,
+            settlements_after_payments,
+            write_off_proposals,
+        )
         from debt_collection.services.nightly import collection_cases
         from debt_collection.services.promises import promise_check
         from debt_collection.services.reminders import reminder_write
@@ -36,6 +41,8 @@ class CollectionsConfig(AppConfig):
         register_step("roll_counts", roll_counts_store, position=190, chunked=False)
         # Every repayment, reversal and write-off keeps the loan's open case current.
         register_money_moved(case_money_moved, many=cases_money_moved)
+        # A reversal that leaves a settled agreement short breaks it (services.concessions).
+        register_money_moved(settlement_money_moved, many=settlements_after_payments)
         # Its spreadsheet import kind (imports.registry; docs/imports.md).
         register_kind(AGENCY_RESULTS)
         register_kind(AGENCY_HAND_OUT)

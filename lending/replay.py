@@ -83,6 +83,7 @@ class Fixed:
     # valued earlier that paid part of it, it settles only what is left (the rest of its lines
     # is moved back by the re-allocation), instead of refusing the earlier money.
     capped: bool = False
+    key: object = None  # the transaction's id: a posting taken out of the history by it
 
 
 Event = Payment | Fixed

@@ -23,7 +23,8 @@ from debt_collection.models import (
 from debt_collection.services.common import lock_case
 from lending.access import SYSTEM, require, require_other_person, stored_user
 from lending.errors import LendingError, LendingErrorCode
-from lending.models import AuditEvent, LoanStatus
+from lending.formatting import money
+from lending.models import AuditEvent, LoanStatus, Transaction, TransactionKind
 from lending.money import ZERO, money_str
 from lending.services.audit import audit_log
 from lending.services.concessions import (
@@ -31,6 +32,7 @@ from lending.services.concessions import (
     loan_settle,
     optional_amount,
     received_between,
+    settlement_discount_reverse,
     waiver_post,
 )
 from lending.services.ledger import installment_states, loan_installments
@@ -303,6 +305,78 @@ def _settle_or_lapse(proposal_id: int, business_date: date) -> str | None:
         )
     proposal.save(update_fields=["paid", "state", "resolved_on", "transaction"])
     return outcome
+
+
+def settlement_money_moved(*, loan, acting_user) -> None:
+    """lending's money-moved hook, for agreements already settled. When money the agreement
+    counted (a repayment valued in its window) is reversed, the discount it earned goes back
+    (lending's `settlement_discount_reverse`, by whoever reversed the money): the loan is
+    re-lived without it and owes what it forgave. If what still stands meets the agreement,
+    the agreement settles the loan again at once (a new discount); if not, it is broken and
+    lapses — a new agreement is a new proposal on the loan's next case, the settled case
+    staying closed as history."""
+    settled = (
+        SettlementProposal.objects.select_for_update(of=("self",))
+        .filter(case__loan_id=loan.pk, state=ProposalState.SETTLED, transaction__isnull=False)
+        .order_by("pk")
+    )
+    today = timezone.localdate()
+    for proposal in settled:
+        bounced = Transaction.objects.filter(
+            loan=loan,
+            kind=TransactionKind.REVERSAL,
+            reverses__kind=TransactionKind.REPAYMENT,
+            reverses__value_date__range=(proposal.agreed_on, proposal.due_by),
+            pk__gt=proposal.transaction_id,  # since its discount was worked out
+        )
+        if not bounced.exists():
+            continue
+        paid = received_between(loan, proposal.agreed_on, min(proposal.due_by, today))
+        figures = {
+            "id": proposal.pk,
+            "paid": money(paid, loan.currency),
+            "agreed": money(proposal.amount, loan.currency),
+        }
+        reason = (
+            _(
+                "settlement %(id)s: payments in its window now add up to %(paid)s of the "
+                "%(agreed)s agreed"
+            )
+            % figures
+        )
+        discount = proposal.transaction_id
+        # Unlinked first: the postings below tell this hook again, which must pass it by.
+        proposal.paid, proposal.resolved_on, proposal.transaction = paid, today, None
+        proposal.save(update_fields=["paid", "resolved_on", "transaction"])
+        settlement_discount_reverse(
+            transaction_id=discount, reason=reason[:255], acting_user=acting_user
+        )
+        loan.refresh_from_db()
+        if paid >= proposal.amount and loan.status == LoanStatus.ACTIVE:
+            proposal.transaction = loan_settle(
+                loan_id=loan.pk,
+                amount=proposal.amount,
+                agreed_on=proposal.agreed_on,
+                due_by=proposal.due_by,
+                reference=f"settlement {proposal.pk}",
+                acting_user=SYSTEM,
+            )
+        else:  # broken: it keeps the discount it had, now reversed, as its history
+            proposal.transaction_id = discount
+            if paid < proposal.amount:
+                proposal.state = ProposalState.LAPSED
+        proposal.save(update_fields=["paid", "state", "resolved_on", "transaction"])
+        audit_log(
+            actor=acting_user,
+            action=f"settlement.{proposal.state}",
+            obj=proposal,
+            summary=reason,
+            data={"case": proposal.case_id, "paid": str(paid), "reversed_discount": discount},
+        )
+
+
+def settlements_after_payments(*, loans, acting_user) -> None:
+    """The hook for a batch of repayments: payments only add to what an agreement counted."""
 
 
 # --- write-offs ----------------------------------------------------------------------------

@@ -407,52 +407,12 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
     """Undo a repayment exactly: its lines, the credit it added, and what was posted with it."""
     require(acting_user, Perm.REVERSE_TRANSACTION, to=_("reverse transactions"))
     reason = clean_text(reason, field="reason", max_length=255, required=True)
-    original = Transaction.objects.filter(pk=transaction_id).first()
-    if original is None:
-        raise LendingError(
-            LendingErrorCode.NOT_FOUND,
-            _("no transaction %(id)s") % {"id": transaction_id},
-            field="transaction",
-        )
-    loan = lock_loan(original.loan_id)
-    if original.kind != TransactionKind.REPAYMENT:
-        raise LendingError(
-            LendingErrorCode.NOT_REVERSIBLE,
-            _("a %(kind)s cannot be reversed here; only repayments")
-            % {"kind": original.get_kind_display().lower()},
-            field="transaction",
-        )
-    if Transaction.objects.filter(reverses=original).exists():
-        raise LendingError(
-            LendingErrorCode.ALREADY_REVERSED,
-            _("this repayment is already reversed"),
-            field="transaction",
-        )
-    if loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
-        raise LendingError(
-            LendingErrorCode.NOT_REVERSIBLE,
-            _("loan %(loan)s is %(status)s") % {"loan": loan.reference, "status": _status(loan)},
-            field="transaction",
-        )
-    try:
-        with transaction.atomic():
-            installments = loan_installments(loan)
-            reversal = _reverse_relived(loan, installments, original, reason, acting_user)
-    except LendingError as exc:
-        if exc.code != LendingErrorCode.NOT_REVERSIBLE:
-            raise
-        # The history cannot be re-lived consistently (money posted before the first night
-        # ever ran, or a history that predates re-living): undo the payment exactly instead —
-        # the next night charges the days it stood — unless its credit is gone.
-        loan.refresh_from_db()
-        installments = loan_installments(loan)
-        reversal = _reverse_exactly(loan, installments, original, reason, acting_user)
-    if loan.status == LoanStatus.CLOSED and loan.total_outstanding > 0:
-        transition(loan, LoanStatus.ACTIVE)
-        loan.closed_at = None
-        loan.save(update_fields=["status", "closed_at", "updated_at"])
-    _close_if_paid(loan)
-    loan_refresh_delinquency(loan, installments, recorded_on=original.value_date)
+    original, loan = reversible(
+        transaction_id,
+        kind=TransactionKind.REPAYMENT,
+        wrong_kind=_("a %(kind)s cannot be reversed here; only repayments"),
+    )
+    reversal = reverse_posting(loan, original, reason, acting_user)
     audit_log(
         actor=acting_user,
         action="repayment.reverse",
@@ -461,4 +421,61 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
         data={"transaction": original.pk, "reversal": reversal.pk},
     )
     money_moved(loan, acting_user=acting_user)
+    return reversal
+
+
+def reversible(transaction_id: int, *, kind: TransactionKind, wrong_kind: str):
+    """The posting to reverse and its loan, locked; refused unless it is of `kind`, not reversed
+    yet, on a loan still open or closed (`wrong_kind` names the rule, with %(kind)s)."""
+    original = Transaction.objects.filter(pk=transaction_id).first()
+    if original is None:
+        raise LendingError(
+            LendingErrorCode.NOT_FOUND,
+            _("no transaction %(id)s") % {"id": transaction_id},
+            field="transaction",
+        )
+    loan = lock_loan(original.loan_id)
+    if original.kind != kind:
+        raise LendingError(
+            LendingErrorCode.NOT_REVERSIBLE,
+            wrong_kind % {"kind": original.get_kind_display().lower()},
+            field="transaction",
+        )
+    if Transaction.objects.filter(reverses=original).exists():
+        raise LendingError(
+            LendingErrorCode.ALREADY_REVERSED,
+            _("this %(kind)s is already reversed") % {"kind": original.get_kind_display().lower()},
+            field="transaction",
+        )
+    if loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
+        raise LendingError(
+            LendingErrorCode.NOT_REVERSIBLE,
+            _("loan %(loan)s is %(status)s") % {"loan": loan.reference, "status": _status(loan)},
+            field="transaction",
+        )
+    return original, loan
+
+
+def reverse_posting(loan: Loan, original: Transaction, reason: str, acting_user) -> Transaction:
+    """Take a posting out of the loan's history: re-lived without it where the history allows,
+    exactly otherwise. A closed loan that owes again reopens; its closing reason goes."""
+    try:
+        with transaction.atomic():
+            installments = loan_installments(loan)
+            reversal = _reverse_relived(loan, installments, original, reason, acting_user)
+    except LendingError as exc:
+        if exc.code != LendingErrorCode.NOT_REVERSIBLE:
+            raise
+        # The history cannot be re-lived consistently (money posted before the first night
+        # ever ran, or a history that predates re-living): undo the posting exactly instead —
+        # the next night charges the days it stood — unless its credit is gone.
+        loan.refresh_from_db()
+        installments = loan_installments(loan)
+        reversal = _reverse_exactly(loan, installments, original, reason, acting_user)
+    if loan.status == LoanStatus.CLOSED and loan.total_outstanding > 0:
+        transition(loan, LoanStatus.ACTIVE)
+        loan.closed_at, loan.status_reason = None, ""
+        loan.save(update_fields=["status", "status_reason", "closed_at", "updated_at"])
+    _close_if_paid(loan)
+    loan_refresh_delinquency(loan, installments, recorded_on=original.value_date)
     return reversal

@@ -180,6 +180,7 @@ def load_history(loan: Loan, installments: list[Installment], *, leave_out=()) -
                     lines.get(txn.pk, {}),
                     txn.credit,
                     capped=txn.kind in CAPPED,
+                    key=txn.pk,
                 )
             )
         elif txn.kind not in DERIVED:
@@ -333,9 +334,10 @@ def relive(
     payment: Decimal | None = None,
     reversing: Transaction | None = None,
 ) -> Relived:
-    """The loan's history as it stands, and with the payment added (or the repayment taken
-    out), each through the nights the loan went through — and, for a payment, the nights still
-    to close whose penalty it owes first."""
+    """The loan's history as it stands, and with the payment added (or a posting taken out:
+    a repayment reversed, or the discount of a settlement whose money bounced), each through
+    the nights the loan went through — and, for a payment, the nights still to close whose
+    penalty it owes first."""
     history = load_history(loan, installments)
     through = history.processed_through
     if payment is not None:
@@ -343,7 +345,7 @@ def relive(
         behind = penalty_nights_behind(loan, installments, value_date)
         after_through = max((d for d in (through, behind) if d), default=None)
     else:
-        events = [e for e in history.events if getattr(e, "key", None) != reversing.pk]
+        events = [e for e in history.events if e.key != reversing.pk]
         after_through = through
     field = "value_date" if payment is not None else "transaction"
     before = _relive(history, history.events, through, field)
