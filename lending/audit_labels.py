@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "loan.write_off": _("Loan written off"),
     "loan.waiver": _("Charges waived"),
     "loan.recovery": _("Recovery posted"),
+    "recovery.reverse": _("Recovery reversed"),
     "loan.reconcile_repair": _("Cached balances rebuilt from the ledger"),
     "repayment.post": _("Repayment posted"),
     "repayment.reverse": _("Repayment reversed"),

@@ -242,6 +242,10 @@ def clean_text(value: str, *, field: str, max_length: int, required: bool = Fals
     text = (value or "").strip()
     if required and not text:
         raise LendingError(LendingErrorCode.REQUIRED, _("give a reason"), field=field)
+    if "\x00" in text:  # PostgreSQL text cannot hold it: a command or import would fail late
+        raise LendingError(
+            LendingErrorCode.INVALID, _("must not contain NUL characters"), field=field
+        )
     if len(text) > max_length:
         raise LendingError(
             LendingErrorCode.INVALID,

@@ -132,7 +132,10 @@ class WriteOffProposal(Proposal):
 
 class RecoveryManager(models.Manager):
     def get_queryset(self):
-        return super().get_queryset().filter(kind=TransactionKind.RECOVERY)
+        # A reversed recovery (its money never came) is no recovery: reports leave it out.
+        return (
+            super().get_queryset().filter(kind=TransactionKind.RECOVERY, reversed_by__isnull=True)
+        )
 
 
 class Recovery(Transaction):

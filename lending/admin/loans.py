@@ -29,13 +29,14 @@ from lending.errors import LendingError
 from lending.exports import ExportSelectedMixin, LoanExport, OverdueExport, ScheduleExport
 from lending.models import Installment, Loan, Transaction, TransactionKind
 from lending.selectors import loan_payoff_quote, loans_for_list
+from lending.services.concessions import transaction_reverse
 from lending.services.loans import (
     loan_cancel,
     loan_disburse,
     loan_reject,
     loan_write_off,
 )
-from lending.services.repayments import repayment_post, repayment_reverse
+from lending.services.repayments import repayment_post
 from lending.transaction_notes import note_text
 
 # The operations on a loan's page and the permission each needs (the services check the same).
@@ -128,6 +129,10 @@ class InstallmentInline(ReadOnlyInline):
         return formatting.money(obj.outstanding)
 
 
+# The kinds the loan page offers to reverse (transaction_reverse refuses the others).
+REVERSIBLE_KINDS = (TransactionKind.REPAYMENT, TransactionKind.RECOVERY)
+
+
 class TransactionInline(ReadOnlyInline):
     model = Transaction
     fk_name = "loan"
@@ -168,7 +173,7 @@ class TransactionInline(ReadOnlyInline):
     def reverse_link(self, obj):
         if not self.may_reverse:
             return ""
-        if obj.kind != TransactionKind.REPAYMENT or hasattr(obj, "reversed_by"):
+        if obj.kind not in REVERSIBLE_KINDS or hasattr(obj, "reversed_by"):
             return ""
         url = reverse("admin:lending_loan_reverse", args=[obj.loan_id, obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Reverse"))
@@ -529,10 +534,12 @@ class LoanAdmin(BigListMixin, ReferenceOrNameSearchMixin, ExportSelectedMixin, a
             loan,
             ReasonForm,
             _("Reverse %(txn)s on %(loan)s") % {"txn": txn, "loan": loan},
-            lambda d: repayment_reverse(
+            lambda d: transaction_reverse(
                 transaction_id=txn.pk, reason=d["reason"], acting_user=request.user
             ),
-            _("Repayment reversed; balances restored."),
+            _("Recovery reversed; left to recover again.")
+            if txn.kind == TransactionKind.RECOVERY
+            else _("Repayment reversed; balances restored."),
             perm=Perm.REVERSE_TRANSACTION,
         )
 

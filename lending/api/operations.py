@@ -13,8 +13,9 @@ from config.api.schema import problem_responses
 from lending.api.idempotency import replay_or_conflict
 from lending.api.loans import loan_or_404
 from lending.api.serializers import LoanOutput, TransactionOutput
+from lending.services.concessions import transaction_reverse
 from lending.services.loans import loan_cancel, loan_disburse, loan_write_off
-from lending.services.repayments import loan_credit_refund, repayment_post, repayment_reverse
+from lending.services.repayments import loan_credit_refund, repayment_post
 
 TAGS = ["loan operations"]
 LOAN_READ = "lending.view_loan"
@@ -168,9 +169,11 @@ class Reverse(ApiView):
     Input = Reason
 
     @extend_schema(
-        summary="Reverse a repayment",
-        description="Needs `lending.reverse_transaction`. Undoes the payment exactly, with "
-        "what was posted with it; a closed loan it had paid off reopens.",
+        summary="Reverse a repayment or a recovery",
+        description="Needs `lending.reverse_transaction`. A repayment is undone exactly, with "
+        "what was posted with it; a closed loan it had paid off reopens, and a settlement it "
+        "counted towards is worked out again. A recovery on a written-off loan is undone: what "
+        "is left to recover grows back. Any other kind is refused (`not_reversible`).",
         request=Input,
         responses={201: TransactionOutput, **REFUSALS},
         parameters=[IDEMPOTENCY_KEY],
@@ -181,7 +184,7 @@ class Reverse(ApiView):
         data = validated(self, request)
         loan = loan_or_404(reference)
         original = get_object_or_404(loan.transactions, pk=transaction_id)
-        reversal = repayment_reverse(
+        reversal = transaction_reverse(
             transaction_id=original.pk, reason=data["reason"], acting_user=request.user
         )
         return Response(represented(TransactionOutput, reversal), status=status.HTTP_201_CREATED)

@@ -20,6 +20,7 @@ from lending.access import Perm, require
 from lending.allocation import COMPONENTS, Parts
 from lending.errors import LendingError, LendingErrorCode
 from lending.models import Installment, Loan, LoanStatus, Transaction, TransactionKind
+from lending.models.transactions import Effect
 from lending.money import ZERO, money_str
 from lending.services.audit import audit_log
 from lending.services.delinquency import loan_refresh_delinquency
@@ -34,7 +35,7 @@ from lending.services.ledger import (
     posted_with_key,
 )
 from lending.services.loans import transition
-from lending.services.repayments import reverse_posting, reversible
+from lending.services.repayments import repayment_reverse, reverse_posting, reversible
 from lending.services.reprocess import FIXED, processed_through
 from lending.validation import check_date, check_not_future, clean_text, parse_amount
 from lending.waivers import waivable, waiver_lines
@@ -276,9 +277,9 @@ def written_off_amount(loan: Loan) -> Decimal:
 
 
 def recovered_amount(loan: Loan) -> Decimal:
-    total = Transaction.objects.filter(loan=loan, kind=TransactionKind.RECOVERY).aggregate(
-        total=Sum("amount")
-    )["total"]
+    total = Transaction.objects.filter(
+        loan=loan, kind=TransactionKind.RECOVERY, reversed_by__isnull=True
+    ).aggregate(total=Sum("amount"))["total"]
     return total or ZERO
 
 
@@ -356,3 +357,55 @@ def recovery_post(
     )
     money_moved(loan, acting_user=acting_user)
     return recovery
+
+
+@transaction.atomic
+def recovery_reverse(*, transaction_id: int, reason: str, acting_user) -> Transaction:
+    """Undo a recovery whose money did not arrive (a bounced transfer): a REVERSAL with its
+    amount, no lines and no credit, like the recovery itself. What is left to recover grows back
+    by it, and the reports leave the recovery out."""
+    require(acting_user, Perm.REVERSE_TRANSACTION, to=_("reverse transactions"))
+    reason = clean_text(reason, field="reason", max_length=255, required=True)
+    recovery, loan = reversible(
+        transaction_id,
+        kind=TransactionKind.RECOVERY,
+        wrong_kind=_("a %(kind)s cannot be reversed here; only recoveries"),
+        statuses=(LoanStatus.WRITTEN_OFF,),
+    )
+    reversal = post_transaction(
+        loan=loan,
+        kind=TransactionKind.REVERSAL,
+        effect=Effect.NONE,
+        value_date=recovery.value_date,
+        lines={},
+        installments=loan_installments(loan),
+        amount=recovery.amount,
+        acting_user=acting_user,
+        reverses=recovery,
+        note=reason,
+    )
+    audit_log(
+        actor=acting_user,
+        action="recovery.reverse",
+        obj=loan,
+        summary=f"reversed recovery {recovery.amount} of {recovery.value_date}: {reason}",
+        data={"transaction": recovery.pk, "reversal": reversal.pk, "reason": reason},
+    )
+    money_moved(loan, acting_user=acting_user)
+    return reversal
+
+
+def transaction_reverse(*, transaction_id: int, reason: str, acting_user) -> Transaction:
+    """The doors' reversal (admin, API): a repayment, re-lived without it, or a recovery."""
+    require(acting_user, Perm.REVERSE_TRANSACTION, to=_("reverse transactions"))
+    txn = Transaction.objects.filter(pk=transaction_id).only("kind").first()
+    if txn is not None and txn.kind == TransactionKind.RECOVERY:
+        return recovery_reverse(transaction_id=txn.pk, reason=reason, acting_user=acting_user)
+    if txn is not None and txn.kind != TransactionKind.REPAYMENT:
+        raise LendingError(
+            LendingErrorCode.NOT_REVERSIBLE,
+            _("a %(kind)s cannot be reversed; only repayments and recoveries")
+            % {"kind": txn.get_kind_display().lower()},
+            field="transaction",
+        )
+    return repayment_reverse(transaction_id=transaction_id, reason=reason, acting_user=acting_user)

@@ -424,9 +424,15 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
     return reversal
 
 
-def reversible(transaction_id: int, *, kind: TransactionKind, wrong_kind: str):
+def reversible(
+    transaction_id: int,
+    *,
+    kind: TransactionKind,
+    wrong_kind: str,
+    statuses=(LoanStatus.ACTIVE, LoanStatus.CLOSED),
+):
     """The posting to reverse and its loan, locked; refused unless it is of `kind`, not reversed
-    yet, on a loan still open or closed (`wrong_kind` names the rule, with %(kind)s)."""
+    yet, on a loan in one of `statuses` (`wrong_kind` names the rule, with %(kind)s)."""
     original = Transaction.objects.filter(pk=transaction_id).first()
     if original is None:
         raise LendingError(
@@ -447,7 +453,7 @@ def reversible(transaction_id: int, *, kind: TransactionKind, wrong_kind: str):
             _("this %(kind)s is already reversed") % {"kind": original.get_kind_display().lower()},
             field="transaction",
         )
-    if loan.status not in (LoanStatus.ACTIVE, LoanStatus.CLOSED):
+    if loan.status not in statuses:
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
             _("loan %(loan)s is %(status)s") % {"loan": loan.reference, "status": _status(loan)},
