@@ -31,6 +31,7 @@ from debt_collection.models import (
 from debt_collection.services.concessions import (
     settlement_decide,
     settlement_propose,
+    settlement_settle_now,
     waiver_decide,
     waiver_propose,
     write_off_decide,
@@ -201,6 +202,24 @@ class SettlementProposalAdmin(ProposalAdmin):
     decide = staticmethod(settlement_decide)
     propose_perm = CollectionsPerm.PROPOSE_SETTLEMENT
     propose_form = SettlementForm
+    actions = ["approve", "reject", "settle_now"]
+
+    @admin.action(
+        description=_("Settle the selected agreements now (paid in full)"), permissions=["decide"]
+    )
+    def settle_now(self, request, queryset):
+        """The night's settlement, today: each refusal (not paid in full yet, not running) is
+        reported with the agreement it concerns."""
+        done = 0
+        for proposal in queryset.order_by("pk"):
+            try:
+                settlement_settle_now(proposal_id=proposal.pk, acting_user=request.user)
+            except LendingError as exc:
+                messages.error(request, f"{proposal}: {exc.message} ({exc.code})")
+            else:
+                done += 1
+        if done:
+            messages.success(request, gettext("%s loans settled.") % done)
 
     def propose(self, request, case, data):
         settlement_propose(

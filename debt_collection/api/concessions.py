@@ -31,6 +31,7 @@ from debt_collection.models import (
 from debt_collection.services.concessions import (
     settlement_decide,
     settlement_propose,
+    settlement_settle_now,
     waiver_decide,
     waiver_propose,
     write_off_decide,
@@ -346,6 +347,30 @@ class SettlementDecide(ProposalDecide):
     @idempotent
     def post(self, request, pk: int):
         return self.decide(request, pk, settlement_decide)
+
+
+class SettlementSettleNow(ApiView):
+    read_permission = SETTLEMENT_READ
+
+    @extend_schema(
+        summary="Settle an agreement now",
+        description="Needs `collections.decide_settlement` (collections managers). The night's "
+        "settlement, today: the payments valued from the agreement's day to today reach its "
+        "amount, so the loan closes as settled and its case with it. Not paid in full yet is a "
+        "409 `settlement_not_paid` (with what was received), an agreement not running "
+        "(pending, settled, lapsed, rejected) a 409 `proposal_decided`, a loan no longer active "
+        "a 409 `loan_not_active`.",
+        request=None,
+        responses={200: SettlementOutput, **WRITE_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=TAGS,
+    )
+    @idempotent
+    def post(self, request, pk: int):
+        proposal = reads.proposal_or_404(SettlementProposal, request.user, pk)
+        settlement_settle_now(proposal_id=proposal.pk, acting_user=request.user)
+        output = reads.proposal_or_404(SettlementProposal, request.user, pk)
+        return Response(SettlementOutput(output).data)
 
 
 # --- write-off proposals -------------------------------------------------------------------

@@ -49,6 +49,11 @@ urlpatterns = [
         name="collections-settlement-decide",
     ),
     path(
+        "collections/settlements/<id:pk>/settle/",
+        concessions.SettlementSettleNow.as_view(),
+        name="collections-settlement-settle",
+    ),
+    path(
         "collections/write-offs/",
         concessions.WriteOffs.as_view(),
         name="collections-write-off-list",

@@ -43,7 +43,8 @@ from lending.waivers import waivable
 MAX_SETTLEMENT_DAYS = 90  # further out it is a payment plan, not a settlement
 
 
-def _lock_proposal(model, proposal_id):
+def _lock_proposal(model, proposal_id, *, pending: bool = True):
+    """The proposal, locked; refused unless it exists and (with `pending`) awaits a decision."""
     proposal = (
         model.objects.select_for_update(of=("self",))
         .select_related("case__loan")
@@ -56,7 +57,7 @@ def _lock_proposal(model, proposal_id):
         raise LendingError(
             LendingErrorCode.NOT_FOUND, _("no proposal %s") % proposal_id, field="proposal"
         )
-    if proposal.state != ProposalState.PENDING:
+    if pending and proposal.state != ProposalState.PENDING:
         raise LendingError(
             CollectionsErrorCode.PROPOSAL_DECIDED,
             _("proposal %(id)s is %(state)s already")
@@ -267,32 +268,20 @@ def settlement_check(*, business_date: date) -> dict:
 
 @transaction.atomic
 def _settle_or_lapse(proposal_id: int, business_date: date) -> str | None:
-    proposal = (
-        SettlementProposal.objects.select_for_update(of=("self",))
-        .select_related("case__loan")
-        .get(pk=proposal_id)
-    )
+    proposal = _lock_proposal(SettlementProposal, proposal_id, pending=False)
     if proposal.state != ProposalState.APPROVED:
         return None
     loan = proposal.case.loan
-    until = min(proposal.due_by, business_date)
-    proposal.paid = received_between(loan, proposal.agreed_on, until)
+    proposal.paid = received_between(loan, proposal.agreed_on, min(proposal.due_by, business_date))
     outcome = None
     if loan.status == LoanStatus.ACTIVE and proposal.paid >= proposal.amount:
         try:
             with transaction.atomic():
-                proposal.transaction = loan_settle(
-                    loan_id=loan.pk,
-                    amount=proposal.amount,
-                    agreed_on=proposal.agreed_on,
-                    due_by=proposal.due_by,
-                    reference=f"settlement {proposal.pk}",
-                    acting_user=SYSTEM,
-                )
+                _settle(proposal, until=business_date, acting_user=SYSTEM)
         except LendingError:
             outcome = "waiting"  # e.g. postings valued ahead of the nights: tried again
         else:
-            proposal.state, outcome = ProposalState.SETTLED, "settled"
+            outcome = "settled"
     elif loan.status != LoanStatus.ACTIVE or business_date >= proposal.due_by:
         proposal.state, outcome = ProposalState.LAPSED, "lapsed"
     if proposal.state != ProposalState.APPROVED:
@@ -305,6 +294,52 @@ def _settle_or_lapse(proposal_id: int, business_date: date) -> str | None:
         )
     proposal.save(update_fields=["paid", "state", "resolved_on", "transaction"])
     return outcome
+
+
+def _settle(proposal: SettlementProposal, *, until: date, acting_user) -> None:
+    """The agreement's payments valued from its day to min(its date, `until`) counted into
+    `paid`; lending's `loan_settle` closes the loan if they reach its amount (and refuses if
+    not: SETTLEMENT_NOT_PAID). Set on `proposal`, not saved."""
+    loan = proposal.case.loan
+    proposal.paid = received_between(loan, proposal.agreed_on, min(proposal.due_by, until))
+    proposal.transaction = loan_settle(
+        loan_id=loan.pk,
+        amount=proposal.amount,
+        agreed_on=proposal.agreed_on,
+        due_by=min(proposal.due_by, until),
+        reference=f"settlement {proposal.pk}",
+        acting_user=acting_user,
+    )
+    proposal.state, proposal.resolved_on = ProposalState.SETTLED, until
+
+
+@transaction.atomic
+def settlement_settle_now(*, proposal_id, acting_user) -> SettlementProposal:
+    """A manager closes the loan of an agreement paid in full today, instead of waiting for
+    the night: the same count of payments and the same `loan_settle` the night runs."""
+    require(acting_user, CollectionsPerm.DECIDE_SETTLEMENT, to=_("settle agreements"))
+    proposal = _lock_proposal(SettlementProposal, proposal_id, pending=False)
+    if proposal.state != ProposalState.APPROVED:
+        raise LendingError(
+            CollectionsErrorCode.PROPOSAL_DECIDED,
+            _("this settlement is %(state)s; only a running (approved) one is settled")
+            % {"state": proposal.get_state_display().lower()},
+            field="proposal",
+        )
+    if proposal.case.loan.status != LoanStatus.ACTIVE:
+        raise LendingError(
+            LendingErrorCode.LOAN_NOT_ACTIVE, _("the loan is no longer active"), field="case"
+        )
+    _settle(proposal, until=timezone.localdate(), acting_user=acting_user)
+    proposal.save(update_fields=["paid", "state", "resolved_on", "transaction"])
+    audit_log(
+        actor=acting_user,
+        action="settlement.settled",
+        obj=proposal,
+        summary=f"{proposal.paid} of {proposal.amount} by {proposal.due_by}, settled now",
+        data={"case": proposal.case_id, "transaction": proposal.transaction_id},
+    )
+    return proposal
 
 
 def settlement_money_moved(*, loan, acting_user) -> None:
@@ -353,14 +388,7 @@ def settlement_money_moved(*, loan, acting_user) -> None:
         )
         loan.refresh_from_db()
         if paid >= proposal.amount and loan.status == LoanStatus.ACTIVE:
-            proposal.transaction = loan_settle(
-                loan_id=loan.pk,
-                amount=proposal.amount,
-                agreed_on=proposal.agreed_on,
-                due_by=proposal.due_by,
-                reference=f"settlement {proposal.pk}",
-                acting_user=SYSTEM,
-            )
+            _settle(proposal, until=today, acting_user=SYSTEM)
         else:  # broken: it keeps the discount it had, now reversed, as its history
             proposal.transaction_id = discount
             if paid < proposal.amount:

@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lending import formatting
 from lending.access import Perm, require
 from lending.allocation import COMPONENTS, Parts
 from lending.errors import LendingError, LendingErrorCode
@@ -202,10 +203,10 @@ def loan_settle(
             LendingErrorCode.SETTLEMENT_NOT_PAID,
             _("payments from %(start)s to %(end)s add up to %(received)s of the %(agreed)s agreed")
             % {
-                "start": agreed_on,
-                "end": due_by,
-                "received": money_str(received),
-                "agreed": money_str(amount),
+                "start": formatting.local_date(agreed_on),
+                "end": formatting.local_date(due_by),
+                "received": formatting.money(received, loan.currency),
+                "agreed": formatting.money(amount, loan.currency),
             },
             field="amount",
         )

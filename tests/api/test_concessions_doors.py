@@ -55,6 +55,7 @@ def operations(world) -> dict:
             f"{COLLECTIONS}settlements/{world.settlement.pk}/decide/",
             {"approve": False},
         ),
+        "settle now": (f"{COLLECTIONS}settlements/{world.settlement.pk}/settle/", {}),
         "decide write-off": (
             f"{COLLECTIONS}write-offs/{world.write_off.pk}/decide/",
             {"approve": False},
@@ -71,6 +72,7 @@ HOLDERS = {
     "propose settlement": {roles.COLLECTOR, roles.COLLECTIONS_MANAGER, roles.ADMINISTRATOR},
     "decide waiver": {roles.COLLECTIONS_MANAGER, roles.ADMINISTRATOR},
     "decide settlement": {roles.COLLECTIONS_MANAGER, roles.ADMINISTRATOR},
+    "settle now": {roles.COLLECTIONS_MANAGER, roles.ADMINISTRATOR},
     "decide write-off": {roles.FINANCE, roles.ADMINISTRATOR},
     "recovery": {roles.FINANCE, roles.ADMINISTRATOR},
 }
@@ -93,6 +95,9 @@ def test_each_role_forging_each_operation_is_refused_and_nothing_is_written(worl
         if name.startswith("propose"):
             # Allowed, and refused by the next rule: the fixture's proposal is pending.
             assert_problem(response, 409, "duplicate", "case")
+        elif name == "settle now":
+            # Allowed, and refused by the next rule: the fixture's agreement is not running.
+            assert_problem(response, 409, "proposal_decided", "proposal")
         else:
             assert response.status_code in (200, 201), (name, response.json())
 
