@@ -63,16 +63,6 @@ def case(collector):
     return own_case(collector)
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """Today, as the services read it (timezone.localdate), set by the test."""
-
-    def set_today(day: date):
-        monkeypatch.setattr(timezone, "localdate", lambda *a: day)
-
-    return set_today
-
-
 # --- waivers --------------------------------------------------------------------------------
 
 

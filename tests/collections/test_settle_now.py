@@ -19,9 +19,8 @@ from lending.access import SYSTEM
 from lending.errors import LendingError
 from lending.models import AuditEvent, Loan, LoanStatus, Transaction
 from lending.services.repayments import repayment_post
-from tests.api.conftest import API, assert_problem, client_for  # noqa: F401 (a fixture)
+from tests.api.conftest import API, assert_problem
 from tests.collections.test_concessions import own_case
-from tests.collections.test_settlement_reversal import clock  # noqa: F401 (a fixture)
 from tests.lending.test_close_of_business import assert_reconciles
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +29,7 @@ AGREED_ON, TODAY = date(2026, 9, 26), date(2026, 9, 28)
 
 
 @pytest.fixture
-def agreement(collector, manager, clock):  # noqa: F811
+def agreement(collector, manager, clock):
     case = own_case(collector)
     clock(AGREED_ON)
     proposal = settlement_propose(

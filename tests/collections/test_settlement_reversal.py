@@ -30,16 +30,6 @@ pytestmark = pytest.mark.django_db
 AGREED_ON, DUE_BY = date(2026, 9, 26), date(2026, 10, 5)
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    from django.utils import timezone
-
-    def set_today(day: date):
-        monkeypatch.setattr(timezone, "localdate", lambda *a: day)
-
-    return set_today
-
-
 def _case_and_twin(collector):
     """Two loans alike, late through LATE_THROUGH; the first one's case is the collector's."""
     loan, twin = overdue_loans(n=2)
