@@ -14,6 +14,7 @@ class CollectionsConfig(AppConfig):
         from debt_collection.services.cases import case_money_moved, cases_money_moved
         from debt_collection.services.concessions import (
             settlement_check,
+            settlement_companions,
             settlement_money_moved,
             settlements_after_payments,
             write_off_proposals,
@@ -24,7 +25,7 @@ class CollectionsConfig(AppConfig):
         from debt_collection.services.roll_counts import roll_counts_store
         from imports.registry import register_kind
         from lending.close_of_business.registry import register_step
-        from lending.services.hooks import register_money_moved
+        from lending.services.hooks import register_money_moved, register_reversal_companions
 
         # After lending's flagging (20) and accrual (30), before risk's limit review (300).
         # Cases per chunk; promises book-level: a promise's loan may be paid up and out of the
@@ -41,7 +42,9 @@ class CollectionsConfig(AppConfig):
         register_step("roll_counts", roll_counts_store, position=190, chunked=False)
         # Every repayment, reversal and write-off keeps the loan's open case current.
         register_money_moved(case_money_moved, many=cases_money_moved)
-        # A reversal that leaves a settled agreement short breaks it (services.concessions).
+        # A reversed payment a settled agreement counted takes its discount out with it; the
+        # agreement is then settled again or broken (services.concessions).
+        register_reversal_companions(settlement_companions)
         register_money_moved(settlement_money_moved, many=settlements_after_payments)
         # Its spreadsheet import kind (imports.registry; docs/imports.md).
         register_kind(AGENCY_RESULTS)

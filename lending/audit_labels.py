@@ -93,7 +93,6 @@ ACTION_LABELS = {
     "settlement.rejected": _("Settlement rejected"),
     "settlement.settled": _("Settlement paid: loan settled"),
     "settlement.lapsed": _("Settlement lapsed"),
-    "settlement.reverse": _("Settlement discount reversed"),
     "write_off.approved": _("Write-off approved"),
     "write_off.rejected": _("Write-off rejected"),
     # imports, portfolio

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from debt_collection.access import CollectionsPerm, sees_all_cases, visible_cases
@@ -219,7 +219,11 @@ class SettlementProposalAdmin(ProposalAdmin):
             else:
                 done += 1
         if done:
-            messages.success(request, gettext("%s loans settled.") % done)
+            messages.success(
+                request,
+                ngettext("%(count)s loan settled.", "%(count)s loans settled.", done)
+                % {"count": done},
+            )
 
     def propose(self, request, case, data):
         settlement_propose(

@@ -24,7 +24,7 @@ from debt_collection.services.common import lock_case
 from lending.access import SYSTEM, require, require_other_person, stored_user
 from lending.errors import LendingError, LendingErrorCode
 from lending.formatting import money
-from lending.models import AuditEvent, LoanStatus, Transaction, TransactionKind
+from lending.models import AuditEvent, LoanStatus
 from lending.money import ZERO, money_str
 from lending.services.audit import audit_log
 from lending.services.concessions import (
@@ -32,7 +32,6 @@ from lending.services.concessions import (
     loan_settle,
     optional_amount,
     received_between,
-    settlement_discount_reverse,
     waiver_post,
 )
 from lending.services.ledger import installment_states, loan_installments
@@ -342,54 +341,52 @@ def settlement_settle_now(*, proposal_id, acting_user) -> SettlementProposal:
     return proposal
 
 
+def settlement_companions(*, loan, repayment) -> list[int]:
+    """lending's reversal companions: the discounts of settled agreements that counted the
+    repayment (valued in their window). Reversing it takes them out with it, in one re-living
+    (the credit a discount used may have been the payment's); `settlement_money_moved` then
+    works out the agreement again."""
+    return list(
+        SettlementProposal.objects.filter(
+            case__loan_id=loan.pk,
+            state=ProposalState.SETTLED,
+            transaction__reversed_by__isnull=True,
+            agreed_on__lte=repayment.value_date,
+            due_by__gte=repayment.value_date,
+        )
+        .exclude(transaction=None)
+        .values_list("transaction_id", flat=True)
+    )
+
+
 def settlement_money_moved(*, loan, acting_user) -> None:
-    """lending's money-moved hook, for agreements already settled. When money the agreement
-    counted (a repayment valued in its window) is reversed, the discount it earned goes back
-    (lending's `settlement_discount_reverse`, by whoever reversed the money): the loan is
-    re-lived without it and owes what it forgave. If what still stands meets the agreement,
-    the agreement settles the loan again at once (a new discount); if not, it is broken and
-    lapses — a new agreement is a new proposal on the loan's next case, the settled case
-    staying closed as history."""
-    settled = (
+    """lending's money-moved hook, for settled agreements whose discount a reversal took out
+    (`settlement_companions`): the loan was re-lived without it and owes what it forgave. If
+    the repayments that still stand meet the agreement, it settles the loan again at once (a
+    new discount); if not, it is broken and lapses, keeping the reversed discount as its
+    history — a new agreement is a new proposal on the loan's next case, the settled case
+    staying closed."""
+    broken = (
         SettlementProposal.objects.select_for_update(of=("self",))
-        .filter(case__loan_id=loan.pk, state=ProposalState.SETTLED, transaction__isnull=False)
+        .select_related("case__loan")
+        .filter(
+            case__loan_id=loan.pk,
+            state=ProposalState.SETTLED,
+            transaction__reversed_by__isnull=False,
+        )
         .order_by("pk")
     )
     today = timezone.localdate()
-    for proposal in settled:
-        bounced = Transaction.objects.filter(
-            loan=loan,
-            kind=TransactionKind.REVERSAL,
-            reverses__kind=TransactionKind.REPAYMENT,
-            reverses__value_date__range=(proposal.agreed_on, proposal.due_by),
-            pk__gt=proposal.transaction_id,  # since its discount was worked out
-        )
-        if not bounced.exists():
-            continue
-        paid = received_between(loan, proposal.agreed_on, min(proposal.due_by, today))
-        figures = {
-            "id": proposal.pk,
-            "paid": money(paid, loan.currency),
-            "agreed": money(proposal.amount, loan.currency),
-        }
-        reason = (
-            _(
-                "settlement %(id)s: payments in its window now add up to %(paid)s of the "
-                "%(agreed)s agreed"
-            )
-            % figures
-        )
+    for proposal in broken:
         discount = proposal.transaction_id
-        # Unlinked first: the postings below tell this hook again, which must pass it by.
+        paid = received_between(loan, proposal.agreed_on, min(proposal.due_by, today))
+        # Unlinked first: settling again tells this hook again, which must pass it by.
         proposal.paid, proposal.resolved_on, proposal.transaction = paid, today, None
         proposal.save(update_fields=["paid", "resolved_on", "transaction"])
-        settlement_discount_reverse(
-            transaction_id=discount, reason=reason[:255], acting_user=acting_user
-        )
-        loan.refresh_from_db()
-        if paid >= proposal.amount and loan.status == LoanStatus.ACTIVE:
+        proposal.case.loan.refresh_from_db()
+        if paid >= proposal.amount and proposal.case.loan.status == LoanStatus.ACTIVE:
             _settle(proposal, until=today, acting_user=SYSTEM)
-        else:  # broken: it keeps the discount it had, now reversed, as its history
+        else:
             proposal.transaction_id = discount
             if paid < proposal.amount:
                 proposal.state = ProposalState.LAPSED
@@ -398,7 +395,15 @@ def settlement_money_moved(*, loan, acting_user) -> None:
             actor=acting_user,
             action=f"settlement.{proposal.state}",
             obj=proposal,
-            summary=reason,
+            summary=_(
+                "settlement %(id)s: a payment it counted was reversed; payments in its window "
+                "now add up to %(paid)s of the %(agreed)s agreed"
+            )
+            % {
+                "id": proposal.pk,
+                "paid": money(paid, loan.currency),
+                "agreed": money(proposal.amount, loan.currency),
+            },
             data={"case": proposal.case_id, "paid": str(paid), "reversed_discount": discount},
         )
 

@@ -36,7 +36,7 @@ from lending.services.ledger import (
     posted_with_key,
 )
 from lending.services.loans import transition
-from lending.services.repayments import repayment_reverse, reverse_posting, reversible
+from lending.services.repayments import repayment_reverse, reversible
 from lending.services.reprocess import FIXED, processed_through
 from lending.validation import check_date, check_not_future, clean_text, parse_amount
 from lending.waivers import waivable, waiver_lines
@@ -243,31 +243,6 @@ def loan_settle(
     )
     money_moved(loan, acting_user=acting_user)
     return discount
-
-
-@transaction.atomic
-def settlement_discount_reverse(*, transaction_id: int, reason: str, acting_user) -> Transaction:
-    """Take a settlement's discount back: money the agreement counted was reversed, so its
-    condition no longer holds. The loan is re-lived without the discount, as without a
-    reversed repayment, and reopens owing what it forgave, with the penalty of the nights
-    since (the credit it used is given back)."""
-    require(acting_user, Perm.REVERSE_TRANSACTION, to=_("reverse transactions"))
-    reason = clean_text(reason, field="reason", max_length=255, required=True)
-    discount, loan = reversible(
-        transaction_id,
-        kind=TransactionKind.SETTLEMENT_DISCOUNT,
-        wrong_kind=_("a %(kind)s cannot be reversed here; only settlement discounts"),
-    )
-    reversal = reverse_posting(loan, discount, reason, acting_user)
-    audit_log(
-        actor=acting_user,
-        action="settlement.reverse",
-        obj=loan,
-        summary=f"settlement discount of {discount.value_date} reversed: {reason}",
-        data={"transaction": discount.pk, "reversal": reversal.pk, "reason": reason},
-    )
-    money_moved(loan, acting_user=acting_user)
-    return reversal
 
 
 def written_off_amount(loan: Loan) -> Decimal:

@@ -34,3 +34,19 @@ def money_moved_many(loans: list[Loan], *, acting_user) -> None:
         else:
             for loan in loans:
                 hook(loan=loan, acting_user=acting_user)
+
+
+# companions(*, loan: Loan, repayment: Transaction) -> list of transaction ids: postings that
+# stand only because of the repayment (a settlement's discount the payment earned), taken out
+# of the history with it when it is reversed — in one re-living, since the history without the
+# payment may not hold with them (the credit a discount used was the payment's).
+ReversalCompanions = Callable[..., list]
+_companions: list[ReversalCompanions] = []
+
+
+def register_reversal_companions(find: ReversalCompanions) -> None:
+    _companions.append(find)
+
+
+def reversal_companions(loan: Loan, repayment) -> list[int]:
+    return sorted({pk for find in _companions for pk in find(loan=loan, repayment=repayment)})

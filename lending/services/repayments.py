@@ -22,7 +22,7 @@ from lending.models.transactions import Effect
 from lending.money import ZERO
 from lending.services.audit import audit_log
 from lending.services.delinquency import loan_refresh_delinquency
-from lending.services.hooks import money_moved
+from lending.services.hooks import money_moved, reversal_companions
 from lending.services.ledger import (
     allocation_order,
     apply_credit,
@@ -363,22 +363,28 @@ def _reversal_rows(loan, installments, original, reason, acting_user, *, write):
     ]
 
 
-def _reverse_relived(loan, installments, original, reason, acting_user) -> Transaction:
-    """Re-live the loan without the payment and post the difference (reprocess)."""
-    relived = relive(loan, installments, value_date=original.value_date, reversing=original)
-    rows = _reversal_rows(
-        loan, installments, original, reason, acting_user, write=write_transaction
-    )
+def _reverse_relived(loan, installments, postings, reason, acting_user) -> Transaction:
+    """Re-live the loan without the postings and post the difference (reprocess); the first
+    posting's reversal is the answer, and the others' rows follow it."""
+    value_date = min(posting.value_date for posting in postings)
+    relived = relive(loan, installments, value_date=value_date, reversing=postings)
+    rows = [
+        row
+        for posting in postings
+        for row in _reversal_rows(
+            loan, installments, posting, reason, acting_user, write=write_transaction
+        )
+    ]
     post_difference(
         loan=loan,
         installments=installments,
         relived=relived,
-        value_date=original.value_date,
+        value_date=value_date,
         own=rows,
         caused_by=rows[0],
         acting_user=acting_user,
     )
-    correct_bucket_history(loan, relived, original.value_date)
+    correct_bucket_history(loan, relived, value_date)
     return rows[0]
 
 
@@ -412,13 +418,20 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
         kind=TransactionKind.REPAYMENT,
         wrong_kind=_("a %(kind)s cannot be reversed here; only repayments"),
     )
-    reversal = reverse_posting(loan, original, reason, acting_user)
+    companions = list(
+        Transaction.objects.filter(pk__in=reversal_companions(loan, original)).order_by("pk")
+    )
+    reversal = reverse_posting(loan, original, reason, acting_user, companions=companions)
     audit_log(
         actor=acting_user,
         action="repayment.reverse",
         obj=loan,
         summary=f"reversed repayment {original.amount} of {original.value_date}: {reason}",
-        data={"transaction": original.pk, "reversal": reversal.pk},
+        data={
+            "transaction": original.pk,
+            "reversal": reversal.pk,
+            "with": [companion.pk for companion in companions],
+        },
     )
     money_moved(loan, acting_user=acting_user)
     return reversal
@@ -462,21 +475,30 @@ def reversible(
     return original, loan
 
 
-def reverse_posting(loan: Loan, original: Transaction, reason: str, acting_user) -> Transaction:
-    """Take a posting out of the loan's history: re-lived without it where the history allows,
-    exactly otherwise. A closed loan that owes again reopens; its closing reason goes."""
+def reverse_posting(
+    loan: Loan, original: Transaction, reason: str, acting_user, *, companions=()
+) -> Transaction:
+    """Take a posting out of the loan's history, with its `companions` (postings that stood on
+    it: hooks.reversal_companions): re-lived without them where the history allows, exactly
+    otherwise. A closed loan that owes again reopens; its closing reason goes. The answer is
+    the posting's own reversal."""
     try:
         with transaction.atomic():
             installments = loan_installments(loan)
-            reversal = _reverse_relived(loan, installments, original, reason, acting_user)
+            reversal = _reverse_relived(
+                loan, installments, [original, *companions], reason, acting_user
+            )
     except LendingError as exc:
         if exc.code != LendingErrorCode.NOT_REVERSIBLE:
             raise
         # The history cannot be re-lived consistently (money posted before the first night
-        # ever ran, or a history that predates re-living): undo the posting exactly instead —
-        # the next night charges the days it stood — unless its credit is gone.
+        # ever ran, or a history that predates re-living): undo the postings exactly instead —
+        # the companions first, giving back any credit they used — and the next night charges
+        # the days they stood; unless the posting's credit is gone.
         loan.refresh_from_db()
         installments = loan_installments(loan)
+        for companion in reversed(companions):
+            _reverse_exactly(loan, installments, companion, reason, acting_user)
         reversal = _reverse_exactly(loan, installments, original, reason, acting_user)
     if loan.status == LoanStatus.CLOSED and loan.total_outstanding > 0:
         transition(loan, LoanStatus.ACTIVE)

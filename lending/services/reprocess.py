@@ -332,10 +332,10 @@ def relive(
     *,
     value_date: date,
     payment: Decimal | None = None,
-    reversing: Transaction | None = None,
+    reversing: list[Transaction] = (),
 ) -> Relived:
-    """The loan's history as it stands, and with the payment added (or a posting taken out:
-    a repayment reversed, or the discount of a settlement whose money bounced), each through
+    """The loan's history as it stands, and with the payment added (or postings taken out:
+    a repayment reversed, with the discount of a settlement it earned), each through
     the nights the loan went through — and, for a payment, the nights still to close whose
     penalty it owes first."""
     history = load_history(loan, installments)
@@ -345,7 +345,8 @@ def relive(
         behind = penalty_nights_behind(loan, installments, value_date)
         after_through = max((d for d in (through, behind) if d), default=None)
     else:
-        events = [e for e in history.events if e.key != reversing.pk]
+        taken_out = {posting.pk for posting in reversing}
+        events = [e for e in history.events if e.key not in taken_out]
         after_through = through
     field = "value_date" if payment is not None else "transaction"
     before = _relive(history, history.events, through, field)

@@ -19,7 +19,6 @@ from lending.access import SYSTEM
 from lending.allocation import COMPONENTS
 from lending.errors import LendingError
 from lending.models import AuditEvent, Loan, LoanStatus, Transaction, TransactionKind
-from lending.services.concessions import settlement_discount_reverse
 from lending.services.repayments import repayment_post, repayment_reverse
 from tests.collections.helpers import open_case, overdue_loans
 from tests.collections.test_concessions import LATE_THROUGH, nights_until
@@ -103,13 +102,8 @@ def test_a_bounced_payment_that_leaves_the_agreement_short_breaks_it(
     assert _ledger(loan.pk) == _ledger(twin.pk)
     assert loan.total_outstanding > Decimal("500.00")
     assert_reconciles()
-    actions = list(
-        AuditEvent.objects.filter(action__startswith="settlement.").values_list(
-            "action", "actor__username"
-        )
-    )
-    assert ("settlement.reverse", "cashier") in actions
-    assert ("settlement.lapsed", "cashier") in actions
+    lapsed = AuditEvent.objects.get(action="settlement.lapsed", object_id=str(proposal.pk))
+    assert lapsed.actor == finance_user and lapsed.data["reversed_discount"] == discount.pk
     # The settled case stays closed as history; the next night opens the loan's new case.
     case.refresh_from_db()
     assert (case.status, case.close_reason) == (CaseStatus.CLOSED, "settled")
@@ -180,43 +174,55 @@ def test_money_from_before_the_agreement_bouncing_leaves_it_settled(
     assert_reconciles()
 
 
-def test_the_discount_is_reversed_only_by_whoever_may_reverse_and_only_a_discount(
-    collector, manager, role_user, clock
+def test_the_discount_goes_with_the_payment_whose_credit_it_used(
+    collector, manager, finance_user, clock
+):
+    """A payment above what was due left credit, and the discount used it: without the payment
+    the discount could not stand as posted, so both leave the history in one re-living."""
+    case, twin = _case_and_twin(collector)
+    due = case.loan.total_outstanding - case.loan.principal_outstanding  # well below the payoff
+    big = (due + Decimal("2000.00")).quantize(Decimal("0.01"))
+    proposal, (paid,) = _settled(
+        case, collector, manager, clock, amount=str(big), payments=[(DUE_BY, str(big))]
+    )
+    assert paid.credit > 0 and proposal.transaction.credit < 0  # credit left, then used
+    discount = proposal.transaction
+
+    reversal = repayment_reverse(
+        transaction_id=paid.pk, reason="recalled", acting_user=finance_user
+    )
+
+    assert reversal.reverses == paid and _reversed(discount)
+    proposal.refresh_from_db()
+    assert (proposal.state, proposal.paid) == (ProposalState.LAPSED, Decimal("0.00"))
+    loan = Loan.objects.get(pk=case.loan_id)
+    assert loan.status == LoanStatus.ACTIVE and loan.credit_balance == 0
+    assert _ledger(loan.pk) == _ledger(twin.pk)
+    event = AuditEvent.objects.get(action="repayment.reverse")
+    assert event.data["with"] == [discount.pk]
+    assert_reconciles()
+
+
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_only_those_who_may_reverse_can_break_a_settlement(
+    collector, manager, role_user, clock, role
 ):
     case, _twin = _case_and_twin(collector)
     proposal, (payment,) = _settled(
         case, collector, manager, clock, amount="800.00", payments=[(DUE_BY, "800.00")]
     )
-    discount = proposal.transaction
-    for role in roles.ROLES:
-        user = role_user(role, username=f"forger-{role}")
-        if user.has_perm("lending.reverse_transaction"):
-            continue
-        with pytest.raises(LendingError) as exc:
-            settlement_discount_reverse(transaction_id=discount.pk, reason="r", acting_user=user)
-        assert exc.value.code == "permission_denied", role
-    for transaction_id, reason, field in (
-        (discount.pk, "", "reason"),
-        (discount.pk, " ", "reason"),
-        (discount.pk, "x" * 256, "reason"),
-        (payment.pk, "r", "transaction"),  # a repayment: reversed as one, not here
-        (10**12, "r", "transaction"),
-        (-1, "r", "transaction"),
-    ):
-        with pytest.raises(LendingError) as exc:
-            settlement_discount_reverse(
-                transaction_id=transaction_id, reason=reason, acting_user=SYSTEM
-            )
-        assert exc.value.field == field, (transaction_id, reason)
-    assert not _reversed(discount)
-    assert Loan.objects.get(pk=case.loan_id).status == LoanStatus.CLOSED
-    # Taken back directly (finance deciding the agreement never held), then never twice.
-    settlement_discount_reverse(transaction_id=discount.pk, reason="void", acting_user=SYSTEM)
-    assert Loan.objects.get(pk=case.loan_id).status == LoanStatus.ACTIVE
+    user = role_user(role, username=f"forger-{role}")
+    if user.has_perm("lending.reverse_transaction"):
+        repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=user)
+        proposal.refresh_from_db()
+        assert proposal.state == ProposalState.LAPSED
+        return
     with pytest.raises(LendingError) as exc:
-        settlement_discount_reverse(transaction_id=discount.pk, reason="void", acting_user=SYSTEM)
-    assert exc.value.code == "already_reversed"
-    assert_reconciles()
+        repayment_reverse(transaction_id=payment.pk, reason="bounced", acting_user=user)
+    assert exc.value.code == "permission_denied"
+    proposal.refresh_from_db()
+    assert proposal.state == ProposalState.SETTLED and not _reversed(proposal.transaction)
+    assert Loan.objects.get(pk=case.loan_id).status == LoanStatus.CLOSED
 
 
 class _Undo(Exception):
