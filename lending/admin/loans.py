@@ -36,7 +36,7 @@ from lending.services.loans import (
     loan_reject,
     loan_write_off,
 )
-from lending.services.repayments import repayment_post
+from lending.services.repayments import REVERSIBLE_WHILE, repayment_post
 from lending.transaction_notes import note_text
 
 # The operations on a loan's page and the permission each needs (the services check the same).
@@ -129,10 +129,6 @@ class InstallmentInline(ReadOnlyInline):
         return formatting.money(obj.outstanding)
 
 
-# The kinds the loan page offers to reverse (transaction_reverse refuses the others).
-REVERSIBLE_KINDS = (TransactionKind.REPAYMENT, TransactionKind.RECOVERY)
-
-
 class TransactionInline(ReadOnlyInline):
     model = Transaction
     fk_name = "loan"
@@ -155,6 +151,7 @@ class TransactionInline(ReadOnlyInline):
     )
 
     may_reverse = False  # set per request by LoanAdmin.get_inline_instances
+    loan_status = ""  # the same
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("caused_by", "posted_by")
@@ -173,7 +170,9 @@ class TransactionInline(ReadOnlyInline):
     def reverse_link(self, obj):
         if not self.may_reverse:
             return ""
-        if obj.kind not in REVERSIBLE_KINDS or hasattr(obj, "reversed_by"):
+        if self.loan_status not in REVERSIBLE_WHILE.get(obj.kind, ()):
+            return ""  # the service would refuse it: not offered
+        if hasattr(obj, "reversed_by"):
             return ""
         url = reverse("admin:lending_loan_reverse", args=[obj.loan_id, obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Reverse"))
@@ -368,6 +367,7 @@ class LoanAdmin(BigListMixin, ReferenceOrNameSearchMixin, ExportSelectedMixin, a
         inlines = super().get_inline_instances(request, obj)
         for inline in inlines:
             inline.may_reverse = may(request.user, Perm.REVERSE_TRANSACTION)
+            inline.loan_status = obj.status if obj is not None else ""
         return inlines
 
     # --- per-loan operations ----------------------------------------------------------------

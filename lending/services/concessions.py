@@ -36,7 +36,7 @@ from lending.services.ledger import (
     posted_with_key,
 )
 from lending.services.loans import transition
-from lending.services.repayments import repayment_reverse, reversible
+from lending.services.repayments import REVERSIBLE_WHILE, repayment_reverse, reversible
 from lending.services.reprocess import FIXED, processed_through
 from lending.validation import check_date, check_not_future, clean_text, parse_amount
 from lending.waivers import waivable, waiver_lines
@@ -346,7 +346,6 @@ def recovery_reverse(*, transaction_id: int, reason: str, acting_user) -> Transa
         transaction_id,
         kind=TransactionKind.RECOVERY,
         wrong_kind=_("a %(kind)s cannot be reversed here; only recoveries"),
-        statuses=(LoanStatus.WRITTEN_OFF,),
     )
     reversal = post_transaction(
         loan=loan,
@@ -377,7 +376,7 @@ def transaction_reverse(*, transaction_id: int, reason: str, acting_user) -> Tra
     txn = Transaction.objects.filter(pk=transaction_id).only("kind").first()
     if txn is not None and txn.kind == TransactionKind.RECOVERY:
         return recovery_reverse(transaction_id=txn.pk, reason=reason, acting_user=acting_user)
-    if txn is not None and txn.kind != TransactionKind.REPAYMENT:
+    if txn is not None and txn.kind not in REVERSIBLE_WHILE:
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
             _("a %(kind)s cannot be reversed; only repayments and recoveries")

@@ -437,15 +437,18 @@ def repayment_reverse(*, transaction_id: int, reason: str, acting_user) -> Trans
     return reversal
 
 
-def reversible(
-    transaction_id: int,
-    *,
-    kind: TransactionKind,
-    wrong_kind: str,
-    statuses=(LoanStatus.ACTIVE, LoanStatus.CLOSED),
-):
+# The postings that may be reversed, and the statuses their loan must be in: the services
+# refuse by it and the loan's page offers the reversal by it.
+REVERSIBLE_WHILE = {
+    TransactionKind.REPAYMENT: (LoanStatus.ACTIVE, LoanStatus.CLOSED),
+    TransactionKind.RECOVERY: (LoanStatus.WRITTEN_OFF,),
+}
+
+
+def reversible(transaction_id: int, *, kind: TransactionKind, wrong_kind: str):
     """The posting to reverse and its loan, locked; refused unless it is of `kind`, not reversed
-    yet, on a loan in one of `statuses` (`wrong_kind` names the rule, with %(kind)s)."""
+    yet, on a loan in a status REVERSIBLE_WHILE allows (`wrong_kind` names the rule, with
+    %(kind)s)."""
     original = Transaction.objects.filter(pk=transaction_id).first()
     if original is None:
         raise LendingError(
@@ -466,7 +469,7 @@ def reversible(
             _("this %(kind)s is already reversed") % {"kind": original.get_kind_display().lower()},
             field="transaction",
         )
-    if loan.status not in statuses:
+    if loan.status not in REVERSIBLE_WHILE[kind]:
         raise LendingError(
             LendingErrorCode.NOT_REVERSIBLE,
             _("loan %(loan)s is %(status)s") % {"loan": loan.reference, "status": _status(loan)},

@@ -21,6 +21,7 @@ from lending.services.concessions import (
     written_off_amount,
 )
 from lending.services.loans import loan_write_off
+from lending.services.repayments import repayment_post
 from tests.api.books import book_state
 from tests.api.conftest import API, assert_problem
 from tests.lending.loan_helpers import active_loan
@@ -142,13 +143,21 @@ def test_each_role_at_each_door(recovery, role_user, client_for, client, role):
         assert book_state(loan) == before
 
 
-def test_the_loan_page_offers_the_reversal_of_a_recovery_to_finance_only(
-    recovery, role_user, client
-):
-    loan = recovery.loan
+def test_the_loan_page_offers_the_reversal_of_a_recovery_to_finance_only(role_user, client):
+    loan = active_loan()
+    paid = repayment_post(
+        loan_id=loan.pk, amount="100.00", value_date=date(2026, 2, 1), acting_user=SYSTEM
+    ).transaction
+    loan_write_off(loan_id=loan.pk, reason="fraud", value_date=WRITTEN_OFF_ON, acting_user=SYSTEM)
+    recovery = recovery_post(
+        loan_id=loan.pk, amount="700.00", value_date=RECEIVED_ON, acting_user=SYSTEM
+    )
     url = reverse("admin:lending_loan_reverse", args=[loan.pk, recovery.pk])
     client.force_login(role_user(roles.FINANCE, username="cashier"))
-    assert url in client.get(reverse("admin:lending_loan_change", args=[loan.pk])).text
+    page = client.get(reverse("admin:lending_loan_change", args=[loan.pk])).text
+    assert url in page
+    # A repayment on a written-off loan is not reversible (the service refuses): not offered.
+    assert reverse("admin:lending_loan_reverse", args=[loan.pk, paid.pk]) not in page
     done = client.post(url, {"reason": "transfer recalled"}, follow=True)
     assert "Recovery reversed" in done.text
     # Reversed: no second link, and an empty reason is refused on its field.
