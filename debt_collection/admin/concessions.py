@@ -1,6 +1,8 @@
 """Waiver, settlement and write-off proposals, and recoveries: lists with approve/reject actions
 and the propose / post forms. Every change is a service call; a refusal is shown as it came."""
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -83,17 +85,21 @@ class ProposalAdmin(ReadOnlyAdmin):
     def has_decide_permission(self, request):
         return may(request.user, self.decide_perm)
 
-    def _decide(self, request, queryset, approve: bool):
+    def _each(self, request, queryset, call) -> int:
+        """`call(proposal_id=…, acting_user=…)` for each selected proposal, a refusal reported
+        with the proposal it concerns; how many went through."""
         done = 0
         for proposal in queryset.order_by("pk"):
             try:
-                type(self).decide(
-                    proposal_id=proposal.pk, approve=approve, acting_user=request.user
-                )
+                call(proposal_id=proposal.pk, acting_user=request.user)
             except LendingError as exc:
                 messages.error(request, f"{proposal}: {exc.message} ({exc.code})")
             else:
                 done += 1
+        return done
+
+    def _decide(self, request, queryset, approve: bool):
+        done = self._each(request, queryset, partial(type(self).decide, approve=approve))
         if done:
             messages.success(request, gettext("%s proposals decided.") % done)
 
@@ -210,14 +216,7 @@ class SettlementProposalAdmin(ProposalAdmin):
     def settle_now(self, request, queryset):
         """The night's settlement, today: each refusal (not paid in full yet, not running) is
         reported with the agreement it concerns."""
-        done = 0
-        for proposal in queryset.order_by("pk"):
-            try:
-                settlement_settle_now(proposal_id=proposal.pk, acting_user=request.user)
-            except LendingError as exc:
-                messages.error(request, f"{proposal}: {exc.message} ({exc.code})")
-            else:
-                done += 1
+        done = self._each(request, queryset, settlement_settle_now)
         if done:
             messages.success(
                 request,
