@@ -72,6 +72,21 @@ class RecoveryForm(forms.Form):
     )
 
 
+# A proposal's page: who asked, who decided, what was posted; each kind adds its figures,
+# formatted as the lists show them.
+PROPOSAL_FIELDS = (
+    "case",
+    "state",
+    "reason",
+    "proposed_by",
+    "proposed_at",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+    "transaction",
+)
+
+
 class ProposalAdmin(ReadOnlyAdmin):
     """Approve / reject the selected proposals; each refusal (same person, already decided,
     more than owed now) is reported with the proposal it concerns."""
@@ -175,6 +190,11 @@ class WaiverProposalAdmin(ProposalAdmin):
         "decided_by",
         "transaction",
     )
+    fields = readonly_fields = (
+        *PROPOSAL_FIELDS,
+        money_column(WaiverProposal.penalty),
+        money_column(WaiverProposal.interest),
+    )
     decide_perm = CollectionsPerm.DECIDE_WAIVER
     decide = staticmethod(waiver_decide)
     propose_perm = CollectionsPerm.PROPOSE_WAIVER
@@ -203,6 +223,14 @@ class SettlementProposalAdmin(ProposalAdmin):
         "resolved_on",
         "proposed_by",
         "decided_by",
+    )
+    fields = readonly_fields = (
+        *PROPOSAL_FIELDS,
+        money_column(SettlementProposal.amount),
+        "due_by",
+        "agreed_on",
+        money_column(SettlementProposal.paid),
+        "resolved_on",
     )
     decide_perm = CollectionsPerm.DECIDE_SETTLEMENT
     decide = staticmethod(settlement_decide)
@@ -244,6 +272,11 @@ class WriteOffProposalAdmin(ProposalAdmin):
         "reason",
         "state",
         "decided_by",
+    )
+    fields = readonly_fields = (
+        *PROPOSAL_FIELDS,
+        "dpd",
+        money_column(WriteOffProposal.outstanding),
     )
     decide_perm = CollectionsPerm.DECIDE_WRITE_OFF
     decide = staticmethod(write_off_decide)

@@ -147,10 +147,12 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         # Formatted like the rest of the screen; the book's places, no symbol (no query for
-        # the loan's product).
+        # the loan's product). A posting that moves no cash (a waiver, a discount, an accrual)
+        # is told by what it moves on the installments.
+        moved = self.amount or abs(self.principal + self.interest + self.fee + self.penalty)
         return _("%(kind)s of %(amount)s on %(date)s") % {
             "kind": self.get_kind_display(),
-            "amount": formatting.money(self.amount),
+            "amount": formatting.money(moved),
             "date": formatting.local_date(self.value_date),
         }
 

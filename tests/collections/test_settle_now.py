@@ -14,7 +14,7 @@ from debt_collection.services.concessions import (
     settlement_propose,
     settlement_settle_now,
 )
-from lending import roles
+from lending import formatting, roles
 from lending.access import SYSTEM
 from lending.errors import LendingError
 from lending.models import AuditEvent, Loan, LoanStatus, Transaction
@@ -162,6 +162,19 @@ def test_the_api_settles_and_answers_the_agreement(agreement, client_for):
     assert answer.json()["state"] == "settled" and answer.json()["paid"] == "800.00"
     again = manager.post(API + f"collections/settlements/{agreement.pk}/settle/", {}, format="json")
     assert_problem(again, 409, "proposal_decided", "proposal")
+
+
+def test_the_agreements_page_tells_what_the_discount_forgave(agreement, manager, client):
+    pay(agreement, "800.00")
+    settled = settlement_settle_now(proposal_id=agreement.pk, acting_user=manager)
+    discount = settled.transaction
+    forgiven = discount.principal + discount.interest + discount.fee + discount.penalty
+    assert forgiven > 1000  # a figure with a thousands separator
+    client.force_login(manager)
+    page = client.get(f"/admin/collections/settlementproposal/{agreement.pk}/change/").text
+    # Not "of 0.00": a discount moves no cash, so it is told by what it forgave.
+    assert f"Settlement discount of {formatting.money(forgiven)}" in page
+    assert "0.00 on" not in page
 
 
 def test_the_admin_reports_an_unpaid_agreement_and_settles_nothing(agreement, manager, client):
