@@ -386,10 +386,9 @@ def settlement_money_moved(*, loan, acting_user) -> None:
         proposal.case.loan.refresh_from_db()
         if paid >= proposal.amount and proposal.case.loan.status == LoanStatus.ACTIVE:
             _settle(proposal, until=today, acting_user=SYSTEM)
-        else:
-            proposal.transaction_id = discount
-            if paid < proposal.amount:
-                proposal.state = ProposalState.LAPSED
+        elif paid < proposal.amount:  # broken: the reversed discount stays as its history
+            proposal.state, proposal.transaction_id = ProposalState.LAPSED, discount
+        # (Met, on a loan that owes nothing without the discount: settled, nothing forgiven.)
         proposal.save(update_fields=["paid", "state", "resolved_on", "transaction"])
         audit_log(
             actor=acting_user,
